@@ -1,0 +1,156 @@
+# smmu-hil top-level Makefile.
+#
+#   make          host tool build/smmu-hil, arm64 DUT agent build/arm64/smmu-hil,
+#                 kernel modules build/modules/*.ko (cross-built for the DUT kernel)
+#   make setup    host packages, DUT packages, DUT initramfs (idempotent)
+#   make run      the nightly run against the emulated DUT -> results/latest/
+#   make test     every test: C unit tests, fuzzers (briefly), lab tests, the
+#                 smoke suite on the emulated DUT
+#   make bench    benchmarks (oracle sweep rate, ...)
+#
+# Downloads and unpacked packages live in $(SMMU_HIL_CACHE) (default
+# ~/.cache/smmu-hil); build outputs in build/; results in results/.
+
+SMMU_HIL_CACHE ?= $(HOME)/.cache/smmu-hil
+export SMMU_HIL_CACHE
+
+BUILD     := build
+PY        := /usr/bin/python3
+HOST_CC   ?= gcc
+ARM64_CC  ?= aarch64-linux-gnu-gcc
+FUZZ_CC   ?= clang
+CROSS     := aarch64-linux-gnu-
+
+WARN      := -Wall -Wextra -Werror
+CFLAGS    ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -Iharness/include -D_GNU_SOURCE
+LDLIBS    := -lpci -ljson-c -lyaml -lm
+
+LIB_SRCS  := $(wildcard harness/lib/*.c)
+CLI_SRCS  := $(wildcard harness/cli/*.c)
+HDRS      := $(wildcard harness/include/smmu_hil/*.h)
+TEST_SRCS := $(wildcard harness/tests/test_*.c)
+FUZZ_SRCS := $(wildcard harness/fuzz/fuzz_*.c)
+BENCH_SRCS:= $(wildcard harness/bench/bench_*.c)
+
+HOST_LIB  := $(BUILD)/host/libsmmu-hil.a
+ARM64_LIB := $(BUILD)/arm64/libsmmu-hil.a
+HOST_LIB_OBJS  := $(LIB_SRCS:harness/lib/%.c=$(BUILD)/host/lib/%.o)
+ARM64_LIB_OBJS := $(LIB_SRCS:harness/lib/%.c=$(BUILD)/arm64/lib/%.o)
+HOST_CLI_OBJS  := $(CLI_SRCS:harness/cli/%.c=$(BUILD)/host/cli/%.o)
+ARM64_CLI_OBJS := $(CLI_SRCS:harness/cli/%.c=$(BUILD)/arm64/cli/%.o)
+TESTS     := $(TEST_SRCS:harness/tests/%.c=$(BUILD)/tests/%)
+FUZZERS   := $(FUZZ_SRCS:harness/fuzz/%.c=$(BUILD)/fuzz/%)
+BENCHES   := $(BENCH_SRCS:harness/bench/%.c=$(BUILD)/bench/%)
+
+# The DUT kernel, as resolved by `make setup` (lab/setup/setup.sh).
+KREL       = $(shell sed -n 's/^kernel_release=//p' $(SMMU_HIL_CACHE)/dut.lock 2>/dev/null)
+KDIR      ?= $(SMMU_HIL_CACHE)/kernel/$(KREL)/build
+MOD_SRCS  := $(wildcard modules/*.c modules/*.h modules/Kbuild modules/include/uapi/*.h)
+
+.PHONY: all tool agent modules setup setup-host setup-dut run test test-c test-fuzz \
+	test-lab test-dut bench checkpatch clean
+
+all: tool agent modules
+
+tool: $(BUILD)/smmu-hil
+agent: $(BUILD)/arm64/smmu-hil
+
+$(BUILD)/host/lib/%.o: harness/lib/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(ALL_CFLAGS) -c -o $@ $<
+$(BUILD)/host/cli/%.o: harness/cli/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(ALL_CFLAGS) -c -o $@ $<
+$(BUILD)/arm64/lib/%.o: harness/lib/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(ARM64_CC) $(ALL_CFLAGS) -c -o $@ $<
+$(BUILD)/arm64/cli/%.o: harness/cli/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(ARM64_CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(HOST_LIB): $(HOST_LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+$(ARM64_LIB): $(ARM64_LIB_OBJS)
+	@rm -f $@
+	$(CROSS)ar rcs $@ $^
+
+$(BUILD)/smmu-hil: $(HOST_CLI_OBJS) $(HOST_LIB)
+	$(HOST_CC) $(CFLAGS) -o $@ $(HOST_CLI_OBJS) $(HOST_LIB) $(LDLIBS)
+
+# The DUT agent: Debian ships libpci only as a shared library, so the agent is
+# linked dynamically; its library closure is part of the DUT initramfs.
+$(BUILD)/arm64/smmu-hil: $(ARM64_CLI_OBJS) $(ARM64_LIB)
+	$(ARM64_CC) $(CFLAGS) -o $@ $(ARM64_CLI_OBJS) $(ARM64_LIB) $(LDLIBS)
+
+# ------------------------------------------------------------------ set-up
+setup:
+	lab/setup/setup.sh all
+setup-host:
+	lab/setup/setup.sh host
+setup-dut:
+	lab/setup/setup.sh dut
+
+# Run set-up on demand when the DUT kernel tree is missing.
+$(SMMU_HIL_CACHE)/dut.lock:
+	lab/setup/setup.sh all
+
+# ------------------------------------------------------------------ modules
+# Kbuild writes its outputs next to the sources (M=); build a copy under build/.
+modules: $(SMMU_HIL_CACHE)/dut.lock $(MOD_SRCS)
+	@test -f "$(KDIR)/Makefile" || lab/setup/setup.sh dut
+	@mkdir -p $(BUILD)/modules
+	cp -r modules/. $(BUILD)/modules/
+	$(MAKE) -C $(KDIR) M=$(abspath $(BUILD)/modules) ARCH=arm64 CROSS_COMPILE=$(CROSS) modules
+
+# ------------------------------------------------------------------ tests
+$(BUILD)/tests/%: harness/tests/%.c $(HOST_LIB) $(HDRS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(ALL_CFLAGS) -o $@ $< $(HOST_LIB) -lcmocka $(LDLIBS)
+
+$(BUILD)/fuzz/%: harness/fuzz/%.c $(LIB_SRCS) $(HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=gnu11 -g -O1 -Wall -Wextra -Werror -Iharness/include -D_GNU_SOURCE \
+		-fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRCS) $(LDLIBS)
+
+$(BUILD)/bench/%: harness/bench/%.c $(HOST_LIB) $(HDRS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(ALL_CFLAGS) -O2 -o $@ $< $(HOST_LIB) $(LDLIBS)
+
+test: setup
+	$(MAKE) all
+	$(MAKE) test-c test-fuzz checkpatch test-lab test-dut
+
+test-c: $(TESTS) $(BUILD)/smmu-hil
+	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
+
+FUZZ_SECONDS ?= 10
+test-fuzz: $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do \
+		c=harness/fuzz/corpus/$$(basename $$f); mkdir -p $(BUILD)/fuzz/work-$$(basename $$f); \
+		echo "== $$f ($(FUZZ_SECONDS)s)"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz/work-$$(basename $$f) \
+			$$( [ -d $$c ] && echo $$c ) 2>&1 | tail -12; \
+		test $${PIPESTATUS[0]} -eq 0; done
+
+# Lab controller unit tests (no DUT needed).
+test-lab:
+	cd lab && $(PY) -m pytest -q tests
+
+# The smoke suite on the emulated DUT, asserted through its report.
+test-dut: all
+	cd lab && $(PY) -m pytest -q integration
+
+checkpatch:
+	lab/setup/checkpatch.sh modules
+
+run: setup
+	$(MAKE) all
+	cd lab && $(PY) -m smmu_hil_lab run --suite smoke --results ../results
+
+bench: $(BENCHES)
+	@set -e; for b in $(BENCHES); do echo "== $$b"; $$b; done
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* smmu-hil sweep: placeholder until the handler lands. */
+#include "smmu_hil/cli.h"
+
+int shl_cmd_sweep(int argc, char **argv, const struct shl_cli *cli)
+{
+	(void)argc;
+	(void)argv;
+	(void)cli;
+	return shl_err("'sweep' is not implemented yet");
+}

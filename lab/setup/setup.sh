@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# smmu-hil set-up: host packages, the emulated DUT's arm64 packages, and its initramfs.
+#
+# Idempotent: every stage writes a stamp naming its inputs; a second run with the
+# same inputs does nothing. Everything downloaded or built goes under
+# $SMMU_HIL_CACHE (default ~/.cache/smmu-hil), never into the repository.
+#
+# Usage: lab/setup/setup.sh [host|dut|all]   (default: all)
+#
+# Environment:
+#   SMMU_HIL_CACHE       cache directory (default ~/.cache/smmu-hil)
+#   SMMU_HIL_KERNEL_ABI  force a kernel ABI, e.g. 6.1.0-56 (default: newest with headers)
+#   SMMU_HIL_REFRESH=1   re-resolve the DUT packages instead of using $SMMU_HIL_CACHE/dut.lock
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+CACHE=${SMMU_HIL_CACHE:-$HOME/.cache/smmu-hil}
+what=${1:-all}
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+SUDO=
+if [ "$(id -u)" != 0 ]; then
+	command -v sudo >/dev/null || die "not root and no sudo: cannot apt-get install"
+	SUDO=sudo
+fi
+
+# Host packages: build (C, cross, kernel modules), tests (cmocka, pytest,
+# libFuzzer via clang), the emulated DUT (QEMU, UEFI firmware) and reports.
+HOST_PKGS=(
+	build-essential pkg-config make gcc clang libclang-rt-14-dev
+	gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
+	libcmocka-dev libjson-c-dev libyaml-dev libpci-dev
+	qemu-system-arm qemu-efi-aarch64 qemu-utils
+	kmod cpio e2fsprogs bc flex bison libelf-dev libssl-dev dwarves
+	python3 python3-pytest python3-pexpect python3-yaml python3-matplotlib
+	fio iperf3 valgrind
+)
+# arm64 development libraries the DUT agent links against (multiarch, so
+# aarch64-linux-gnu-gcc finds them in /usr/lib/aarch64-linux-gnu).
+HOST_ARM64_PKGS=(libpci-dev:arm64 libjson-c-dev:arm64 libyaml-dev:arm64)
+
+missing_pkgs() {
+	local p name arch native st
+	native=$(dpkg --print-architecture)
+	for p in "$@"; do
+		name=${p%%:*}
+		arch=${native}
+		[ "$name" != "$p" ] && arch=${p#*:}
+		# A package may be installed for several architectures: look for ours (or all).
+		st=$(dpkg-query -W -f='${Architecture} ${Status}\n' "$name" 2>/dev/null || true)
+		grep -Eq "^($arch|all) install ok installed$" <<<"$st" || printf '%s\n' "$p"
+	done
+}
+
+apt_updated=0
+apt_update() {
+	[ $apt_updated = 1 ] && return
+	log "apt-get update"
+	$SUDO apt-get update -qq >/dev/null
+	apt_updated=1
+}
+
+setup_host() {
+	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+		log "enabling the arm64 foreign architecture"
+		$SUDO dpkg --add-architecture arm64
+		apt_updated=0
+	fi
+	# An arm64 package list must exist before arm64 packages can be resolved.
+	local cand
+	cand=$(apt-cache policy busybox-static:arm64 2>/dev/null | sed -n 's/ *Candidate: //p')
+	if [ -z "$cand" ] || [ "$cand" = "(none)" ]; then
+		apt_update
+	fi
+	local miss
+	mapfile -t miss < <(missing_pkgs "${HOST_PKGS[@]}" "${HOST_ARM64_PKGS[@]}")
+	if [ ${#miss[@]} -gt 0 ]; then
+		apt_update
+		log "apt-get install ${miss[*]}"
+		$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends "${miss[@]}" >/dev/null
+	else
+		log "host packages: all present"
+	fi
+}
+
+# ---------------------------------------------------------------- DUT packages
+
+# Newest 6.1 arm64 kernel ABI whose image and headers have the same version.
+resolve_kernel_abi() {
+	if [ -n "${SMMU_HIL_KERNEL_ABI:-}" ]; then
+		echo "$SMMU_HIL_KERNEL_ABI"
+		return
+	fi
+	local abi iv hv
+	for abi in $(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-arm64$' |
+		sed -n 's/^linux-image-\(6\.1\.0-[0-9]*\)-arm64 .*/\1/p' | sort -Vr); do
+		iv=$(apt-cache policy "linux-image-$abi-arm64:arm64" | sed -n 's/ *Candidate: //p')
+		hv=$(apt-cache policy "linux-headers-$abi-arm64:arm64" | sed -n 's/ *Candidate: //p')
+		if [ -n "$iv" ] && [ "$iv" != "(none)" ] && [ "$iv" = "$hv" ]; then
+			echo "$abi"
+			return
+		fi
+	done
+	die "no linux-image-6.1.0-*-arm64 with matching headers in the apt lists"
+}
+
+# Print "name:arch=version" for the arm64 run-time closure of the given
+# packages, as apt resolves it on an empty system (so packages already on the
+# host are still listed).
+resolve_closure() {
+	apt-get -s -o Dir::State::status=/dev/null install --no-install-recommends "$@" 2>/dev/null |
+		sed -n 's/^Inst \([^ ]*\) (\([^ ]*\) .*\[\(arm64\|all\)\].*/\1 \2 \3/p' |
+		while read -r name ver arch; do
+			name=${name%:arm64}
+			printf '%s:%s=%s\n' "$name" "$arch" "$ver"
+		done | sort -u
+}
+
+setup_dut_packages() {
+	local abi kver lock newlock
+	lock=$CACHE/dut.lock
+	# The lock pins what was resolved; re-resolve only when asked to.
+	if [ -z "${SMMU_HIL_REFRESH:-}" ] && [ -f "$lock" ] && [ -f "$CACHE/debs/.complete" ]; then
+		log "DUT packages: locked ($(sed -n 's/^kernel_release=//p' "$lock"), $(grep -c '=' "$lock") entries; SMMU_HIL_REFRESH=1 re-resolves)"
+		return
+	fi
+	abi=$(resolve_kernel_abi)
+	newlock=$(mktemp)
+	trap 'rm -f "$newlock"' RETURN
+	kver=$(apt-cache policy "linux-image-$abi-arm64:arm64" | sed -n 's/ *Candidate: //p')
+	{
+		echo "# smmu-hil DUT package lock: resolved by lab/setup/setup.sh"
+		echo "kernel_abi=$abi"
+		echo "kernel_release=$abi-arm64"
+		echo "linux-image-$abi-arm64:arm64=$kver"
+		echo "linux-headers-$abi-arm64:arm64=$kver"
+		echo "linux-headers-$abi-common:all=$(apt-cache policy "linux-headers-$abi-common" | sed -n 's/ *Candidate: //p')"
+		echo "linux-kbuild-6.1:amd64=$(apt-cache policy linux-kbuild-6.1:amd64 | sed -n 's/ *Candidate: //p')"
+		resolve_closure busybox-static:arm64 fio:arm64 kexec-tools:arm64 \
+			libpci3:arm64 libjson-c5:arm64 libyaml-0-2:arm64 |
+			grep -v '^linux-image\|^linux-headers\|^linux-kbuild'
+	} >"$newlock"
+	mkdir -p "$CACHE/debs"
+	if [ -f "$lock" ] && cmp -s "$lock" "$newlock" && [ -f "$CACHE/debs/.complete" ]; then
+		log "DUT packages: up to date (kernel $abi, $(grep -c '=' "$lock") entries)"
+		return
+	fi
+	log "downloading DUT packages for kernel $abi"
+	rm -f "$CACHE/debs/.complete"
+	local specs=()
+	while IFS= read -r line; do
+		case "$line" in \#* | kernel_*) continue ;; esac
+		local nv=${line%%=*} ver=${line#*=} name arch
+		name=${nv%%:*}
+		arch=${nv##*:}
+		if [ "$arch" = all ]; then specs+=("$name=$ver"); else specs+=("$name:$arch=$ver"); fi
+	done <"$newlock"
+	(cd "$CACHE/debs" && apt-get download -qq -o APT::Sandbox::User=root "${specs[@]}" >/dev/null) ||
+		die "apt-get download failed (see above)"
+	# Record a checksum of every downloaded file next to the versions.
+	(cd "$CACHE/debs" && sha256sum ./*.deb | sed 's|  \./|  |') >"$CACHE/debs/SHA256SUMS"
+	install -m 0644 "$newlock" "$lock"
+	touch "$CACHE/debs/.complete"
+	# Anything unpacked from older packages is stale now.
+	rm -rf "$CACHE/kernel" "$CACHE/sysroot" "$CACHE/initramfs"
+}
+
+deb_of() { # name [arch]: path of the downloaded .deb
+	local f
+	f=$(ls "$CACHE/debs/$1"_*"_${2:-arm64}.deb" 2>/dev/null | head -1)
+	[ -n "$f" ] || die "missing package $1 (${2:-arm64}) in $CACHE/debs"
+	echo "$f"
+}
+
+setup_kernel() {
+	local abi rel kdir hdr stamp
+	abi=$(sed -n 's/^kernel_abi=//p' "$CACHE/dut.lock")
+	rel=$abi-arm64
+	kdir=$CACHE/kernel/$rel
+	stamp=$kdir/.stamp
+	if [ -f "$stamp" ] && cmp -s "$stamp" "$CACHE/dut.lock"; then
+		log "kernel $rel: unpacked"
+		return
+	fi
+	log "unpacking kernel $rel"
+	rm -rf "$kdir"
+	mkdir -p "$kdir/image" "$kdir/headers"
+	dpkg -x "$(deb_of "linux-image-$rel")" "$kdir/image"
+	depmod -b "$kdir/image" "$rel"
+	ln -sf "image/boot/vmlinuz-$rel" "$kdir/Image"
+	# Out-of-tree module build tree: arch headers + common headers + host kbuild tools.
+	dpkg -x "$(deb_of "linux-headers-$rel")" "$kdir/headers"
+	dpkg -x "$(deb_of "linux-headers-$abi-common" all)" "$kdir/headers"
+	dpkg -x "$(deb_of linux-kbuild-6.1 amd64)" "$kdir/headers"
+	hdr=$kdir/headers/usr/src/linux-headers-$rel
+	[ -f "$hdr/Makefile" ] || die "unexpected headers layout: no $hdr/Makefile"
+	# The arch headers' Makefile includes the -common tree by an absolute /usr/src path.
+	sed -i "s|/usr/src/linux-headers-$abi-common|$kdir/headers/usr/src/linux-headers-$abi-common|g" "$hdr/Makefile"
+	ln -sfn "$hdr" "$kdir/build"
+	cp "$CACHE/dut.lock" "$stamp"
+}
+
+setup_sysroot() {
+	local stamp=$CACHE/sysroot/.stamp
+	if [ -f "$stamp" ] && cmp -s "$stamp" "$CACHE/dut.lock"; then
+		log "arm64 run-time sysroot: unpacked"
+		return
+	fi
+	log "unpacking the arm64 run-time packages"
+	rm -rf "$CACHE/sysroot"
+	mkdir -p "$CACHE/sysroot"
+	local f
+	for f in "$CACHE"/debs/*_arm64.deb; do
+		case "$(basename "$f")" in linux-image-* | linux-headers-*) continue ;; esac
+		dpkg -x "$f" "$CACHE/sysroot"
+	done
+	cp "$CACHE/dut.lock" "$stamp"
+}
+
+setup_initramfs() {
+	local abi rel inputs stamp
+	abi=$(sed -n 's/^kernel_abi=//p' "$CACHE/dut.lock")
+	rel=$abi-arm64
+	stamp=$CACHE/initramfs/.stamp
+	inputs=$( (cat "$CACHE/dut.lock"; cat "$here/mkinitramfs.sh" "$repo/lab/dut/init") | sha256sum)
+	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ]; then
+		log "DUT initramfs: built"
+		return
+	fi
+	log "building the DUT initramfs"
+	mkdir -p "$CACHE/initramfs"
+	"$here/mkinitramfs.sh" "$CACHE/sysroot" "$CACHE/kernel/$rel/image" "$rel" \
+		"$repo/lab/dut/init" "$CACHE/initramfs/base.cpio"
+	echo "$inputs" >"$stamp"
+}
+
+case "$what" in
+host) setup_host ;;
+dut)
+	setup_dut_packages
+	setup_kernel
+	setup_sysroot
+	setup_initramfs
+	;;
+all)
+	setup_host
+	setup_dut_packages
+	setup_kernel
+	setup_sysroot
+	setup_initramfs
+	;;
+*) die "usage: $0 [host|dut|all]" ;;
+esac
+log "done (cache: $CACHE)"

@@ -1,0 +1,1 @@
+"""smmu-hil lab controller: targets, workloads, scenarios and reports."""

@@ -1,0 +1,91 @@
+"""Assemble what the emulated DUT boots: kernel Image, initramfs, data disk.
+
+The initramfs is the cached base (lab/setup/mkinitramfs.sh) followed by an
+overlay cpio holding this tree's build outputs: the arm64 agent, the kernel
+modules and the scenarios. Two newc archives concatenate; the second must
+start 4-byte aligned.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import paths
+
+
+class ImageError(RuntimeError):
+    """The DUT image cannot be assembled (set-up or build missing)."""
+
+
+@dataclass
+class DutImage:
+    kernel: Path
+    initrd: Path
+    data_disk: Path
+    share: Path          # exported to the DUT over virtio-9p (tag smmu-hil)
+    kernel_release: str
+
+
+def _overlay_cpio(stage: Path, out: Path) -> None:
+    files = sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*"))
+    data = "".join(f"./{f}\n" for f in ["."] + files)
+    with out.open("wb") as fh:
+        subprocess.run(["cpio", "-o", "-H", "newc", "--owner=0:0", "--quiet"], cwd=stage,
+                       input=data.encode(), stdout=fh, check=True)
+
+
+def build_image(out: Path, data_disk_mib: int = 256, cache: Path | None = None,
+                build: Path | None = None) -> DutImage:
+    """Write Image, initrd.cpio and data.img into @out (the 9p share).
+
+    @data_disk_mib: size of the raw virtio-blk data disk, created sparse once and
+    kept between boots (the kexec scenario relies on its contents surviving).
+    Raises ImageError naming the missing step (make setup / make).
+    """
+    cache = cache or paths.cache_dir()
+    build = build or paths.BUILD
+    try:
+        lock = paths.read_lock(cache)
+    except FileNotFoundError as e:
+        raise ImageError(f"no DUT set-up in {cache}: run `make setup`") from e
+    rel = lock["kernel_release"]
+    kernel = cache / "kernel" / rel / "Image"
+    base = cache / "initramfs" / "base.cpio"
+    agent = build / "arm64" / "smmu-hil"
+    for need, how in ((kernel, "make setup"), (base, "make setup"), (agent, "make")):
+        if not need.exists():
+            raise ImageError(f"{need} is missing: run `{how}`")
+    out.mkdir(parents=True, exist_ok=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        stage = Path(tmp) / "stage"
+        (stage / "opt/smmu-hil/bin").mkdir(parents=True)
+        (stage / "opt/smmu-hil/modules").mkdir()
+        shutil.copy2(agent, stage / "opt/smmu-hil/bin/smmu-hil")
+        for ko in sorted((build / "modules").glob("*.ko")):
+            shutil.copy2(ko, stage / "opt/smmu-hil/modules" / ko.name)
+        if paths.SCENARIOS.is_dir():
+            shutil.copytree(paths.SCENARIOS, stage / "opt/smmu-hil/scenarios")
+        overlay = Path(tmp) / "overlay.cpio"
+        _overlay_cpio(stage, overlay)
+        initrd_tmp = out / "initrd.cpio.tmp"
+        with initrd_tmp.open("wb") as fh:
+            with base.open("rb") as b:
+                shutil.copyfileobj(b, fh)
+            pad = (-fh.tell()) % 4
+            fh.write(b"\0" * pad)
+            with overlay.open("rb") as o:
+                shutil.copyfileobj(o, fh)
+        initrd_tmp.replace(out / "initrd.cpio")
+
+    shutil.copy2(kernel, out / "Image")
+    disk = out / "data.img"
+    want = data_disk_mib << 20
+    if not disk.exists() or disk.stat().st_size != want:
+        with disk.open("wb") as fh:
+            fh.truncate(want)
+    return DutImage(kernel=out / "Image", initrd=out / "initrd.cpio", data_disk=disk,
+                    share=out, kernel_release=rel)
