@@ -14,7 +14,7 @@
 SMMU_HIL_CACHE ?= $(HOME)/.cache/smmu-hil
 export SMMU_HIL_CACHE
 
-BUILD     := build
+BUILD     ?= $(or $(SMMU_HIL_BUILD),build)
 PY        := /usr/bin/python3
 HOST_CC   ?= gcc
 ARM64_CC  ?= aarch64-linux-gnu-gcc

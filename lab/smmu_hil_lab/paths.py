@@ -3,7 +3,8 @@ import os
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-BUILD = REPO / "build"
+# Build outputs: build/ unless $SMMU_HIL_BUILD names another (absolute) directory.
+BUILD = Path(os.environ["SMMU_HIL_BUILD"]) if os.environ.get("SMMU_HIL_BUILD") else REPO / "build"
 RESULTS = REPO / "results"
 SCENARIOS = REPO / "scenarios"
 
