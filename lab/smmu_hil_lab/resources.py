@@ -1,0 +1,104 @@
+"""Resources: what exists in the lab, described, not used.
+
+Following labgrid's split, a resource only says what is there (a machine
+description, a serial endpoint, a QMP socket); drivers (drivers.py) know how to
+use them and strategies (strategy.py) bring a target into a state.
+
+The emulated DUT's resources:
+- QemuMachine: the QEMU command line of issue 2's machine (virt, SMMUv3,
+  GICv3, 2 vCPUs, 1 GiB, virtio-blk/net behind the SMMU, edu, 9p share).
+- UnixSocketSerialPort: the DUT's serial console, a QEMU socket chardev.
+- CommandSerialPort: a console reached by running a program (ipmitool SOL on a
+  real server, a fake shell in unit tests).
+- QMPSocket: QEMU's machine protocol endpoint (power).
+"""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+EFI_FIRMWARE = Path("/usr/share/qemu-efi-aarch64/QEMU_EFI.fd")
+
+
+@dataclass(frozen=True)
+class UnixSocketSerialPort:
+    """A serial console exported by QEMU as a unix stream socket (server side)."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
+class CommandSerialPort:
+    """A console reached by running @argv (e.g. `ipmitool ... sol activate`)."""
+
+    argv: tuple[str, ...]
+    env: dict[str, str] | None = None
+
+
+SerialPort = UnixSocketSerialPort | CommandSerialPort
+
+
+@dataclass(frozen=True)
+class QMPSocket:
+    """QEMU's QMP endpoint: a unix stream socket QEMU listens on."""
+
+    path: Path
+
+
+@dataclass
+class QemuMachine:
+    """The emulated SMMUv3 server: everything needed to start its QEMU.
+
+    The machine starts paused (-S) so the controller can attach the console
+    before the first instruction runs; the power driver then sends `cont`.
+    """
+
+    kernel: Path
+    initrd: Path
+    data_disk: Path
+    share: Path
+    serial: UnixSocketSerialPort
+    qmp: QMPSocket
+    append: str = "console=ttyAMA0"
+    memory_mib: int = 1024
+    cpus: int = 2
+    firmware: Path | None = EFI_FIRMWARE
+    qemu: str = "qemu-system-aarch64"
+    extra_args: list[str] = field(default_factory=list)
+
+    def argv(self) -> list[str]:
+        """The QEMU command line (list of arguments, executable first).
+
+        Raises FileNotFoundError when QEMU or a boot file is missing.
+        """
+        exe = shutil.which(self.qemu)
+        if exe is None:
+            raise FileNotFoundError(f"{self.qemu} not found: run `make setup`")
+        for f in (self.kernel, self.initrd, self.data_disk):
+            if not f.exists():
+                raise FileNotFoundError(f"{f} is missing")
+        args = [
+            exe,
+            "-machine", "virt,iommu=smmuv3,gic-version=3",
+            "-cpu", "cortex-a57", "-smp", str(self.cpus), "-m", str(self.memory_mib),
+            "-nographic", "-S", "-no-reboot",
+            "-kernel", str(self.kernel), "-initrd", str(self.initrd),
+            "-append", self.append,
+            "-chardev", f"socket,id=con0,path={self.serial.path},server=on,wait=off",
+            "-serial", "chardev:con0",
+            "-monitor", "none",
+            "-qmp", f"unix:{self.qmp.path},server=on,wait=off",
+            "-drive", f"if=none,id=data,file={self.data_disk},format=raw,cache=unsafe",
+            "-device", "virtio-blk-pci,drive=data,disable-legacy=on,iommu_platform=on",
+            "-netdev", "user,id=net0",
+            "-device", "virtio-net-pci,netdev=net0,disable-legacy=on,iommu_platform=on,romfile=",
+            "-device", "edu",
+            "-fsdev", f"local,id=hostshare,path={self.share},security_model=none",
+            "-device", "virtio-9p-pci,fsdev=hostshare,mount_tag=smmu-hil",
+        ]
+        if self.firmware is not None:
+            # UEFI boot: kexec into a second kernel hangs under device-tree
+            # boot with the GICv3 ITS on (see docs/lab.md).
+            args[1:1] = ["-bios", str(self.firmware)]
+        return args + list(self.extra_args)

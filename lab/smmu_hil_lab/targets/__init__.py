@@ -1,0 +1,150 @@
+"""Targets: a DUT as the tests see it, built from resources, drivers and a
+strategy.
+
+Target is the interface the suites use: power, console, run, boot, kexec.
+`qemu` (the emulated SMMUv3 server) is implemented; an `ssh` target (a real
+server: commands over SSH, console over IPMI SOL, power over IPMI) plugs in
+by subclassing Target and overriding run() and power_on().
+"""
+from __future__ import annotations
+
+import json
+import shlex
+import time
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any
+
+from ..drivers import ConsoleDriver, ConsoleTimeout, LabError, PowerDriver
+from ..strategy import ShellStrategy
+
+
+class CommandError(LabError):
+    """A DUT command failed or printed something unusable."""
+
+
+class Target(ABC):
+    """A device under test.
+
+    Subclasses provide `power` (a PowerDriver), `console` (a ConsoleDriver),
+    power_on() and kexec_files(); `strategy` brings the target to "shell".
+    """
+
+    name: str = "abstract"
+    power: PowerDriver
+    console: ConsoleDriver
+    strategy: ShellStrategy
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        log_dir.mkdir(parents=True, exist_ok=True)
+
+    # ------------------------------------------------------------- hooks
+    @abstractmethod
+    def power_on(self) -> None:
+        """Power the DUT on with the console attached before it prints.
+
+        Raises LabError on failure.
+        """
+
+    @abstractmethod
+    def kexec_files(self) -> tuple[str, str]:
+        """DUT-side paths of the kernel Image and initramfs to kexec into."""
+
+    def describe(self) -> dict[str, Any]:
+        """Target facts for the report (name, and subclass extras)."""
+        return {"name": self.name}
+
+    # ------------------------------------------------------------- states
+    def boot(self) -> float:
+        """Power-cycle into a fresh shell. Returns seconds to DUT ready.
+
+        Raises StrategyError.
+        """
+        self.strategy.transition("off")
+        self.strategy.transition("shell")
+        assert self.strategy.last_boot_s is not None
+        return self.strategy.last_boot_s
+
+    def ensure_shell(self) -> bool:
+        """Make sure a shell answers, rebooting when it does not.
+
+        Returns True when a reboot was needed. Raises StrategyError.
+        """
+        if self.strategy.state == "shell" and self.strategy.alive():
+            return False
+        self.strategy.state = "unknown"
+        self.strategy.transition("shell")
+        return True
+
+    def shutdown(self) -> None:
+        """Power off and release everything (idempotent)."""
+        self.strategy.transition("off")
+
+    # ------------------------------------------------------------ commands
+    def run(self, cmd: str, timeout: float = 60.0) -> tuple[int, str]:
+        """Run a one-line shell command on the DUT: (exit status, output).
+
+        Raises ConsoleTimeout / ConsoleClosed when the DUT does not answer;
+        the target's state becomes "unknown" so the next ensure_shell()
+        reboots it.
+        """
+        try:
+            return self.console.run(cmd, timeout)
+        except ConsoleTimeout:
+            self.strategy.state = "unknown"
+            raise
+
+    def run_check(self, cmd: str, timeout: float = 60.0) -> str:
+        """run(); raise CommandError with the output unless the status is 0."""
+        rc, out = self.run(cmd, timeout)
+        if rc != 0:
+            raise CommandError(f"`{cmd}` exited {rc}: {out.strip()[-2000:]}")
+        return out
+
+    def run_json(self, cmd: str, timeout: float = 60.0) -> Any:
+        """run_check() a command that prints one JSON document; parse it.
+
+        Raises CommandError when the status is not 0 or the output is not
+        JSON.
+        """
+        out = self.run_check(cmd, timeout)
+        try:
+            return json.loads(out)
+        except json.JSONDecodeError as e:
+            raise CommandError(f"`{cmd}`: output is not JSON ({e}): {out[:2000]!r}") from e
+
+    # --------------------------------------------------------------- kexec
+    def kexec(self, append: str | None = None, no_checks: bool = True,
+              load_timeout: float = 120.0) -> float:
+        """kexec into the target's kernel and wait for the shell again.
+
+        @append: kernel command line; None reuses the running one.
+        @no_checks: kexec -i, skipping the purgatory checksum (about 8 s
+        faster under emulation).
+        Returns seconds from `kexec -e` to DUT ready. Raises CommandError
+        when loading fails, ConsoleTimeout/StrategyError when the new kernel
+        does not come up.
+        """
+        kernel, initrd = self.kexec_files()
+        cmdline = "--reuse-cmdline" if append is None else f"--append={shlex.quote(append)}"
+        opts = " -i" if no_checks else ""
+        self.run_check(f"kexec{opts} -l {kernel} --initrd={initrd} {cmdline}", load_timeout)
+        self.console.sendline("kexec -e")
+        t0 = time.monotonic()
+        try:
+            return self.strategy.wait_ready(t0)
+        except LabError:
+            self.strategy.state = "unknown"
+            raise
+
+
+def get_target(name: str, log_dir: Path, **kwargs: Any) -> Target:
+    """Build the target called @name (only "qemu" for now).
+
+    Raises LabError for an unknown name.
+    """
+    if name == "qemu":
+        from .qemu import QemuTarget
+        return QemuTarget(log_dir, **kwargs)
+    raise LabError(f"unknown target {name!r} (known: qemu)")

@@ -1,0 +1,68 @@
+"""The `qemu` target: issue 2's emulated SMMUv3 server.
+
+Resources: a QemuMachine (boot files from image.build_image), its serial
+console socket and its QMP socket. Drivers: ConsoleDriver on the socket,
+QMPPowerDriver. The console attaches while QEMU is still paused (-S), so the
+console log has every byte from the firmware on.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .. import image, paths
+from ..drivers import ConsoleDriver, QMPPowerDriver
+from ..resources import QemuMachine, QMPSocket, UnixSocketSerialPort
+from ..strategy import ShellStrategy
+from . import Target
+
+
+class QemuTarget(Target):
+    """The emulated DUT. Files: @work holds the 9p share (kernel, initramfs,
+    data disk); console.log and qemu.log go to @log_dir.
+    """
+
+    name = "qemu"
+
+    def __init__(self, log_dir: Path, work: Path | None = None, append: str = "",
+                 boot_timeout: float = 180.0) -> None:
+        super().__init__(log_dir)
+        self.work = work or paths.BUILD / "dut"
+        self.img = image.build_image(self.work)
+        # unix socket paths must stay short (108 bytes): keep them in /tmp.
+        self.sockdir = Path(tempfile.mkdtemp(prefix="shl-qemu-"))
+        self.machine = QemuMachine(
+            kernel=self.img.kernel, initrd=self.img.initrd, data_disk=self.img.data_disk,
+            share=self.img.share,
+            serial=UnixSocketSerialPort(self.sockdir / "console.sock"),
+            qmp=QMPSocket(self.sockdir / "qmp.sock"),
+            append=f"console=ttyAMA0 panic=-1 {append}".strip())
+        self._console_log = (log_dir / "console.log").open("a", encoding="utf-8",
+                                                             errors="replace")
+        self.console = ConsoleDriver(self.machine.serial, self._console_log)
+        self.power = QMPPowerDriver(self.machine, stderr_log=log_dir / "qemu.log")
+        self.power.before_cont.append(self.console.open)
+        self.strategy = ShellStrategy(self, boot_timeout=boot_timeout)
+
+    def power_on(self) -> None:
+        """Start QEMU paused, attach the console, let it run."""
+        self.power.on()
+
+    def kexec_files(self) -> tuple[str, str]:
+        """The boot files as the DUT sees them on the 9p share."""
+        return "/mnt/host/Image", "/mnt/host/initrd.cpio"
+
+    def describe(self) -> dict[str, Any]:
+        """Name, machine and kernel release for the report."""
+        return {"name": self.name, "machine": "qemu virt,iommu=smmuv3,gic-version=3",
+                "kernel_release": self.img.kernel_release}
+
+    def shutdown(self) -> None:
+        """Power off, close the log, remove the socket directory."""
+        try:
+            super().shutdown()
+        finally:
+            self._console_log.close()
+            shutil.rmtree(self.sockdir, ignore_errors=True)
