@@ -20,12 +20,12 @@ cd "$repo/lab" && /usr/bin/python3 -m smmu_hil_lab image --out "$out" >&2
 exec qemu-system-aarch64 \
 	-machine virt,iommu=smmuv3,gic-version=3 -cpu cortex-a57 -smp 2 -m 1024 \
 	-bios /usr/share/qemu-efi-aarch64/QEMU_EFI.fd \
-	-kernel "$out/Image" -initrd "$out/initrd.cpio" -append "console=ttyAMA0 ${SMMU_HIL_APPEND:-}" \
+	-kernel "$out/Image" -initrd "$out/initrd.cpio" -append "console=ttyAMA0 smmu_hil_edu.dma_bits=40 ${SMMU_HIL_APPEND:-}" \
 	-nographic \
 	-drive if=none,id=data,file="$out/data.img",format=raw \
 	-device virtio-blk-pci,drive=data,disable-legacy=on,iommu_platform=on \
 	-netdev user,id=net0 -device virtio-net-pci,netdev=net0,disable-legacy=on,iommu_platform=on,romfile= \
-	-device edu \
+	-device edu,dma_mask=0xffffffffff \
 	-fsdev local,id=hostshare,path="$out",security_model=none \
 	-device virtio-9p-pci,fsdev=hostshare,mount_tag=smmu-hil \
 	"$@"

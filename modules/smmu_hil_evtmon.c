@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * smmu_hil_evtmon - capture every SMMUv3 event record the arm-smmu-v3 driver
+ * takes from its event queue.
+ *
+ * A kprobe sits on the driver function that receives each raw record (the
+ * symbol depends on the kernel version, see evtmon_probes[]). The handler
+ * copies the four qwords with a timestamp into a fixed-size ring that user
+ * space drains through debugfs. The module also maps the SMMU registers
+ * (read-only use) to report the ID registers and to notice event queue
+ * overflows (OVFLG / OVACKFLG, Arm IHI 0070 7.4 and 6.3.27/6.3.28).
+ *
+ * debugfs, /sys/kernel/debug/smmu-hil/:
+ *   events   read: struct smmu_hil_evt_rec records; reading consumes them
+ *   stats    read: "key value" lines
+ *   clear    write "1": empty the ring and zero the counters
+ *   smmu     read: one line per SMMU with its ID registers
+ *   streams  read: "<pci bdf> <sid>..." per PCI device with an IOMMU fwspec
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/device.h>
+#include <linux/io.h>
+#include <linux/iommu.h>
+#include <linux/kallsyms.h>
+#include <linux/kprobes.h>
+#include <linux/ktime.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/platform_device.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/uaccess.h>
+#include <linux/version.h>
+
+#include "include/uapi/smmu_hil.h"
+#include "smmu_hil_debugfs.h"
+
+#define EVTMON_MAX_SMMUS	8
+#define EVTMON_RING_MIN		16
+#define EVTMON_RING_MAX		(1U << 20)
+#define EVTMON_READ_BATCH	128
+
+/* SMMUv3 register offsets (Arm IHI 0070 6.3); EVTQ_PROD/CONS live on page 1 */
+#define SMMU_IDR0		0x00
+#define SMMU_IDR1		0x04
+#define SMMU_IDR3		0x0c
+#define SMMU_IDR5		0x14
+#define SMMU_IIDR		0x18
+#define SMMU_AIDR		0x1c
+#define SMMU_EVTQ_PROD		0xa8
+#define SMMU_EVTQ_CONS		0xac
+#define SMMU_PAGE1		0x10000
+#define SMMU_EVTQ_OVF		BIT(31)	/* PROD.OVFLG, CONS.OVACKFLG */
+
+static unsigned int ring_size = 4096;
+module_param(ring_size, uint, 0444);
+MODULE_PARM_DESC(ring_size, "records the ring holds (16..1048576, default 4096)");
+
+static char *probe;
+module_param(probe, charp, 0444);
+MODULE_PARM_DESC(probe, "probe point SYMBOL:ARGIDX overriding the version table");
+
+/**
+ * struct evtmon_probe - where a kernel version hands raw records over
+ * @since: first kernel version (KERNEL_VERSION) the entry applies to
+ * @until: first kernel version it no longer applies to
+ * @symbol: function to probe
+ * @argidx: which argument (0-based) points at the four raw qwords
+ */
+struct evtmon_probe {
+	unsigned int since, until;
+	const char *symbol;
+	unsigned int argidx;
+};
+
+/*
+ * Probe points, tried in order among the entries matching the running
+ * kernel. To support another kernel, add a line: the function must be called
+ * once for every record taken from the event queue, with a pointer to the raw
+ * 32-byte record in a register argument.
+ */
+static const struct evtmon_probe evtmon_probes[] = {
+	/* 5.14 .. 6.14: arm_smmu_handle_evt(smmu, u64 *evt), every record */
+	{ KERNEL_VERSION(5, 14, 0), KERNEL_VERSION(6, 15, 0),
+	  "arm_smmu_handle_evt", 1 },
+	/* 6.15+: arm_smmu_handle_event(smmu, u64 *evt, struct arm_smmu_event *) */
+	{ KERNEL_VERSION(6, 15, 0), KERNEL_VERSION(255, 0, 0),
+	  "arm_smmu_handle_event", 1 },
+	/* 6.15+: arm_smmu_decode_event(smmu, u64 *raw, struct arm_smmu_event *) */
+	{ KERNEL_VERSION(6, 15, 0), KERNEL_VERSION(255, 0, 0),
+	  "arm_smmu_decode_event", 1 },
+};
+
+struct evtmon_smmu {
+	struct device *dev;
+	void __iomem *page0;
+	void __iomem *page1;
+	bool ovack;		/* last sampled EVTQ_CONS.OVACKFLG */
+};
+
+static struct evtmon {
+	spinlock_t lock;	/* ring, counters, OVACKFLG samples */
+	struct smmu_hil_evt_rec *ring;
+	unsigned int head, count;
+	u64 seq, captured, dropped, overflows, bad_ptr;
+	struct evtmon_smmu smmu[EVTMON_MAX_SMMUS];
+	unsigned int nr_smmu;
+	struct kprobe kp;
+	char symbol[KSYM_NAME_LEN];
+	unsigned int argidx;
+	struct dentry *dir;
+} em = {
+	.lock = __SPIN_LOCK_UNLOCKED(em.lock),
+};
+
+/* Caller holds em.lock. Count each OVACKFLG toggle as one overflow. */
+static void evtmon_sample_ovf_locked(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < em.nr_smmu; i++) {
+		struct evtmon_smmu *s = &em.smmu[i];
+		bool ack = readl_relaxed(s->page1 + SMMU_EVTQ_CONS) & SMMU_EVTQ_OVF;
+
+		if (ack != s->ovack) {
+			s->ovack = ack;
+			em.overflows++;
+		}
+	}
+}
+
+static void evtmon_sample_ovf(void)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&em.lock, flags);
+	evtmon_sample_ovf_locked();
+	spin_unlock_irqrestore(&em.lock, flags);
+}
+
+static int evtmon_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	unsigned long ptr = regs_get_kernel_argument(regs, em.argidx);
+	struct smmu_hil_evt_rec *rec;
+	unsigned long flags;
+	u64 raw[4];
+	u64 now;
+
+	if (copy_from_kernel_nofault(raw, (void *)ptr, sizeof(raw))) {
+		raw[0] = 0;
+		ptr = 0;
+	}
+	now = ktime_get_ns();
+
+	spin_lock_irqsave(&em.lock, flags);
+	evtmon_sample_ovf_locked();
+	if (!ptr) {
+		em.bad_ptr++;
+	} else if (em.count == ring_size) {
+		em.seq++;
+		em.dropped++;
+	} else {
+		rec = &em.ring[(em.head + em.count) % ring_size];
+		rec->seq = em.seq++;
+		rec->ts_ns = now;
+		memcpy(rec->evt, raw, sizeof(raw));
+		em.count++;
+		em.captured++;
+	}
+	spin_unlock_irqrestore(&em.lock, flags);
+	return 0;
+}
+
+static ssize_t events_read(struct file *file, char __user *buf, size_t len,
+			   loff_t *ppos)
+{
+	struct smmu_hil_evt_rec *tmp;
+	size_t want = len / sizeof(*tmp), n, i;
+	unsigned long flags;
+	ssize_t ret;
+
+	if (!want)
+		return -EINVAL;
+	want = min_t(size_t, want, EVTMON_READ_BATCH);
+	tmp = kmalloc_array(want, sizeof(*tmp), GFP_KERNEL);
+	if (!tmp)
+		return -ENOMEM;
+
+	spin_lock_irqsave(&em.lock, flags);
+	n = min_t(size_t, want, em.count);
+	for (i = 0; i < n; i++)
+		tmp[i] = em.ring[(em.head + i) % ring_size];
+	em.head = (em.head + n) % ring_size;
+	em.count -= n;
+	spin_unlock_irqrestore(&em.lock, flags);
+
+	ret = n * sizeof(*tmp);
+	if (copy_to_user(buf, tmp, ret))
+		ret = -EFAULT;
+	kfree(tmp);
+	return ret;
+}
+
+static const struct file_operations events_fops = {
+	.owner = THIS_MODULE,
+	.open = nonseekable_open,
+	.read = events_read,
+	.llseek = no_llseek,
+};
+
+static int stats_show(struct seq_file *m, void *v)
+{
+	u64 captured, dropped, overflows, bad_ptr;
+	unsigned int queued;
+	unsigned long flags;
+
+	spin_lock_irqsave(&em.lock, flags);
+	evtmon_sample_ovf_locked();
+	captured = em.captured;
+	dropped = em.dropped;
+	overflows = em.overflows;
+	bad_ptr = em.bad_ptr;
+	queued = em.count;
+	spin_unlock_irqrestore(&em.lock, flags);
+
+	seq_printf(m, "captured %llu\n", captured);
+	seq_printf(m, "dropped %llu\n", dropped);
+	seq_printf(m, "overflows %llu\n", overflows);
+	seq_printf(m, "probe %s:%u\n", em.symbol, em.argidx);
+	seq_printf(m, "ring_size %u\n", ring_size);
+	seq_printf(m, "queued %u\n", queued);
+	seq_printf(m, "bad_pointer %llu\n", bad_ptr);
+	seq_printf(m, "smmus %u\n", em.nr_smmu);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(stats);
+
+static ssize_t clear_write(struct file *file, const char __user *buf,
+			   size_t len, loff_t *ppos)
+{
+	unsigned long flags;
+	unsigned int v;
+	int ret;
+
+	ret = kstrtouint_from_user(buf, len, 10, &v);
+	if (ret)
+		return -EINVAL;
+	if (v != 1)
+		return -EINVAL;
+
+	spin_lock_irqsave(&em.lock, flags);
+	em.head = 0;
+	em.count = 0;
+	em.captured = 0;
+	em.dropped = 0;
+	em.overflows = 0;
+	em.bad_ptr = 0;
+	spin_unlock_irqrestore(&em.lock, flags);
+	return len;
+}
+
+static const struct file_operations clear_fops = {
+	.owner = THIS_MODULE,
+	.open = nonseekable_open,
+	.write = clear_write,
+	.llseek = no_llseek,
+};
+
+static int smmu_show(struct seq_file *m, void *v)
+{
+	unsigned int i;
+
+	evtmon_sample_ovf();
+	for (i = 0; i < em.nr_smmu; i++) {
+		void __iomem *p = em.smmu[i].page0;
+
+		seq_printf(m, "name=%s IDR0=0x%08x IDR1=0x%08x IDR3=0x%08x IDR5=0x%08x IIDR=0x%08x AIDR=0x%08x\n",
+			   dev_name(em.smmu[i].dev), readl_relaxed(p + SMMU_IDR0),
+			   readl_relaxed(p + SMMU_IDR1), readl_relaxed(p + SMMU_IDR3),
+			   readl_relaxed(p + SMMU_IDR5), readl_relaxed(p + SMMU_IIDR),
+			   readl_relaxed(p + SMMU_AIDR));
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(smmu);
+
+static int streams_show(struct seq_file *m, void *v)
+{
+	struct pci_dev *pdev = NULL;
+	struct iommu_fwspec *fw;
+	unsigned int i;
+
+	for_each_pci_dev(pdev) {
+		fw = dev_iommu_fwspec_get(&pdev->dev);
+		if (!fw || !fw->num_ids)
+			continue;
+		seq_puts(m, pci_name(pdev));
+		for (i = 0; i < fw->num_ids; i++)
+			seq_printf(m, " %u", fw->ids[i]);
+		seq_putc(m, '\n');
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(streams);
+
+/* bus_for_each_dev() callback: remember every device bound to arm-smmu-v3. */
+static int evtmon_add_smmu(struct device *dev, void *data)
+{
+	struct platform_device *pdev = to_platform_device(dev);
+	struct evtmon_smmu *s;
+	struct resource *res;
+
+	if (!dev->driver || strcmp(dev->driver->name, "arm-smmu-v3"))
+		return 0;
+	if (em.nr_smmu == EVTMON_MAX_SMMUS) {
+		pr_warn("more than %d SMMUs, ignoring %s\n", EVTMON_MAX_SMMUS,
+			dev_name(dev));
+		return 0;
+	}
+	res = platform_get_resource(pdev, IORESOURCE_MEM, 0);
+	if (!res || resource_size(res) < PAGE_SIZE) {
+		pr_warn("%s: no usable MMIO resource\n", dev_name(dev));
+		return 0;
+	}
+	s = &em.smmu[em.nr_smmu];
+	/* The driver owns the region: map it without requesting it. */
+	s->page0 = ioremap(res->start, PAGE_SIZE);
+	if (!s->page0)
+		return 0;
+	/* A 64K-only region means the page 0 aliases of the queue pointers */
+	if (resource_size(res) >= SMMU_PAGE1 + PAGE_SIZE)
+		s->page1 = ioremap(res->start + SMMU_PAGE1, PAGE_SIZE);
+	else
+		s->page1 = s->page0;
+	if (!s->page1) {
+		iounmap(s->page0);
+		return 0;
+	}
+	s->dev = get_device(dev);
+	s->ovack = readl_relaxed(s->page1 + SMMU_EVTQ_CONS) & SMMU_EVTQ_OVF;
+	em.nr_smmu++;
+	return 0;
+}
+
+static void evtmon_put_smmus(void)
+{
+	while (em.nr_smmu) {
+		struct evtmon_smmu *s = &em.smmu[--em.nr_smmu];
+
+		if (s->page1 != s->page0)
+			iounmap(s->page1);
+		iounmap(s->page0);
+		put_device(s->dev);
+	}
+}
+
+static int evtmon_try(const char *symbol, unsigned int argidx)
+{
+	int ret;
+
+	memset(&em.kp, 0, sizeof(em.kp));
+	strscpy(em.symbol, symbol, sizeof(em.symbol));
+	em.argidx = argidx;
+	em.kp.symbol_name = em.symbol;
+	em.kp.pre_handler = evtmon_pre;
+	ret = register_kprobe(&em.kp);
+	if (ret)
+		pr_info("probe %s:%u not usable (%d)\n", symbol, argidx, ret);
+	return ret;
+}
+
+/* Register the kprobe: the module parameter, else the version table. */
+static int evtmon_register(void)
+{
+	unsigned int i, argidx;
+	char *colon;
+	int ret;
+
+	if (probe && *probe) {
+		colon = strrchr(probe, ':');
+		if (!colon || colon == probe || colon - probe >= KSYM_NAME_LEN ||
+		    kstrtouint(colon + 1, 10, &argidx) || argidx > 7) {
+			pr_err("probe=%s: expected SYMBOL:ARGIDX with ARGIDX 0..7\n",
+			       probe);
+			return -EINVAL;
+		}
+		*colon = '\0';
+		ret = evtmon_try(probe, argidx);
+		*colon = ':';
+		if (ret)
+			pr_err("cannot probe %s (%d)\n", probe, ret);
+		return ret;
+	}
+	for (i = 0; i < ARRAY_SIZE(evtmon_probes); i++) {
+		const struct evtmon_probe *e = &evtmon_probes[i];
+
+		if (LINUX_VERSION_CODE < e->since || LINUX_VERSION_CODE >= e->until)
+			continue;
+		if (!evtmon_try(e->symbol, e->argidx))
+			return 0;
+	}
+	pr_err("no SMMUv3 event probe point fits kernel %u.%u.%u: add one to evtmon_probes[] or load with probe=SYMBOL:ARGIDX\n",
+	       LINUX_VERSION_CODE >> 16, (LINUX_VERSION_CODE >> 8) & 0xff,
+	       LINUX_VERSION_CODE & 0xff);
+	return -ENOENT;
+}
+
+static int __init evtmon_init(void)
+{
+	int ret;
+
+	if (ring_size < EVTMON_RING_MIN || ring_size > EVTMON_RING_MAX) {
+		pr_err("ring_size=%u out of range %u..%u\n", ring_size,
+		       EVTMON_RING_MIN, EVTMON_RING_MAX);
+		return -EINVAL;
+	}
+	em.ring = kvcalloc(ring_size, sizeof(*em.ring), GFP_KERNEL);
+	if (!em.ring)
+		return -ENOMEM;
+
+	bus_for_each_dev(&platform_bus_type, NULL, NULL, evtmon_add_smmu);
+	if (!em.nr_smmu)
+		pr_warn("no arm-smmu-v3 device bound: no ID registers, no overflow tracking\n");
+
+	ret = evtmon_register();
+	if (ret)
+		goto err_smmu;
+
+	em.dir = smmu_hil_dir_get(SMMU_HIL_DEBUGFS_DIR, NULL);
+	if (IS_ERR(em.dir)) {
+		ret = PTR_ERR(em.dir);
+		goto err_kprobe;
+	}
+	debugfs_create_file("events", 0400, em.dir, NULL, &events_fops);
+	debugfs_create_file("stats", 0444, em.dir, NULL, &stats_fops);
+	debugfs_create_file("clear", 0200, em.dir, NULL, &clear_fops);
+	debugfs_create_file("smmu", 0444, em.dir, NULL, &smmu_fops);
+	debugfs_create_file("streams", 0444, em.dir, NULL, &streams_fops);
+	pr_info("probing %s:%u, ring of %u records, %u SMMU(s)\n", em.symbol,
+		em.argidx, ring_size, em.nr_smmu);
+	return 0;
+
+err_kprobe:
+	unregister_kprobe(&em.kp);
+err_smmu:
+	evtmon_put_smmus();
+	kvfree(em.ring);
+	return ret;
+}
+
+static void __exit evtmon_exit(void)
+{
+	static const char * const files[] = {
+		"events", "stats", "clear", "smmu", "streams",
+	};
+	unsigned int i;
+
+	unregister_kprobe(&em.kp);
+	for (i = 0; i < ARRAY_SIZE(files); i++)
+		debugfs_lookup_and_remove(files[i], em.dir);
+	smmu_hil_dir_put(em.dir);
+	evtmon_put_smmus();
+	kvfree(em.ring);
+}
+
+module_init(evtmon_init);
+module_exit(evtmon_exit);
+MODULE_DESCRIPTION("smmu-hil: capture SMMUv3 event records via a kprobe");
+MODULE_LICENSE("GPL");
