@@ -1,19 +1,34 @@
-"""Command line of the lab controller: python3 -m smmu_hil_lab VERB ..."""
+"""Command line of the lab controller: python3 -m smmu_hil_lab VERB ...
+
+    run --suite smoke --results DIR [--target qemu] [-- PYTEST-ARGS]
+    validate DIR...        check scenario files
+    image --out DIR        assemble the emulated DUT's boot files
+"""
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
 
-from . import image
+from . import image, scenario
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="smmu_hil_lab", description=__doc__)
+    """Parse @argv and run the verb. Returns the process exit status."""
+    ap = argparse.ArgumentParser(prog="smmu_hil_lab", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="verb", required=True)
     im = sub.add_parser("image", help="assemble the emulated DUT's boot files")
     im.add_argument("--out", type=Path, required=True)
+    rn = sub.add_parser("run", help="run a suite on a target, write results")
+    rn.add_argument("--suite", default="smoke")
+    rn.add_argument("--results", type=Path, required=True)
+    rn.add_argument("--target", default="qemu")
+    rn.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    va = sub.add_parser("validate", help="validate scenario files or directories")
+    va.add_argument("paths", type=Path, nargs="+")
     args = ap.parse_args(argv)
+
     if args.verb == "image":
         try:
             img = image.build_image(args.out)
@@ -22,7 +37,37 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"kernel {img.kernel_release}: {img.kernel} {img.initrd}")
         return 0
+    if args.verb == "validate":
+        return validate(args.paths)
+    if args.verb == "run":
+        from . import runner
+        try:
+            rc, run_dir = runner.run(args.suite, args.results, args.target, args.pytest_args)
+        except scenario.ScenarioError as e:
+            print(f"smmu_hil_lab: error: {e}", file=sys.stderr)
+            return 2
+        if rc == 2:
+            print(f"smmu_hil_lab: the run broke; see {run_dir}", file=sys.stderr)
+        return rc
     return 2
+
+
+def validate(targets: list[Path]) -> int:
+    """Validate scenario files (or every *.yaml of directories); print errors.
+
+    Returns 0 when all are valid, 1 otherwise.
+    """
+    errors = 0
+    for p in targets:
+        files = sorted(p.glob("*.yaml")) if p.is_dir() else [p]
+        for f in files:
+            try:
+                s = scenario.load(f)
+                print(f"ok   {f} ({s.name}; requires {', '.join(s.requires) or 'nothing'})")
+            except scenario.ScenarioError as e:
+                print(f"FAIL {e}")
+                errors += 1
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ class Target(ABC):
 
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
+        self.first_boot_s: float | None = None
         log_dir.mkdir(parents=True, exist_ok=True)
 
     # ------------------------------------------------------------- hooks
@@ -64,6 +65,8 @@ class Target(ABC):
         self.strategy.transition("off")
         self.strategy.transition("shell")
         assert self.strategy.last_boot_s is not None
+        if self.first_boot_s is None:
+            self.first_boot_s = self.strategy.last_boot_s
         return self.strategy.last_boot_s
 
     def ensure_shell(self) -> bool:

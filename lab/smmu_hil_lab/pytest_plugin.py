@@ -1,0 +1,286 @@
+"""pytest plugin of the lab controller (`-p smmu_hil_lab.pytest_plugin`).
+
+Options:
+    --shl-target NAME     target to boot (default qemu)
+    --shl-run-dir DIR     write report.json, ktap.log, summary.txt (and the
+                          target's console.log) there
+    --shl-scenarios DIR   scenario files (default scenarios/<suite>, the suite
+                          being the test module's directory name)
+
+Fixtures:
+    lab_target   (session) the booted Target; powered off at the end
+    dut_info     (session) `smmu-hil dut info` of the first boot
+    dut          the Target, with a shell guaranteed (rebooted when the
+                 previous test left it dead)
+    agent        an agent.Agent on dut
+    scenario     the test's Scenario (from @pytest.mark.scenario("name")),
+                 skipping the test when its `requires` features are absent
+    metrics      a dict; what the test puts in it lands in the report
+
+A test's report name is its scenario name; its reason is the skip message or
+the failure's message (a DUT hang's message carries the console tail).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from . import paths, scenario as scn
+from .agent import Agent, smmu_features
+from .report import Report, TestResult, link_latest, new_run_id, rename_junit_cases
+from .targets import Target, get_target
+
+METRICS = pytest.StashKey[dict]()
+NAME = pytest.StashKey[str]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register the --shl-* options."""
+    g = parser.getgroup("smmu-hil", "smmu-hil lab controller")
+    g.addoption("--shl-target", default="qemu", help="target name (default qemu)")
+    g.addoption("--shl-run-dir", type=Path, default=None,
+                help="directory for report.json, ktap.log, summary.txt, console.log")
+    g.addoption("--shl-run-id", default=None, help="run id (default: from the time)")
+    g.addoption("--shl-scenarios", type=Path, default=None,
+                help="scenario directory (default scenarios/<suite>)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the scenario marker and the report collector."""
+    config.addinivalue_line("markers", "scenario(name): the scenario file this test runs")
+    if not config.pluginmanager.has_plugin("shl-collector"):
+        config.pluginmanager.register(Collector(config), "shl-collector")
+
+
+def collector(config: pytest.Config) -> "Collector":
+    """The run's Collector."""
+    return config.pluginmanager.get_plugin("shl-collector")
+
+
+def scenario_name(item: pytest.Item) -> str:
+    """The item's scenario name (its marker), else its function name."""
+    m = item.get_closest_marker("scenario")
+    return str(m.args[0]) if m and m.args else item.name
+
+
+class Collector:
+    """Gathers per-test outcomes into a Report and writes it at the end."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.run_dir: Path | None = config.getoption("shl_run_dir")
+        self.target_name: str = config.getoption("shl_target")
+        self.report = Report(run_id=config.getoption("shl_run_id") or
+                             (self.run_dir.name if self.run_dir else new_run_id()),
+                             target=self.target_name)
+        self.results: dict[str, TestResult] = {}
+        self.suite_dir: Path | None = config.getoption("shl_scenarios")
+        self.names: dict[str, str] = {}
+        self.total = 0
+        self.done = 0
+
+    # ---------------------------------------------------------- progress
+    def progress(self, msg: str) -> None:
+        """Print @msg on the terminal now, even while output is captured."""
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        cap = self.config.pluginmanager.get_plugin("capturemanager")
+        if tr is None:
+            return
+        if cap is not None:
+            with cap.global_and_fixture_disabled():
+                tr.write_line(msg)
+        else:
+            tr.write_line(msg)
+
+    # ------------------------------------------------------------- hooks
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, session: pytest.Session,
+                                      items: list[pytest.Item]) -> None:
+        """Name items by scenario; note scenario files without a test."""
+        self.total = len(items)
+        names = set()
+        for item in items:
+            item.stash[NAME] = scenario_name(item)
+            item.stash[METRICS] = {}
+            item.user_properties.append(("scenario", item.stash[NAME]))
+            names.add(item.stash[NAME])
+            self.names[item.nodeid] = item.stash[NAME]
+            if self.suite_dir is None:
+                self.suite_dir = paths.SCENARIOS / Path(str(item.fspath)).parent.name
+        if self.suite_dir is None or not self.suite_dir.is_dir():
+            return
+        for f in sorted(self.suite_dir.glob("*.yaml")):
+            if f.stem not in names:
+                self.results[f.stem] = TestResult(
+                    f.stem, "fail", reason=f"{f}: no test implements this scenario")
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        """Progress: which test starts."""
+        self.progress(f"[{self.done + 1}/{self.total}] {self.names.get(nodeid, nodeid)} ...")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Iterator:
+        """Fold setup/call/teardown reports into one TestResult."""
+        outcome = yield
+        rep: pytest.TestReport = outcome.get_result()
+        name = item.stash.get(NAME, item.name)
+        res = self.results.setdefault(name, TestResult(name))
+        res.duration_s = round(res.duration_s + rep.duration, 3)
+        res.metrics = item.stash.get(METRICS, {})
+        if rep.when == "call":
+            rep.user_properties.extend(("metric." + k, str(v)) for k, v in res.metrics.items())
+        if rep.skipped and res.status != "fail":
+            res.status = "skip"
+            res.reason = _skip_reason(rep)
+        elif rep.failed and res.status != "fail":
+            res.status = "fail"
+            res.reason = _fail_reason(rep) if rep.when == "call" else \
+                f"{rep.when} error: {_fail_reason(rep)}"
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_report_teststatus(self, report: pytest.TestReport,
+                                 config: pytest.Config) -> Iterator:
+        """No progress letters: the plugin prints a line per test instead."""
+        outcome = yield
+        res = outcome.get_result()
+        if res and len(res) == 3:
+            outcome.force_result((res[0], "", res[2]))
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+        """Progress: the test's outcome and metrics."""
+        self.done += 1
+        res = self.results.get(self.names.get(nodeid, ""))
+        if res is None:
+            return
+        m = " ".join(f"{k}={v}" for k, v in res.metrics.items()
+                     if not isinstance(v, (list, dict)))
+        line = f"    {res.name}: {res.status.upper()} ({res.duration_s:.1f}s) {m}".rstrip()
+        if res.status != "pass" and res.reason:
+            line += "\n      " + res.reason.splitlines()[0][:300]
+        self.progress(line)
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """Write the report files when --shl-run-dir is set."""
+        self.report.tests = list(self.results.values())
+        if self.run_dir is None:
+            return
+        self.report.write(self.run_dir)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """After junitxml wrote its file: scenario names, latest link."""
+        if self.run_dir is None:
+            return
+        junit = self.run_dir / "junit.xml"
+        if junit.exists():
+            rename_junit_cases(junit)
+        if self.run_dir.parent.is_dir():
+            link_latest(self.run_dir.parent, self.run_dir)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        """The summary.txt text at the end of the terminal output."""
+        self.report.tests = list(self.results.values())
+        terminalreporter.write_sep("=", "smmu-hil")
+        terminalreporter.write(self.report.summary_text())
+        if self.run_dir is not None:
+            terminalreporter.write_line(f"results: {self.run_dir}")
+
+
+def _skip_reason(rep: pytest.TestReport) -> str:
+    lr = rep.longrepr
+    if isinstance(lr, tuple) and len(lr) == 3:
+        msg = str(lr[2])
+        return msg[len("Skipped: "):] if msg.startswith("Skipped: ") else msg
+    return str(lr)
+
+
+def _fail_reason(rep: pytest.TestReport) -> str:
+    crash = getattr(rep.longrepr, "reprcrash", None)
+    msg = crash.message if crash is not None else str(rep.longrepr)
+    msg = re.sub(r"^(?:\w+\.)+(\w+: )", r"\1", msg)
+    if msg.startswith("AssertionError: "):
+        msg = msg[len("AssertionError: "):]
+        # drop pytest's assertion introspection after the test's own message
+        msg = msg.split("\nassert ", 1)[0]
+    return msg.strip()
+
+
+# ---------------------------------------------------------------- fixtures
+@pytest.fixture(scope="session")
+def lab_target(request: pytest.FixtureRequest) -> Iterator[Target]:
+    """The session's target, booted to a shell; powered off afterwards."""
+    col = collector(request.config)
+    log_dir = col.run_dir or Path(request.config.rootpath) / ".shl-logs"
+    t = get_target(col.target_name, log_dir)
+    try:
+        col.progress(f"booting target {t.name} ...")
+        boot_s = t.boot()
+        col.progress(f"    DUT ready in {boot_s:.1f}s (kernel {t.strategy.kernel_release})")
+        col.report.dut = {"kernel": t.strategy.kernel_release, "lock": _lock()}
+        yield t
+    finally:
+        t.shutdown()
+
+
+@pytest.fixture(scope="session")
+def dut_info(request: pytest.FixtureRequest, lab_target: Target) -> dict[str, Any]:
+    """`smmu-hil dut info` from the first boot; also fills the report's dut."""
+    info = Agent(lab_target).info()
+    col = collector(request.config)
+    col.report.dut = {
+        "kernel": info.get("kernel") or lab_target.strategy.kernel_release,
+        "lock": _lock(),
+        "smmu": [{"name": s.get("name"), "features": s.get("idr", {}).get("features", []),
+                  "idr": s.get("idr", {}).get("regs", {})} for s in info.get("smmu", [])],
+        "pci": info.get("pci", []),
+    }
+    return info
+
+
+def _lock() -> dict[str, str]:
+    try:
+        return paths.read_lock()
+    except FileNotFoundError:
+        return {}
+
+
+@pytest.fixture
+def dut(request: pytest.FixtureRequest, lab_target: Target) -> Target:
+    """The target with a shell that answers (rebooting a dead DUT first)."""
+    if lab_target.ensure_shell():
+        collector(request.config).progress("    DUT was dead: rebooted")
+    return lab_target
+
+
+@pytest.fixture
+def agent(dut: Target) -> Agent:
+    """The smmu-hil agent on the DUT."""
+    return Agent(dut)
+
+
+@pytest.fixture
+def scenario(request: pytest.FixtureRequest, dut_info: dict[str, Any]) -> scn.Scenario:
+    """The test's scenario file, validated; skips when features are missing."""
+    col = collector(request.config)
+    name = scenario_name(request.node)
+    suite = col.suite_dir or paths.SCENARIOS / Path(str(request.node.fspath)).parent.name
+    s = scn.load(suite / f"{name}.yaml")
+    missing = s.missing(smmu_features(dut_info))
+    if missing:
+        pytest.skip(f"missing SMMU features: {', '.join(missing)}")
+    return s
+
+
+@pytest.fixture
+def metrics(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The test's metrics dict (reported in report.json, junit, ktap)."""
+    return request.node.stash.setdefault(METRICS, {})
+
+
+@pytest.fixture
+def progress(request: pytest.FixtureRequest) -> Any:
+    """A function printing a progress line on the terminal."""
+    col = collector(request.config)
+    return lambda msg: col.progress(f"    {msg}")

@@ -1,0 +1,151 @@
+"""Run reports: report.json, ktap.log, summary.txt, junit.xml fix-ups and the
+results/latest link.
+
+report.json:
+    {"run_id", "target", "dut": {...}, "tests": [{"name", "status",
+     "duration_s", "reason", "metrics"}], "summary": {"pass", "fail", "skip"}}
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+STATUSES = ("pass", "fail", "skip")
+
+
+@dataclass
+class TestResult:
+    """One test's outcome as reported."""
+
+    name: str
+    status: str = "pass"
+    duration_s: float = 0.0
+    reason: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"status {self.status!r} not in {STATUSES}")
+
+
+@dataclass
+class Report:
+    """A whole run."""
+
+    run_id: str
+    target: str
+    dut: dict[str, Any] = field(default_factory=dict)
+    tests: list[TestResult] = field(default_factory=list)
+
+    def summary(self) -> dict[str, int]:
+        """Counts per status: {"pass", "fail", "skip"}."""
+        counts = {s: 0 for s in STATUSES}
+        for t in self.tests:
+            counts[t.status] += 1
+        return counts
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report.json document."""
+        return {"run_id": self.run_id, "target": self.target, "dut": self.dut,
+                "tests": [asdict(t) for t in self.tests], "summary": self.summary()}
+
+    @property
+    def ok(self) -> bool:
+        """True when no test failed (and at least one ran)."""
+        return bool(self.tests) and self.summary()["fail"] == 0
+
+    def write(self, run_dir: Path) -> None:
+        """Write report.json, ktap.log and summary.txt into @run_dir."""
+        run_dir.mkdir(parents=True, exist_ok=True)
+        _atomic_write(run_dir / "report.json",
+                      json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n")
+        _atomic_write(run_dir / "ktap.log", self.ktap())
+        _atomic_write(run_dir / "summary.txt", self.summary_text())
+
+    def ktap(self) -> str:
+        """KTAP version 1, as kselftest prints it: a plan, one result line per
+        test, diagnostics ("# ...": reason, metrics) before each result.
+        """
+        lines = ["KTAP version 1", f"# smmu-hil run {self.run_id} target {self.target}"
+                 + (f" kernel {self.dut.get('kernel')}" if self.dut.get("kernel") else ""),
+                 f"1..{len(self.tests)}"]
+        for i, t in enumerate(self.tests, 1):
+            for k, v in t.metrics.items():
+                lines.append(f"# {t.name}: {k}={_scalar(v)}")
+            if t.status == "skip":
+                lines.append(f"ok {i} {t.name} # SKIP {_one_line(t.reason)}")
+                continue
+            if t.reason:
+                lines.extend(f"# {ln}" for ln in t.reason.splitlines())
+            lines.append(f"{'ok' if t.status == 'pass' else 'not ok'} {i} {t.name}")
+        s = self.summary()
+        lines.append(f"# Totals: pass:{s['pass']} fail:{s['fail']} xfail:0 xpass:0 "
+                     f"skip:{s['skip']} error:0")
+        return "\n".join(lines) + "\n"
+
+    def summary_text(self) -> str:
+        """A few human lines: header, one line per test, totals."""
+        s = self.summary()
+        out = [f"smmu-hil run {self.run_id}  target {self.target}  "
+               f"kernel {self.dut.get('kernel', '?')}"]
+        for t in self.tests:
+            m = " ".join(f"{k}={_scalar(v)}" for k, v in t.metrics.items()
+                         if not isinstance(v, (list, dict)))
+            line = f"  {t.status.upper():4}  {t.name:24} {t.duration_s:7.1f}s  {m}".rstrip()
+            out.append(line)
+            if t.status != "pass" and t.reason:
+                out.append(f"        {_one_line(t.reason)[:200]}")
+        out.append(f"pass {s['pass']}  fail {s['fail']}  skip {s['skip']}")
+        return "\n".join(out) + "\n"
+
+
+def _scalar(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.3f}".rstrip("0").rstrip(".") if v != int(v) else str(int(v))
+    if isinstance(v, (list, tuple)):
+        return ",".join(str(x) for x in v)
+    return str(v)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split("\n", 1)[0].split())
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id: UTC time plus 4 random hex digits."""
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(2)
+
+
+def link_latest(results: Path, run_dir: Path) -> None:
+    """Point @results/latest at @run_dir (relative symlink, replaced atomically)."""
+    tmp = results / f".latest-{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(run_dir.name)
+    tmp.replace(results / "latest")
+
+
+def rename_junit_cases(path: Path, prop: str = "scenario") -> None:
+    """Give pytest's junit testcases the scenario names of the report.
+
+    Each testcase carrying a <property name="@prop" value=NAME/> gets
+    name=NAME. Raises ET.ParseError for a broken file.
+    """
+    tree = ET.parse(path)
+    for case in tree.iter("testcase"):
+        for p in case.iter("property"):
+            if p.get("name") == prop and p.get("value"):
+                case.set("name", p.get("value", ""))
+                break
+    tree.write(path, encoding="utf-8", xml_declaration=True)

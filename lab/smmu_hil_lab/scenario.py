@@ -1,0 +1,103 @@
+"""Scenario files: scenarios/<suite>/<name>.yaml.
+
+Schema (all keys but params and requires are mandatory; no other keys):
+
+    name: fault-accounting          # the test's name in reports; equals the file stem
+    description: one or more lines
+    requires: [S1P]                 # SMMU features from `smmu-hil dut info`
+    params: {count: 128}            # free-form mapping the test reads
+
+A malformed file raises ScenarioError naming the file and the key.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .drivers import LabError
+
+KEYS = {"name", "description", "requires", "params"}
+
+
+class ScenarioError(LabError):
+    """A scenario file is unreadable or does not match the schema."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One validated scenario."""
+
+    name: str
+    description: str
+    path: Path
+    requires: tuple[str, ...] = ()
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def missing(self, features: set[str] | list[str]) -> list[str]:
+        """The required features absent from @features, in file order."""
+        have = set(features)
+        return [f for f in self.requires if f not in have]
+
+    def param(self, key: str, default: Any = None) -> Any:
+        """params[@key], or @default when the file does not set it."""
+        return self.params.get(key, default)
+
+
+def load(path: Path) -> Scenario:
+    """Read and validate one scenario file.
+
+    Returns the Scenario. Raises ScenarioError("<file>: key '<key>': ...").
+    """
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ScenarioError(f"{path}: cannot read: {e.strerror}") from e
+    except yaml.YAMLError as e:
+        raise ScenarioError(f"{path}: not valid YAML: {e}") from e
+    if not isinstance(doc, dict):
+        raise ScenarioError(f"{path}: expected a mapping at the top level, "
+                            f"got {type(doc).__name__}")
+    unknown = sorted(str(k) for k in doc if k not in KEYS)
+    if unknown:
+        raise ScenarioError(f"{path}: key '{unknown[0]}': unknown key "
+                            f"(allowed: {', '.join(sorted(KEYS))})")
+    for key in ("name", "description"):
+        if key not in doc:
+            raise ScenarioError(f"{path}: key '{key}': missing")
+        if not isinstance(doc[key], str) or not doc[key].strip():
+            raise ScenarioError(f"{path}: key '{key}': expected a non-empty string")
+    if doc["name"] != path.stem:
+        raise ScenarioError(f"{path}: key 'name': {doc['name']!r} differs from the "
+                            f"file name {path.stem!r}")
+    requires = doc.get("requires") or []
+    if not isinstance(requires, list) or not all(isinstance(r, str) and r for r in requires):
+        raise ScenarioError(f"{path}: key 'requires': expected a list of feature names")
+    params = doc.get("params") or {}
+    if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
+        raise ScenarioError(f"{path}: key 'params': expected a mapping with string keys")
+    return Scenario(name=doc["name"], description=doc["description"].strip(), path=path,
+                    requires=tuple(requires), params=dict(params))
+
+
+def load_suite(directory: Path) -> tuple[list[Scenario], list[ScenarioError]]:
+    """Load every *.yaml in @directory (sorted by name).
+
+    Returns (valid scenarios, errors of the malformed ones). Raises
+    ScenarioError when the directory does not exist or holds no scenario.
+    """
+    if not directory.is_dir():
+        raise ScenarioError(f"{directory}: no such suite directory")
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise ScenarioError(f"{directory}: no *.yaml scenario files")
+    good: list[Scenario] = []
+    bad: list[ScenarioError] = []
+    for f in files:
+        try:
+            good.append(load(f))
+        except ScenarioError as e:
+            bad.append(e)
+    return good, bad
