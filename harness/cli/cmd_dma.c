@@ -1,11 +1,124 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* smmu-hil dma: placeholder until the handler lands. */
+/*
+ * smmu-hil dma: edu DMA through the SMMU via smmu_hil_edu (docs/modules.md).
+ *
+ *   dma roundtrip [--dev BDF] [--len N] [--count N]   exit 1 if errors > 0
+ *   dma fault [--dev BDF] --count N                    DMA to unmapped IOVAs
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "smmu_hil/cli.h"
+#include "smmu_hil/dut.h"
+#include "cmd_edu.h"
+
+#define EDU_MAX_LEN	4095	/* QEMU <= 7.2 aborts on a copy to the buffer's end */
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: smmu-hil dma roundtrip [--dev BDF] [--len 1..%d] [--count N] [-j]\n"
+		   "       smmu-hil dma fault [--dev BDF] --count 1..4096 [-j]\n", EDU_MAX_LEN);
+}
+
+static int roundtrip(const char *bdf, unsigned int len, unsigned int count,
+		     const struct shl_cli *cli)
+{
+	struct shl_edu_roundtrip rt;
+	json_object *o;
+	int ret = shl_edu_roundtrip(bdf, len, count, &rt);
+
+	if (ret)
+		return shl_err("%s: roundtrip: %s", bdf, strerror(-ret));
+	if (cli->json) {
+		o = json_object_new_object();
+		json_object_object_add(o, "dev", json_object_new_string(bdf));
+		json_object_object_add(o, "transfers", json_object_new_int64((int64_t)rt.transfers));
+		json_object_object_add(o, "errors", json_object_new_int64((int64_t)rt.errors));
+		json_object_object_add(o, "bytes", json_object_new_int64((int64_t)rt.bytes));
+		json_object_object_add(o, "domain", json_object_new_string(rt.domain));
+		shl_json_print(o, cli);
+	} else {
+		printf("%s: %llu transfers, %llu errors, %llu bytes, domain %s\n", bdf,
+		       rt.transfers, rt.errors, rt.bytes, rt.domain);
+	}
+	return rt.errors ? SHL_EXIT_FAIL : SHL_EXIT_OK;
+}
+
+static int fault(const char *bdf, unsigned int count, const struct shl_cli *cli)
+{
+	unsigned long long injected, stride;
+	char line[32], result[1024], base[32];
+	json_object *o;
+	int ret;
+
+	snprintf(line, sizeof(line), "fault %u", count);
+	ret = shl_edu_ctl(bdf, line, result, sizeof(result));
+	if (ret == -EOPNOTSUPP)
+		return shl_err("%s: the device's domain does not translate (identity): nothing can fault",
+			       bdf);
+	if (ret)
+		return shl_err("%s: fault: %s", bdf, strerror(-ret));
+	if (shl_kv_u64(result, "injected", &injected) || shl_kv_u64(result, "stride", &stride) ||
+	    shl_kv_str(result, "iova_base", base, sizeof(base)))
+		return shl_err("%s: unexpected result from the module", bdf);
+	if (cli->json) {
+		o = json_object_new_object();
+		json_object_object_add(o, "dev", json_object_new_string(bdf));
+		json_object_object_add(o, "injected", json_object_new_int64((int64_t)injected));
+		json_object_object_add(o, "iova_base", json_object_new_string(base));
+		json_object_object_add(o, "stride", json_object_new_int64((int64_t)stride));
+		shl_json_print(o, cli);
+	} else {
+		printf("%s: %llu DMAs to unmapped IOVAs from %s, stride 0x%llx\n", bdf, injected,
+		       base, stride);
+	}
+	return injected == count ? SHL_EXIT_OK : SHL_EXIT_FAIL;
+}
 
 int shl_cmd_dma(int argc, char **argv, const struct shl_cli *cli)
 {
-	(void)argc;
-	(void)argv;
-	(void)cli;
-	return shl_err("'dma' is not implemented yet");
+	unsigned long long len = EDU_MAX_LEN, count = 0;
+	const char *verb = argc > 1 ? argv[1] : "", *dev = NULL;
+	bool is_fault = !strcmp(verb, "fault"), have_count = false;
+	char bdf[SHL_BDF_LEN];
+	int i, ret;
+
+	if (!strcmp(verb, "help")) {
+		usage(stdout);
+		return SHL_EXIT_OK;
+	}
+	if (!is_fault && strcmp(verb, "roundtrip")) {
+		usage(stderr);
+		return SHL_EXIT_USAGE;
+	}
+	for (i = 2; i < argc; i++) {
+		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!val)
+			return shl_err("%s needs a value", opt);
+		if (!strcmp(opt, "--dev")) {
+			dev = val;
+		} else if (!strcmp(opt, "--len") && !is_fault) {
+			if (shl_parse_uint_range(val, 1, EDU_MAX_LEN, &len))
+				return shl_err("--len: expected 1..%d, got '%s'", EDU_MAX_LEN, val);
+		} else if (!strcmp(opt, "--count")) {
+			if (shl_parse_uint_range(val, 1, is_fault ? 4096 : 10000, &count))
+				return shl_err("--count: expected 1..%d, got '%s'",
+					       is_fault ? 4096 : 10000, val);
+			have_count = true;
+		} else {
+			usage(stderr);
+			return shl_err("unknown option '%s'", opt);
+		}
+		i++;
+	}
+	if (is_fault && !have_count)
+		return shl_err("dma fault needs --count N");
+	ret = shl_edu_pick(dev, bdf);
+	if (ret)
+		return ret;
+	if (is_fault)
+		return fault(bdf, (unsigned int)count, cli);
+	return roundtrip(bdf, (unsigned int)len, have_count ? (unsigned int)count : 1, cli);
 }

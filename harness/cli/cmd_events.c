@@ -1,11 +1,198 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* smmu-hil events: placeholder until the handler lands. */
+/*
+ * smmu-hil events: the SMMU event records captured by smmu_hil_evtmon
+ * (debugfs smmu-hil/events, stats, clear; docs/modules.md), decoded with
+ * the spec's names (harness/lib/event.c).
+ *
+ *   events [show] [--clear]   drain the ring, print counters and records
+ *   events stats              counters only
+ *   events clear              empty the ring, zero the counters
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "smmu_hil/cli.h"
+#include "smmu_hil/dut.h"
+#include "smmu_hil/event.h"
+
+#define STATS_MAX	4096
+#define BATCH		1024
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: smmu-hil events [show] [--clear] [-j]\n"
+		   "       smmu-hil events stats [-j]\n"
+		   "       smmu-hil events clear\n");
+}
+
+static int no_module(int err)
+{
+	if (err == -ENOENT)
+		return shl_err("event monitor not loaded (no %s): insmod smmu_hil_evtmon.ko",
+			       shl_debugfs_dir());
+	return shl_err("event monitor: %s", strerror(-err));
+}
+
+/* Read debugfs stats into a JSON object with the counters and probe. */
+static int read_stats(json_object **out)
+{
+	static const char *const keys[] = { "captured", "dropped", "overflows" };
+	char path[4096], text[STATS_MAX], probe[256];
+	unsigned long long v;
+	json_object *o;
+	size_t i;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/stats", shl_debugfs_dir());
+	ret = shl_read_text(path, text, sizeof(text));
+	if (ret < 0)
+		return ret;
+	o = json_object_new_object();
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (shl_kv_u64(text, keys[i], &v)) {
+			json_object_put(o);
+			return -EPROTO;
+		}
+		json_object_object_add(o, keys[i], json_object_new_int64((int64_t)v));
+	}
+	if (shl_kv_str(text, "probe", probe, sizeof(probe)))
+		probe[0] = '\0';
+	json_object_object_add(o, "probe", json_object_new_string(probe));
+	if (!shl_kv_u64(text, "ring_size", &v))
+		json_object_object_add(o, "ring_size", json_object_new_int64((int64_t)v));
+	*out = o;
+	return 0;
+}
+
+static int do_clear(void)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/clear", shl_debugfs_dir());
+	return shl_write_text(path, "1");
+}
+
+static void print_stats_text(json_object *st)
+{
+	printf("captured %" PRId64 " dropped %" PRId64 " overflows %" PRId64 " probe %s\n",
+	       json_object_get_int64(json_object_object_get(st, "captured")),
+	       json_object_get_int64(json_object_object_get(st, "dropped")),
+	       json_object_get_int64(json_object_object_get(st, "overflows")),
+	       json_object_get_string(json_object_object_get(st, "probe")));
+}
+
+static void print_record_text(const struct shl_evt_rec *r)
+{
+	struct shl_event e;
+
+	shl_event_decode(r->evt, &e);
+	printf("%" PRIu64 " %" PRIu64 ".%09" PRIu64 " %s (0x%02x) sid 0x%x",
+	       r->seq, r->ts_ns / 1000000000u, r->ts_ns % 1000000000u, e.name, e.id, e.sid);
+	if (e.ssv)
+		printf(" ssid 0x%x", e.ssid);
+	if (e.fields & SHL_EVF_ADDR)
+		printf(" addr 0x%" PRIx64, e.input_addr);
+	if (e.fields & SHL_EVF_ACCESS)
+		printf(" %s", e.rnw ? "read" : "write");
+	if (e.fields & SHL_EVF_CLASS)
+		printf(" %s class %s", e.s2 ? "s2" : "s1", shl_event_class_name(e.class_));
+	if (e.fields & SHL_EVF_FETCH)
+		printf(" fetch 0x%" PRIx64, e.fetch_addr);
+	printf("\n");
+}
+
+static int events_show(bool clear, const struct shl_cli *cli)
+{
+	struct shl_evt_rec *recs = malloc(BATCH * sizeof(*recs));
+	json_object *st, *arr = json_object_new_array();
+	long n, i;
+	int ret;
+
+	if (!recs) {
+		json_object_put(arr);
+		return shl_err("out of memory");
+	}
+	ret = read_stats(&st);
+	if (ret) {
+		free(recs);
+		json_object_put(arr);
+		return no_module(ret);
+	}
+	if (!cli->json)
+		print_stats_text(st);
+	do {
+		n = shl_events_read(recs, BATCH);
+		for (i = 0; i < n; i++) {
+			if (cli->json)
+				json_object_array_add(arr, shl_event_to_json(recs[i].evt,
+						      recs[i].seq, recs[i].ts_ns));
+			else
+				print_record_text(&recs[i]);
+		}
+	} while (n == BATCH);
+	free(recs);
+	if (n < 0) {
+		json_object_put(st);
+		json_object_put(arr);
+		return no_module((int)n);
+	}
+	if (clear && (ret = do_clear())) {
+		json_object_put(st);
+		json_object_put(arr);
+		return no_module(ret);
+	}
+	if (cli->json) {
+		json_object_object_add(st, "records", arr);
+		shl_json_print(st, cli);
+	} else {
+		json_object_put(st);
+		json_object_put(arr);
+	}
+	return SHL_EXIT_OK;
+}
 
 int shl_cmd_events(int argc, char **argv, const struct shl_cli *cli)
 {
-	(void)argc;
-	(void)argv;
-	(void)cli;
-	return shl_err("'events' is not implemented yet");
+	const char *verb = argc > 1 ? argv[1] : "show";
+	bool clear = false;
+	json_object *st;
+	int i, first = argc > 1 && argv[1][0] != '-' ? 2 : 1, ret;
+
+	if (first == 1)
+		verb = "show";
+	if (!strcmp(verb, "help")) {
+		usage(stdout);
+		return SHL_EXIT_OK;
+	}
+	for (i = first; i < argc; i++) {
+		if (!strcmp(verb, "show") && !strcmp(argv[i], "--clear")) {
+			clear = true;
+		} else {
+			usage(stderr);
+			return shl_err("unexpected argument '%s'", argv[i]);
+		}
+	}
+	if (!strcmp(verb, "show"))
+		return events_show(clear, cli);
+	if (!strcmp(verb, "stats")) {
+		ret = read_stats(&st);
+		if (ret)
+			return no_module(ret);
+		if (cli->json) {
+			shl_json_print(st, cli);
+		} else {
+			print_stats_text(st);
+			json_object_put(st);
+		}
+		return SHL_EXIT_OK;
+	}
+	if (!strcmp(verb, "clear")) {
+		ret = do_clear();
+		return ret ? no_module(ret) : SHL_EXIT_OK;
+	}
+	usage(stderr);
+	return shl_err("unknown verb '%s'", verb);
 }

@@ -44,18 +44,7 @@ void shl_json_print(json_object *obj, const struct shl_cli *cli)
 	json_object_put(obj);
 }
 
-int shl_parse_u64(const char *s, unsigned long long *out)
-{
-	char *end;
-
-	if (!s || !*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	*out = strtoull(s, &end, 0);
-	if (errno || *end)
-		return -1;
-	return 0;
-}
+/* shl_parse_u64() lives in harness/lib/cli_parse.c, for the unit tests. */
 
 static void usage(FILE *f)
 {
