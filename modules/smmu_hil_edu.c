@@ -471,8 +471,8 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	debugfs_create_file("result", 0444, ed->dir, ed, &result_fops);
 	debugfs_create_file("domain", 0444, ed->dir, ed, &domain_fops);
 	pci_set_drvdata(pdev, ed);
-	dev_info(&pdev->dev, "edu id 0x%08x, %u-bit DMA, domain %s\n",
-		 readl(ed->mmio + EDU_REG_ID), dma_bits, edu_domain_name(ed));
+	dev_dbg(&pdev->dev, "edu id 0x%08x, %u-bit DMA, domain %s\n",
+		readl(ed->mmio + EDU_REG_ID), dma_bits, edu_domain_name(ed));
 	return 0;
 
 err_pages:

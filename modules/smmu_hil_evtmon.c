@@ -33,6 +33,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
+#include <linux/utsname.h>
 #include <linux/version.h>
 
 #include "include/uapi/smmu_hil.h"
@@ -40,7 +41,7 @@
 
 #define EVTMON_MAX_SMMUS	8
 #define EVTMON_RING_MIN		16
-#define EVTMON_RING_MAX		(1U << 20)
+#define EVTMON_RING_MAX		BIT(20)
 #define EVTMON_READ_BATCH	128
 
 /* SMMUv3 register offsets (Arm IHI 0070 6.3); EVTQ_PROD/CONS live on page 1 */
@@ -78,7 +79,7 @@ struct evtmon_probe {
 
 /*
  * Probe points, tried in order among the entries matching the running
- * kernel. To support another kernel, add a line: the function must be called
+ * kernel (its uname release, so one build serves the kernel it runs on). To support another kernel, add a line: the function must be called
  * once for every record taken from the event queue, with a pointer to the raw
  * 32-byte record in a register argument.
  */
@@ -372,10 +373,20 @@ static int evtmon_try(const char *symbol, unsigned int argidx)
 	return ret;
 }
 
+/* The running kernel's version as KERNEL_VERSION(), from its release string. */
+static unsigned int evtmon_kernel_version(void)
+{
+	unsigned int a = 0, b = 0, c = 0;
+
+	if (sscanf(init_utsname()->release, "%u.%u.%u", &a, &b, &c) < 2)
+		return 0;
+	return KERNEL_VERSION(a, b, min(c, 255U));
+}
+
 /* Register the kprobe: the module parameter, else the version table. */
 static int evtmon_register(void)
 {
-	unsigned int i, argidx;
+	unsigned int i, argidx, ver = evtmon_kernel_version();
 	char *colon;
 	int ret;
 
@@ -397,14 +408,13 @@ static int evtmon_register(void)
 	for (i = 0; i < ARRAY_SIZE(evtmon_probes); i++) {
 		const struct evtmon_probe *e = &evtmon_probes[i];
 
-		if (LINUX_VERSION_CODE < e->since || LINUX_VERSION_CODE >= e->until)
+		if (ver < e->since || ver >= e->until)
 			continue;
 		if (!evtmon_try(e->symbol, e->argidx))
 			return 0;
 	}
-	pr_err("no SMMUv3 event probe point fits kernel %u.%u.%u: add one to evtmon_probes[] or load with probe=SYMBOL:ARGIDX\n",
-	       LINUX_VERSION_CODE >> 16, (LINUX_VERSION_CODE >> 8) & 0xff,
-	       LINUX_VERSION_CODE & 0xff);
+	pr_err("no SMMUv3 event probe point fits kernel %s: add one to evtmon_probes[] or load with probe=SYMBOL:ARGIDX\n",
+	       init_utsname()->release);
 	return -ENOENT;
 }
 
@@ -413,7 +423,7 @@ static int __init evtmon_init(void)
 	int ret;
 
 	if (ring_size < EVTMON_RING_MIN || ring_size > EVTMON_RING_MAX) {
-		pr_err("ring_size=%u out of range %u..%u\n", ring_size,
+		pr_err("ring_size=%u out of range %u..%lu\n", ring_size,
 		       EVTMON_RING_MIN, EVTMON_RING_MAX);
 		return -EINVAL;
 	}
