@@ -241,16 +241,19 @@ class ConsoleDriver:
         return out
 
     def sync(self, timeout: float = 10.0, attempts: int = 3) -> None:
-        """Get the shell into a known state: interrupt, then run a no-op.
+        """Get the shell into a known state: run a no-op; when it does not
+        answer within a few seconds, interrupt (Ctrl-C) and try again.
 
-        Raises ConsoleTimeout when the shell does not answer.
+        Raises ConsoleTimeout when the shell does not answer, ConsoleClosed
+        when the console went away.
         """
         last: ConsoleTimeout | None = None
-        for _ in range(attempts):
-            self.sendcontrol("c")
+        for attempt in range(attempts):
+            if attempt:
+                self.sendcontrol("c")
             self.sendline("")
             try:
-                self.run("true", timeout)
+                self.run("true", timeout if attempt else min(timeout, 3.0))
                 return
             except ConsoleClosed:
                 raise
@@ -323,25 +326,29 @@ class QMPClient:
         """Run a QMP command and return its "return" value.
 
         Asynchronous events received meanwhile are appended to self.events.
-        Raises QMPError on an "error" reply or a closed connection.
+        Raises QMPError on an "error" reply, a socket error or a closed
+        connection.
         """
         if self._sock is None:
             raise QMPError("qmp: not connected")
         req: dict[str, Any] = {"execute": command}
         if arguments:
             req["arguments"] = arguments
-        self._sock.sendall(json.dumps(req).encode() + b"\n")
-        while True:
-            msg = self._read()
-            if "event" in msg:
-                self.events.append(msg)
-                continue
-            if "error" in msg:
-                err = msg["error"]
-                raise QMPError(f"qmp {command}: {err.get('class')}: {err.get('desc')}")
-            if "return" in msg:
-                return msg["return"]
-            raise QMPError(f"qmp {command}: unexpected reply {msg!r}")
+        try:
+            self._sock.sendall(json.dumps(req).encode() + b"\n")
+            while True:
+                msg = self._read()
+                if "event" in msg:
+                    self.events.append(msg)
+                    continue
+                if "error" in msg:
+                    err = msg["error"]
+                    raise QMPError(f"qmp {command}: {err.get('class')}: {err.get('desc')}")
+                if "return" in msg:
+                    return msg["return"]
+                raise QMPError(f"qmp {command}: unexpected reply {msg!r}")
+        except OSError as e:
+            raise QMPError(f"qmp {command}: {e}") from e
 
     def close(self) -> None:
         """Close the connection (idempotent)."""

@@ -13,7 +13,7 @@ import shlex
 import time
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..drivers import ConsoleDriver, ConsoleTimeout, LabError, PowerDriver
 from ..strategy import ShellStrategy
@@ -142,12 +142,23 @@ class Target(ABC):
             raise
 
 
-def get_target(name: str, log_dir: Path, **kwargs: Any) -> Target:
-    """Build the target called @name (only "qemu" for now).
+def _qemu(log_dir: Path, **kwargs: Any) -> Target:
+    from .qemu import QemuTarget
+    return QemuTarget(log_dir, **kwargs)
 
-    Raises LabError for an unknown name.
+
+# name -> factory(log_dir, **kwargs). Issue 5 adds "ssh"; tests add fakes.
+TARGETS: dict[str, Callable[..., Target]] = {"qemu": _qemu}
+
+
+def get_target(name: str, log_dir: Path, **kwargs: Any) -> Target:
+    """Build the target called @name with its logs in @log_dir.
+
+    Raises LabError for an unknown name (and whatever the factory raises,
+    e.g. image.ImageError when the DUT image cannot be assembled).
     """
-    if name == "qemu":
-        from .qemu import QemuTarget
-        return QemuTarget(log_dir, **kwargs)
-    raise LabError(f"unknown target {name!r} (known: qemu)")
+    try:
+        factory = TARGETS[name]
+    except KeyError:
+        raise LabError(f"unknown target {name!r} (known: {', '.join(sorted(TARGETS))})") from None
+    return factory(log_dir, **kwargs)

@@ -27,18 +27,28 @@ class QemuTarget(Target):
     name = "qemu"
 
     def __init__(self, log_dir: Path, work: Path | None = None, append: str = "",
-                 boot_timeout: float = 180.0) -> None:
+                 boot_timeout: float = 180.0, machine: QemuMachine | None = None) -> None:
+        """Assemble the DUT image into @work (default <build>/dut) and describe
+        the machine; nothing starts yet.
+
+        @append: extra kernel command line. @machine: use this machine
+        instead (tests pass a fake QEMU). Raises image.ImageError when set-up
+        or the build is missing.
+        """
         super().__init__(log_dir)
-        self.work = work or paths.BUILD / "dut"
-        self.img = image.build_image(self.work)
-        # unix socket paths must stay short (108 bytes): keep them in /tmp.
         self.sockdir = Path(tempfile.mkdtemp(prefix="shl-qemu-"))
-        self.machine = QemuMachine(
-            kernel=self.img.kernel, initrd=self.img.initrd, data_disk=self.img.data_disk,
-            share=self.img.share,
-            serial=UnixSocketSerialPort(self.sockdir / "console.sock"),
-            qmp=QMPSocket(self.sockdir / "qmp.sock"),
-            append=f"console=ttyAMA0 panic=-1 {append}".strip())
+        self.kernel_release: str | None = None
+        if machine is None:
+            img = image.build_image(work or paths.BUILD / "dut")
+            self.kernel_release = img.kernel_release
+            # unix socket paths must stay short (108 bytes): keep them in /tmp.
+            machine = QemuMachine(
+                kernel=img.kernel, initrd=img.initrd, data_disk=img.data_disk,
+                share=img.share,
+                serial=UnixSocketSerialPort(self.sockdir / "console.sock"),
+                qmp=QMPSocket(self.sockdir / "qmp.sock"),
+                append=f"console=ttyAMA0 panic=-1 {append}".strip())
+        self.machine = machine
         self._console_log = (log_dir / "console.log").open("a", encoding="utf-8",
                                                              errors="replace")
         self.console = ConsoleDriver(self.machine.serial, self._console_log)
@@ -57,7 +67,7 @@ class QemuTarget(Target):
     def describe(self) -> dict[str, Any]:
         """Name, machine and kernel release for the report."""
         return {"name": self.name, "machine": "qemu virt,iommu=smmuv3,gic-version=3",
-                "kernel_release": self.img.kernel_release}
+                "kernel_release": self.kernel_release}
 
     def shutdown(self) -> None:
         """Power off, close the log, remove the socket directory."""

@@ -1,0 +1,58 @@
+"""Fakes for the lab controller's unit tests: a fake QEMU (QMP + serial
+console + shell, tests/fake_qemu.py) behind the real QemuTarget."""
+from __future__ import annotations
+
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from smmu_hil_lab.resources import QemuMachine, QMPSocket, UnixSocketSerialPort
+from smmu_hil_lab.targets.qemu import QemuTarget
+
+FAKE_QEMU = Path(__file__).with_name("fake_qemu.py")
+
+
+@dataclass
+class FakeMachine(QemuMachine):
+    """A QemuMachine whose argv starts tests/fake_qemu.py."""
+
+    fake_flags: list[str] = field(default_factory=list)
+
+    def argv(self) -> list[str]:
+        return [sys.executable, str(FAKE_QEMU), "--qmp", str(self.qmp.path),
+                "--serial", str(self.serial.path), *self.fake_flags]
+
+
+@pytest.fixture
+def sockdir() -> Iterator[Path]:
+    """A short directory for unix sockets."""
+    with tempfile.TemporaryDirectory(prefix="shl-t-") as d:
+        yield Path(d)
+
+
+def fake_machine(sockdir: Path, *flags: str) -> FakeMachine:
+    """A fake machine with its sockets in @sockdir."""
+    return FakeMachine(kernel=Path("/k"), initrd=Path("/i"), data_disk=Path("/d"),
+                       share=sockdir, serial=UnixSocketSerialPort(sockdir / "con.sock"),
+                       qmp=QMPSocket(sockdir / "qmp.sock"), fake_flags=list(flags))
+
+
+@pytest.fixture
+def make_target(sockdir: Path, tmp_path: Path) -> Iterator:
+    """Factory: a QemuTarget on the fake QEMU (flags go to fake_qemu.py)."""
+    made: list[QemuTarget] = []
+
+    def make(*flags: str, boot_timeout: float = 10.0) -> QemuTarget:
+        t = QemuTarget(tmp_path / "logs", machine=fake_machine(sockdir, *flags),
+                       boot_timeout=boot_timeout)
+        t.power.stop_timeout = 2.0
+        made.append(t)
+        return t
+
+    yield make
+    for t in made:
+        t.shutdown()

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""A stand-in for qemu-system-aarch64 in the lab's unit tests.
+
+It speaks QMP on --qmp (greeting, qmp_capabilities, cont, system_reset,
+quit, query-status) and serves a "guest" on the --serial unix socket: after
+`cont` it prints some firmware noise and `smmu-hil: DUT ready kernel=fake`,
+then runs `sh -i` on the socket with PS1='dut# '. A fake `kexec` on the
+guest's PATH makes `kexec -e` print the ready line again.
+
+Behaviour switches: --no-ready (never print the ready line), --ignore-quit
+(answer quit but keep running, so the driver must kill), --kernel-noise
+(print kernel log records on the console every 20 ms).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+KEXEC = """#!/bin/sh
+for a in "$@"; do
+  if [ "$a" = -e ]; then
+    echo 'kexec_core: Starting new kernel'
+    echo 'smmu-hil: DUT ready kernel=fake-kexec'
+    exec sh -i
+  fi
+done
+exit 0
+"""
+
+
+class Guest:
+    def __init__(self, args: argparse.Namespace, bindir: Path) -> None:
+        self.args = args
+        self.bindir = bindir
+        self.conn: socket.socket | None = None
+        self.conn_ready = threading.Event()
+        self.sh: subprocess.Popen[bytes] | None = None
+        self.noise: threading.Thread | None = None
+
+    def serve_serial(self, srv: socket.socket) -> None:
+        while True:
+            conn, _ = srv.accept()
+            self.conn = conn
+            self.conn_ready.set()
+
+    def start(self) -> None:
+        if not self.conn_ready.wait(10) or self.conn is None:
+            return
+        c = self.conn
+        c.sendall(b"UEFI firmware (fake)\r\n[    0.000000] Booting Linux (fake)\r\n")
+        if self.args.no_ready:
+            return
+        c.sendall(b"smmu-hil: DUT ready kernel=fake\r\n")
+        env = dict(os.environ, PS1="dut# ", PATH=f"{self.bindir}:{os.environ.get('PATH', '')}")
+        self.sh = subprocess.Popen(["sh", "-i"], stdin=c.fileno(), stdout=c.fileno(),
+                                   stderr=c.fileno(), env=env, start_new_session=True)
+        if self.args.kernel_noise and self.noise is None:
+            self.noise = threading.Thread(target=self._noise, daemon=True)
+            self.noise.start()
+
+    def _noise(self) -> None:
+        n = 0
+        while True:
+            time.sleep(0.02)
+            n += 1
+            try:
+                if self.conn is not None:
+                    self.conn.sendall(f"[{n / 100:12.6f}] fake: kernel message {n}\r\n".encode())
+            except OSError:
+                return
+
+    def stop(self) -> None:
+        if self.sh is not None and self.sh.poll() is None:
+            os.killpg(self.sh.pid, 9)
+            self.sh.wait()
+        self.sh = None
+
+
+def send(conn: socket.socket, msg: dict) -> None:
+    conn.sendall(json.dumps(msg).encode() + b"\r\n")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--qmp", required=True)
+    ap.add_argument("--serial", required=True)
+    ap.add_argument("--no-ready", action="store_true")
+    ap.add_argument("--ignore-quit", action="store_true")
+    ap.add_argument("--kernel-noise", action="store_true")
+    args = ap.parse_args()
+
+    bindir = Path(tempfile.mkdtemp(prefix="fakeqemu-bin-"))
+    (bindir / "kexec").write_text(KEXEC)
+    (bindir / "kexec").chmod(0o755)
+    guest = Guest(args, bindir)
+    ser = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    ser.bind(args.serial)
+    ser.listen(1)
+    threading.Thread(target=guest.serve_serial, args=(ser,), daemon=True).start()
+    qmp = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    qmp.bind(args.qmp)
+    qmp.listen(1)
+    running = False
+    while True:
+        conn, _ = qmp.accept()
+        send(conn, {"QMP": {"version": {"qemu": {"major": 7, "minor": 2, "micro": 0}},
+                            "capabilities": []}})
+        rfile = conn.makefile("rb")
+        for line in rfile:
+            req = json.loads(line)
+            cmd = req.get("execute")
+            if cmd == "qmp_capabilities":
+                send(conn, {"return": {}})
+            elif cmd == "cont":
+                send(conn, {"event": "RESUME", "timestamp": {"seconds": 0, "microseconds": 0}})
+                send(conn, {"return": {}})
+                if not running:
+                    running = True
+                    guest.start()
+            elif cmd == "query-status":
+                send(conn, {"return": {"running": running, "status":
+                                       "running" if running else "prelaunch"}})
+            elif cmd == "system_reset":
+                guest.stop()
+                send(conn, {"event": "RESET", "timestamp": {"seconds": 0, "microseconds": 0}})
+                send(conn, {"return": {}})
+                guest.start()
+            elif cmd == "quit":
+                send(conn, {"return": {}})
+                if not args.ignore_quit:
+                    guest.stop()
+                    return 0
+            else:
+                send(conn, {"error": {"class": "CommandNotFound",
+                                      "desc": f"The command {cmd} has not been found"}})
+        conn.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

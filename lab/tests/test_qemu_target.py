@@ -1,0 +1,139 @@
+"""The real QemuTarget, QMPPowerDriver, ConsoleDriver (unix socket) and
+ShellStrategy against tests/fake_qemu.py."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from smmu_hil_lab.drivers import (ConsoleTimeout, QMPClient, QMPError, QMPPowerDriver,
+                                  wait_for_path)
+from smmu_hil_lab.strategy import StrategyError
+
+from conftest import FAKE_QEMU, fake_machine
+
+
+def test_boot_run_and_log(make_target, tmp_path: Path) -> None:
+    t = make_target()
+    boot_s = t.boot()
+    assert 0 < boot_s < 10
+    assert t.first_boot_s == boot_s
+    assert t.strategy.state == "shell" and t.strategy.kernel_release == "fake"
+    assert t.run("echo hi") == (0, "hi\n")
+    assert t.run_json("echo '{\"x\": [1]}'") == {"x": [1]}
+    t.shutdown()
+    log = (tmp_path / "logs" / "console.log").read_text()
+    assert "UEFI firmware (fake)" in log  # attached before the CPUs ran
+    assert not t.power.is_on()
+
+
+def test_hang_fails_command_then_reboots(make_target) -> None:
+    t = make_target()
+    t.boot()
+    with pytest.raises(ConsoleTimeout) as ei:
+        t.run("echo about-to-hang; sleep 60", timeout=1)
+    assert "about-to-hang" in ei.value.tail
+    assert t.strategy.state == "unknown"
+    t.console.sendline("kill -STOP $$")  # the shell stops answering entirely
+    assert t.ensure_shell() is True
+    assert t.run("echo alive") == (0, "alive\n")
+    assert t.ensure_shell() is False
+
+
+def test_crashed_shell_is_rebooted(make_target) -> None:
+    t = make_target()
+    t.boot()
+    with pytest.raises(ConsoleTimeout):
+        t.run("kill -9 $$", timeout=1)
+    assert t.ensure_shell() is True
+    assert t.run("echo ok")[1] == "ok\n"
+
+
+def test_no_ready_line_times_out_with_tail(make_target) -> None:
+    t = make_target("--no-ready", boot_timeout=1.0)
+    t0 = time.monotonic()
+    with pytest.raises(StrategyError) as ei:
+        t.boot()
+    assert time.monotonic() - t0 < 8
+    assert "Booting Linux (fake)" in str(ei.value)
+
+
+def test_off_kills_when_quit_is_ignored(make_target) -> None:
+    t = make_target("--ignore-quit")
+    t.boot()
+    proc = t.power.proc
+    assert proc is not None
+    t.power.off()
+    assert proc.poll() is not None and not t.power.is_on()
+
+
+def test_reset_reboots(make_target) -> None:
+    t = make_target()
+    t.boot()
+    t.power.reset()
+    t.strategy.wait_ready(time.monotonic())
+    assert t.run("echo after-reset")[1] == "after-reset\n"
+
+
+def test_kexec_waits_for_ready_again(make_target) -> None:
+    t = make_target()
+    t.boot()
+    assert t.kexec() >= 0
+    assert t.strategy.kernel_release == "fake-kexec"
+    assert t.run("echo new-kernel")[1] == "new-kernel\n"
+
+
+def test_kernel_noise_never_breaks_parsing(make_target) -> None:
+    t = make_target("--kernel-noise")
+    t.boot()
+    for i in range(30):
+        doc = t.run_json(f"printf '{{\"i\": %d, \"s\": \"%s\"}}\\n' {i} x$(seq 1 40 | tr -d '\\n')")
+        assert doc["i"] == i
+
+
+def test_qmp_client_errors_and_events(sockdir: Path) -> None:
+    m = fake_machine(sockdir)
+    proc = subprocess.Popen(m.argv())
+    try:
+        wait_for_path(m.qmp.path, 10, "fake qemu")
+        c = QMPClient(m.qmp)
+        assert "QMP" in c.connect()
+        assert c.execute("query-status")["status"] == "prelaunch"
+        with pytest.raises(QMPError, match="CommandNotFound"):
+            c.execute("no-such-command")
+        c.execute("cont")
+        assert any(e["event"] == "RESUME" for e in c.events)
+        c.execute("quit")
+        with pytest.raises(QMPError):
+            c.execute("query-status")
+        c.close()
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_power_on_fails_cleanly_when_qemu_exits(sockdir: Path) -> None:
+    m = fake_machine(sockdir, "--bogus-flag")  # fake_qemu exits with a usage error
+    p = QMPPowerDriver(m, start_timeout=5)
+    with pytest.raises(Exception, match="power on failed"):
+        p.on()
+    assert not p.is_on()
+
+
+def test_real_machine_argv_has_the_issue_devices(tmp_path: Path) -> None:
+    from smmu_hil_lab.resources import QemuMachine, QMPSocket, UnixSocketSerialPort
+    for f in ("k", "i", "d"):
+        (tmp_path / f).write_text("")
+    m = QemuMachine(kernel=tmp_path / "k", initrd=tmp_path / "i", data_disk=tmp_path / "d",
+                    share=tmp_path, serial=UnixSocketSerialPort(tmp_path / "c"),
+                    qmp=QMPSocket(tmp_path / "q"), qemu=sys.executable)
+    argv = " ".join(m.argv())
+    for want in ("iommu=smmuv3", "gic-version=3", "-smp 2", "-m 1024", "-device edu", " -S ",
+                 "virtio-blk-pci,drive=data,disable-legacy=on,iommu_platform=on",
+                 "virtio-net-pci,netdev=net0,disable-legacy=on,iommu_platform=on"):
+        assert want in argv
+    assert json.dumps(argv)
