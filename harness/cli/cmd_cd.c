@@ -1,11 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* smmu-hil cd: placeholder until the handler lands. */
-#include "smmu_hil/cli.h"
+/* smmu-hil cd: the CD oracle (decode, encode, plan, verify, rules). */
+#include "cmd_entry.h"
 
 int shl_cmd_cd(int argc, char **argv, const struct shl_cli *cli)
 {
-	(void)argc;
-	(void)argv;
-	(void)cli;
-	return shl_err("'cd' is not implemented yet");
+	return shl_entry_cmd(SHL_KIND_CD, argc, argv, cli);
 }

@@ -1,11 +1,146 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* smmu-hil sweep: placeholder until the handler lands. */
+/*
+ * smmu-hil sweep: plan and check every transition of the STE and/or CD
+ * corpus (docs/oracle.md, "Sweep").
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "smmu_hil/cli.h"
+#include "smmu_hil/sweep.h"
+
+static void add_counts(json_object *o, const char *key, const uint64_t *a, const uint64_t *b,
+		       unsigned int n, const char *(*name)(unsigned int))
+{
+	json_object *c = json_object_new_object();
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		json_object_object_add(c, name(i), json_object_new_int64((int64_t)(a[i] + (b ? b[i] : 0))));
+	json_object_object_add(o, key, c);
+}
+
+static const char *path_name(unsigned int i)
+{
+	return shl_path_name((enum shl_path)i);
+}
+
+static const char *class_name(unsigned int i)
+{
+	return shl_sweep_class_name((enum shl_sweep_class)i);
+}
+
+static void print_text(const struct shl_sweep_stats *st)
+{
+	unsigned int i;
+
+	printf("%s: corpus %zu (%zu dropped by the profile), %llu transitions in %.3f s (%.0f/s)\n",
+	       shl_kind_name(st->kind), st->corpus, st->dropped,
+	       (unsigned long long)st->transitions, st->seconds,
+	       st->seconds > 0 ? (double)st->transitions / st->seconds : 0.0);
+	printf("  paths:");
+	for (i = 0; i < SHL_PATH_COUNT; i++)
+		printf(" %s=%llu", path_name(i), (unsigned long long)st->paths[i]);
+	printf("\n  classes:");
+	for (i = 0; i < SHL_SWEEP_CLASS_COUNT; i++)
+		printf(" %s=%llu", class_name(i), (unsigned long long)st->classes[i]);
+	printf("\n  kernel per-sync check fails: %llu; findings (per-sync pass, per-store fail): %llu\n",
+	       (unsigned long long)st->kernel_fail, (unsigned long long)st->findings);
+	for (i = 0; i < st->nexamples; i++) {
+		char from[200], to[200], e[200];
+
+		shl_entry_format_q(&st->examples[i].from, SHL_ENTRY_QWORDS, from, sizeof(from));
+		shl_entry_format_q(&st->examples[i].to, SHL_ENTRY_QWORDS, to, sizeof(to));
+		shl_entry_format_q(&st->examples[i].v.entry, SHL_ENTRY_QWORDS, e, sizeof(e));
+		printf("  finding: --from %s --to %s (%s): %s/%s after op %u: %s\n", from, to,
+		       shl_path_name(st->examples[i].path),
+		       shl_violation_name((enum shl_violation_kind)st->examples[i].v.kind),
+		       st->examples[i].v.rule, st->examples[i].v.after, e);
+	}
+}
 
 int shl_cmd_sweep(int argc, char **argv, const struct shl_cli *cli)
 {
-	(void)argc;
-	(void)argv;
-	(void)cli;
-	return shl_err("'sweep' is not implemented yet");
+	struct shl_sweep_opts o = { .quanta = 64, .update_safe = true, .scale = 1 };
+	struct shl_sweep_stats st[2];
+	const char *entry = NULL, *profile = NULL;
+	struct shl_profile p;
+	char err[400];
+	int i, nst = 0;
+
+	for (i = 1; i < argc; i++) {
+		const char *s = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(s, "--entry") && v) {
+			entry = v;
+			i++;
+		} else if (!strcmp(s, "--profile") && v) {
+			profile = v;
+			i++;
+		} else if (!strcmp(s, "--quanta") && v && (!strcmp(v, "64") || !strcmp(v, "128"))) {
+			o.quanta = (unsigned int)atoi(v);
+			i++;
+		} else if (!strcmp(s, "--granularity") && v &&
+			   (!strcmp(v, "store") || !strcmp(v, "sync"))) {
+			o.sync_only = !strcmp(v, "sync");
+			i++;
+		} else if (!strcmp(s, "--scale") && v && atoi(v) >= 1 && atoi(v) <= 64) {
+			o.scale = (unsigned int)atoi(v);
+			i++;
+		} else if (!strcmp(s, "--no-update-safe")) {
+			o.update_safe = false;
+		} else if (!strcmp(s, "help") || !strcmp(s, "--help")) {
+			printf("usage: smmu-hil sweep [--entry ste|cd] [--profile NAME|FILE] [--quanta 64|128]\n"
+			       "                      [--granularity store|sync] [--no-update-safe] [--scale N] [-j]\n");
+			return SHL_EXIT_OK;
+		} else {
+			return shl_err("sweep: bad argument '%s' (try `smmu-hil sweep help`)", s);
+		}
+	}
+	if (entry && strcmp(entry, "ste") && strcmp(entry, "cd"))
+		return shl_err("--entry takes ste or cd");
+	if (shl_profile_load(profile, &p, err, sizeof(err)))
+		return shl_err("%s", err);
+	o.p = &p;
+	for (i = 0; i < 2; i++) {
+		o.kind = i == 0 ? SHL_KIND_STE : SHL_KIND_CD;
+		if (entry && strcmp(entry, shl_kind_name(o.kind)))
+			continue;
+		if (shl_sweep(&o, &st[nst]))
+			return shl_err("sweep of the %s corpus failed", shl_kind_name(o.kind));
+		nst++;
+	}
+	if (cli->json) {
+		json_object *out = json_object_new_object(), *by = json_object_new_array();
+		uint64_t transitions = 0, findings = 0;
+		double seconds = 0;
+
+		for (i = 0; i < nst; i++) {
+			transitions += st[i].transitions;
+			seconds += st[i].seconds;
+			findings += st[i].findings;
+			json_object_array_add(by, shl_sweep_stats_to_json(&st[i]));
+		}
+		json_object_object_add(out, "transitions", json_object_new_int64((int64_t)transitions));
+		json_object_object_add(out, "seconds", json_object_new_double(seconds));
+		add_counts(out, "paths", st[0].paths, nst > 1 ? st[1].paths : NULL, SHL_PATH_COUNT,
+			   path_name);
+		add_counts(out, "classes", st[0].classes, nst > 1 ? st[1].classes : NULL,
+			   SHL_SWEEP_CLASS_COUNT, class_name);
+		json_object_object_add(out, "profile", json_object_new_string(p.name));
+		json_object_object_add(out, "quanta", json_object_new_int((int)o.quanta));
+		json_object_object_add(out, "granularity",
+				       json_object_new_string(o.sync_only ? "sync" : "store"));
+		json_object_object_add(out, "update_safe", json_object_new_boolean(o.update_safe));
+		json_object_object_add(out, "findings", json_object_new_int64((int64_t)findings));
+		json_object_object_add(out, "entries", by);
+		shl_json_print(out, cli);
+	} else {
+		printf("profile %s, %u-bit quanta, %s granularity, update-safe %s\n", p.name, o.quanta,
+		       o.sync_only ? "sync" : "store", o.update_safe ? "on" : "off");
+		for (i = 0; i < nst; i++)
+			print_text(&st[i]);
+	}
+	return SHL_EXIT_OK;
 }
