@@ -112,14 +112,18 @@ def parse_fio(rc: int, output: str, verify_errors: int) -> FioResult:
 
     fio puts log lines ("fio: terminating on signal 2", verify failures)
     before the JSON document in the same stream; the document starts at the
-    first line that is "{". Raises CommandError when there is none.
+    first line that is "{". Without a document (fio died early) the result
+    has error -1 and the output as log. Raises CommandError when the
+    document does not parse.
     """
     if output.startswith("{"):
         start = 0
     else:
         start = output.find("\n{\n") + 1
         if start == 0:
-            raise CommandError(f"fio printed no JSON report (rc {rc}): {output[-2000:]}")
+            # fio died before reporting (killed while starting, bad options)
+            return FioResult(rc=rc, error=-1, verify_errors=verify_errors, read_bytes=0,
+                             write_bytes=0, log=output.strip() or "fio printed nothing")
     try:
         doc, _ = json.JSONDecoder().raw_decode(output[start:])
     except json.JSONDecodeError as e:

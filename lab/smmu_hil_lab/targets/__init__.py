@@ -118,21 +118,26 @@ class Target(ABC):
             raise CommandError(f"`{cmd}`: output is not JSON ({e}): {out[:2000]!r}") from e
 
     # --------------------------------------------------------------- kexec
-    def kexec(self, append: str | None = None, no_checks: bool = True,
-              load_timeout: float = 120.0) -> float:
-        """kexec into the target's kernel and wait for the shell again.
+    def kexec_load(self, append: str | None = None, no_checks: bool = True,
+                   timeout: float = 120.0) -> None:
+        """Load the target's kernel and initramfs for kexec (`kexec -l`).
 
         @append: kernel command line; None reuses the running one.
         @no_checks: kexec -i, skipping the purgatory checksum (about 8 s
-        faster under emulation).
-        Returns seconds from `kexec -e` to DUT ready. Raises CommandError
-        when loading fails, ConsoleTimeout/StrategyError when the new kernel
-        does not come up.
+        faster under emulation). Raises CommandError when loading fails.
         """
         kernel, initrd = self.kexec_files()
         cmdline = "--reuse-cmdline" if append is None else f"--append={shlex.quote(append)}"
         opts = " -i" if no_checks else ""
-        self.run_check(f"kexec{opts} -l {kernel} --initrd={initrd} {cmdline}", load_timeout)
+        self.run_check(f"kexec{opts} -l {kernel} --initrd={initrd} {cmdline}", timeout)
+
+    def kexec_exec(self) -> float:
+        """`kexec -e` the loaded kernel and wait for the shell again.
+
+        Returns seconds from `kexec -e` to DUT ready. Raises ConsoleTimeout
+        / ConsoleClosed when the new kernel does not come up in time (the
+        state becomes "unknown": the next ensure_shell() reboots).
+        """
         self.console.sendline("kexec -e")
         t0 = time.monotonic()
         try:
@@ -140,6 +145,11 @@ class Target(ABC):
         except LabError:
             self.strategy.state = "unknown"
             raise
+
+    def kexec(self, append: str | None = None, no_checks: bool = True) -> float:
+        """kexec_load() then kexec_exec(); returns kexec_exec()'s seconds."""
+        self.kexec_load(append, no_checks)
+        return self.kexec_exec()
 
 
 def _qemu(log_dir: Path, **kwargs: Any) -> Target:
