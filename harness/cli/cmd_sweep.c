@@ -88,11 +88,13 @@ int shl_cmd_sweep(int argc, char **argv, const struct shl_cli *cli)
 		} else if (!strcmp(s, "--scale") && v && atoi(v) >= 1 && atoi(v) <= 64) {
 			o.scale = (unsigned int)atoi(v);
 			i++;
+		} else if (!strcmp(s, "--no-dma-wmb")) {
+			o.no_dma_wmb = true;
 		} else if (!strcmp(s, "--no-update-safe")) {
 			o.update_safe = false;
 		} else if (!strcmp(s, "help") || !strcmp(s, "--help")) {
 			printf("usage: smmu-hil sweep [--entry ste|cd] [--profile NAME|FILE] [--quanta 64|128]\n"
-			       "                      [--granularity store|sync] [--no-update-safe] [--scale N] [-j]\n");
+			       "                      [--granularity store|sync] [--no-update-safe] [--no-dma-wmb] [--scale N] [-j]\n");
 			return SHL_EXIT_OK;
 		} else {
 			return shl_err("sweep: bad argument '%s' (try `smmu-hil sweep help`)", s);
@@ -133,6 +135,7 @@ int shl_cmd_sweep(int argc, char **argv, const struct shl_cli *cli)
 		json_object_object_add(out, "granularity",
 				       json_object_new_string(o.sync_only ? "sync" : "store"));
 		json_object_object_add(out, "update_safe", json_object_new_boolean(o.update_safe));
+		json_object_object_add(out, "dma_wmb", json_object_new_boolean(!o.no_dma_wmb));
 		json_object_object_add(out, "findings", json_object_new_int64((int64_t)findings));
 		json_object_object_add(out, "entries", by);
 		shl_json_print(out, cli);

@@ -208,24 +208,35 @@ static int window_enumerate(struct checker *c, uint32_t at)
 	return 0;
 }
 
-/* The pointer fields the SMMU follows: STE S1ContextPtr, S2TTB; CD TTB0. */
+const struct shl_pointer_field *shl_pointer_fields(enum shl_entry_kind kind, size_t *n)
+{
+	static const struct shl_pointer_field ste[] = {
+		{ SHL_QW(SHL_STE_S1CONTEXTPTR), SHL_MASK(SHL_STE_S1CONTEXTPTR), "S1ContextPtr" },
+		{ SHL_QW(SHL_STE_S2TTB), SHL_MASK(SHL_STE_S2TTB), "S2TTB" },
+	};
+	static const struct shl_pointer_field cd[] = {
+		{ SHL_QW(SHL_CD_TTB0), SHL_MASK(SHL_CD_TTB0), "TTB0" },
+	};
+
+	if (kind == SHL_KIND_STE) {
+		*n = sizeof(ste) / sizeof(ste[0]);
+		return ste;
+	}
+	*n = kind == SHL_KIND_CD ? sizeof(cd) / sizeof(cd[0]) : 0;
+	return cd;
+}
+
+/* A store that sets a pointer field to a table not yet ordered by dma_wmb. */
 static void check_pointers(struct checker *c, const struct shl_op *op, uint32_t at)
 {
-	static const struct {
-		uint8_t kind, qword;
-		uint64_t mask;
-	} ptrs[] = {
-		{ SHL_KIND_STE, SHL_QW(SHL_STE_S1CONTEXTPTR), SHL_MASK(SHL_STE_S1CONTEXTPTR) },
-		{ SHL_KIND_STE, SHL_QW(SHL_STE_S2TTB), SHL_MASK(SHL_STE_S2TTB) },
-		{ SHL_KIND_CD, SHL_QW(SHL_CD_TTB0), SHL_MASK(SHL_CD_TTB0) },
-	};
-	unsigned int i, t;
+	size_t i, n;
+	const struct shl_pointer_field *ptrs = shl_pointer_fields(c->m->kind, &n);
+	unsigned int t;
 
-	for (i = 0; i < sizeof(ptrs) / sizeof(ptrs[0]); i++) {
+	for (i = 0; i < n; i++) {
 		uint64_t addr;
 
-		if (ptrs[i].kind != c->m->kind || ptrs[i].qword < op->qword ||
-		    ptrs[i].qword >= op->qword + op->nq)
+		if (ptrs[i].qword < op->qword || ptrs[i].qword >= op->qword + op->nq)
 			continue;
 		addr = c->mem.q[ptrs[i].qword] & ptrs[i].mask;
 		for (t = 0; t < c->ntables; t++)
@@ -274,6 +285,16 @@ int shl_check(const struct shl_model *m, const struct shl_entry *init,
 	      const struct shl_check_opts *o, struct shl_check_result *r, char *err,
 	      size_t errlen)
 {
+	struct shl_endpoints ep;
+
+	shl_endpoints_init(m, init, target, &ep);
+	return shl_check_endpoints(m, &ep, ops, nops, o, r, err, errlen);
+}
+
+int shl_check_endpoints(const struct shl_model *m, const struct shl_endpoints *ep,
+			const struct shl_op *ops, size_t nops, const struct shl_check_opts *o,
+			struct shl_check_result *r, char *err, size_t errlen)
+{
 	static __thread struct checker c;
 	size_t i, last_sync = 0, last_write = 0;
 	struct shl_violation *viol = r->viol;
@@ -285,14 +306,14 @@ int shl_check(const struct shl_model *m, const struct shl_entry *init,
 	c.m = m;
 	c.o = o;
 	c.r = r;
-	c.mem = *init;
+	c.mem = ep->init;
 	c.ntables = 0;
 	c.err = err;
 	c.errlen = errlen;
 	c.max_combos = o->max_combos ? o->max_combos : SHL_CHECK_MAX_COMBOS;
 	c.w.unit = o->quanta == 128 ? 2 : 1;
 	c.w.nq = SHL_ENTRY_QWORDS / c.w.unit;
-	shl_endpoints_init(m, init, target, &c.ep);
+	c.ep = *ep;
 	window_open(&c, 0);
 
 	for (i = 0; i < nops; i++) {
@@ -326,7 +347,7 @@ int shl_check(const struct shl_model *m, const struct shl_entry *init,
 		return -1;
 	if (last_write > last_sync)
 		add_violation(&c, SHL_VIOL_FINAL_MISMATCH, RULE_NO_SYNC, (uint32_t)nops, &c.mem);
-	if (!same_entry(&c.mem, target))
+	if (!same_entry(&c.mem, &ep->target))
 		add_violation(&c, SHL_VIOL_FINAL_MISMATCH, RULE_FINAL, (uint32_t)nops, &c.mem);
 	r->pass = r->kinds == 0;
 	return 0;

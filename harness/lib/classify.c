@@ -181,9 +181,18 @@ static bool equivalent(const struct shl_model *m, const struct shl_entry *obs,
 enum shl_class shl_classify(const struct shl_model *m, const struct shl_endpoints *ep,
 			    const struct shl_entry *obs, enum shl_rule *rule)
 {
-	enum shl_rule bad = shl_model_bad(m, obs);
+	enum shl_rule bad;
 	struct shl_entry used;
 
+	/* Fast path: an endpoint itself (most observations of a plan are). */
+	if (!memcmp(obs, &ep->init, sizeof(*obs)) || !memcmp(obs, &ep->target, sizeof(*obs))) {
+		bool is_init = !memcmp(obs, &ep->init, sizeof(*obs));
+
+		if (rule)
+			*rule = is_init ? ep->init_bad : ep->target_bad;
+		return is_init ? SHL_CLASS_INITIAL : SHL_CLASS_TARGET;
+	}
+	bad = shl_model_bad(m, obs);
 	if (rule)
 		*rule = bad;
 	if (!shl_model_valid(m, obs)) {

@@ -68,23 +68,23 @@ static void used_linux(enum shl_entry_kind kind, const struct shl_entry *e, stru
  * the mask of quanta that still have used bits to change.
  */
 static unsigned int quanta_diff(enum shl_entry_kind kind, const struct shl_entry *cur,
-				const struct shl_entry *target, const struct shl_plan_opts *o,
+				const struct shl_entry *cur_used, const struct shl_entry *target,
+				const struct shl_entry *target_used, const struct shl_plan_opts *o,
 				unsigned int unit, struct shl_entry *unused, bool *warn)
 {
-	struct shl_entry cu, tu, safe = { { 0 } };
+	struct shl_entry cu = *cur_used, safe = { { 0 } };
+	const struct shl_entry *tu = target_used;
 	unsigned int i, diff = 0;
 
-	used_linux(kind, cur, &cu);
-	used_linux(kind, target, &tu);
 	if (kind == SHL_KIND_STE && o->update_safe)
 		shl_ste_update_safe(cur, target, &safe);
 	*warn = false;
 	for (i = 0; i < SHL_ENTRY_QWORDS; i++) {
-		safe.q[i] &= cu.q[i] & tu.q[i];
-		*warn |= (target->q[i] & ~tu.q[i]) != 0;
+		safe.q[i] &= cu.q[i] & tu->q[i];
+		*warn |= (target->q[i] & ~tu->q[i]) != 0;
 		cu.q[i] &= ~safe.q[i];
 		unused->q[i] = (cur->q[i] & cu.q[i]) | (target->q[i] & ~cu.q[i]);
-		if ((unused->q[i] & tu.q[i]) != target->q[i])
+		if ((unused->q[i] & tu->q[i]) != target->q[i])
 			diff |= 1u << (i / unit);
 	}
 	return diff;
@@ -118,13 +118,26 @@ void shl_plan_entry(enum shl_entry_kind kind, const struct shl_entry *init,
 		    const struct shl_entry *target, const struct shl_plan_opts *opts,
 		    struct shl_plan *out)
 {
+	struct shl_entry iu, tu;
+
+	used_linux(kind, init, &iu);
+	used_linux(kind, target, &tu);
+	shl_plan_entry_used(kind, init, &iu, target, &tu, opts, out);
+}
+
+void shl_plan_entry_used(enum shl_entry_kind kind, const struct shl_entry *init,
+			 const struct shl_entry *init_used, const struct shl_entry *target,
+			 const struct shl_entry *target_used, const struct shl_plan_opts *opts,
+			 struct shl_plan *out)
+{
 	struct writer w = { .plan = out, .mem = *init, .unit = opts->quanta == 128 ? 2 : 1 };
 	unsigned int nunits = SHL_ENTRY_QWORDS / w.unit, diff, k;
 	struct shl_entry unused;
 
 	memset(out, 0, sizeof(*out));
 	out->critical_qword = -1;
-	diff = quanta_diff(kind, init, target, opts, w.unit, &unused, &out->target_unused_bits);
+	diff = quanta_diff(kind, init, init_used, target, target_used, opts, w.unit, &unused,
+			   &out->target_unused_bits);
 
 	if (!diff) {
 		out->path = SHL_PATH_NOCHANGE;

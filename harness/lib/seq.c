@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "smmu_hil/check.h"
+#include "smmu_hil/rules.h"
 
 #define MAX_TOKENS 4
 
@@ -224,4 +225,33 @@ size_t shl_plan_to_ops(const struct shl_plan *plan, struct shl_op *ops, size_t m
 			ops[n++] = (struct shl_op){ .kind = SHL_OP_SYNC };
 	}
 	return n;
+}
+
+size_t shl_plan_to_ops_tables(enum shl_entry_kind kind, const struct shl_entry *init,
+			      const struct shl_entry *target, const struct shl_plan *plan,
+			      bool wmb, struct shl_op *ops, size_t max)
+{
+	size_t i, n = 0, np;
+	const struct shl_pointer_field *ptrs = shl_pointer_fields(kind, &np);
+
+	struct shl_entry used;
+
+	if (kind == SHL_KIND_STE)
+		shl_ste_used_linux(target, &used);
+	else
+		shl_cd_used_linux(target, &used);
+	for (i = 0; i < np && n < max; i++) {
+		uint64_t addr = target->q[ptrs[i].qword] & ptrs[i].mask;
+
+		/* a new table the target uses */
+		if (addr && (used.q[ptrs[i].qword] & ptrs[i].mask) &&
+		    addr != (init->q[ptrs[i].qword] & ptrs[i].mask))
+			ops[n++] = (struct shl_op){ .kind = SHL_OP_TABLE, .v = { addr } };
+	}
+	i = shl_plan_to_ops(plan, ops + n, max - n);
+	if (!wmb && i) {
+		memmove(ops + n, ops + n + 1, (i - 1) * sizeof(*ops));
+		i--;
+	}
+	return n + i;
 }

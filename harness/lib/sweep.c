@@ -48,14 +48,24 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* A corpus entry with what every transition needs of it, computed once. */
+struct sweep_entry {
+	struct shl_entry e;
+	struct shl_entry used;		/* Linux used bits */
+	enum shl_rule bad;		/* spec verdict */
+};
+
 /* Plan and check one transition; account it in @st. */
 static int sweep_one(const struct shl_sweep_opts *o, const struct shl_model *m,
-		     const struct shl_entry *from, const struct shl_entry *to,
+		     const struct sweep_entry *a, const struct sweep_entry *b,
 		     struct shl_sweep_stats *st)
 {
+	const struct shl_entry *from = &a->e, *to = &b->e;
+	struct shl_endpoints ep = { .init = *from, .target = *to, .init_bad = a->bad,
+				    .target_bad = b->bad };
 	struct shl_plan_opts po = { .quanta = o->quanta, .update_safe = o->update_safe };
 	struct shl_check_opts co = { .sync_only = o->sync_only, .quanta = o->quanta };
-	struct shl_op ops[SHL_PLAN_MAX_OPS];
+	struct shl_op ops[SHL_PLAN_MAX_OPS_TABLES];
 	struct shl_violation v;
 	struct shl_check_result r = { .viol = &v, .viol_cap = 1 };
 	struct shl_plan plan;
@@ -63,10 +73,11 @@ static int sweep_one(const struct shl_sweep_opts *o, const struct shl_model *m,
 	unsigned int c;
 	char err[128];
 
-	shl_plan_entry(o->kind, from, to, &po, &plan);
-	nops = shl_plan_to_ops(&plan, ops, SHL_PLAN_MAX_OPS);
+	shl_plan_entry_used(o->kind, from, &a->used, to, &b->used, &po, &plan);
+	nops = shl_plan_to_ops_tables(o->kind, from, to, &plan, !o->no_dma_wmb, ops,
+				      SHL_PLAN_MAX_OPS_TABLES);
 	co.allow_breaking = plan.path == SHL_PATH_BREAKING;
-	if (shl_check(m, from, to, ops, nops, &co, &r, err, sizeof(err)))
+	if (shl_check_endpoints(m, &ep, ops, nops, &co, &r, err, sizeof(err)))
 		return -1;
 	st->transitions++;
 	st->paths[plan.path]++;
@@ -87,7 +98,8 @@ static int sweep_one(const struct shl_sweep_opts *o, const struct shl_model *m,
 int shl_sweep(const struct shl_sweep_opts *o, struct shl_sweep_stats *st)
 {
 	struct shl_model m = { .kind = o->kind, .p = o->p, .spec = true, .update_safe = true };
-	struct shl_entry *corpus;
+	struct shl_entry *raw;
+	struct sweep_entry *corpus;
 	size_t n, i, j;
 	double t0;
 	int ret = 0;
@@ -95,10 +107,23 @@ int shl_sweep(const struct shl_sweep_opts *o, struct shl_sweep_stats *st)
 	memset(st, 0, sizeof(*st));
 	st->kind = o->kind;
 	n = shl_corpus(o->kind, o->p, o->scale, NULL, 0, &st->dropped);
+	raw = calloc(n ? n : 1, sizeof(*raw));
 	corpus = calloc(n ? n : 1, sizeof(*corpus));
-	if (!corpus)
+	if (!raw || !corpus) {
+		free(raw);
+		free(corpus);
 		return -1;
-	shl_corpus(o->kind, o->p, o->scale, corpus, n, NULL);
+	}
+	shl_corpus(o->kind, o->p, o->scale, raw, n, NULL);
+	for (i = 0; i < n; i++) {
+		corpus[i].e = raw[i];
+		if (o->kind == SHL_KIND_STE)
+			shl_ste_used_linux(&raw[i], &corpus[i].used);
+		else
+			shl_cd_used_linux(&raw[i], &corpus[i].used);
+		corpus[i].bad = shl_model_bad(&m, &raw[i]);
+	}
+	free(raw);
 	st->corpus = n;
 
 	t0 = now();

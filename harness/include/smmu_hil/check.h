@@ -56,6 +56,19 @@ void shl_seq_free(struct shl_seq *seq);
 /* shl_seq_print() - write @ops back in the sequence syntax. */
 void shl_seq_print(FILE *f, const struct shl_op *ops, size_t n);
 
+/* A pointer field the SMMU follows: STE S1ContextPtr / S2TTB, CD TTB0. */
+struct shl_pointer_field {
+	uint8_t qword;
+	uint64_t mask;		/* address bits in place */
+	const char *name;
+};
+
+/*
+ * shl_pointer_fields() - the pointer fields of @kind whose target must be
+ * visible before the pointer store (the "unordered" rule). @n gets the count.
+ */
+const struct shl_pointer_field *shl_pointer_fields(enum shl_entry_kind kind, size_t *n);
+
 /*
  * shl_plan_to_ops() - a plan as the operations Linux issues: dma_wmb, then
  * each step's stores and its sync. Returns the number of ops written to
@@ -63,6 +76,19 @@ void shl_seq_print(FILE *f, const struct shl_op *ops, size_t n);
  */
 size_t shl_plan_to_ops(const struct shl_plan *plan, struct shl_op *ops, size_t max);
 #define SHL_PLAN_MAX_OPS (1 + SHL_PLAN_MAX_STEPS * (SHL_ENTRY_QWORDS + 1))
+
+/*
+ * shl_plan_to_ops_tables() - like shl_plan_to_ops(), preceded by a "table"
+ * op for each non-zero pointer field the target uses (Linux view) whose
+ * address differs from @init's (the driver wrote the new CD table / page
+ * table first), and
+ * without the leading dma_wmb when @wmb is false (kernels before the 2026
+ * fix that put dma_wmb() at the start of arm_smmu_write_entry()).
+ */
+size_t shl_plan_to_ops_tables(enum shl_entry_kind kind, const struct shl_entry *init,
+			      const struct shl_entry *target, const struct shl_plan *plan,
+			      bool wmb, struct shl_op *ops, size_t max);
+#define SHL_PLAN_MAX_OPS_TABLES (SHL_PLAN_MAX_OPS + 2)
 
 enum shl_violation_kind {
 	SHL_VIOL_TORN,
@@ -122,5 +148,10 @@ int shl_check(const struct shl_model *m, const struct shl_entry *init,
 	      const struct shl_entry *target, const struct shl_op *ops, size_t nops,
 	      const struct shl_check_opts *o, struct shl_check_result *r, char *err,
 	      size_t errlen);
+
+/* shl_check_endpoints() - shl_check() with the endpoints' verdicts precomputed. */
+int shl_check_endpoints(const struct shl_model *m, const struct shl_endpoints *ep,
+			const struct shl_op *ops, size_t nops, const struct shl_check_opts *o,
+			struct shl_check_result *r, char *err, size_t errlen);
 
 #endif /* SMMU_HIL_CHECK_H */

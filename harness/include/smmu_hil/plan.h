@@ -68,4 +68,13 @@ void shl_plan_entry(enum shl_entry_kind kind, const struct shl_entry *init,
 		    const struct shl_entry *target, const struct shl_plan_opts *opts,
 		    struct shl_plan *out);
 
+/*
+ * shl_plan_entry_used() - shl_plan_entry() with the Linux used bits of
+ * @init and @target precomputed (@init_used, @target_used), for sweeps.
+ */
+void shl_plan_entry_used(enum shl_entry_kind kind, const struct shl_entry *init,
+			 const struct shl_entry *init_used, const struct shl_entry *target,
+			 const struct shl_entry *target_used, const struct shl_plan_opts *opts,
+			 struct shl_plan *out);
+
 #endif /* SMMU_HIL_PLAN_H */

@@ -34,6 +34,7 @@ struct shl_sweep_opts {
 	bool update_safe;		/* planner uses update-safe bits */
 	bool sync_only;			/* check at sync granularity only */
 	unsigned int scale;		/* corpus scale, >= 1 */
+	bool no_dma_wmb;		/* model kernels without the leading dma_wmb() */
 };
 
 /* Transition classes: pass, or the most severe violation kind seen. */
