@@ -205,8 +205,10 @@ setup_kernel() {
 }
 
 setup_sysroot() {
-	local stamp=$CACHE/sysroot/.stamp
-	if [ -f "$stamp" ] && cmp -s "$stamp" "$CACHE/dut.lock"; then
+	# The stamp names the lock and this function, so a change to either re-unpacks.
+	local stamp=$CACHE/sysroot/.stamp inputs
+	inputs=$( (cat "$CACHE/dut.lock"; declare -f setup_sysroot) | sha256sum)
+	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ]; then
 		log "arm64 run-time sysroot: unpacked"
 		return
 	fi
@@ -214,11 +216,11 @@ setup_sysroot() {
 	rm -rf "$CACHE/sysroot"
 	mkdir -p "$CACHE/sysroot"
 	local f
-	for f in "$CACHE"/debs/*_arm64.deb; do
-		case "$(basename "$f")" in linux-image-* | linux-headers-*) continue ;; esac
+	for f in "$CACHE"/debs/*_arm64.deb "$CACHE"/debs/*_all.deb; do
+		case "$(basename "$f")" in linux-image-* | linux-headers-* | linux-kbuild-*) continue ;; esac
 		dpkg -x "$f" "$CACHE/sysroot"
 	done
-	cp "$CACHE/dut.lock" "$stamp"
+	echo "$inputs" >"$stamp"
 }
 
 setup_initramfs() {
@@ -226,7 +228,7 @@ setup_initramfs() {
 	abi=$(sed -n 's/^kernel_abi=//p' "$CACHE/dut.lock")
 	rel=$abi-arm64
 	stamp=$CACHE/initramfs/.stamp
-	inputs=$( (cat "$CACHE/dut.lock"; cat "$here/mkinitramfs.sh" "$repo/lab/dut/init") | sha256sum)
+	inputs=$( (cat "$CACHE/dut.lock" "$CACHE/sysroot/.stamp"; cat "$here/mkinitramfs.sh" "$repo/lab/dut/init") | sha256sum)
 	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ]; then
 		log "DUT initramfs: built"
 		return
