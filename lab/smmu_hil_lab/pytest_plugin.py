@@ -79,6 +79,7 @@ class Collector:
         self.results: dict[str, TestResult] = {}
         self.suite_dir: Path | None = config.getoption("shl_scenarios")
         self.names: dict[str, str] = {}
+        self.orphans: list[TestResult] = []
         self.total = 0
         self.done = 0
 
@@ -114,8 +115,8 @@ class Collector:
             return
         for f in sorted(self.suite_dir.glob("*.yaml")):
             if f.stem not in names:
-                self.results[f.stem] = TestResult(
-                    f.stem, "fail", reason=f"{f}: no test implements this scenario")
+                self.orphans.append(TestResult(
+                    f.stem, "fail", reason=f"{f}: no test implements this scenario"))
 
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
         """Progress: which test starts."""
@@ -164,7 +165,7 @@ class Collector:
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         """Write the report files when --shl-run-dir is set."""
-        self.report.tests = list(self.results.values())
+        self.report.tests = list(self.results.values()) + self.orphans
         if self.run_dir is None:
             return
         self.report.write(self.run_dir)
@@ -181,7 +182,7 @@ class Collector:
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """The summary.txt text at the end of the terminal output."""
-        self.report.tests = list(self.results.values())
+        self.report.tests = list(self.results.values()) + self.orphans
         terminalreporter.write_sep("=", "smmu-hil")
         terminalreporter.write(self.report.summary_text())
         if self.run_dir is not None:
@@ -217,8 +218,8 @@ def lab_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     try:
         col.progress(f"booting target {t.name} ...")
         boot_s = t.boot()
-        col.progress(f"    DUT ready in {boot_s:.1f}s (kernel {t.strategy.kernel_release})")
-        col.report.dut = {"kernel": t.strategy.kernel_release, "lock": _lock()}
+        col.progress(f"    DUT ready in {boot_s:.1f}s (kernel {t.running_kernel()})")
+        col.report.dut = {"kernel": t.running_kernel(), "lock": _lock()}
         yield t
     finally:
         t.shutdown()
@@ -230,7 +231,7 @@ def dut_info(request: pytest.FixtureRequest, lab_target: Target) -> dict[str, An
     info = Agent(lab_target).info()
     col = collector(request.config)
     col.report.dut = {
-        "kernel": info.get("kernel") or lab_target.strategy.kernel_release,
+        "kernel": info.get("kernel") or lab_target.running_kernel(),
         "lock": _lock(),
         "smmu": [{"name": s.get("name"), "features": s.get("idr", {}).get("features", []),
                   "idr": s.get("idr", {}).get("regs", {})} for s in info.get("smmu", [])],

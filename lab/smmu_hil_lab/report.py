@@ -23,6 +23,8 @@ STATUSES = ("pass", "fail", "skip")
 class TestResult:
     """One test's outcome as reported."""
 
+    __test__ = False  # not a pytest test class
+
     name: str
     status: str = "pass"
     duration_s: float = 0.0

@@ -56,3 +56,6 @@ def make_target(sockdir: Path, tmp_path: Path) -> Iterator:
     yield make
     for t in made:
         t.shutdown()
+
+
+pytest_plugins = ["pytester"]

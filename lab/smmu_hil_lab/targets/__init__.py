@@ -56,6 +56,10 @@ class Target(ABC):
         """Target facts for the report (name, and subclass extras)."""
         return {"name": self.name}
 
+    def running_kernel(self) -> str | None:
+        """The kernel release the last ready line named, if any."""
+        return self.strategy.kernel_release
+
     # ------------------------------------------------------------- states
     def boot(self) -> float:
         """Power-cycle into a fresh shell. Returns seconds to DUT ready.

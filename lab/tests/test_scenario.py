@@ -1,0 +1,78 @@
+"""Scenario files: schema validation with errors naming file and key."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from smmu_hil_lab import paths
+from smmu_hil_lab.__main__ import validate
+from smmu_hil_lab.scenario import ScenarioError, load, load_suite
+
+GOOD = "name: {n}\ndescription: d\nrequires: [S1P]\nparams: {{count: 3}}\n"
+
+
+def write(d: Path, name: str, text: str) -> Path:
+    p = d / f"{name}.yaml"
+    p.write_text(text)
+    return p
+
+
+def test_valid(tmp_path: Path) -> None:
+    s = load(write(tmp_path, "x", GOOD.format(n="x")))
+    assert s.name == "x" and s.requires == ("S1P",) and s.param("count") == 3
+    assert s.param("absent", 7) == 7
+    assert s.missing(["S1P", "S2P"]) == [] and s.missing([]) == ["S1P"]
+
+
+def test_optional_keys(tmp_path: Path) -> None:
+    s = load(write(tmp_path, "y", "name: y\ndescription: d\n"))
+    assert s.requires == () and s.params == {}
+
+
+@pytest.mark.parametrize("text,key", [
+    ("name: x\ndescription: d\nrequires: S1P\n", "requires"),
+    ("name: x\ndescription: d\nrequires: [1]\n", "requires"),
+    ("name: x\ndescription: d\nparams: [1, 2]\n", "params"),
+    ("description: d\n", "name"),
+    ("name: x\n", "description"),
+    ("name: x\ndescription: ''\n", "description"),
+    ("name: other\ndescription: d\n", "name"),
+    ("name: x\ndescription: d\nrequire: [S1P]\n", "require"),
+])
+def test_errors_name_file_and_key(tmp_path: Path, text: str, key: str) -> None:
+    p = write(tmp_path, "x", text)
+    with pytest.raises(ScenarioError) as ei:
+        load(p)
+    assert str(p) in str(ei.value) and f"key '{key}'" in str(ei.value)
+
+
+@pytest.mark.parametrize("text", ["name: [unclosed\n", "- a list\n", ""])
+def test_not_a_mapping_or_not_yaml(tmp_path: Path, text: str) -> None:
+    p = write(tmp_path, "x", text)
+    with pytest.raises(ScenarioError, match=str(p)):
+        load(p)
+
+
+def test_load_suite_splits_good_and_bad(tmp_path: Path) -> None:
+    write(tmp_path, "a", GOOD.format(n="a"))
+    write(tmp_path, "b", "name: b\n")
+    good, bad = load_suite(tmp_path)
+    assert [s.name for s in good] == ["a"] and len(bad) == 1
+    with pytest.raises(ScenarioError):
+        load_suite(tmp_path / "nope")
+
+
+def test_shipped_smoke_scenarios_are_valid(capsys: pytest.CaptureFixture[str]) -> None:
+    good, bad = load_suite(paths.SCENARIOS / "smoke")
+    assert not bad
+    assert {s.name for s in good} == {"boot", "dma-translated", "fault-accounting",
+                                      "transitions-under-dma", "kexec"}
+    assert validate([paths.SCENARIOS / "smoke"]) == 0
+
+
+def test_validate_cli_reports_failures(tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, "bad", "name: bad\ndescription: d\nparams: 3\n")
+    assert validate([tmp_path]) == 1
+    assert "key 'params'" in capsys.readouterr().out
