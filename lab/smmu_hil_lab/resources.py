@@ -60,7 +60,7 @@ class QemuMachine:
     share: Path
     serial: UnixSocketSerialPort
     qmp: QMPSocket
-    append: str = "console=ttyAMA0"
+    append: str = "console=ttyAMA0 smmu_hil_edu.dma_bits=40"
     memory_mib: int = 1024
     cpus: int = 2
     firmware: Path | None = EFI_FIRMWARE
@@ -93,7 +93,10 @@ class QemuMachine:
             "-device", "virtio-blk-pci,drive=data,disable-legacy=on,iommu_platform=on",
             "-netdev", "user,id=net0",
             "-device", "virtio-net-pci,netdev=net0,disable-legacy=on,iommu_platform=on,romfile=",
-            "-device", "edu",
+            # edu clamps DMA addresses to dma_mask (28 bits by default); an
+            # identity domain hands it physical addresses above 1 GiB, so the
+            # device is 40 bits wide (smmu_hil_edu.dma_bits=40, see append).
+            "-device", "edu,dma_mask=0xffffffffff",
             "-fsdev", f"local,id=hostshare,path={self.share},security_model=none",
             "-device", "virtio-9p-pci,fsdev=hostshare,mount_tag=smmu-hil",
         ]

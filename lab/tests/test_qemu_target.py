@@ -132,7 +132,7 @@ def test_real_machine_argv_has_the_issue_devices(tmp_path: Path) -> None:
                     share=tmp_path, serial=UnixSocketSerialPort(tmp_path / "c"),
                     qmp=QMPSocket(tmp_path / "q"), qemu=sys.executable)
     argv = " ".join(m.argv())
-    for want in ("iommu=smmuv3", "gic-version=3", "-smp 2", "-m 1024", "-device edu", " -S ",
+    for want in ("iommu=smmuv3", "gic-version=3", "-smp 2", "-m 1024", "-device edu,dma_mask=0xffffffffff", " -S ",
                  "virtio-blk-pci,drive=data,disable-legacy=on,iommu_platform=on",
                  "virtio-net-pci,netdev=net0,disable-legacy=on,iommu_platform=on"):
         assert want in argv

@@ -47,7 +47,7 @@ class QemuTarget(Target):
                 share=img.share,
                 serial=UnixSocketSerialPort(self.sockdir / "console.sock"),
                 qmp=QMPSocket(self.sockdir / "qmp.sock"),
-                append=f"console=ttyAMA0 panic=-1 {append}".strip())
+                append=f"console=ttyAMA0 panic=-1 smmu_hil_edu.dma_bits=40 {append}".strip())
         self.machine = machine
         self._console_log = (log_dir / "console.log").open("a", encoding="utf-8",
                                                              errors="replace")
