@@ -163,12 +163,7 @@ enum shl_rule shl_cd_bad(const struct shl_profile *p, const struct shl_cd_ctx *c
 	}
 	if (SHL_GET(cd, SHL_CD_PIE) && cd_pi_reserved(cd))
 		return SHL_RULE_CD_PI_RESERVED;
-	if (p->res0_illegal) {
-		unsigned int i;
-
-		for (i = 0; i < SHL_ENTRY_QWORDS; i++)
-			if (cd->q[i] & p->res0[SHL_KIND_CD].q[i])
-				return SHL_RULE_CD_RES0;
-	}
+	if (p->res0_illegal && shl_entry_intersects(cd, &p->res0[SHL_KIND_CD]))
+		return SHL_RULE_CD_RES0;
 	return SHL_RULE_NONE;
 }

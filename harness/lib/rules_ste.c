@@ -298,16 +298,6 @@ static enum shl_rule ste_check_s2(const struct shl_profile *p, const struct shl_
 	return SHL_RULE_NONE;
 }
 
-static bool res0_set(const struct shl_entry *e, const struct shl_entry *res0)
-{
-	unsigned int i;
-
-	for (i = 0; i < SHL_ENTRY_QWORDS; i++)
-		if (e->q[i] & res0->q[i])
-			return true;
-	return false;
-}
-
 enum shl_rule shl_ste_bad(const struct shl_profile *p, const struct shl_entry *ste)
 {
 	unsigned int cfg = SHL_GET(ste, SHL_STE_CONFIG);
@@ -341,7 +331,7 @@ enum shl_rule shl_ste_bad(const struct shl_profile *p, const struct shl_entry *s
 	if (cfg == SHL_CFG_NESTED && SHL_GET(ste, SHL_STE_S1MPAM) &&
 	    shl_vmsa_beyond(ste->q[5] & SHL_MASK(SHL_STE_VMSPTR), p->oas_bits))
 		return SHL_RULE_STE_VMSPTR;
-	if (p->res0_illegal && res0_set(ste, &p->res0[SHL_KIND_STE]))
+	if (p->res0_illegal && shl_entry_intersects(ste, &p->res0[SHL_KIND_STE]))
 		return SHL_RULE_STE_RES0;
 	return SHL_RULE_NONE;
 }

@@ -93,6 +93,12 @@ static const struct rule_case ste_cases[] = {
 	  SHL_RULE_STE_VMSPTR },
 };
 
+static void expect_rule(const char *name, enum shl_rule got, enum shl_rule want)
+{
+	if (got != want)
+		fail_msg("%s: got %s, want %s", name, shl_rule_name(got), shl_rule_name(want));
+}
+
 static void test_ste_rules(void **state)
 {
 	size_t i;
@@ -104,13 +110,9 @@ static void test_ste_rules(void **state)
 		struct shl_entry e = enc(SHL_KIND_STE, c->base, c->more);
 		struct shl_entry base = enc(SHL_KIND_STE, c->base, NULL);
 		struct shl_profile full;
-		enum shl_rule got;
 
 		prof(&p, c->profile, c->clear, c->set, c->idr3, c->aidr);
-		got = shl_ste_bad(&p, &e);
-		if (got != c->want)
-			fail_msg("%s: got %s, want %s", c->name, shl_rule_name(got),
-				 shl_rule_name(c->want));
+		expect_rule(c->name, shl_ste_bad(&p, &e), c->want);
 		/* Every case breaks a legal "full" entry, so the change is what counts. */
 		shl_profile_builtin("full", &full);
 		assert_int_equal(shl_ste_bad(&full, &base), SHL_RULE_NONE);
@@ -181,13 +183,9 @@ static void test_cd_rules(void **state)
 		const struct cd_case *c = &cd_cases[i];
 		struct shl_profile p;
 		struct shl_entry e = enc(SHL_KIND_CD, CD_S1, c->more);
-		enum shl_rule got;
 
 		prof(&p, c->profile, c->clear, c->set, 0, -1);
-		got = shl_cd_bad(&p, &c->ctx, &e);
-		if (got != c->want)
-			fail_msg("%s: got %s, want %s", c->name, shl_rule_name(got),
-				 shl_rule_name(c->want));
+		expect_rule(c->name, shl_cd_bad(&p, &c->ctx, &e), c->want);
 	}
 }
 

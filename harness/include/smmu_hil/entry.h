@@ -218,6 +218,17 @@ struct shl_entry {
 #define SHL_L1CD_V		0, 0, 0
 #define SHL_L1CD_L2PTR		0, 55, 12
 
+/* shl_entry_intersects() - @e has any bit of @mask set. */
+static inline bool shl_entry_intersects(const struct shl_entry *e, const struct shl_entry *mask)
+{
+	unsigned int i;
+
+	for (i = 0; i < SHL_ENTRY_QWORDS; i++)
+		if (e->q[i] & mask->q[i])
+			return true;
+	return false;
+}
+
 /* ---------------------------------------------------------- field table */
 #define SHL_FIELD_ADDR	0x1	/* value is an address: bits [hi:lo] in place */
 #define SHL_FIELD_RES0	0x2	/* reserved, RES0 */
