@@ -16,6 +16,8 @@ export SMMU_HIL_CACHE
 
 BUILD     ?= $(or $(SMMU_HIL_BUILD),build)
 PY        := /usr/bin/python3
+# test-fuzz uses bash's PIPESTATUS
+SHELL     := /bin/bash
 HOST_CC   ?= gcc
 ARM64_CC  ?= aarch64-linux-gnu-gcc
 FUZZ_CC   ?= clang
