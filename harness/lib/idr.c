@@ -62,7 +62,7 @@ void shl_idr_decode(const struct shl_idr_regs *r, struct shl_idr *o)
 	o->fwb = bits(r->idr3, 8, 8);
 	o->ril = bits(r->idr3, 10, 10);
 	o->bbm = bits(r->idr3, 12, 11);
-	o->stt = bits(r->idr3, 4, 4);
+	o->stt = bits(r->idr3, 9, 9);
 
 	o->oas_bits = shl_idr_oas_bits(bits(r->idr5, 2, 0));
 	o->gran4k = bits(r->idr5, 4, 4);

@@ -79,6 +79,18 @@ static void test_decode_single_bits(void **state)
 	assert_int_equal(d.httu, 3);
 	assert_int_equal(d.ssidsize, 20);
 	assert_int_equal(d.st_level, 0);
+
+	/* IDR3: XNX (bit 4) is not STT (bit 9); FWB 8, RIL 10, BBM [12:11]. */
+	memset(&r, 0, sizeof(r));
+	r.idr3 = 1u << 4;
+	shl_idr_decode(&r, &d);
+	assert_false(d.stt);
+	r.idr3 = (1u << 9) | (1u << 8) | (2u << 11);
+	shl_idr_decode(&r, &d);
+	assert_true(d.stt);
+	assert_true(d.fwb);
+	assert_false(d.ril);
+	assert_int_equal(d.bbm, 2);
 }
 
 static int has_feature(json_object *root, const char *name)
