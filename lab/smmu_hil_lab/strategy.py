@@ -32,7 +32,7 @@ class ShellStrategy:
     states = ("off", "shell")
 
     def __init__(self, target: "Target", boot_timeout: float = 180.0,
-                 shell_timeout: float = 20.0, ready: str = READY) -> None:
+                 shell_timeout: float = 10.0, ready: str = READY) -> None:
         self.target = target
         self.boot_timeout = boot_timeout
         self.shell_timeout = shell_timeout
@@ -54,7 +54,8 @@ class ShellStrategy:
             self.target.power.off()
             self.state = "off"
             return
-        if self.state == "shell" and self.alive():
+        if self.state in ("shell", "unknown") and self.alive():
+            self.state = "shell"
             return
         self.target.console.close()
         self.target.power.off()

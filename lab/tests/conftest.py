@@ -50,6 +50,7 @@ def make_target(sockdir: Path, tmp_path: Path) -> Iterator:
         t = QemuTarget(tmp_path / "logs", machine=fake_machine(sockdir, *flags),
                        boot_timeout=boot_timeout)
         t.power.stop_timeout = 2.0
+        t.strategy.shell_timeout = 2.0
         made.append(t)
         return t
 

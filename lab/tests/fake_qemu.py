@@ -14,12 +14,16 @@ Behaviour switches: --no-ready (never print the ready line), --ignore-quit
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
+import pty
+import select
 import socket
 import subprocess
 import sys
 import tempfile
+import termios
 import threading
 import time
 from pathlib import Path
@@ -60,11 +64,46 @@ class Guest:
             return
         c.sendall(b"smmu-hil: DUT ready kernel=fake\r\n")
         env = dict(os.environ, PS1="dut# ", PATH=f"{self.bindir}:{os.environ.get('PATH', '')}")
-        self.sh = subprocess.Popen(["sh", "-i"], stdin=c.fileno(), stdout=c.fileno(),
-                                   stderr=c.fileno(), env=env, start_new_session=True)
+        # the shell runs on a pty (echo, Ctrl-C -> SIGINT), bridged to the socket
+        master, slave = pty.openpty()
+
+        def ctty() -> None:
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        self.sh = subprocess.Popen(["sh", "-i"], stdin=slave, stdout=slave, stderr=slave,
+                                   env=env, preexec_fn=ctty)
+        os.close(slave)
+        threading.Thread(target=self._pump_out, args=(master, c), daemon=True).start()
+        threading.Thread(target=self._pump_in, args=(master, c, self.sh), daemon=True).start()
         if self.args.kernel_noise and self.noise is None:
             self.noise = threading.Thread(target=self._noise, daemon=True)
             self.noise.start()
+
+    @staticmethod
+    def _pump_out(master: int, c: socket.socket) -> None:
+        while True:
+            try:
+                data = os.read(master, 4096)
+                if not data:
+                    return
+                c.sendall(data)
+            except OSError:
+                return
+
+    @staticmethod
+    def _pump_in(master: int, c: socket.socket, sh: subprocess.Popen[bytes]) -> None:
+        while sh.poll() is None:
+            r, _, _ = select.select([c], [], [], 0.2)
+            if not r:
+                continue
+            try:
+                data = c.recv(4096)
+                if not data:
+                    return
+                os.write(master, data)
+            except OSError:
+                return
 
     def _noise(self) -> None:
         n = 0
@@ -79,7 +118,10 @@ class Guest:
 
     def stop(self) -> None:
         if self.sh is not None and self.sh.poll() is None:
-            os.killpg(self.sh.pid, 9)
+            try:
+                os.killpg(self.sh.pid, 9)
+            except ProcessLookupError:
+                pass
             self.sh.wait()
         self.sh = None
 
@@ -124,7 +166,7 @@ def main() -> int:
                 send(conn, {"return": {}})
                 if not running:
                     running = True
-                    guest.start()
+                    threading.Thread(target=guest.start, daemon=True).start()
             elif cmd == "query-status":
                 send(conn, {"return": {"running": running, "status":
                                        "running" if running else "prelaunch"}})

@@ -38,6 +38,8 @@ def test_hang_fails_command_then_reboots(make_target) -> None:
         t.run("echo about-to-hang; sleep 60", timeout=1)
     assert "about-to-hang" in ei.value.tail
     assert t.strategy.state == "unknown"
+    assert t.ensure_shell() is False  # Ctrl-C ended the hung command
+    assert t.run("echo still-here") == (0, "still-here\n")
     t.console.sendline("kill -STOP $$")  # the shell stops answering entirely
     assert t.ensure_shell() is True
     assert t.run("echo alive") == (0, "alive\n")

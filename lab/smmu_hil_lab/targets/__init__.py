@@ -78,7 +78,10 @@ class Target(ABC):
 
         Returns True when a reboot was needed. Raises StrategyError.
         """
-        if self.strategy.state == "shell" and self.strategy.alive():
+        # a hung command is interrupted (Ctrl-C) by alive(); only a dead
+        # shell, kernel or machine costs a reboot
+        if self.strategy.state in ("shell", "unknown") and self.strategy.alive():
+            self.strategy.state = "shell"
             return False
         self.strategy.state = "unknown"
         self.strategy.transition("shell")
