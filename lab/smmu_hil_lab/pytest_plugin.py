@@ -125,14 +125,16 @@ class Collector:
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Iterator:
         """Fold setup/call/teardown reports into one TestResult."""
+        if call.when == "teardown":
+            # junitxml writes the teardown report's properties
+            item.user_properties.extend(("metric." + k, str(v)) for k, v in
+                                        item.stash.get(METRICS, {}).items())
         outcome = yield
         rep: pytest.TestReport = outcome.get_result()
         name = item.stash.get(NAME, item.name)
         res = self.results.setdefault(name, TestResult(name))
         res.duration_s = round(res.duration_s + rep.duration, 3)
         res.metrics = item.stash.get(METRICS, {})
-        if rep.when == "call":
-            rep.user_properties.extend(("metric." + k, str(v)) for k, v in res.metrics.items())
         if rep.skipped and res.status != "fail":
             res.status = "skip"
             res.reason = _skip_reason(rep)

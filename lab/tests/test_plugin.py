@@ -169,8 +169,10 @@ def test_report_from_a_fake_run(pytester: pytest.Pytester, fake_target: None) ->
     assert ktap.startswith("KTAP version 1\n") and "\n1..7\n" in ktap
     assert "ok 2 needs-s2 # SKIP missing SMMU features: S2P, NESTING" in ktap
 
-    names = {c.get("name") for c in ET.parse(run_dir / "junit.xml").iter("testcase")}
-    assert {"ok-one", "needs-s2", "wrong", "hangs", "after-hang", "broken"} <= names
+    cases = {c.get("name"): c for c in ET.parse(run_dir / "junit.xml").iter("testcase")}
+    assert {"ok-one", "needs-s2", "wrong", "hangs", "after-hang", "broken"} <= set(cases)
+    props = {p.get("name"): p.get("value") for p in cases["ok-one"].iter("property")}
+    assert props["metric.count"] == "3" and props["scenario"] == "ok-one"
 
     assert (run_dir / "summary.txt").read_text().rstrip().endswith("pass 2  fail 4  skip 1")
     latest = run_dir.parent / "latest"
