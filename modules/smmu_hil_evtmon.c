@@ -38,6 +38,7 @@
 
 #include "include/uapi/smmu_hil.h"
 #include "smmu_hil_debugfs.h"
+#include "smmu_hil_kver.h"
 
 #define EVTMON_MAX_SMMUS	8
 #define EVTMON_RING_MIN		16
@@ -373,20 +374,10 @@ static int evtmon_try(const char *symbol, unsigned int argidx)
 	return ret;
 }
 
-/* The running kernel's version as KERNEL_VERSION(), from its release string. */
-static unsigned int evtmon_kernel_version(void)
-{
-	unsigned int a = 0, b = 0, c = 0;
-
-	if (sscanf(init_utsname()->release, "%u.%u.%u", &a, &b, &c) < 2)
-		return 0;
-	return KERNEL_VERSION(a, b, min(c, 255U));
-}
-
 /* Register the kprobe: the module parameter, else the version table. */
 static int evtmon_register(void)
 {
-	unsigned int i, argidx, ver = evtmon_kernel_version();
+	unsigned int i, argidx, ver = smmu_hil_kernel_version();
 	char *colon;
 	int ret;
 
