@@ -188,21 +188,6 @@ class ConsoleDriver:
                                 self.tail()) from None
         return sp.match
 
-    def drain(self, quiet: float = 0.2, limit: float = 2.0) -> str:
-        """Read whatever arrives until @quiet seconds pass without output."""
-        sp = self._sp()
-        out: list[str] = []
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
-            try:
-                out.append(sp.read_nonblocking(65536, timeout=quiet))
-            except pexpect.TIMEOUT:
-                break
-            except pexpect.EOF:
-                self.close()
-                break
-        return "".join(out)
-
     # -------------------------------------------------------------- commands
     def run(self, cmd: str, timeout: float = 30.0,
             strip_kernel: bool = True) -> tuple[int, str]:
@@ -232,13 +217,6 @@ class ConsoleDriver:
         self.expect(re.escape(begin), timeout)
         m = self.expect(end_re, timeout)
         return int(m.group(1)), clean_output(self._sp().before, strip_kernel)
-
-    def run_check(self, cmd: str, timeout: float = 30.0) -> str:
-        """run() and raise LabError with the output when the status is not 0."""
-        rc, out = self.run(cmd, timeout)
-        if rc != 0:
-            raise LabError(f"`{cmd}` exited {rc}: {out.strip()[-2000:]}")
-        return out
 
     def sync(self, timeout: float = 10.0, attempts: int = 3) -> None:
         """Get the shell into a known state: run a no-op; when it does not

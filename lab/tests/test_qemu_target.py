@@ -14,7 +14,7 @@ from smmu_hil_lab.drivers import (ConsoleTimeout, QMPClient, QMPError, QMPPowerD
                                   wait_for_path)
 from smmu_hil_lab.strategy import StrategyError
 
-from conftest import FAKE_QEMU, fake_machine
+from conftest import fake_machine
 
 
 def test_boot_run_and_log(make_target, tmp_path: Path) -> None:
