@@ -7,6 +7,7 @@ start 4-byte aligned.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -35,6 +36,18 @@ def _overlay_cpio(stage: Path, out: Path) -> None:
     with out.open("wb") as fh:
         subprocess.run(["cpio", "-o", "-H", "newc", "--owner=0:0", "--quiet"], cwd=stage,
                        input=data.encode(), stdout=fh, check=True)
+
+
+def _copy_if_changed(src: Path, dst: Path) -> None:
+    """Copy @src to @dst unless size and mtime match; replace atomically, so a
+    DUT reading @dst over 9p never sees a half-written file."""
+    if dst.exists():
+        a, b = src.stat(), dst.stat()
+        if a.st_size == b.st_size and int(a.st_mtime) == int(b.st_mtime):
+            return
+    tmp = dst.with_name(f"{dst.name}.{os.getpid()}.tmp")
+    shutil.copy2(src, tmp)
+    tmp.replace(dst)
 
 
 def build_image(out: Path, data_disk_mib: int = 256, cache: Path | None = None,
@@ -71,7 +84,7 @@ def build_image(out: Path, data_disk_mib: int = 256, cache: Path | None = None,
             shutil.copytree(paths.SCENARIOS, stage / "opt/smmu-hil/scenarios")
         overlay = Path(tmp) / "overlay.cpio"
         _overlay_cpio(stage, overlay)
-        initrd_tmp = out / "initrd.cpio.tmp"
+        initrd_tmp = out / f"initrd.cpio.{os.getpid()}.tmp"
         with initrd_tmp.open("wb") as fh:
             with base.open("rb") as b:
                 shutil.copyfileobj(b, fh)
@@ -81,7 +94,7 @@ def build_image(out: Path, data_disk_mib: int = 256, cache: Path | None = None,
                 shutil.copyfileobj(o, fh)
         initrd_tmp.replace(out / "initrd.cpio")
 
-    shutil.copy2(kernel, out / "Image")
+    _copy_if_changed(kernel, out / "Image")
     disk = out / "data.img"
     want = data_disk_mib << 20
     if not disk.exists() or disk.stat().st_size != want:

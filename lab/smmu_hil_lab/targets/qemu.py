@@ -20,8 +20,10 @@ from . import Target
 
 
 class QemuTarget(Target):
-    """The emulated DUT. Files: @work holds the 9p share (kernel, initramfs,
-    data disk); console.log and qemu.log go to @log_dir.
+    """The emulated DUT. Files: @work holds the 9p share (kernel,
+    initramfs); the sockets and a sparse data disk live in a private
+    /tmp/shl-qemu-* directory removed at shutdown; console.log and qemu.log
+    go to @log_dir.
     """
 
     name = "qemu"
@@ -41,9 +43,14 @@ class QemuTarget(Target):
         if machine is None:
             img = image.build_image(work or paths.BUILD / "dut")
             self.kernel_release = img.kernel_release
+            # A private data disk: QEMU locks its images, and two runs (a
+            # developer's `make run`, CI's test-dut) must not share one.
+            disk = self.sockdir / "data.img"
+            with disk.open("wb") as fh:
+                fh.truncate(img.data_disk.stat().st_size)
             # unix socket paths must stay short (108 bytes): keep them in /tmp.
             machine = QemuMachine(
-                kernel=img.kernel, initrd=img.initrd, data_disk=img.data_disk,
+                kernel=img.kernel, initrd=img.initrd, data_disk=disk,
                 share=img.share,
                 serial=UnixSocketSerialPort(self.sockdir / "console.sock"),
                 qmp=QMPSocket(self.sockdir / "qmp.sock"),
@@ -70,7 +77,7 @@ class QemuTarget(Target):
                 "kernel_release": self.kernel_release}
 
     def shutdown(self) -> None:
-        """Power off, close the log, remove the socket directory."""
+        """Power off, close the log, remove the sockets and the data disk."""
         try:
             super().shutdown()
         finally:
