@@ -19,38 +19,6 @@
 
 #define TEXT_MAX	(64 * 1024)
 
-/* Parse one line of debugfs `smmu`: "name=X IDR0=0x.. ... AIDR=0x..". */
-static int parse_smmu_line(char *line, char *name, size_t nsize,
-			   struct shl_idr_regs *r)
-{
-	static const char *const keys[] = { "IDR0", "IDR1", "IDR3", "IDR5", "IIDR", "AIDR" };
-	uint32_t *vals[] = { &r->idr0, &r->idr1, &r->idr3, &r->idr5, &r->iidr, &r->aidr };
-	unsigned int seen = 0;
-	char *tok, *save = NULL, *eq;
-	unsigned long long v;
-	size_t i;
-
-	for (tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-		eq = strchr(tok, '=');
-		if (!eq)
-			return -1;
-		*eq++ = '\0';
-		if (!strcmp(tok, "name")) {
-			snprintf(name, nsize, "%s", eq);
-			seen |= 1u << 6;
-			continue;
-		}
-		for (i = 0; i < 6; i++)
-			if (!strcmp(tok, keys[i]))
-				break;
-		if (i == 6 || shl_parse_uint_range(eq, 0, 0xffffffffu, &v))
-			return -1;
-		*vals[i] = (uint32_t)v;
-		seen |= 1u << i;
-	}
-	return seen == 0x7f ? 0 : -1;
-}
-
 static json_object *smmu_list(void)
 {
 	json_object *arr = json_object_new_array(), *o;
@@ -64,7 +32,7 @@ static json_object *smmu_list(void)
 	}
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		memset(&r, 0, sizeof(r));
-		if (parse_smmu_line(line, name, sizeof(name), &r))
+		if (shl_parse_smmu_line(line, name, sizeof(name), &r))
 			continue;
 		o = json_object_new_object();
 		json_object_object_add(o, "name", json_object_new_string(name));

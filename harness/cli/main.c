@@ -20,6 +20,7 @@ static const struct shl_cmd shl_cmds[] = {
 	{ "dma", "DMA through the SMMU with the edu DMA generator", shl_cmd_dma },
 	{ "domain", "move a device between IOMMU domains", shl_cmd_domain },
 	{ "clock", "read the DUT's monotonic counters (blackout timing)", shl_cmd_clock },
+	{ "inject", "raw STE/CD updates and the recorder (smmu_hil_inject)", shl_cmd_inject },
 };
 
 int shl_err(const char *fmt, ...)

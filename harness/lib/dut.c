@@ -16,6 +16,7 @@
 
 #include "smmu_hil/cli.h"
 #include "smmu_hil/dut.h"
+#include "smmu_hil/idr.h"
 #include "../../modules/include/uapi/smmu_hil.h"
 
 _Static_assert(sizeof(struct shl_evt_rec) == sizeof(struct smmu_hil_evt_rec),
@@ -324,4 +325,34 @@ int shl_edu_roundtrip(const char *bdf, unsigned int len, unsigned int count,
 	    shl_kv_str(result, "domain", out->domain, sizeof(out->domain)))
 		return -EPROTO;
 	return 0;
+}
+
+int shl_parse_smmu_line(char *line, char *name, size_t nsize, struct shl_idr_regs *r)
+{
+	static const char *const keys[] = { "IDR0", "IDR1", "IDR3", "IDR5", "IIDR", "AIDR" };
+	uint32_t *vals[] = { &r->idr0, &r->idr1, &r->idr3, &r->idr5, &r->iidr, &r->aidr };
+	unsigned int seen = 0;
+	char *tok, *save = NULL, *eq;
+	unsigned long long v;
+	size_t i;
+
+	for (tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		eq = strchr(tok, '=');
+		if (!eq)
+			return -1;
+		*eq++ = '\0';
+		if (!strcmp(tok, "name")) {
+			snprintf(name, nsize, "%s", eq);
+			seen |= 1u << 6;
+			continue;
+		}
+		for (i = 0; i < 6; i++)
+			if (!strcmp(tok, keys[i]))
+				break;
+		if (i == 6 || shl_parse_uint_range(eq, 0, 0xffffffffu, &v))
+			return -1;
+		*vals[i] = (uint32_t)v;
+		seen |= 1u << i;
+	}
+	return seen == 0x7f ? 0 : -1;
 }

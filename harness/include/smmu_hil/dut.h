@@ -129,4 +129,13 @@ struct shl_evt_rec {
  */
 long shl_events_read(struct shl_evt_rec *recs, size_t max);
 
+struct shl_idr_regs;
+
+/*
+ * shl_parse_smmu_line() - parse one line of the event monitor's `smmu`
+ * file, "name=X IDR0=0x.. IDR1=.. IDR3=.. IDR5=.. IIDR=.. AIDR=..", in place
+ * (@line is modified). Returns 0, or -1 if a key is missing or malformed.
+ */
+int shl_parse_smmu_line(char *line, char *name, size_t nsize, struct shl_idr_regs *r);
+
 #endif /* SMMU_HIL_DUT_H */
