@@ -86,6 +86,10 @@
 #define CMD_CFGI_STE		0x03
 #define CMD_CFGI_STE_RANGE	0x04
 #define CMD_CFGI_CD		0x05
+#define CMD_TLBI_NH_ASID	0x11
+#define CMD_ASID		GENMASK_ULL(63, 48)
+#define CD0_ASID		GENMASK_ULL(63, 48)
+#define INJ_MAX_ASIDS		8	/* foreign ASIDs one CD sequence may write */
 #define CMD_LEAF		BIT_ULL(0)
 #define CMD_RANGE		GENMASK_ULL(4, 0)
 #define CMD_SSID		GENMASK_ULL(31, 12)
@@ -185,7 +189,9 @@ static struct inject {
 	u64 *raw_va;
 	u64 raw_saved[ENT_QWORDS];
 	bool broken;			/* a restore failed: raw refused */
-	u64 cmd[2];			/* our command buffer (recorder skips it) */
+	u64 cmd[2 * (1 + INJ_MAX_ASIDS)];	/* our commands (recorder skips them) */
+	u16 asids[INJ_MAX_ASIDS];	/* CD sequence: ASIDs other than the driver's */
+	unsigned int nasids;
 	struct page *shadow, *zero;
 	char result[INJ_RESULT_MAX];
 
@@ -619,12 +625,45 @@ static const struct file_operations record_fops = {
 
 /* ------------------------------------------------------------ raw mode */
 
-/* CMD_CFGI_STE/CD (Leaf) for our SID, then CMD_SYNC, via the driver. */
+/*
+ * CMD_CFGI_STE/CD (Leaf) for our SID, then CMD_SYNC, via the driver. A CD
+ * sequence that writes ASIDs other than the driver's also invalidates them
+ * (CMD_TLBI_NH_ASID) at every sync: the driver's unmaps only invalidate its
+ * own ASID, so translations cached under a borrowed ASID would go stale.
+ */
 static int inj_sync(enum inj_ent ent)
 {
+	unsigned int i, n = 1;
+
 	inj.cmd[0] = (ent == INJ_STE ? CMD_CFGI_STE : CMD_CFGI_CD) | ((u64)inj.sid << 32);
 	inj.cmd[1] = CMD_LEAF;
-	return inj.cmdlist(inj.smmu, inj.cmd, 1, true);
+	for (i = 0; ent == INJ_CD && i < inj.nasids; i++, n++) {
+		inj.cmd[2 * n] = CMD_TLBI_NH_ASID | FIELD_PREP(CMD_ASID, inj.asids[i]);
+		inj.cmd[2 * n + 1] = 0;
+	}
+	return inj.cmdlist(inj.smmu, inj.cmd, n, true);
+}
+
+/* Collect the ASIDs a CD sequence writes besides the driver's. */
+static int inj_collect_asids(const struct inj_seq *s, const u64 *saved)
+{
+	u16 asid, own = FIELD_GET(CD0_ASID, saved[0]);
+	unsigned int i, k;
+
+	inj.nasids = 0;
+	for (i = 0; s->ent == INJ_CD && i < s->n; i++) {
+		if (s->ops[i].kind != OP_WRITE || s->ops[i].idx)
+			continue;
+		asid = FIELD_GET(CD0_ASID, s->ops[i].val);
+		for (k = 0; k < inj.nasids && inj.asids[k] != asid; k++)
+			;
+		if (asid == own || k < inj.nasids)
+			continue;
+		if (inj.nasids == INJ_MAX_ASIDS)
+			return -EINVAL;
+		inj.asids[inj.nasids++] = asid;
+	}
+	return 0;
 }
 
 /* One 64-bit store, unless the driver took the entry back. */
@@ -926,8 +965,15 @@ static int inj_execute(struct inj_seq *s)
 			goto out;
 		}
 	}
+	ret = inj_collect_asids(s, saved);
+	if (ret)
+		goto out;
 	if (s->ent == INJ_STE)
 		inj_refresh_shadow();
+	else if (inj.nasids)
+		ret = inj_sync(INJ_CD);	/* start with the borrowed ASIDs clean */
+	if (ret)
+		goto out;
 
 	spin_lock_irqsave(&inj.slock, flags);
 	inj.raw_active = true;
