@@ -56,7 +56,8 @@ install_bin() { # SRC DEST(relative to /)
 install_bin "$sysroot/bin/busybox" bin/busybox
 install_bin "$sysroot/usr/bin/fio" usr/bin/fio
 install_bin "$sysroot/sbin/kexec" sbin/kexec
-copy_closure "$stage/usr/bin/fio" "$stage/sbin/kexec"
+install_bin "$sysroot/usr/bin/iperf3" usr/bin/iperf3
+copy_closure "$stage/usr/bin/fio" "$stage/sbin/kexec" "$stage/usr/bin/iperf3"
 # The DUT agent is built later (build/arm64/smmu-hil) and added by the lab as an
 # overlay; ship the shared libraries it links against now.
 for lib in libpci.so.3 libjson-c.so.5 libyaml-0.so.2; do

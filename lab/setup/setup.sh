@@ -89,6 +89,12 @@ setup_host() {
 
 # ---------------------------------------------------------------- DUT packages
 
+# What the DUT runs besides the kernel: busybox (init, shell), fio (disk
+# workload), kexec-tools (live update), iperf3 (NIC workload), and the
+# libraries the agent links against. Their run-time closure is resolved by apt.
+DUT_PKGS=(busybox-static:arm64 fio:arm64 kexec-tools:arm64 iperf3:arm64
+	libpci3:arm64 libjson-c5:arm64 libyaml-0-2:arm64)
+
 # Newest 6.1 arm64 kernel ABI whose image and headers have the same version.
 resolve_kernel_abi() {
 	if [ -n "${SMMU_HIL_KERNEL_ABI:-}" ]; then
@@ -124,7 +130,9 @@ setup_dut_packages() {
 	local abi kver lock newlock
 	lock=$CACHE/dut.lock
 	# The lock pins what was resolved; re-resolve only when asked to.
-	if [ -z "${SMMU_HIL_REFRESH:-}" ] && [ -f "$lock" ] && [ -f "$CACHE/debs/.complete" ]; then
+	# A changed package list (this script) also re-resolves.
+	if [ -z "${SMMU_HIL_REFRESH:-}" ] && [ -f "$lock" ] && [ -f "$CACHE/debs/.complete" ] &&
+		grep -qxF "# requested: ${DUT_PKGS[*]}" "$lock"; then
 		log "DUT packages: locked ($(sed -n 's/^kernel_release=//p' "$lock"), $(grep -c '=' "$lock") entries; SMMU_HIL_REFRESH=1 re-resolves)"
 		return
 	fi
@@ -134,14 +142,14 @@ setup_dut_packages() {
 	kver=$(apt-cache policy "linux-image-$abi-arm64:arm64" | sed -n 's/ *Candidate: //p')
 	{
 		echo "# smmu-hil DUT package lock: resolved by lab/setup/setup.sh"
+		echo "# requested: ${DUT_PKGS[*]}"
 		echo "kernel_abi=$abi"
 		echo "kernel_release=$abi-arm64"
 		echo "linux-image-$abi-arm64:arm64=$kver"
 		echo "linux-headers-$abi-arm64:arm64=$kver"
 		echo "linux-headers-$abi-common:all=$(apt-cache policy "linux-headers-$abi-common" | sed -n 's/ *Candidate: //p')"
 		echo "linux-kbuild-6.1:amd64=$(apt-cache policy linux-kbuild-6.1:amd64 | sed -n 's/ *Candidate: //p')"
-		resolve_closure busybox-static:arm64 fio:arm64 kexec-tools:arm64 \
-			libpci3:arm64 libjson-c5:arm64 libyaml-0-2:arm64 |
+		resolve_closure "${DUT_PKGS[@]}" |
 			grep -v '^linux-image\|^linux-headers\|^linux-kbuild'
 	} >"$newlock"
 	mkdir -p "$CACHE/debs"
@@ -165,8 +173,7 @@ setup_dut_packages() {
 	(cd "$CACHE/debs" && sha256sum ./*.deb | sed 's|  \./|  |') >"$CACHE/debs/SHA256SUMS"
 	install -m 0644 "$newlock" "$lock"
 	touch "$CACHE/debs/.complete"
-	# Anything unpacked from older packages is stale now.
-	rm -rf "$CACHE/kernel" "$CACHE/sysroot" "$CACHE/initramfs"
+	# What was unpacked from older packages is redone by the stamps below.
 }
 
 deb_of() { # name [arch]: path of the downloaded .deb
@@ -182,7 +189,8 @@ setup_kernel() {
 	rel=$abi-arm64
 	kdir=$CACHE/kernel/$rel
 	stamp=$kdir/.stamp
-	if [ -f "$stamp" ] && cmp -s "$stamp" "$CACHE/dut.lock"; then
+	# Only the kernel's own packages matter here.
+	if [ -f "$stamp" ] && cmp -s "$stamp" <(grep -E '^(kernel_|linux-)' "$CACHE/dut.lock"); then
 		log "kernel $rel: unpacked"
 		return
 	fi
@@ -201,7 +209,7 @@ setup_kernel() {
 	# The arch headers' Makefile includes the -common tree by an absolute /usr/src path.
 	sed -i "s|/usr/src/linux-headers-$abi-common|$kdir/headers/usr/src/linux-headers-$abi-common|g" "$hdr/Makefile"
 	ln -sfn "$hdr" "$kdir/build"
-	cp "$CACHE/dut.lock" "$stamp"
+	grep -E '^(kernel_|linux-)' "$CACHE/dut.lock" >"$stamp"
 }
 
 setup_sysroot() {
