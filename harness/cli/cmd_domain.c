@@ -23,10 +23,6 @@
 #include "smmu_hil/dut.h"
 #include "cmd_edu.h"
 
-enum dom_type { DOM_IDENTITY, DOM_DMA, DOM_PAGING, DOM_OTHER, DOM_NR };
-
-static const char *const dom_names[DOM_NR] = { "identity", "dma", "paging", "other" };
-
 #define MAX_SEQ		16
 #define CYCLE_LEN	256	/* bytes per --dma-between round trip */
 
@@ -38,105 +34,10 @@ static void usage(FILE *f)
 		   "                             [--dma-between] [--len N] [-j]\n");
 }
 
-static int dom_parse(const char *s)
-{
-	int t;
-
-	for (t = 0; t < DOM_OTHER; t++)
-		if (!strcmp(s, dom_names[t]))
-			return t;
-	return -1;
-}
-
-/* The domain the device is in now: the module's view, else the group's. */
-static int dom_current(const char *bdf, char *name, size_t size)
-{
-	char path[PATH_MAX];
-	int g, ret;
-
-	ret = shl_edu_domain(bdf, name, size);
-	if (ret) {
-		g = shl_pci_iommu_group(bdf);
-		if (g < 0)
-			return -ENODEV;
-		snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/type", shl_sysfs_dir(), g);
-		ret = shl_read_text(path, name, size);
-		if (ret < 0)
-			return ret;
-		name[strcspn(name, "\n")] = '\0';
-	}
-	return 0;
-}
-
-static enum dom_type dom_classify(const char *name)
-{
-	if (!strcmp(name, "identity"))
-		return DOM_IDENTITY;
-	if (!strcmp(name, "DMA") || !strcmp(name, "DMA-FQ"))
-		return DOM_DMA;
-	if (!strcmp(name, "paging"))
-		return DOM_PAGING;
-	return DOM_OTHER;
-}
-
-/* Unbind, write the group's default domain type, bind again. */
-static int set_default_type(const char *bdf, enum dom_type t)
-{
-	char path[PATH_MAX];
-	int g = shl_pci_iommu_group(bdf), ret, ret2;
-
-	if (g < 0)
-		return -ENODEV;
-	snprintf(path, sizeof(path), "%s/bus/pci/drivers/%s/unbind", shl_sysfs_dir(),
-		 SHL_EDU_DRIVER);
-	ret = shl_write_text(path, bdf);
-	if (ret)
-		return ret;
-	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/type", shl_sysfs_dir(), g);
-	ret = shl_write_text(path, t == DOM_IDENTITY ? "identity" : "DMA");
-	snprintf(path, sizeof(path), "%s/bus/pci/drivers/%s/bind", shl_sysfs_dir(),
-		 SHL_EDU_DRIVER);
-	ret2 = shl_write_text(path, bdf);
-	return ret ? ret : ret2;
-}
-
-/* Move @bdf into domain type @t. Returns 0 or -errno. */
-static int dom_set(const char *bdf, enum dom_type t)
-{
-	char cur[32], result[256];
-	enum dom_type c;
-	int ret = dom_current(bdf, cur, sizeof(cur));
-
-	if (ret)
-		return ret;
-	c = dom_classify(cur);
-	if (c == t)
-		return 0;
-	if (t == DOM_PAGING)
-		return shl_edu_ctl(bdf, "domain paging", result, sizeof(result));
-	if (c == DOM_PAGING) {
-		ret = shl_edu_ctl(bdf, "domain default", result, sizeof(result));
-		if (ret)
-			return ret;
-		ret = dom_current(bdf, cur, sizeof(cur));
-		if (ret)
-			return ret;
-		if (dom_classify(cur) == t)
-			return 0;
-	}
-	ret = set_default_type(bdf, t);
-	if (ret)
-		return ret;
-	ret = dom_current(bdf, cur, sizeof(cur));
-	if (ret)
-		return ret;
-	return dom_classify(cur) == t ? 0 : -EAGAIN;
-}
-
 static int show(const char *bdf, const struct shl_cli *cli)
 {
 	char cur[32];
-	int g = shl_pci_iommu_group(bdf), ret = dom_current(bdf, cur, sizeof(cur));
+	int g = shl_pci_iommu_group(bdf), ret = shl_dom_current(bdf, cur, sizeof(cur));
 	json_object *o;
 
 	if (ret)
@@ -171,7 +72,7 @@ static int parse_sequence(const char *s, int *seq, int *n)
 	strcpy(buf, s);
 	*n = 0;
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		t = dom_parse(tok);
+		t = shl_dom_parse(tok);
 		if (t < 0 || *n == MAX_SEQ)
 			return -1;
 		/* each step must change the domain, also when wrapping around */
@@ -187,27 +88,27 @@ static int parse_sequence(const char *s, int *seq, int *n)
 static int cycle(const char *bdf, const int *seq, int nseq, unsigned long long count,
 		 bool dma_between, unsigned int len, const struct shl_cli *cli)
 {
-	unsigned long long per[DOM_NR] = { 0 }, done = 0, dma_errors = 0;
+	unsigned long long per[SHL_DOM_NR] = { 0 }, done = 0, dma_errors = 0;
 	struct shl_edu_roundtrip rt;
 	char cur[32];
 	double t0 = now_s(), el;
 	json_object *o, *pt;
 	int i = 0, ret, t;
 
-	ret = dom_current(bdf, cur, sizeof(cur));
+	ret = shl_dom_current(bdf, cur, sizeof(cur));
 	if (ret)
 		return shl_err("%s: cannot tell its domain: %s", bdf, strerror(-ret));
 	/* start with the first step that changes the domain */
-	while (i < nseq && seq[i] == (int)dom_classify(cur))
+	while (i < nseq && seq[i] == (int)shl_dom_classify(cur))
 		i++;
 	i %= nseq;
 	while (done < count) {
 		t = seq[i];
 		i = (i + 1) % nseq;
-		ret = dom_set(bdf, (enum dom_type)t);
+		ret = shl_dom_set(bdf, (enum shl_dom)t);
 		if (ret)
 			return shl_err("%s: transition %llu to %s failed: %s", bdf, done + 1,
-				       dom_names[t], strerror(-ret));
+				       shl_dom_name(t), strerror(-ret));
 		done++;
 		per[t]++;
 		if (dma_between) {
@@ -224,13 +125,13 @@ static int cycle(const char *bdf, const int *seq, int nseq, unsigned long long c
 		json_object_object_add(o, "transitions", json_object_new_int64((int64_t)done));
 		json_object_object_add(o, "dma_errors", json_object_new_int64((int64_t)dma_errors));
 		json_object_object_add(o, "elapsed_s", json_object_new_double(el));
-		for (t = 0; t < DOM_OTHER; t++)
-			json_object_object_add(pt, dom_names[t], json_object_new_int64((int64_t)per[t]));
+		for (t = 0; t < SHL_DOM_OTHER; t++)
+			json_object_object_add(pt, shl_dom_name(t), json_object_new_int64((int64_t)per[t]));
 		json_object_object_add(o, "per_type", pt);
 		shl_json_print(o, cli);
 	} else {
 		printf("%s: %llu transitions (identity %llu, dma %llu, paging %llu) in %.2f s, %llu DMA errors\n",
-		       bdf, done, per[DOM_IDENTITY], per[DOM_DMA], per[DOM_PAGING], el, dma_errors);
+		       bdf, done, per[SHL_DOM_IDENTITY], per[SHL_DOM_DMA], per[SHL_DOM_PAGING], el, dma_errors);
 	}
 	return dma_errors ? SHL_EXIT_FAIL : SHL_EXIT_OK;
 }
@@ -283,7 +184,7 @@ int shl_cmd_domain(int argc, char **argv, const struct shl_cli *cli)
 		}
 		i++;
 	}
-	if (!strcmp(verb, "set") && (!target || dom_parse(target) < 0))
+	if (!strcmp(verb, "set") && (!target || shl_dom_parse(target) < 0))
 		return shl_err("domain set needs one of identity, dma, paging");
 	if (!strcmp(verb, "cycle") && (!have_seq || !count))
 		return shl_err("domain cycle needs --sequence and --count");
@@ -293,8 +194,8 @@ int shl_cmd_domain(int argc, char **argv, const struct shl_cli *cli)
 	if (!strcmp(verb, "show"))
 		return show(bdf, cli);
 	if (!strcmp(verb, "set")) {
-		t = dom_parse(target);
-		ret = dom_set(bdf, (enum dom_type)t);
+		t = shl_dom_parse(target);
+		ret = shl_dom_set(bdf, (enum shl_dom)t);
 		if (ret)
 			return shl_err("%s: cannot move to %s: %s", bdf, target, strerror(-ret));
 		return show(bdf, cli);

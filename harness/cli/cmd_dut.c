@@ -19,30 +19,6 @@
 
 #define TEXT_MAX	(64 * 1024)
 
-static json_object *smmu_list(void)
-{
-	json_object *arr = json_object_new_array(), *o;
-	char path[4096], name[128], *text = malloc(TEXT_MAX), *line, *save = NULL;
-	struct shl_idr_regs r;
-
-	snprintf(path, sizeof(path), "%s/smmu", shl_debugfs_dir());
-	if (!text || shl_read_text(path, text, TEXT_MAX) < 0) {
-		free(text);
-		return arr;
-	}
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		memset(&r, 0, sizeof(r));
-		if (shl_parse_smmu_line(line, name, sizeof(name), &r))
-			continue;
-		o = json_object_new_object();
-		json_object_object_add(o, "name", json_object_new_string(name));
-		json_object_object_add(o, "idr", shl_idr_to_json(&r));
-		json_object_array_add(arr, o);
-	}
-	free(text);
-	return arr;
-}
-
 /* StreamIDs of @bdf from debugfs `streams` ("<bdf> <sid>..." lines). */
 static json_object *stream_ids(const char *streams, const char *bdf)
 {
@@ -197,7 +173,7 @@ int shl_cmd_dut(int argc, char **argv, const struct shl_cli *cli)
 		return shl_err("uname: %s", strerror(errno));
 	info = json_object_new_object();
 	json_object_object_add(info, "kernel", json_object_new_string(u.release));
-	json_object_object_add(info, "smmu", smmu_list());
+	json_object_object_add(info, "smmu", shl_dut_smmus());
 	json_object_object_add(info, "pci", pci_list());
 	if (cli->json) {
 		shl_json_print(info, cli);

@@ -26,8 +26,6 @@
 #define MAX_REPEAT	1000000
 #define MAX_DWELL_US	100000
 #define MAX_SEQ_OPS	4096
-#define MAX_VIOL	16
-#define MAX_GROUPS	65536
 
 static void usage(FILE *f)
 {
@@ -87,6 +85,14 @@ static int parse_args(int argc, char **argv, bool apply, struct inj_args *a)
 	return 0;
 }
 
+/* --profile, else the DUT's own SMMU, else "full". */
+static int load_profile(const char *spec, struct shl_profile *p)
+{
+	char err[300];
+
+	return shl_dut_profile(spec, p, err, sizeof(err)) ? shl_err("%s", err) : 0;
+}
+
 static int no_module(int err)
 {
 	if (err == -ENOENT)
@@ -95,85 +101,6 @@ static int no_module(int err)
 	if (err == -EPERM)
 		return shl_err("injector: raw writes refused (load smmu_hil_inject with allow_raw=1)");
 	return shl_err("injector: %s", strerror(-err));
-}
-
-/* --profile, else the DUT's own SMMU (event monitor's `smmu`), else "full". */
-static int load_profile(const char *spec, struct shl_profile *p)
-{
-	char path[4096], text[4096], name[128], err[300], *nl;
-	struct shl_idr_regs r = { 0 };
-
-	if (spec) {
-		if (shl_profile_load(spec, p, err, sizeof(err)))
-			return shl_err("%s", err);
-		return 0;
-	}
-	snprintf(path, sizeof(path), "%s/smmu", shl_debugfs_dir());
-	if (shl_read_text(path, text, sizeof(text)) > 0) {
-		nl = strchr(text, '\n');
-		if (nl)
-			*nl = '\0';
-		if (!shl_parse_smmu_line(text, name, sizeof(name), &r)) {
-			shl_profile_init(p, name, &r);
-			return 0;
-		}
-	}
-	return shl_profile_load(NULL, p, err, sizeof(err)) ? shl_err("%s", err) : 0;
-}
-
-static json_object *qjson(const struct shl_entry *e)
-{
-	char q[200];
-
-	shl_entry_format_q(e, SHL_ENTRY_QWORDS, q, sizeof(q));
-	return json_object_new_string(q);
-}
-
-/* The oracle's verdict label: pass, breaking (only V=0 observations), fail. */
-static const char *verdict_label(const struct shl_check_result *r)
-{
-	if (r->pass)
-		return "pass";
-	if (r->kinds == 1u << SHL_VIOL_INVALID)
-		return "breaking";
-	return "fail";
-}
-
-/*
- * Judge @ops from @init to @target with the spec model of @p (CDs in the
- * context of @ste). @sync_only: the entry at each sync only. Returns the
- * label, violations appended to @viol_out if not NULL; NULL if the checker
- * refuses (message printed).
- */
-static const char *judge(enum shl_entry_kind kind, const struct shl_profile *p,
-			 const struct shl_entry *ste, const struct shl_entry *init,
-			 const struct shl_entry *target, const struct shl_op *ops, size_t nops,
-			 bool sync_only, json_object *viol_out)
-{
-	struct shl_model m = { .kind = kind, .p = p, .spec = true, .update_safe = true };
-	struct shl_check_opts co = { .sync_only = sync_only, .quanta = 64 };
-	struct shl_violation viol[MAX_VIOL];
-	struct shl_check_result r = { .viol = viol, .viol_cap = MAX_VIOL };
-	char err[300];
-	size_t i;
-
-	if (kind == SHL_KIND_CD && ste)
-		shl_cd_ctx_from_ste(p, ste, &m.cd);
-	if (shl_check(&m, init, target, ops, nops, &co, &r, err, sizeof(err))) {
-		shl_err("oracle: %s", err);
-		return NULL;
-	}
-	for (i = 0; viol_out && i < r.nviol; i++) {
-		json_object *v = json_object_new_object();
-
-		json_object_object_add(v, "after", json_object_new_int((int)viol[i].after));
-		json_object_object_add(v, "kind", json_object_new_string(
-			shl_violation_name((enum shl_violation_kind)viol[i].kind)));
-		json_object_object_add(v, "rule", json_object_new_string(viol[i].rule));
-		json_object_object_add(v, "entry", qjson(&viol[i].entry));
-		json_object_array_add(viol_out, v);
-	}
-	return verdict_label(&r);
 }
 
 /* ----------------------------------------------------------------- show */
@@ -194,7 +121,7 @@ static json_object *entry_json(enum shl_entry_kind kind, const struct shl_profil
 	}
 	snprintf(pa, sizeof(pa), "0x%llx", (unsigned long long)ie->pa);
 	json_object_object_add(o, "pa", json_object_new_string(pa));
-	json_object_object_add(o, "q", qjson(&ie->e));
+	json_object_object_add(o, "q", shl_inject_qjson(&ie->e));
 	json_object_object_add(o, "config",
 			       json_object_new_string(shl_inject_config_name(kind, &ie->e)));
 	json_object_object_add(o, "rule", bad ? json_object_new_string(shl_rule_name(bad)) : NULL);
@@ -258,31 +185,6 @@ static int parse_q(const char *what, const char *s, struct shl_entry *e)
 	return 0;
 }
 
-/* The plan from @a to @b as ops appended at @ops[*n]. */
-static void plan_ops(enum shl_entry_kind kind, const struct shl_entry *a,
-		     const struct shl_entry *b, struct shl_plan *plan, struct shl_op *ops,
-		     size_t *n)
-{
-	struct shl_plan_opts po = { .quanta = 64, .update_safe = true };
-
-	shl_plan_entry(kind, a, b, &po, plan);
-	*n += shl_plan_to_ops(plan, ops + *n, SHL_PLAN_MAX_OPS);
-}
-
-/* Replay the writes of @ops on @e. */
-static void apply_writes(struct shl_entry *e, const struct shl_op *ops, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (ops[i].kind != SHL_OP_WRITE)
-			continue;
-		e->q[ops[i].qword] = ops[i].v[0];
-		if (ops[i].nq == 2 && ops[i].qword + 1 < SHL_ENTRY_QWORDS)
-			e->q[ops[i].qword + 1] = ops[i].v[1];
-	}
-}
-
 static int read_seq(const char *path, struct shl_seq *seq)
 {
 	FILE *f = fopen(path, "r");
@@ -306,36 +208,6 @@ static int read_seq(const char *path, struct shl_seq *seq)
 		return shl_err("%s: more than %d operations", path, MAX_SEQ_OPS);
 	}
 	return 0;
-}
-
-/* One direction of the applied update, as reported. */
-static json_object *direction_json(enum shl_entry_kind kind, const struct shl_profile *p,
-				   const struct shl_entry *ste, const struct shl_entry *a,
-				   const struct shl_entry *b, const struct shl_op *ops, size_t n,
-				   const struct shl_plan *plan, const char **label)
-{
-	json_object *o = json_object_new_object(), *viol = json_object_new_array();
-	size_t i, syncs = 0;
-
-	*label = judge(kind, p, ste, a, b, ops, n, false, viol);
-	for (i = 0; i < n; i++)
-		syncs += ops[i].kind == SHL_OP_SYNC;
-	json_object_object_add(o, "from", qjson(a));
-	json_object_object_add(o, "to", qjson(b));
-	json_object_object_add(o, "from_config",
-			       json_object_new_string(shl_inject_config_name(kind, a)));
-	json_object_object_add(o, "to_config",
-			       json_object_new_string(shl_inject_config_name(kind, b)));
-	json_object_object_add(o, "path", plan ? json_object_new_string(shl_path_name(plan->path))
-					       : NULL);
-	json_object_object_add(o, "syncs", json_object_new_int((int)syncs));
-	json_object_object_add(o, "verdict", json_object_new_string(*label ? *label : "error"));
-	json_object_object_add(o, "expected_events", json_object_new_string(
-		*label && !strcmp(*label, "breaking") ?
-		(kind == SHL_KIND_STE ? "C_BAD_STE for DMA during the V=0 window" :
-					"C_BAD_CD for DMA during the V=0 window") : "none"));
-	json_object_object_add(o, "violations", viol);
-	return o;
 }
 
 static void print_direction(json_object *d)
@@ -392,7 +264,7 @@ static int cmd_apply(int argc, char **argv, const struct shl_cli *cli)
 		nbody = seq.n;
 		shl_seq_free(&seq);
 		end = from;
-		apply_writes(&end, body, nbody);
+		shl_inject_apply_writes(&end, body, nbody);
 		to = end;
 		if (a.to && (ret = parse_q("--to", a.to, &to)))
 			return ret;
@@ -401,31 +273,32 @@ static int cmd_apply(int argc, char **argv, const struct shl_cli *cli)
 	}
 	/* Bring the live entry to --from first, once. */
 	if (memcmp(&from, &live.e, sizeof(from)))
-		plan_ops(a.kind, &live.e, &from, &p0, pro, &npro);
+		shl_inject_plan_ops(a.kind, &live.e, &from, &p0, pro, &npro);
 
 	dirs = json_object_new_array();
 	if (a.sequence) {
-		json_object_array_add(dirs, direction_json(a.kind, &prof, &ste.e, &from, &to, body,
-							   nbody, NULL, &label));
+		json_object_array_add(dirs, shl_inject_direction_json(a.kind, &prof, &ste.e, &from, &to, body,
+								     nbody, NULL, &label, err, sizeof(err)));
 		ok = label != NULL;
 		transitions = a.repeat;
 		if (memcmp(&end, &from, sizeof(end)))
 			fprintf(stderr, "smmu-hil: note: the sequence does not end at its start: repetitions after the first start from its end\n");
 	} else {
-		plan_ops(a.kind, &from, &to, &p1, body, &nbody);
+		shl_inject_plan_ops(a.kind, &from, &to, &p1, body, &nbody);
 		n1 = nbody;
-		plan_ops(a.kind, &to, &from, &p2, body, &nbody);
-		json_object_array_add(dirs, direction_json(a.kind, &prof, &ste.e, &from, &to, body,
-							   n1, &p1, &label));
+		shl_inject_plan_ops(a.kind, &to, &from, &p2, body, &nbody);
+		json_object_array_add(dirs, shl_inject_direction_json(a.kind, &prof, &ste.e, &from, &to, body,
+								     n1, &p1, &label, err, sizeof(err)));
 		ok = label != NULL;
-		json_object_array_add(dirs, direction_json(a.kind, &prof, &ste.e, &to, &from,
-							   body + n1, nbody - n1, &p2, &label));
+		json_object_array_add(dirs, shl_inject_direction_json(a.kind, &prof, &ste.e, &to, &from,
+								     body + n1, nbody - n1, &p2, &label,
+								     err, sizeof(err)));
 		ok = ok && label;
 		transitions = 2 * a.repeat;
 	}
 	if (!ok) {
 		json_object_put(dirs);
-		return SHL_EXIT_USAGE;
+		return shl_err("oracle: %s", err);
 	}
 	text = shl_inject_raw_text(a.kind, pro, npro, body, nbody, (unsigned int)a.repeat,
 				   (unsigned int)a.dwell_us, err, sizeof(err));
@@ -482,146 +355,47 @@ static int cmd_apply(int argc, char **argv, const struct shl_cli *cli)
 
 /* --------------------------------------------------------------- record */
 
-struct distinct {
-	char shape[256];
-	unsigned int count;
-	const char *verdict;
-	size_t example;		/* group index */
-};
-
-static json_object *group_json(const struct shl_rec_snap *s, const struct shl_rec_group *g,
-			       const char *shape, const char *verdict, json_object *viol)
-{
-	json_object *o = json_object_new_object(), *syncs = json_object_new_array();
-	size_t k;
-
-	json_object_object_add(o, "entry", json_object_new_string(shl_kind_name(g->ent)));
-	json_object_object_add(o, "shape", json_object_new_string(shape));
-	json_object_object_add(o, "ts_ns", json_object_new_int64((int64_t)s[g->init].ts_ns));
-	json_object_object_add(o, "initial", qjson(&s[g->init].e));
-	for (k = 0; k < g->nsyncs; k++)
-		json_object_array_add(syncs, qjson(&s[g->syncs[k]].e));
-	json_object_object_add(o, "syncs", syncs);
-	json_object_object_add(o, "final", qjson(&s[g->syncs[g->nsyncs - 1]].e));
-	json_object_object_add(o, "truncated", json_object_new_boolean(g->truncated));
-	json_object_object_add(o, "verdict", json_object_new_string(verdict));
-	if (viol)
-		json_object_object_add(o, "violations", viol);
-	return o;
-}
-
-static int verdict_rank(const char *v)
-{
-	return !strcmp(v, "pass") ? 0 : !strcmp(v, "breaking") ? 1 : 2;
-}
-
 static int cmd_record_show(int argc, char **argv, const struct shl_cli *cli)
 {
-	static const enum shl_entry_kind kinds[] = { SHL_KIND_STE, SHL_KIND_CD };
-	struct shl_op ops[SHL_ENTRY_QWORDS * 4 * (SHL_ENTRY_QWORDS + 1)];
-	struct shl_rec_group *g = calloc(MAX_GROUPS, sizeof(*g));
-	struct distinct *d = calloc(MAX_GROUPS, sizeof(*d));
-	json_object *o, *updates, *dist;
-	struct shl_rec_snap *s = NULL;
+	json_object *o, *dist;
 	struct shl_profile p;
 	struct inj_args a;
-	size_t n = 0, ng, nd = 0, i, j, k, nops;
 	char *text = NULL, err[300];
-	const char *label;
-	int ret = parse_args(argc, argv, false, &a), rc = SHL_EXIT_OK;
+	int ret = parse_args(argc, argv, false, &a), worst = 0;
+	size_t j;
 
-	if (!g || !d) {
-		free(g);
-		free(d);
-		return shl_err("out of memory");
-	}
 	if (!ret)
 		ret = load_profile(a.profile, &p);
 	if (!ret && (ret = shl_inject_record_read(&text)))
 		ret = no_module(ret);
-	if (!ret && shl_rec_parse(text, &s, &n, err, sizeof(err)))
-		ret = shl_err("record: %s", err);
-	free(text);
-	if (ret) {
-		free(g);
-		free(d);
+	if (ret)
 		return ret;
-	}
-	updates = json_object_new_array();
-	for (k = 0; k < 2; k++) {
-		ng = shl_rec_group(s, n, kinds[k], g, MAX_GROUPS);
-		for (i = 0; i < ng; i++) {
-			const struct shl_entry *ste = NULL;
-			json_object *viol = json_object_new_array();
-			char shape[256];
-
-			/* a CD is judged in the context of the STE recorded last before it */
-			for (j = g[i].init; kinds[k] == SHL_KIND_CD && j-- > 0;)
-				if (s[j].ent == SHL_KIND_STE) {
-					ste = &s[j].e;
-					break;
-				}
-			nops = shl_rec_group_ops(s, &g[i], ops, sizeof(ops) / sizeof(ops[0]));
-			label = judge(kinds[k], &p, ste, &s[g[i].init].e,
-				      &s[g[i].syncs[g[i].nsyncs - 1]].e, ops, nops, true, viol);
-			if (!label) {
-				label = "error";
-				rc = SHL_EXIT_USAGE;
-			}
-			shl_rec_group_shape(s, &g[i], shape, sizeof(shape));
-			json_object_array_add(updates, group_json(s, &g[i], shape, label, viol));
-			for (j = 0; j < nd; j++)
-				if (!strcmp(d[j].shape, shape))
-					break;
-			if (j == nd) {
-				snprintf(d[nd].shape, sizeof(d[nd].shape), "%s", shape);
-				d[nd].verdict = label;
-				d[nd++].example = json_object_array_length(updates) - 1;
-			} else if (verdict_rank(label) > verdict_rank(d[j].verdict)) {
-				d[j].verdict = label;
-				d[j].example = json_object_array_length(updates) - 1;
-			}
-			d[j].count++;
-			if (strcmp(label, "pass") && rc == SHL_EXIT_OK)
-				rc = SHL_EXIT_FAIL;
-		}
-	}
-	dist = json_object_new_array();
-	for (j = 0; j < nd; j++) {
-		json_object *x = json_object_new_object();
-		json_object *ex = json_object_array_get_idx(updates, d[j].example);
-
-		json_object_object_add(x, "shape", json_object_new_string(d[j].shape));
-		json_object_object_add(x, "count", json_object_new_int((int)d[j].count));
-		json_object_object_add(x, "verdict", json_object_new_string(d[j].verdict));
-		json_object_object_add(x, "example", json_object_get(ex));
-		json_object_array_add(dist, x);
-	}
-	o = json_object_new_object();
-	json_object_object_add(o, "profile", json_object_new_string(p.name));
-	json_object_object_add(o, "granularity", json_object_new_string("sync"));
-	json_object_object_add(o, "snapshots", json_object_new_int64((int64_t)n));
-	json_object_object_add(o, "updates", updates);
-	json_object_object_add(o, "distinct", dist);
+	o = shl_inject_record_report(&p, text, &worst, err, sizeof(err));
+	free(text);
+	if (!o)
+		return shl_err("record: %s", err);
+	dist = json_object_object_get(o, "distinct");
 	if (cli->json) {
 		shl_json_print(o, cli);
 	} else {
-		printf("%zu snapshots, %zu driver updates, %zu distinct (oracle at sync granularity, profile %s)\n",
-		       n, json_object_array_length(updates), nd, p.name);
-		for (j = 0; j < nd; j++) {
-			json_object *ex = json_object_array_get_idx(updates, d[j].example);
+		printf("%lld snapshots, %zu driver updates, %zu distinct (oracle at sync granularity, profile %s)\n",
+		       (long long)json_object_get_int64(json_object_object_get(o, "snapshots")),
+		       json_object_array_length(json_object_object_get(o, "updates")),
+		       json_object_array_length(dist), p.name);
+		for (j = 0; j < json_object_array_length(dist); j++) {
+			json_object *x = json_object_array_get_idx(dist, j);
+			json_object *ex = json_object_object_get(x, "example");
 
-			printf("  %4u x %-40s %s\n       e.g. %s -> %s\n", d[j].count, d[j].shape,
-			       d[j].verdict,
+			printf("  %4d x %-40s %s\n       e.g. %s -> %s\n",
+			       json_object_get_int(json_object_object_get(x, "count")),
+			       json_object_get_string(json_object_object_get(x, "shape")),
+			       json_object_get_string(json_object_object_get(x, "verdict")),
 			       json_object_get_string(json_object_object_get(ex, "initial")),
 			       json_object_get_string(json_object_object_get(ex, "final")));
 		}
 		json_object_put(o);
 	}
-	free(s);
-	free(g);
-	free(d);
-	return rc;
+	return worst == 2 ? SHL_EXIT_USAGE : worst ? SHL_EXIT_FAIL : SHL_EXIT_OK;
 }
 
 static int cmd_record(int argc, char **argv, const struct shl_cli *cli)

@@ -356,3 +356,79 @@ int shl_parse_smmu_line(char *line, char *name, size_t nsize, struct shl_idr_reg
 	}
 	return seen == 0x7f ? 0 : -1;
 }
+
+#define SMMU_TEXT_MAX	(64 * 1024)
+
+json_object *shl_dut_smmus(void)
+{
+	json_object *arr = json_object_new_array(), *o;
+	char path[4096], name[128], *text = malloc(SMMU_TEXT_MAX), *line, *save = NULL;
+	struct shl_idr_regs r;
+
+	snprintf(path, sizeof(path), "%s/smmu", shl_debugfs_dir());
+	if (!text || shl_read_text(path, text, SMMU_TEXT_MAX) < 0) {
+		free(text);
+		return arr;
+	}
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		memset(&r, 0, sizeof(r));
+		if (shl_parse_smmu_line(line, name, sizeof(name), &r))
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(name));
+		json_object_object_add(o, "idr", shl_idr_to_json(&r));
+		json_object_array_add(arr, o);
+	}
+	free(text);
+	return arr;
+}
+
+int shl_dut_features(char ***out, size_t *n)
+{
+	json_object *smmus = shl_dut_smmus(), *feat;
+	size_t i, j, k, cap = 0;
+	char **v = NULL, **nv;
+	const char *name;
+
+	*out = NULL;
+	*n = 0;
+	for (i = 0; i < json_object_array_length(smmus); i++) {
+		feat = json_object_object_get(json_object_object_get(
+			json_object_array_get_idx(smmus, i), "idr"), "features");
+		for (j = 0; j < json_object_array_length(feat); j++) {
+			name = json_object_get_string(json_object_array_get_idx(feat, j));
+			for (k = 0; k < *n && strcmp(v[k], name); k++)
+				;
+			if (k < *n)
+				continue;
+			if (*n == cap) {
+				cap = cap ? 2 * cap : 32;
+				nv = realloc(v, cap * sizeof(*v));
+				if (!nv)
+					goto nomem;
+				v = nv;
+			}
+			v[*n] = strdup(name);
+			if (!v[*n])
+				goto nomem;
+			(*n)++;
+		}
+	}
+	json_object_put(smmus);
+	*out = v;
+	return 0;
+nomem:
+	json_object_put(smmus);
+	shl_strv_free(v, *n);
+	*n = 0;
+	return -ENOMEM;
+}
+
+void shl_strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <json-c/json.h>
 
 /* "DDDD:BB:DD.F" plus the terminating NUL */
 #define SHL_BDF_LEN	13
@@ -137,5 +138,53 @@ struct shl_idr_regs;
  * (@line is modified). Returns 0, or -1 if a key is missing or malformed.
  */
 int shl_parse_smmu_line(char *line, char *name, size_t nsize, struct shl_idr_regs *r);
+
+/* Domain types a device is moved among (harness/lib/dut_domain.c). */
+enum shl_dom { SHL_DOM_IDENTITY, SHL_DOM_DMA, SHL_DOM_PAGING, SHL_DOM_OTHER, SHL_DOM_NR };
+
+/* shl_dom_name() - "identity", "dma", "paging" or "other". */
+const char *shl_dom_name(enum shl_dom t);
+
+/* shl_dom_parse() - "identity", "dma" or "paging" to its type; -1 otherwise. */
+int shl_dom_parse(const char *s);
+
+/*
+ * shl_dom_classify() - the type of a domain name as the edu module or the
+ * group's `type` attribute reports it ("DMA", "DMA-FQ", "identity",
+ * "paging"); SHL_DOM_OTHER for anything else.
+ */
+enum shl_dom shl_dom_classify(const char *name);
+
+/*
+ * shl_dom_current() - the domain @bdf is in now: the edu module's view,
+ * else its IOMMU group's `type`. Returns 0 or -errno (-ENODEV: no group).
+ */
+int shl_dom_current(const char *bdf, char *name, size_t size);
+
+/*
+ * shl_dom_set() - move @bdf into a domain of type @t through the kernel
+ * (identity/dma: unbind, group `type`, bind; paging: the edu module's
+ * `domain paging|default`). Returns 0, -errno from sysfs/debugfs, or
+ * -EAGAIN if the device did not end up in @t.
+ */
+int shl_dom_set(const char *bdf, enum shl_dom t);
+
+/*
+ * shl_dut_smmus() - the SMMUs the event monitor's `smmu` file lists, as a
+ * JSON array of {"name", "idr": shl_idr_to_json()}; empty without the
+ * module. The caller owns the reference.
+ */
+json_object *shl_dut_smmus(void);
+
+/*
+ * shl_dut_features() - the union of the SMMUs' feature names as
+ * `smmu-hil dut info` lists them ("S1P", "S2P", "NESTED", "ATS", ...):
+ * a malloc'ed array of @n malloc'ed strings in @out (free with
+ * shl_strv_free()). No SMMU: @n = 0. Returns 0 or -ENOMEM.
+ */
+int shl_dut_features(char ***out, size_t *n);
+
+/* shl_strv_free() - free an array of @n malloc'ed strings and the array. */
+void shl_strv_free(char **v, size_t n);
 
 #endif /* SMMU_HIL_DUT_H */

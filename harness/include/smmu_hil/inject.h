@@ -13,6 +13,9 @@
 
 #include "smmu_hil/check.h"
 #include "smmu_hil/entry.h"
+#include "smmu_hil/plan.h"
+#include "smmu_hil/profile.h"
+#include <json-c/json.h>
 
 /* A live entry as the module's `ste` or `cd` file shows it. */
 struct shl_inject_entry {
@@ -134,5 +137,65 @@ void shl_rec_group_shape(const struct shl_rec_snap *s, const struct shl_rec_grou
 
 /* shl_inject_config_name() - "v0", "abort", "bypass", "s1", "s2", "nested", "cd", "cd-v0", ... */
 const char *shl_inject_config_name(enum shl_entry_kind kind, const struct shl_entry *e);
+
+/* ---- reports (harness/lib/inject_report.c) ---- */
+
+/*
+ * shl_dut_profile() - the oracle profile: @spec (a built-in name or a JSON
+ * file, shl_profile_load()) if given, else the DUT's own SMMU from the event
+ * monitor's `smmu` file, else the built-in "full". Returns 0, or -1 with
+ * the problem in @err.
+ */
+int shl_dut_profile(const char *spec, struct shl_profile *p, char *err, size_t errlen);
+
+/* shl_inject_qjson() - the entry's qwords as a "0x..,0x.." JSON string. */
+json_object *shl_inject_qjson(const struct shl_entry *e);
+
+/*
+ * shl_inject_judge() - the oracle's verdict on @ops taking @init to
+ * @target, spec model of @p (a CD in the context of @ste, may be NULL),
+ * at every store or, with @sync_only, at each sync. Violations are
+ * appended to @viol_out when not NULL. Returns "pass", "breaking" (only
+ * V=0 observations) or "fail"; NULL with @err set if the checker refuses.
+ */
+const char *shl_inject_judge(enum shl_entry_kind kind, const struct shl_profile *p,
+			     const struct shl_entry *ste, const struct shl_entry *init,
+			     const struct shl_entry *target, const struct shl_op *ops, size_t nops,
+			     bool sync_only, json_object *viol_out, char *err, size_t errlen);
+
+/*
+ * shl_inject_plan_ops() - the planner's update-safe sequence from @a to
+ * @b, its plan in @plan and its ops appended at @ops[*n] (room for
+ * SHL_PLAN_MAX_OPS needed); *n is advanced.
+ */
+void shl_inject_plan_ops(enum shl_entry_kind kind, const struct shl_entry *a,
+			 const struct shl_entry *b, struct shl_plan *plan, struct shl_op *ops,
+			 size_t *n);
+
+/* shl_inject_apply_writes() - replay the stores of @ops on @e. */
+void shl_inject_apply_writes(struct shl_entry *e, const struct shl_op *ops, size_t n);
+
+/*
+ * shl_inject_direction_json() - one direction of a raw update as reported:
+ * from/to qwords and configurations, the planner's path (@plan may be
+ * NULL), syncs, the oracle's verdict (also in *@label, NULL with @err set
+ * if the checker refuses), the events to expect and the violations.
+ */
+json_object *shl_inject_direction_json(enum shl_entry_kind kind, const struct shl_profile *p,
+				       const struct shl_entry *ste, const struct shl_entry *a,
+				       const struct shl_entry *b, const struct shl_op *ops, size_t n,
+				       const struct shl_plan *plan, const char **label,
+				       char *err, size_t errlen);
+
+/*
+ * shl_inject_record_report() - the recorder's @text grouped into driver
+ * updates, each judged at sync granularity under @p: {"profile",
+ * "granularity", "snapshots", "updates": [...], "distinct": [{"shape",
+ * "count", "verdict" (the worst), "example"}]}. *@worst: 0 all pass, 1 an
+ * update is not "pass", 2 the checker refused one. Returns the object
+ * (caller owns it), or NULL with @err set if @text cannot be parsed.
+ */
+json_object *shl_inject_record_report(const struct shl_profile *p, const char *text, int *worst,
+				      char *err, size_t errlen);
 
 #endif /* SMMU_HIL_INJECT_H */

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Moving the edu device between IOMMU domains through the kernel's own
+ * paths, each move a real STE rewrite by the SMMU driver:
+ *   - default DMA <-> identity: unbind the driver, write the group's `type`
+ *     attribute ("DMA" / "identity"), bind again (iommu_group_store_type,
+ *     which in 6.1 needs the device unbound);
+ *   - default <-> paging: smmu_hil_edu's `domain paging|default` command
+ *     (iommu_attach_device / iommu_detach_device of a module domain).
+ * Used by `smmu-hil domain` and the scenario runner's driver mode.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "smmu_hil/dut.h"
+
+static const char *const dom_names[SHL_DOM_NR] = { "identity", "dma", "paging", "other" };
+
+const char *shl_dom_name(enum shl_dom t)
+{
+	return (unsigned int)t < SHL_DOM_NR ? dom_names[t] : "other";
+}
+
+int shl_dom_parse(const char *s)
+{
+	int t;
+
+	for (t = 0; t < SHL_DOM_OTHER; t++)
+		if (!strcmp(s, dom_names[t]))
+			return t;
+	return -1;
+}
+
+int shl_dom_current(const char *bdf, char *name, size_t size)
+{
+	char path[PATH_MAX];
+	int g, ret;
+
+	ret = shl_edu_domain(bdf, name, size);
+	if (ret) {
+		g = shl_pci_iommu_group(bdf);
+		if (g < 0)
+			return -ENODEV;
+		snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/type", shl_sysfs_dir(), g);
+		ret = shl_read_text(path, name, size);
+		if (ret < 0)
+			return ret;
+		name[strcspn(name, "\n")] = '\0';
+	}
+	return 0;
+}
+
+enum shl_dom shl_dom_classify(const char *name)
+{
+	if (!strcmp(name, "identity"))
+		return SHL_DOM_IDENTITY;
+	if (!strcmp(name, "DMA") || !strcmp(name, "DMA-FQ"))
+		return SHL_DOM_DMA;
+	if (!strcmp(name, "paging"))
+		return SHL_DOM_PAGING;
+	return SHL_DOM_OTHER;
+}
+
+/* Unbind, write the group's default domain type, bind again. */
+static int set_default_type(const char *bdf, enum shl_dom t)
+{
+	char path[PATH_MAX];
+	int g = shl_pci_iommu_group(bdf), ret, ret2;
+
+	if (g < 0)
+		return -ENODEV;
+	snprintf(path, sizeof(path), "%s/bus/pci/drivers/%s/unbind", shl_sysfs_dir(),
+		 SHL_EDU_DRIVER);
+	ret = shl_write_text(path, bdf);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/type", shl_sysfs_dir(), g);
+	ret = shl_write_text(path, t == SHL_DOM_IDENTITY ? "identity" : "DMA");
+	snprintf(path, sizeof(path), "%s/bus/pci/drivers/%s/bind", shl_sysfs_dir(),
+		 SHL_EDU_DRIVER);
+	ret2 = shl_write_text(path, bdf);
+	return ret ? ret : ret2;
+}
+
+int shl_dom_set(const char *bdf, enum shl_dom t)
+{
+	char cur[32], result[256];
+	enum shl_dom c;
+	int ret = shl_dom_current(bdf, cur, sizeof(cur));
+
+	if (ret)
+		return ret;
+	c = shl_dom_classify(cur);
+	if (c == t)
+		return 0;
+	if (t == SHL_DOM_PAGING)
+		return shl_edu_ctl(bdf, "domain paging", result, sizeof(result));
+	if (c == SHL_DOM_PAGING) {
+		ret = shl_edu_ctl(bdf, "domain default", result, sizeof(result));
+		if (ret)
+			return ret;
+		ret = shl_dom_current(bdf, cur, sizeof(cur));
+		if (ret)
+			return ret;
+		if (shl_dom_classify(cur) == t)
+			return 0;
+	}
+	ret = set_default_type(bdf, t);
+	if (ret)
+		return ret;
+	ret = shl_dom_current(bdf, cur, sizeof(cur));
+	if (ret)
+		return ret;
+	return shl_dom_classify(cur) == t ? 0 : -EAGAIN;
+}

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The injector's reports, shared by `smmu-hil inject` and the scenario
+ * runner: the profile of the DUT's SMMU, the oracle's verdict on a raw or
+ * recorded sequence, the planned raw update in both directions, and the
+ * recorder's snapshots grouped into distinct driver updates.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smmu_hil/check.h"
+#include "smmu_hil/dut.h"
+#include "smmu_hil/idr.h"
+#include "smmu_hil/inject.h"
+#include "smmu_hil/plan.h"
+#include "smmu_hil/profile.h"
+#include "smmu_hil/rules.h"
+
+#define MAX_VIOL	16
+#define MAX_GROUPS	65536
+
+int shl_dut_profile(const char *spec, struct shl_profile *p, char *err, size_t errlen)
+{
+	char path[4096], text[4096], name[128], *nl;
+	struct shl_idr_regs r = { 0 };
+
+	if (spec) {
+		return shl_profile_load(spec, p, err, errlen) ? -1 : 0;
+	}
+	snprintf(path, sizeof(path), "%s/smmu", shl_debugfs_dir());
+	if (shl_read_text(path, text, sizeof(text)) > 0) {
+		nl = strchr(text, '\n');
+		if (nl)
+			*nl = '\0';
+		if (!shl_parse_smmu_line(text, name, sizeof(name), &r)) {
+			shl_profile_init(p, name, &r);
+			return 0;
+		}
+	}
+	return shl_profile_load(NULL, p, err, errlen) ? -1 : 0;
+}
+
+
+json_object *shl_inject_qjson(const struct shl_entry *e)
+{
+	char q[200];
+
+	shl_entry_format_q(e, SHL_ENTRY_QWORDS, q, sizeof(q));
+	return json_object_new_string(q);
+}
+
+/* The oracle's verdict label: pass, breaking (only V=0 observations), fail. */
+static const char *verdict_label(const struct shl_check_result *r)
+{
+	if (r->pass)
+		return "pass";
+	if (r->kinds == 1u << SHL_VIOL_INVALID)
+		return "breaking";
+	return "fail";
+}
+
+const char *shl_inject_judge(enum shl_entry_kind kind, const struct shl_profile *p,
+			 const struct shl_entry *ste, const struct shl_entry *init,
+			 const struct shl_entry *target, const struct shl_op *ops, size_t nops,
+			 bool sync_only, json_object *viol_out, char *err, size_t errlen)
+{
+	struct shl_model m = { .kind = kind, .p = p, .spec = true, .update_safe = true };
+	struct shl_check_opts co = { .sync_only = sync_only, .quanta = 64 };
+	struct shl_violation viol[MAX_VIOL];
+	struct shl_check_result r = { .viol = viol, .viol_cap = MAX_VIOL };
+	size_t i;
+
+	if (kind == SHL_KIND_CD && ste)
+		shl_cd_ctx_from_ste(p, ste, &m.cd);
+	if (shl_check(&m, init, target, ops, nops, &co, &r, err, errlen))
+		return NULL;
+	for (i = 0; viol_out && i < r.nviol; i++) {
+		json_object *v = json_object_new_object();
+
+		json_object_object_add(v, "after", json_object_new_int((int)viol[i].after));
+		json_object_object_add(v, "kind", json_object_new_string(
+			shl_violation_name((enum shl_violation_kind)viol[i].kind)));
+		json_object_object_add(v, "rule", json_object_new_string(viol[i].rule));
+		json_object_object_add(v, "entry", shl_inject_qjson(&viol[i].entry));
+		json_object_array_add(viol_out, v);
+	}
+	return verdict_label(&r);
+}
+
+
+void shl_inject_plan_ops(enum shl_entry_kind kind, const struct shl_entry *a,
+		     const struct shl_entry *b, struct shl_plan *plan, struct shl_op *ops,
+		     size_t *n)
+{
+	struct shl_plan_opts po = { .quanta = 64, .update_safe = true };
+
+	shl_plan_entry(kind, a, b, &po, plan);
+	*n += shl_plan_to_ops(plan, ops + *n, SHL_PLAN_MAX_OPS);
+}
+
+void shl_inject_apply_writes(struct shl_entry *e, const struct shl_op *ops, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (ops[i].kind != SHL_OP_WRITE)
+			continue;
+		e->q[ops[i].qword] = ops[i].v[0];
+		if (ops[i].nq == 2 && ops[i].qword + 1 < SHL_ENTRY_QWORDS)
+			e->q[ops[i].qword + 1] = ops[i].v[1];
+	}
+}
+
+
+json_object *shl_inject_direction_json(enum shl_entry_kind kind, const struct shl_profile *p,
+				   const struct shl_entry *ste, const struct shl_entry *a,
+				   const struct shl_entry *b, const struct shl_op *ops, size_t n,
+				   const struct shl_plan *plan, const char **label,
+				       char *err, size_t errlen)
+{
+	json_object *o = json_object_new_object(), *viol = json_object_new_array();
+	size_t i, syncs = 0;
+
+	*label = shl_inject_judge(kind, p, ste, a, b, ops, n, false, viol, err, errlen);
+	for (i = 0; i < n; i++)
+		syncs += ops[i].kind == SHL_OP_SYNC;
+	json_object_object_add(o, "from", shl_inject_qjson(a));
+	json_object_object_add(o, "to", shl_inject_qjson(b));
+	json_object_object_add(o, "from_config",
+			       json_object_new_string(shl_inject_config_name(kind, a)));
+	json_object_object_add(o, "to_config",
+			       json_object_new_string(shl_inject_config_name(kind, b)));
+	json_object_object_add(o, "path", plan ? json_object_new_string(shl_path_name(plan->path))
+					       : NULL);
+	json_object_object_add(o, "syncs", json_object_new_int((int)syncs));
+	json_object_object_add(o, "verdict", json_object_new_string(*label ? *label : "error"));
+	json_object_object_add(o, "expected_events", json_object_new_string(
+		*label && !strcmp(*label, "breaking") ?
+		(kind == SHL_KIND_STE ? "C_BAD_STE for DMA during the V=0 window" :
+					"C_BAD_CD for DMA during the V=0 window") : "none"));
+	json_object_object_add(o, "violations", viol);
+	return o;
+}
+
+
+struct distinct {
+	char shape[256];
+	unsigned int count;
+	const char *verdict;
+	size_t example;		/* group index */
+};
+
+static json_object *group_json(const struct shl_rec_snap *s, const struct shl_rec_group *g,
+			       const char *shape, const char *verdict, json_object *viol)
+{
+	json_object *o = json_object_new_object(), *syncs = json_object_new_array();
+	size_t k;
+
+	json_object_object_add(o, "entry", json_object_new_string(shl_kind_name(g->ent)));
+	json_object_object_add(o, "shape", json_object_new_string(shape));
+	json_object_object_add(o, "ts_ns", json_object_new_int64((int64_t)s[g->init].ts_ns));
+	json_object_object_add(o, "initial", shl_inject_qjson(&s[g->init].e));
+	for (k = 0; k < g->nsyncs; k++)
+		json_object_array_add(syncs, shl_inject_qjson(&s[g->syncs[k]].e));
+	json_object_object_add(o, "syncs", syncs);
+	json_object_object_add(o, "final", shl_inject_qjson(&s[g->syncs[g->nsyncs - 1]].e));
+	json_object_object_add(o, "truncated", json_object_new_boolean(g->truncated));
+	json_object_object_add(o, "verdict", json_object_new_string(verdict));
+	if (viol)
+		json_object_object_add(o, "violations", viol);
+	return o;
+}
+
+static int verdict_rank(const char *v)
+{
+	return !strcmp(v, "pass") ? 0 : !strcmp(v, "breaking") ? 1 : 2;
+}
+
+json_object *shl_inject_record_report(const struct shl_profile *p, const char *text, int *worst,
+				      char *err, size_t errlen)
+{
+	static const enum shl_entry_kind kinds[] = { SHL_KIND_STE, SHL_KIND_CD };
+	struct shl_op ops[SHL_ENTRY_QWORDS * 4 * (SHL_ENTRY_QWORDS + 1)];
+	struct shl_rec_group *g = calloc(MAX_GROUPS, sizeof(*g));
+	struct distinct *d = calloc(MAX_GROUPS, sizeof(*d));
+	json_object *o, *updates, *dist;
+	struct shl_rec_snap *s = NULL;
+	size_t n = 0, ng, nd = 0, i, j, k, nops;
+	const char *label;
+	char oerr[300];
+
+	*worst = 0;
+	if (!g || !d) {
+		free(g);
+		free(d);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (shl_rec_parse(text, &s, &n, err, errlen)) {
+		free(g);
+		free(d);
+		return NULL;
+	}
+	updates = json_object_new_array();
+	for (k = 0; k < 2; k++) {
+		ng = shl_rec_group(s, n, kinds[k], g, MAX_GROUPS);
+		for (i = 0; i < ng; i++) {
+			const struct shl_entry *ste = NULL;
+			json_object *viol = json_object_new_array();
+			char shape[256];
+
+			/* a CD is judged in the context of the STE recorded last before it */
+			for (j = g[i].init; kinds[k] == SHL_KIND_CD && j-- > 0;)
+				if (s[j].ent == SHL_KIND_STE) {
+					ste = &s[j].e;
+					break;
+				}
+			nops = shl_rec_group_ops(s, &g[i], ops, sizeof(ops) / sizeof(ops[0]));
+			label = shl_inject_judge(kinds[k], p, ste, &s[g[i].init].e,
+						 &s[g[i].syncs[g[i].nsyncs - 1]].e, ops, nops, true,
+						 viol, oerr, sizeof(oerr));
+			if (!label) {
+				label = "error";
+				*worst = 2;
+			}
+			shl_rec_group_shape(s, &g[i], shape, sizeof(shape));
+			json_object_array_add(updates, group_json(s, &g[i], shape, label, viol));
+			for (j = 0; j < nd; j++)
+				if (!strcmp(d[j].shape, shape))
+					break;
+			if (j == nd) {
+				snprintf(d[nd].shape, sizeof(d[nd].shape), "%s", shape);
+				d[nd].verdict = label;
+				d[nd++].example = json_object_array_length(updates) - 1;
+			} else if (verdict_rank(label) > verdict_rank(d[j].verdict)) {
+				d[j].verdict = label;
+				d[j].example = json_object_array_length(updates) - 1;
+			}
+			d[j].count++;
+			if (strcmp(label, "pass") && *worst == 0)
+				*worst = 1;
+		}
+	}
+	dist = json_object_new_array();
+	for (j = 0; j < nd; j++) {
+		json_object *x = json_object_new_object();
+		json_object *ex = json_object_array_get_idx(updates, d[j].example);
+
+		json_object_object_add(x, "shape", json_object_new_string(d[j].shape));
+		json_object_object_add(x, "count", json_object_new_int((int)d[j].count));
+		json_object_object_add(x, "verdict", json_object_new_string(d[j].verdict));
+		json_object_object_add(x, "example", json_object_get(ex));
+		json_object_array_add(dist, x);
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "profile", json_object_new_string(p->name));
+	json_object_object_add(o, "granularity", json_object_new_string("sync"));
+	json_object_object_add(o, "snapshots", json_object_new_int64((int64_t)n));
+	json_object_object_add(o, "updates", updates);
+	json_object_object_add(o, "distinct", dist);
+	free(s);
+	free(g);
+	free(d);
+	return o;
+}
