@@ -23,6 +23,7 @@ the failure's message (a DUT hang's message carries the console tail).
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -30,6 +31,7 @@ import pytest
 
 from . import paths, scenario as scn
 from .agent import Agent, smmu_features
+from .drivers import LabError
 from .report import Report, TestResult, link_latest, new_run_id, rename_junit_cases
 from .targets import Target, get_target
 
@@ -215,7 +217,7 @@ def _fail_reason(rep: pytest.TestReport) -> str:
 def lab_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     """The session's target, booted to a shell; powered off afterwards."""
     col = collector(request.config)
-    log_dir = col.run_dir or Path(request.config.rootpath) / ".shl-logs"
+    log_dir = col.run_dir or Path(tempfile.mkdtemp(prefix="shl-logs-"))
     t = get_target(col.target_name, log_dir)
     try:
         col.progress(f"booting target {t.name} ...")
@@ -250,11 +252,32 @@ def _lock() -> dict[str, str]:
 
 
 @pytest.fixture
-def dut(request: pytest.FixtureRequest, lab_target: Target) -> Target:
-    """The target with a shell that answers (rebooting a dead DUT first)."""
+def dut(request: pytest.FixtureRequest, lab_target: Target) -> Iterator[Target]:
+    """The target with a shell that answers (rebooting a dead DUT first).
+
+    Afterwards the DUT's kernel log goes to <run-dir>/dmesg/<test>.log (the
+    console only shows emergencies: the DUT runs `dmesg -n 1`).
+    """
+    col = collector(request.config)
     if lab_target.ensure_shell():
-        collector(request.config).progress("    DUT was dead: rebooted")
-    return lab_target
+        col.progress("    DUT was dead: rebooted")
+    yield lab_target
+    if col.run_dir is not None and lab_target.is_ready():
+        save_dmesg(lab_target, col.run_dir / "dmesg" / f"{scenario_name(request.node)}.log")
+
+
+def save_dmesg(target: Target, path: Path, timeout: float = 30.0) -> bool:
+    """Write the DUT's `dmesg` to @path; False (and nothing written) when the
+    DUT does not answer. Never raises for a dead DUT."""
+    try:
+        rc, out = target.run("dmesg", timeout, raw=True)
+    except LabError:
+        return False
+    if rc != 0:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(out, encoding="utf-8")
+    return True
 
 
 @pytest.fixture

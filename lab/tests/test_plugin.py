@@ -38,6 +38,9 @@ class FakeTarget(Target):
     def running_kernel(self) -> str | None:
         return "fake-6.1"
 
+    def is_ready(self) -> bool:
+        return not self.dead
+
     def boot(self) -> float:
         self.first_boot_s = 1.25
         return 1.25
@@ -52,7 +55,9 @@ class FakeTarget(Target):
     def shutdown(self) -> None:
         pass
 
-    def run(self, cmd: str, timeout: float = 60.0) -> tuple[int, str]:
+    def run(self, cmd: str, timeout: float = 60.0, raw: bool = False) -> tuple[int, str]:
+        if cmd == "dmesg":
+            return (0, "[    1.000000] fake kernel log\n") if raw else (0, "")
         if "dut info" in cmd:
             return 0, json.dumps(INFO)
         if cmd == "hang":
@@ -174,6 +179,8 @@ def test_report_from_a_fake_run(pytester: pytest.Pytester, fake_target: None) ->
     props = {p.get("name"): p.get("value") for p in cases["ok-one"].iter("property")}
     assert props["metric.count"] == "3" and props["scenario"] == "ok-one"
 
+    assert (run_dir / "dmesg" / "ok-one.log").read_text() == "[    1.000000] fake kernel log\n"
+    assert not (run_dir / "dmesg" / "hangs.log").exists()  # a dead DUT is not waited for
     assert (run_dir / "summary.txt").read_text().rstrip().endswith("pass 2  fail 4  skip 1")
     latest = run_dir.parent / "latest"
     assert latest.is_symlink() and latest.resolve() == run_dir.resolve()

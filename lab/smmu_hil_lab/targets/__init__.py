@@ -56,6 +56,10 @@ class Target(ABC):
         """Target facts for the report (name, and subclass extras)."""
         return {"name": self.name}
 
+    def is_ready(self) -> bool:
+        """True when the last command found a shell (no hang or crash since)."""
+        return self.strategy.state == "shell"
+
     def running_kernel(self) -> str | None:
         """The kernel release the last ready line named, if any."""
         return self.strategy.kernel_release
@@ -92,15 +96,17 @@ class Target(ABC):
         self.strategy.transition("off")
 
     # ------------------------------------------------------------ commands
-    def run(self, cmd: str, timeout: float = 60.0) -> tuple[int, str]:
+    def run(self, cmd: str, timeout: float = 60.0, raw: bool = False) -> tuple[int, str]:
         """Run a one-line shell command on the DUT: (exit status, output).
 
+        @raw: keep lines that look like kernel log records (for `dmesg`);
+        by default they are removed from console output.
         Raises ConsoleTimeout / ConsoleClosed when the DUT does not answer;
         the target's state becomes "unknown" so the next ensure_shell()
-        reboots it.
+        recovers or reboots it.
         """
         try:
-            return self.console.run(cmd, timeout)
+            return self.console.run(cmd, timeout, strip_kernel=not raw)
         except ConsoleTimeout:
             self.strategy.state = "unknown"
             raise
