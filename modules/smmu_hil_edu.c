@@ -18,6 +18,9 @@
  *             roundtrip LEN COUNT   LEN 1..4095, COUNT 1..10000
  *             fault COUNT           COUNT 1..4096
  *             domain paging|default
+ *             loop start LEN        round trips of LEN bytes in a kthread,
+ *                                   back to back, until `loop stop`
+ *             loop stop             stop it; result: transfers, errors, ...
  *           anything else fails with -EINVAL and does nothing
  *   result  read: "key value" lines describing the last command
  *   domain  read: the domain the device is in now
@@ -35,6 +38,7 @@
 #include <linux/io.h>
 #include <linux/iommu.h>
 #include <linux/jiffies.h>
+#include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
@@ -99,6 +103,12 @@ struct edu_dev {
 	struct dentry *dir;
 	char result[EDU_RESULT_MAX];
 	u32 pattern_seq;
+	/* background loop; loop_task under loop_lock, counters under lock */
+	struct mutex loop_lock;
+	struct task_struct *loop_task;
+	unsigned int loop_len;
+	u64 loop_transfers, loop_errors, loop_start_ns;
+	int loop_last;
 };
 
 static struct dentry *edu_root;		/* .../smmu-hil/edu */
@@ -322,6 +332,78 @@ static int edu_cmd_domain(struct edu_dev *ed, bool paging)
 	return 0;
 }
 
+/* Round trips back to back, the lock dropped between two. */
+static int edu_loop_fn(void *data)
+{
+	struct edu_dev *ed = data;
+	int ret;
+
+	while (!kthread_should_stop()) {
+		mutex_lock(&ed->lock);
+		ret = edu_roundtrip_one(ed, ed->loop_len);
+		if (ret) {
+			ed->loop_errors++;
+			ed->loop_last = ret;
+		} else {
+			ed->loop_transfers++;
+		}
+		mutex_unlock(&ed->lock);
+		if (ret == -ETIMEDOUT || ret == -EBUSY)
+			usleep_range(10000, 20000);	/* let a stuck engine settle */
+		cond_resched();
+	}
+	return 0;
+}
+
+static int edu_loop_start(struct edu_dev *ed, unsigned int len)
+{
+	struct task_struct *t;
+
+	mutex_lock(&ed->loop_lock);
+	if (ed->loop_task) {
+		mutex_unlock(&ed->loop_lock);
+		return -EBUSY;
+	}
+	mutex_lock(&ed->lock);
+	ed->loop_len = len;
+	ed->loop_transfers = 0;
+	ed->loop_errors = 0;
+	ed->loop_last = 0;
+	ed->loop_start_ns = ktime_get_ns();
+	snprintf(ed->result, sizeof(ed->result), "op loop\nrunning 1\nlen %u\n", len);
+	mutex_unlock(&ed->lock);
+	t = kthread_run(edu_loop_fn, ed, "edu-loop/%s", pci_name(ed->pdev));
+	if (IS_ERR(t)) {
+		mutex_unlock(&ed->loop_lock);
+		return PTR_ERR(t);
+	}
+	ed->loop_task = t;
+	mutex_unlock(&ed->loop_lock);
+	return 0;
+}
+
+/* Stop the loop (if any) and put its counts into the result. */
+static int edu_loop_stop(struct edu_dev *ed)
+{
+	struct task_struct *t;
+
+	mutex_lock(&ed->loop_lock);
+	t = ed->loop_task;
+	ed->loop_task = NULL;
+	mutex_unlock(&ed->loop_lock);
+	if (!t)
+		return -ENOENT;
+	kthread_stop(t);
+	mutex_lock(&ed->lock);
+	snprintf(ed->result, sizeof(ed->result),
+		 "op loop\nrunning 0\ntransfers %llu\nerrors %llu\nbytes %llu\nlen %u\nduration_ns %llu\ndomain %s\nlast_error %d\n",
+		 ed->loop_transfers, ed->loop_errors, ed->loop_transfers * ed->loop_len,
+		 ed->loop_len, ktime_get_ns() - ed->loop_start_ns, edu_domain_name(ed),
+		 ed->loop_last);
+	mutex_unlock(&ed->lock);
+	return 0;
+}
+
 /* Parse a whole number token within [min, max]. */
 static int edu_arg(const char *tok, unsigned int min, unsigned int max,
 		   unsigned int *out)
@@ -386,6 +468,20 @@ static ssize_t ctl_write(struct file *file, const char __user *ubuf,
 	if (memchr(buf, '\n', len))
 		return -EINVAL;
 
+	/* The loop takes the command lock per round trip: not held here. */
+	if (!strncmp(buf, "loop ", 5)) {
+		unsigned int n;
+
+		if (!strcmp(buf, "loop stop"))
+			ret = edu_loop_stop(ed);
+		else if (!strncmp(buf, "loop start ", 11) &&
+			 !edu_arg(buf + 11, 1, min_t(unsigned int, EDU_MAX_LEN, PAGE_SIZE), &n))
+			ret = edu_loop_start(ed, n);
+		else
+			ret = -EINVAL;
+		return ret ? ret : count;
+	}
+
 	ret = mutex_lock_interruptible(&ed->lock);
 	if (ret)
 		return ret;
@@ -441,6 +537,7 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 	ed->pdev = pdev;
 	mutex_init(&ed->lock);
+	mutex_init(&ed->loop_lock);
 	strscpy(ed->result, "op none\n", sizeof(ed->result));
 
 	ret = pcim_enable_device(pdev);
@@ -489,6 +586,7 @@ static void edu_remove(struct pci_dev *pdev)
 
 	/* debugfs_remove() waits for ctl writes in progress. */
 	debugfs_remove(ed->dir);
+	edu_loop_stop(ed);
 	mutex_lock(&ed->lock);
 	edu_detach(ed);
 	mutex_unlock(&ed->lock);

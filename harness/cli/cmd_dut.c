@@ -23,27 +23,11 @@
 static json_object *stream_ids(const char *streams, const char *bdf)
 {
 	json_object *arr = json_object_new_array();
-	size_t n = strlen(bdf);
-	const char *p = streams;
-	unsigned long long sid;
-	char *end;
+	uint32_t sids[64];
+	size_t i, n = shl_streams_sids(streams, bdf, sids, 64);
 
-	while (p && *p) {
-		if (!strncmp(p, bdf, n) && p[n] == ' ') {
-			p += n;
-			while (*p == ' ') {
-				sid = strtoull(p + 1, &end, 10);
-				if (end == p + 1)
-					break;
-				json_object_array_add(arr, json_object_new_int64((int64_t)sid));
-				p = end;
-			}
-			break;
-		}
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
+	for (i = 0; i < n; i++)
+		json_object_array_add(arr, json_object_new_int64(sids[i]));
 	return arr;
 }
 

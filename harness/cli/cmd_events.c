@@ -67,14 +67,6 @@ static int read_stats(json_object **out)
 	return 0;
 }
 
-static int do_clear(void)
-{
-	char path[4096];
-
-	snprintf(path, sizeof(path), "%s/clear", shl_debugfs_dir());
-	return shl_write_text(path, "1");
-}
-
 static void print_stats_text(json_object *st)
 {
 	printf("captured %" PRId64 " dropped %" PRId64 " overflows %" PRId64 " probe %s\n",
@@ -139,7 +131,7 @@ static int events_show(bool clear, const struct shl_cli *cli)
 		json_object_put(arr);
 		return no_module((int)n);
 	}
-	if (clear && (ret = do_clear())) {
+	if (clear && (ret = shl_events_clear())) {
 		json_object_put(st);
 		json_object_put(arr);
 		return no_module(ret);
@@ -190,7 +182,7 @@ int shl_cmd_events(int argc, char **argv, const struct shl_cli *cli)
 		return SHL_EXIT_OK;
 	}
 	if (!strcmp(verb, "clear")) {
-		ret = do_clear();
+		ret = shl_events_clear();
 		return ret ? no_module(ret) : SHL_EXIT_OK;
 	}
 	usage(stderr);

@@ -309,6 +309,14 @@ long shl_events_read(struct shl_evt_rec *recs, size_t max)
 	return (long)got;
 }
 
+int shl_events_clear(void)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/clear", shl_debugfs_dir());
+	return shl_write_text(path, "1");
+}
+
 int shl_edu_roundtrip(const char *bdf, unsigned int len, unsigned int count,
 		      struct shl_edu_roundtrip *out)
 {
@@ -431,4 +439,45 @@ void shl_strv_free(char **v, size_t n)
 	for (i = 0; v && i < n; i++)
 		free(v[i]);
 	free(v);
+}
+
+size_t shl_streams_sids(const char *streams, const char *bdf, uint32_t *sids, size_t max)
+{
+	size_t n = strlen(bdf), k = 0;
+	const char *p = streams;
+	unsigned long long sid;
+	char *end;
+
+	while (p && *p) {
+		if (!strncmp(p, bdf, n) && p[n] == ' ') {
+			p += n;
+			while (*p == ' ' && k < max) {
+				sid = strtoull(p + 1, &end, 10);
+				if (end == p + 1)
+					break;
+				sids[k++] = (uint32_t)sid;
+				p = end;
+			}
+			break;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return k;
+}
+
+int shl_dut_sid(const char *bdf, uint32_t *sid)
+{
+	char path[4096], *text = malloc(SMMU_TEXT_MAX);
+	int ret;
+
+	if (!text)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "%s/streams", shl_debugfs_dir());
+	ret = shl_read_text(path, text, SMMU_TEXT_MAX);
+	if (ret >= 0)
+		ret = shl_streams_sids(text, bdf, sid, 1) == 1 ? 0 : -ENODEV;
+	free(text);
+	return ret;
 }

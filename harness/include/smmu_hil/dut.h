@@ -130,6 +130,12 @@ struct shl_evt_rec {
  */
 long shl_events_read(struct shl_evt_rec *recs, size_t max);
 
+/*
+ * shl_events_clear() - empty the event monitor's ring and zero its
+ * counters. Returns 0 or -errno (-ENOENT when the module is not loaded).
+ */
+int shl_events_clear(void);
+
 struct shl_idr_regs;
 
 /*
@@ -183,6 +189,19 @@ json_object *shl_dut_smmus(void);
  * shl_strv_free()). No SMMU: @n = 0. Returns 0 or -ENOMEM.
  */
 int shl_dut_features(char ***out, size_t *n);
+
+/*
+ * shl_streams_sids() - the StreamIDs of @bdf in the text of the event
+ * monitor's `streams` file ("<bdf> <sid> [<sid>...]" lines, decimal), at
+ * most @max into @sids. Returns how many were found (0: none).
+ */
+size_t shl_streams_sids(const char *streams, const char *bdf, uint32_t *sids, size_t max);
+
+/*
+ * shl_dut_sid() - the first StreamID of @bdf from the `streams` file.
+ * Returns 0, -ENODEV if it has none, or -errno of the read.
+ */
+int shl_dut_sid(const char *bdf, uint32_t *sid);
 
 /* shl_strv_free() - free an array of @n malloc'ed strings and the array. */
 void shl_strv_free(char **v, size_t n);
