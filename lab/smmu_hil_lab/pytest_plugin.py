@@ -99,11 +99,14 @@ class Collector:
             tr.write_line(msg)
 
     # ------------------------------------------------------------- hooks
-    @pytest.hookimpl(trylast=True)
+    @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, session: pytest.Session,
                                       items: list[pytest.Item]) -> None:
-        """Name items by scenario; note scenario files without a test."""
-        self.total = len(items)
+        """Name items by scenario; note scenario files without a test.
+
+        Runs before -k/-m deselection, so a deselected test's scenario is
+        not taken for an orphan.
+        """
         names = set()
         for item in items:
             item.stash[NAME] = scenario_name(item)
@@ -119,6 +122,10 @@ class Collector:
             if f.stem not in names:
                 self.orphans.append(TestResult(
                     f.stem, "fail", reason=f"{f}: no test implements this scenario"))
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Count the tests that will run (after deselection)."""
+        self.total = len(session.items)
 
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
         """Progress: which test starts."""

@@ -7,6 +7,7 @@ console; the strategy owns the waits and their timeouts.
 """
 from __future__ import annotations
 
+import re
 import time
 from typing import TYPE_CHECKING
 
@@ -67,16 +68,21 @@ class ShellStrategy:
             self.state = "unknown"
             raise StrategyError(f"{self.target.name}: boot to shell failed: {e}") from e
 
-    def wait_ready(self, t0: float) -> float:
+    def wait_ready(self, t0: float, failed: str | None = None) -> float:
         """Wait for the ready line and a shell; return seconds since @t0.
 
-        Used after power-on and after kexec -e. Raises ConsoleTimeout /
-        ConsoleClosed.
+        Used after power-on and after kexec -e. @failed: a regex that, seen
+        first, means the new system will not come (e.g. kexec -e returned).
+        Raises ConsoleTimeout / ConsoleClosed, StrategyError on @failed.
         """
-        m = self.target.console.expect(self.ready, self.boot_timeout)
+        con = self.target.console
+        m = con.expect([self.ready] + ([failed] if failed else []), self.boot_timeout)
+        if failed and re.fullmatch(failed, m.group(0)):
+            raise StrategyError(f"{self.target.name}: {m.group(0)}\n--- console tail ---\n"
+                                f"{con.tail()}")
         self.kernel_release = m.group(1)
         self.last_boot_s = time.monotonic() - t0
-        self.target.console.sync(self.shell_timeout)
+        con.sync(self.shell_timeout)
         self.state = "shell"
         return self.last_boot_s
 

@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 KEXEC = """#!/bin/sh
+if [ -n "$FAKE_KEXEC_FAIL" ]; then echo 'kexec: no kernel loaded'; exit 1; fi
 for a in "$@"; do
   if [ "$a" = -e ]; then
     echo 'kexec_core: Starting new kernel'

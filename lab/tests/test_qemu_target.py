@@ -89,6 +89,17 @@ def test_kexec_waits_for_ready_again(make_target) -> None:
     assert t.run("echo new-kernel")[1] == "new-kernel\n"
 
 
+def test_kexec_that_returns_fails_fast(make_target) -> None:
+    t = make_target()
+    t.boot()
+    t.run("export FAKE_KEXEC_FAIL=1")
+    t0 = time.monotonic()
+    with pytest.raises(StrategyError, match="SHL-KEXEC-RETURNED 1"):
+        t.kexec_exec()  # as if nothing had been loaded
+    assert time.monotonic() - t0 < 5
+    assert t.ensure_shell() is False  # the old system is still there
+
+
 def test_kernel_noise_never_breaks_parsing(make_target) -> None:
     t = make_target("--kernel-noise")
     t.boot()

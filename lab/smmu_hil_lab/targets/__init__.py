@@ -147,14 +147,16 @@ class Target(ABC):
     def kexec_exec(self) -> float:
         """`kexec -e` the loaded kernel and wait for the shell again.
 
-        Returns seconds from `kexec -e` to DUT ready. Raises ConsoleTimeout
-        / ConsoleClosed when the new kernel does not come up in time (the
-        state becomes "unknown": the next ensure_shell() reboots).
+        Returns seconds from `kexec -e` to DUT ready. Raises StrategyError
+        at once when `kexec -e` returns (nothing loaded, refused), and
+        ConsoleTimeout / ConsoleClosed when the new kernel does not come up
+        in time; the state becomes "unknown" (ensure_shell() recovers).
         """
-        self.console.sendline("kexec -e")
+        # printed only if kexec -e comes back; the typed echo reads differently
+        self.console.sendline("kexec -e; printf '%s-%s %d\\n' SHL-KEXEC RETURNED $?")
         t0 = time.monotonic()
         try:
-            return self.strategy.wait_ready(t0)
+            return self.strategy.wait_ready(t0, failed=r"SHL-KEXEC-RETURNED \d+")
         except LabError:
             self.strategy.state = "unknown"
             raise
