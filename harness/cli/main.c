@@ -21,6 +21,7 @@ static const struct shl_cmd shl_cmds[] = {
 	{ "domain", "move a device between IOMMU domains", shl_cmd_domain },
 	{ "clock", "read the DUT's monotonic counters (blackout timing)", shl_cmd_clock },
 	{ "inject", "raw STE/CD updates and the recorder (smmu_hil_inject)", shl_cmd_inject },
+	{ "run", "run transition scenarios (YAML) here; KTAP or JSON", shl_cmd_run },
 };
 
 int shl_err(const char *fmt, ...)

@@ -61,5 +61,6 @@ int shl_cmd_dma(int argc, char **argv, const struct shl_cli *cli);
 int shl_cmd_domain(int argc, char **argv, const struct shl_cli *cli);
 int shl_cmd_clock(int argc, char **argv, const struct shl_cli *cli);
 int shl_cmd_inject(int argc, char **argv, const struct shl_cli *cli);
+int shl_cmd_run(int argc, char **argv, const struct shl_cli *cli);
 
 #endif /* SMMU_HIL_CLI_H */

@@ -1,0 +1,825 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * smmu-hil run [-j] SCENARIO.yaml...: run transition scenarios on this
+ * machine (docs/scenarios.md). Every file is validated first; a scenario
+ * whose SMMU features the DUT lacks is skipped with the missing ones named.
+ * Driver mode moves the device among domains through the kernel
+ * (harness/lib/dut_domain.c), raw mode stores planned STE/CD sequences
+ * through smmu_hil_inject (harness/lib/dut_inject.c); the event ring is
+ * cleared before and read after each scenario and compared with `expect`.
+ * Output: KTAP v1, or with -j {"tests": [...]} for the lab's report.json.
+ * Exit 0 no failure, 1 a scenario failed, 2 bad input.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "smmu_hil/check.h"
+#include "smmu_hil/cli.h"
+#include "smmu_hil/dut.h"
+#include "smmu_hil/event.h"
+#include "smmu_hil/inject.h"
+#include "smmu_hil/plan.h"
+#include "smmu_hil/profile.h"
+#include "smmu_hil/rules.h"
+#include "smmu_hil/scenario.h"
+
+#define EVT_BATCH	1024
+#define RESULT_MAX	1024
+#define MAX_BODY	((SHL_SCN_MAX_STEPS + 1) * SHL_PLAN_MAX_OPS)
+
+struct outcome {
+	const char *status;		/* "pass", "fail", "skip" */
+	char reason[512];
+	json_object *metrics;
+	double duration_s;
+};
+
+/* Events read after a scenario, split by StreamID. */
+struct evcount {
+	unsigned long long total, on_sid, other_sid, dropped;
+	unsigned long long kind[256];	/* on the device's StreamID */
+	unsigned long long other_kind[256];
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: smmu-hil run [-j] SCENARIO.yaml...\n"
+		   "Runs transition scenarios on this DUT and prints KTAP (JSON with -j).\n");
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void set_status(struct outcome *o, const char *status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_status(struct outcome *o, const char *status, const char *fmt, ...)
+{
+	va_list ap;
+
+	o->status = status;
+	va_start(ap, fmt);
+	vsnprintf(o->reason, sizeof(o->reason), fmt, ap);
+	va_end(ap);
+}
+
+static void metric_int(struct outcome *o, const char *k, unsigned long long v)
+{
+	json_object_object_add(o->metrics, k, json_object_new_int64((int64_t)v));
+}
+
+static void metric_str(struct outcome *o, const char *k, const char *v)
+{
+	json_object_object_add(o->metrics, k, json_object_new_string(v));
+}
+
+static void metric_double(struct outcome *o, const char *k, double v)
+{
+	json_object_object_add(o->metrics, k, json_object_new_double(v));
+}
+
+/* ------------------------------------------------------------- events */
+
+static int events_collect(uint32_t sid, struct evcount *c)
+{
+	struct shl_evt_rec *recs = malloc(EVT_BATCH * sizeof(*recs));
+	char path[4096], text[4096];
+	struct shl_event ev;
+	long n, i;
+
+	memset(c, 0, sizeof(*c));
+	if (!recs)
+		return -ENOMEM;
+	while ((n = shl_events_read(recs, EVT_BATCH)) > 0) {
+		for (i = 0; i < n; i++) {
+			shl_event_decode(recs[i].evt, &ev);
+			c->total++;
+			if (ev.sid == sid) {
+				c->on_sid++;
+				c->kind[ev.id]++;
+			} else {
+				c->other_sid++;
+				c->other_kind[ev.id]++;
+			}
+		}
+	}
+	free(recs);
+	if (n < 0)
+		return (int)n;
+	snprintf(path, sizeof(path), "%s/stats", shl_debugfs_dir());
+	if (shl_read_text(path, text, sizeof(text)) > 0)
+		shl_kv_u64(text, "dropped", &c->dropped);
+	return 0;
+}
+
+static const char *ev_name(unsigned int id)
+{
+	return shl_event_name(id) ?: "UNKNOWN";
+}
+
+static void events_metrics(struct outcome *o, const struct evcount *c, uint32_t sid)
+{
+	char k[64], sidbuf[16];
+	unsigned int id;
+
+	snprintf(sidbuf, sizeof(sidbuf), "0x%x", sid);
+	metric_str(o, "sid", sidbuf);
+	metric_int(o, "events", c->total);
+	metric_int(o, "events_on_sid", c->on_sid);
+	metric_int(o, "events_other_sid", c->other_sid);
+	metric_int(o, "events_dropped", c->dropped);
+	for (id = 0; id < 256; id++) {
+		if (c->kind[id]) {
+			snprintf(k, sizeof(k), "events_%s", ev_name(id));
+			metric_int(o, k, c->kind[id]);
+		}
+		if (c->other_kind[id]) {
+			snprintf(k, sizeof(k), "events_other_sid_%s", ev_name(id));
+			metric_int(o, k, c->other_kind[id]);
+		}
+	}
+}
+
+/* Compare @c with the scenario's expectation; fail @o when it differs. */
+static void events_judge(const struct shl_scenario *s, const struct evcount *c,
+			 struct outcome *o)
+{
+	const struct shl_scn_expect *e = &s->expect;
+	unsigned long long have, unexpected = 0;
+	unsigned int id;
+	size_t i;
+	bool ok;
+
+	for (id = 0; id < 256; id++) {
+		unexpected += c->other_kind[id];
+		for (i = 0; i < e->nk && e->k[i].id != (int)id; i++)
+			;
+		if (i == e->nk)
+			unexpected += c->kind[id];
+	}
+	metric_int(o, "unexpected_events", unexpected);
+	if (unexpected) {
+		set_status(o, "fail", "%llu unexpected event(s) (%llu on the device's StreamID, %llu on others)",
+			   unexpected, c->on_sid, c->other_sid);
+		return;
+	}
+	for (i = 0; i < e->nk; i++) {
+		have = c->kind[e->k[i].id];
+		ok = e->k[i].cmp == SHL_SCN_EQ ? have == e->k[i].n :
+		     e->k[i].cmp == SHL_SCN_GE ? have >= e->k[i].n : have <= e->k[i].n;
+		if (!ok) {
+			set_status(o, "fail", "%s: %llu record(s) on the device's StreamID, expected %s%llu",
+				   ev_name((unsigned int)e->k[i].id), have,
+				   e->k[i].cmp == SHL_SCN_EQ ? "" : e->k[i].cmp == SHL_SCN_GE ? ">=" : "<=",
+				   e->k[i].n);
+			return;
+		}
+	}
+}
+
+/* ------------------------------------------------------------- driver */
+
+static int driver_dom(enum shl_scn_named n)
+{
+	switch (n) {
+	case SHL_SCN_IDENTITY:
+	case SHL_SCN_BYPASS:
+		return SHL_DOM_IDENTITY;
+	case SHL_SCN_DMA:
+	case SHL_SCN_S1:
+		return SHL_DOM_DMA;
+	case SHL_SCN_PAGING:
+		return SHL_DOM_PAGING;
+	default:
+		return -1;
+	}
+}
+
+/* The recorder's distinct driver updates as metrics; 0, or -1 on failure. */
+static int recorder_metrics(struct outcome *o)
+{
+	struct shl_profile p;
+	json_object *rep, *dist, *x;
+	char *text = NULL, err[300], k[32], v[400];
+	int ret, worst;
+	size_t j;
+
+	ret = shl_inject_record_ctl("stop");
+	if (!ret)
+		ret = shl_inject_record_read(&text);
+	if (ret) {
+		set_status(o, "fail", "recorder: %s", strerror(-ret));
+		return -1;
+	}
+	if (shl_dut_profile(NULL, &p, err, sizeof(err))) {
+		free(text);
+		set_status(o, "fail", "profile: %s", err);
+		return -1;
+	}
+	rep = shl_inject_record_report(&p, text, &worst, err, sizeof(err));
+	free(text);
+	if (!rep) {
+		set_status(o, "fail", "recorder: %s", err);
+		return -1;
+	}
+	dist = json_object_object_get(rep, "distinct");
+	metric_str(o, "profile", p.name);
+	metric_int(o, "recorded_snapshots",
+		   (unsigned long long)json_object_get_int64(json_object_object_get(rep, "snapshots")));
+	metric_int(o, "recorded_updates",
+		   json_object_array_length(json_object_object_get(rep, "updates")));
+	metric_int(o, "distinct_sequences", json_object_array_length(dist));
+	for (j = 0; j < json_object_array_length(dist); j++) {
+		x = json_object_array_get_idx(dist, j);
+		snprintf(k, sizeof(k), "sequence_%zu", j + 1);
+		snprintf(v, sizeof(v), "%s x%d: %s (e.g. %s -> %s)",
+			 json_object_get_string(json_object_object_get(x, "shape")),
+			 json_object_get_int(json_object_object_get(x, "count")),
+			 json_object_get_string(json_object_object_get(x, "verdict")),
+			 json_object_get_string(json_object_object_get(
+				 json_object_object_get(x, "example"), "initial")),
+			 json_object_get_string(json_object_object_get(
+				 json_object_object_get(x, "example"), "final")));
+		metric_str(o, k, v);
+	}
+	json_object_put(rep);
+	if (worst == 2)
+		set_status(o, "fail", "the oracle could not judge a recorded update");
+	else if (worst == 1)
+		set_status(o, "fail", "a recorded driver update is not safe by the oracle (see the sequence_N metrics)");
+	return 0;
+}
+
+static void run_driver(const struct shl_scenario *s, const char *bdf, struct outcome *o)
+{
+	unsigned long long moves = 0, per[SHL_DOM_NR] = { 0 }, rts = 0, dma_err = 0, r;
+	enum shl_dom dom[SHL_SCN_MAX_STEPS], start;
+	struct shl_edu_roundtrip rt;
+	char cur[32];
+	double t0, el;
+	size_t i;
+	int d, ret;
+
+	for (i = 0; i < s->nsteps; i++) {
+		d = driver_dom(s->steps[i].named);
+		if (d < 0) {
+			set_status(o, "skip", "driver mode: this kernel offers no '%s' domain to move %s into",
+				   shl_scn_named_name(s->steps[i].named), bdf);
+			return;
+		}
+		dom[i] = (enum shl_dom)d;
+	}
+	ret = shl_dom_current(bdf, cur, sizeof(cur));
+	if (ret) {
+		set_status(o, "fail", "%s: cannot tell its domain: %s", bdf, strerror(-ret));
+		return;
+	}
+	start = shl_dom_classify(cur);
+	if (s->record) {
+		ret = shl_inject_record_ctl("clear");
+		if (!ret)
+			ret = shl_inject_record_ctl("start");
+		if (ret) {
+			set_status(o, "fail", "recorder: %s%s", strerror(-ret),
+				   ret == -ENOENT ? " (insmod smmu_hil_inject.ko)" : "");
+			return;
+		}
+	}
+	t0 = now_s();
+	for (r = 0; r < s->repeat; r++) {
+		for (i = 0; i < s->nsteps; i++) {
+			if (shl_dom_current(bdf, cur, sizeof(cur)) == 0 &&
+			    shl_dom_classify(cur) == dom[i])
+				continue;
+			ret = shl_dom_set(bdf, dom[i]);
+			if (ret) {
+				set_status(o, "fail", "move %llu to %s failed: %s", moves + 1,
+					   shl_dom_name(dom[i]), strerror(-ret));
+				goto out;
+			}
+			moves++;
+			per[dom[i]]++;
+			if ((s->workloads & SHL_SCN_WL_EDU_DMA) && moves % s->dma_every == 0) {
+				rts++;
+				ret = shl_edu_roundtrip(bdf, s->dma_len, 1, &rt);
+				if (ret || rt.errors || rt.transfers != 1)
+					dma_err++;
+			}
+		}
+	}
+out:
+	el = now_s() - t0;
+	if (start != SHL_DOM_OTHER)
+		shl_dom_set(bdf, start);
+	metric_int(o, "transitions", moves);
+	for (d = 0; d < SHL_DOM_OTHER; d++) {
+		char k[32];
+
+		snprintf(k, sizeof(k), "to_%s", shl_dom_name((enum shl_dom)d));
+		metric_int(o, k, per[d]);
+	}
+	metric_double(o, "transitions_s", el);
+	metric_double(o, "rate_per_s", el > 0 ? (double)moves / el : 0);
+	metric_int(o, "dma_roundtrips", rts);
+	metric_int(o, "dma_errors", dma_err);
+	if (s->record && recorder_metrics(o))
+		return;
+	if (dma_err && !s->expect.dma_errors && strcmp(o->status, "fail"))
+		set_status(o, "fail", "%llu of %llu edu round trips failed", dma_err, rts);
+}
+
+/* ---------------------------------------------------------------- raw */
+
+static int set_field(struct shl_entry *e, const char *name, uint64_t v)
+{
+	const struct shl_field *f = shl_field_find(SHL_KIND_STE, name);
+
+	return f ? shl_field_store(e, f, v) : -1;
+}
+
+/* The stage-2 half of an s2/nested STE: a 40-bit IPA space, empty tables. */
+static int set_s2(struct shl_entry *e, uint64_t zero_table)
+{
+	return set_field(e, "S2VMID", 1) | set_field(e, "S2T0SZ", 24) |
+	       set_field(e, "S2SL0", 1) | set_field(e, "S2IR0", 1) | set_field(e, "S2OR0", 1) |
+	       set_field(e, "S2SH0", 3) | set_field(e, "S2TG", 0) | set_field(e, "S2PS", 2) |
+	       set_field(e, "S2AA64", 1) | set_field(e, "S2R", 1) |
+	       set_field(e, "S2TTB", zero_table);
+}
+
+/* Build step @st's entry from the live entries. Returns 0, or -1 with @why. */
+static int raw_target(const struct shl_scenario *s, const struct shl_scn_step *st,
+		      const struct shl_inject_entry *ste, const struct shl_inject_entry *live,
+		      struct shl_entry *out, char *why, size_t len)
+{
+	unsigned int cfg;
+	size_t i;
+	uint64_t v;
+
+	*out = live->e;
+	if (st->kind == SHL_SCN_STEP_PAIR) {
+		*out = st->to;
+		return 0;
+	}
+	if (st->kind == SHL_SCN_STEP_FIELDS) {
+		for (i = 0; i < st->nf; i++) {
+			v = st->f[i].sym == SHL_SCN_SHADOW_CD ? ste->shadow_cd :
+			    st->f[i].sym == SHL_SCN_ZERO_TABLE ? ste->zero_table : st->f[i].value;
+			if (shl_field_store(out, st->f[i].f, v)) {
+				snprintf(why, len, "line %u: %s = 0x%llx does not fit", st->line,
+					 st->f[i].f->name, (unsigned long long)v);
+				return -1;
+			}
+		}
+		return 0;
+	}
+	cfg = (unsigned int)shl_field_value(&live->e, shl_field_find(SHL_KIND_STE, "Config"));
+	switch (st->named) {
+	case SHL_SCN_ABORT:
+		return set_field(out, "Config", 0);
+	case SHL_SCN_BYPASS:
+		return set_field(out, "Config", 4);
+	case SHL_SCN_S1:
+		if (cfg != 5) {
+			snprintf(why, len, "line %u: s1 is the driver's own S1 STE, but the live STE is %s",
+				 st->line, shl_inject_config_name(SHL_KIND_STE, &live->e));
+			return -1;
+		}
+		return 0;
+	case SHL_SCN_S2:
+		return set_field(out, "Config", 6) | set_s2(out, ste->zero_table);
+	case SHL_SCN_NESTED:
+		if (cfg != 5) {
+			snprintf(why, len, "line %u: nested keeps the driver's S1 half, but the live STE is %s",
+				 st->line, shl_inject_config_name(SHL_KIND_STE, &live->e));
+			return -1;
+		}
+		return set_field(out, "Config", 7) | set_s2(out, ste->zero_table);
+	default:
+		snprintf(why, len, "line %u: %s is not a raw entry", st->line,
+			 shl_scn_named_name(st->named));
+		return -1;
+	}
+	(void)s;
+}
+
+/* Stores taking @a to @b: other qwords first, qword 0 last, one sync. */
+static size_t direct_ops(const struct shl_entry *a, const struct shl_entry *b, bool q0_last,
+			 struct shl_op *ops)
+{
+	size_t n = 0;
+	int i, q;
+
+	for (i = 0; i < SHL_ENTRY_QWORDS; i++) {
+		q = q0_last ? (i + 1) % SHL_ENTRY_QWORDS : i;
+		if (a->q[q] == b->q[q])
+			continue;
+		memset(&ops[n], 0, sizeof(ops[n]));
+		ops[n].kind = SHL_OP_WRITE;
+		ops[n].qword = (unsigned int)q;
+		ops[n].nq = 1;
+		ops[n++].v[0] = b->q[q];
+	}
+	memset(&ops[n], 0, sizeof(ops[n]));
+	ops[n++].kind = SHL_OP_SYNC;
+	return n;
+}
+
+static int edu_loop(const char *bdf, bool start, unsigned int len,
+		    unsigned long long *transfers, unsigned long long *errors)
+{
+	char line[64], res[RESULT_MAX];
+	int ret;
+
+	if (start)
+		snprintf(line, sizeof(line), "loop start %u", len);
+	else
+		snprintf(line, sizeof(line), "loop stop");
+	ret = shl_edu_ctl(bdf, line, res, sizeof(res));
+	if (!ret && !start && (shl_kv_u64(res, "transfers", transfers) ||
+			       shl_kv_u64(res, "errors", errors)))
+		ret = -EPROTO;
+	return ret;
+}
+
+static int raw_apply(enum shl_entry_kind kind, const struct shl_op *pro, size_t npro,
+		     const struct shl_op *body, size_t nbody, unsigned long long repeat,
+		     unsigned long long dwell_us, struct shl_inject_result *res, char *why, size_t len)
+{
+	char *text = shl_inject_raw_text(kind, pro, npro, body, nbody, (unsigned int)repeat,
+					 (unsigned int)dwell_us, why, len);
+	int ret;
+
+	if (!text)
+		return -1;
+	ret = shl_inject_raw(text, res);
+	free(text);
+	if (ret) {
+		snprintf(why, len, "the injector refused the sequence: %s", strerror(-ret));
+		return -1;
+	}
+	if (res->error) {
+		snprintf(why, len, "the injector stopped with error %lld", res->error);
+		return -1;
+	}
+	return 0;
+}
+
+/* legality: each entry on its own, its events against the oracle's prediction. */
+static void run_legality(const struct shl_scenario *s, const struct shl_inject_entry *ste,
+			 const struct shl_entry *targets, uint32_t sid, struct outcome *o)
+{
+	struct shl_op ops[2 * (SHL_ENTRY_QWORDS + 1)];
+	unsigned long long agree = 0, disagree = 0;
+	struct shl_inject_result res;
+	struct shl_profile p;
+	struct evcount c;
+	enum shl_rule bad;
+	char why[300], k[32], v[400], seen[96];
+	const char *pred;
+	size_t i, n;
+	unsigned int id;
+
+	if (shl_dut_profile(NULL, &p, why, sizeof(why))) {
+		set_status(o, "fail", "profile: %s", why);
+		return;
+	}
+	metric_str(o, "profile", p.name);
+	for (i = 0; i < s->nsteps; i++) {
+		bad = shl_ste_bad(&p, &targets[i]);
+		pred = bad ? "C_BAD_STE" : "none";
+		n = direct_ops(&ste->e, &targets[i], true, ops);
+		n += direct_ops(&targets[i], &ste->e, false, ops + n);
+		shl_events_clear();
+		if (raw_apply(SHL_KIND_STE, NULL, 0, ops, n, s->repeat, s->dwell_us, &res, why,
+			      sizeof(why))) {
+			snprintf(v, sizeof(v), "%s: not written: %s",
+				 shl_inject_config_name(SHL_KIND_STE, &targets[i]), why);
+			disagree++;
+		} else {
+			events_collect(sid, &c);
+			seen[0] = '\0';
+			for (id = 0; id < 256; id++)
+				if (c.kind[id])
+					snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen),
+						 "%s%s x%llu", seen[0] ? "," : "", ev_name(id),
+						 c.kind[id]);
+			if (!seen[0])
+				strcpy(seen, "none");
+			if ((bad && c.kind[SHL_EVT_C_BAD_STE] && c.on_sid == c.kind[SHL_EVT_C_BAD_STE]) ||
+			    (!bad && !c.on_sid)) {
+				agree++;
+				snprintf(v, sizeof(v), "agree: %s (line %u) oracle %s%s%s, SMMU %s",
+					 shl_inject_config_name(SHL_KIND_STE, &targets[i]),
+					 s->steps[i].line, pred, bad ? " " : "",
+					 bad ? shl_rule_name(bad) : "", seen);
+			} else {
+				disagree++;
+				snprintf(v, sizeof(v), "DISAGREE: %s (line %u) oracle %s%s%s, SMMU %s",
+					 shl_inject_config_name(SHL_KIND_STE, &targets[i]),
+					 s->steps[i].line, pred, bad ? " " : "",
+					 bad ? shl_rule_name(bad) : "", seen);
+			}
+		}
+		snprintf(k, sizeof(k), "entry_%zu", i + 1);
+		metric_str(o, k, v);
+	}
+	metric_int(o, "agreements", agree);
+	metric_int(o, "disagreements", disagree);
+	if (disagree && s->fail_on_disagreement)
+		set_status(o, "fail", "%llu disagreement(s) between the SMMU and the oracle", disagree);
+}
+
+static void run_raw(const struct shl_scenario *s, const char *bdf, uint32_t sid,
+		    struct outcome *o, struct evcount *c)
+{
+	static struct shl_op pro[SHL_PLAN_MAX_OPS], body[MAX_BODY];
+	struct shl_entry targets[SHL_SCN_MAX_STEPS + 1], from;
+	unsigned long long transitions, xfers = 0, xerr = 0;
+	struct shl_inject_entry ste, live;
+	struct shl_inject_result res;
+	struct shl_plan plan;
+	struct shl_profile p;
+	size_t i, npro = 0, nbody = 0, n0;
+	const char *label;
+	char why[300], k[32], v[700];
+	json_object *d;
+	bool loop = s->workloads & SHL_SCN_WL_EDU_DMA;
+	int ret;
+
+	ret = shl_inject_read_entry(SHL_KIND_STE, &ste);
+	if (!ret)
+		ret = shl_inject_read_entry(s->entry, &live);
+	if (ret) {
+		set_status(o, "fail", "injector: %s%s", strerror(-ret),
+			   ret == -ENOENT ? " (insmod smmu_hil_inject.ko allow_raw=1)" : "");
+		return;
+	}
+	if (strcmp(ste.bdf, bdf)) {
+		set_status(o, "fail", "the injector claimed %s, the scenario's device is %s", ste.bdf, bdf);
+		return;
+	}
+	if (!ste.shadow_cd) {
+		set_status(o, "fail", "raw mode is off: load smmu_hil_inject with allow_raw=1");
+		return;
+	}
+	if (!live.present) {
+		set_status(o, "skip", "the device's STE locates no CD: no CD to update");
+		return;
+	}
+	if (sid != ste.sid)
+		sid = ste.sid;
+	for (i = 0; i < s->nsteps; i++)
+		if (raw_target(s, &s->steps[i], &ste, &live, &targets[i], why, sizeof(why))) {
+			set_status(o, "skip", "%s", why);
+			return;
+		}
+	if (loop && (ret = edu_loop(bdf, true, s->dma_len, NULL, NULL))) {
+		set_status(o, "fail", "edu loop start: %s", strerror(-ret));
+		return;
+	}
+	shl_events_clear();
+	if (s->legality) {
+		run_legality(s, &ste, targets, sid, o);
+		goto stop;
+	}
+	if (shl_dut_profile(NULL, &p, why, sizeof(why))) {
+		set_status(o, "fail", "profile: %s", why);
+		goto stop;
+	}
+	from = live.e;
+	if (s->steps[0].kind == SHL_SCN_STEP_PAIR) {
+		from = s->steps[0].from;
+		if (memcmp(&from, &live.e, sizeof(from)))
+			shl_inject_plan_ops(s->entry, &live.e, &from, &plan, pro, &npro);
+	}
+	/* from -> t1 -> ... -> tn -> from */
+	targets[s->nsteps] = from;
+	for (i = 0; i <= s->nsteps; i++) {
+		const struct shl_entry *a = i ? &targets[i - 1] : &from;
+
+		n0 = nbody;
+		shl_inject_plan_ops(s->entry, a, &targets[i], &plan, body, &nbody);
+		d = shl_inject_direction_json(s->entry, &p, &ste.e, a, &targets[i], body + n0,
+					      nbody - n0, &plan, &label, why, sizeof(why));
+		snprintf(k, sizeof(k), "update_%zu", i + 1);
+		snprintf(v, sizeof(v), "%s -> %s: %s, %d sync(s), oracle %s",
+			 json_object_get_string(json_object_object_get(d, "from_config")),
+			 json_object_get_string(json_object_object_get(d, "to_config")),
+			 json_object_get_string(json_object_object_get(d, "path")),
+			 json_object_get_int(json_object_object_get(d, "syncs")),
+			 label ? label : why);
+		metric_str(o, k, v);
+		json_object_put(d);
+	}
+	metric_str(o, "profile", p.name);
+	if (raw_apply(s->entry, pro, npro, body, nbody, s->repeat, s->dwell_us, &res, why,
+		      sizeof(why))) {
+		set_status(o, "fail", "%s", why);
+		goto stop;
+	}
+	transitions = (s->nsteps + 1) * s->repeat;
+	if (res.iterations < s->repeat)
+		transitions = (s->nsteps + 1) * res.iterations;
+	metric_int(o, "transitions", transitions);
+	metric_int(o, "syncs", res.syncs);
+	metric_int(o, "writes", res.writes);
+	metric_double(o, "transitions_s", (double)res.total_ns / 1e9);
+	metric_double(o, "rate_per_s", res.total_ns ? (double)transitions * 1e9 / (double)res.total_ns : 0);
+	metric_int(o, "ns_per_sync", res.ns_per_sync);
+	metric_int(o, "max_sync_ns", res.max_sync_ns);
+	metric_int(o, "dwell_us", s->dwell_us);
+	metric_int(o, "restored", res.restored);
+	if (res.conflict)
+		set_status(o, "fail", "the driver rewrote the STE during the sequence (stopped early)");
+stop:
+	events_collect(sid, c);
+	if (loop) {
+		ret = edu_loop(bdf, false, 0, &xfers, &xerr);
+		if (ret && strcmp(o->status, "fail"))
+			set_status(o, "fail", "edu loop stop: %s", strerror(-ret));
+		metric_int(o, "dma_roundtrips", xfers + xerr);
+		metric_int(o, "dma_errors", xerr);
+		metric_int(o, "dma_affected", xerr);
+		if (xerr && !s->expect.dma_errors && strcmp(o->status, "fail"))
+			set_status(o, "fail", "%llu of %llu edu round trips failed", xerr, xfers + xerr);
+	}
+}
+
+/* ---------------------------------------------------------------- run */
+
+static int resolve_device(const struct shl_scenario *s, char bdf[SHL_BDF_LEN], struct outcome *o)
+{
+	if ((s->dev_kind == SHL_SCN_DEV_ROLE && strcmp(s->device, "edu")) ||
+	    (s->dev_kind == SHL_SCN_DEV_ID && strcmp(s->device, "1234:11e8"))) {
+		set_status(o, "skip", "device %s: only the edu device (1234:11e8) can be driven", s->device);
+		return -1;
+	}
+	if (shl_edu_find(s->dev_kind == SHL_SCN_DEV_BDF ? s->device : NULL, bdf)) {
+		set_status(o, "skip", "device %s: not bound to %s", s->device, SHL_EDU_DRIVER);
+		return -1;
+	}
+	return 0;
+}
+
+static void run_one(const struct shl_scenario *s, char **feat, size_t nfeat, struct outcome *o)
+{
+	char missing[256] = "", bdf[SHL_BDF_LEN];
+	struct evcount c = { 0 };
+	uint32_t sid = 0;
+	double t0 = now_s();
+	size_t i, j;
+	int ret;
+
+	o->status = "pass";
+	o->reason[0] = '\0';
+	o->metrics = json_object_new_object();
+	for (i = 0; i < s->nreq; i++) {
+		for (j = 0; j < nfeat && strcmp(feat[j], s->requires[i]); j++)
+			;
+		if (j == nfeat)
+			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
+				 missing[0] ? ", " : "", s->requires[i]);
+	}
+	if (missing[0]) {
+		set_status(o, "skip", "the SMMU lacks %s", missing);
+		goto out;
+	}
+	if (resolve_device(s, bdf, o))
+		goto out;
+	metric_str(o, "device", bdf);
+	ret = shl_dut_sid(bdf, &sid);
+	if (ret) {
+		set_status(o, "fail", "%s: no StreamID (%s)", bdf, strerror(-ret));
+		goto out;
+	}
+	ret = shl_events_clear();
+	if (ret) {
+		set_status(o, "fail", "event monitor: %s%s", strerror(-ret),
+			   ret == -ENOENT ? " (insmod smmu_hil_evtmon.ko)" : "");
+		goto out;
+	}
+	if (s->mode == SHL_SCN_DRIVER) {
+		run_driver(s, bdf, o);
+		if (!strcmp(o->status, "skip"))
+			goto out;
+		events_collect(sid, &c);
+	} else {
+		run_raw(s, bdf, sid, o, &c);
+		if (!strcmp(o->status, "skip"))
+			goto out;
+	}
+	if (!s->legality) {
+		events_metrics(o, &c, sid);
+		if (strcmp(o->status, "fail"))
+			events_judge(s, &c, o);
+	}
+	if (s->expect.explain[0])
+		metric_str(o, "explain", s->expect.explain);
+out:
+	o->duration_s = now_s() - t0;
+}
+
+static void print_ktap_value(const char *k, json_object *v)
+{
+	printf("# %s: %s\n", k, json_object_get_string(v));
+}
+
+int shl_cmd_run(int argc, char **argv, const struct shl_cli *cli)
+{
+	struct shl_scenario *s;
+	struct outcome *o;
+	char err[600], **feat = NULL;
+	size_t nfeat = 0;
+	int i, n = argc - 1, bad = 0, failed = 0;
+	json_object *root, *tests;
+
+	if (argc >= 2 && !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return SHL_EXIT_OK;
+	}
+	if (n < 1) {
+		usage(stderr);
+		return SHL_EXIT_USAGE;
+	}
+	s = calloc((size_t)n, sizeof(*s));
+	o = calloc((size_t)n, sizeof(*o));
+	if (!s || !o) {
+		free(s);
+		free(o);
+		return shl_err("out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		if (shl_scenario_load(argv[i + 1], &s[i], err, sizeof(err))) {
+			fprintf(stderr, "smmu-hil: error: %s\n", err);
+			bad++;
+		}
+	}
+	for (i = 0; !bad && i < n; i++)
+		for (int j = 0; j < i; j++)
+			if (!strcmp(s[i].name, s[j].name)) {
+				fprintf(stderr, "smmu-hil: error: %s:1: name: '%s' also names %s\n",
+					s[i].file, s[i].name, s[j].file);
+				bad++;
+			}
+	if (bad || shl_dut_features(&feat, &nfeat)) {
+		free(s);
+		free(o);
+		return SHL_EXIT_USAGE;
+	}
+	if (!cli->json) {
+		printf("KTAP version 1\n1..%d\n", n);
+		fflush(stdout);
+	}
+	for (i = 0; i < n; i++) {
+		run_one(&s[i], feat, nfeat, &o[i]);
+		failed += !strcmp(o[i].status, "fail");
+		if (cli->json)
+			continue;
+		printf("# name: %s\n", s[i].name);
+		json_object_object_foreach(o[i].metrics, k, v)
+			print_ktap_value(k, v);
+		printf("# duration_s: %.3f\n", o[i].duration_s);
+		if (!strcmp(o[i].status, "skip"))
+			printf("ok %d %s # SKIP %s\n", i + 1, s[i].name, o[i].reason);
+		else if (!strcmp(o[i].status, "pass"))
+			printf("ok %d %s\n", i + 1, s[i].name);
+		else
+			printf("# reason: %s\nnot ok %d %s\n", o[i].reason, i + 1, s[i].name);
+		fflush(stdout);
+	}
+	if (cli->json) {
+		root = json_object_new_object();
+		tests = json_object_new_array();
+		for (i = 0; i < n; i++) {
+			json_object *t = json_object_new_object();
+
+			json_object_object_add(t, "name", json_object_new_string(s[i].name));
+			json_object_object_add(t, "status", json_object_new_string(o[i].status));
+			json_object_object_add(t, "duration_s", json_object_new_double(o[i].duration_s));
+			json_object_object_add(t, "reason", o[i].reason[0] ?
+					       json_object_new_string(o[i].reason) : NULL);
+			json_object_object_add(t, "metrics", o[i].metrics);
+			json_object_array_add(tests, t);
+		}
+		json_object_object_add(root, "tests", tests);
+		shl_json_print(root, cli);
+	} else {
+		for (i = 0; i < n; i++)
+			json_object_put(o[i].metrics);
+	}
+	shl_strv_free(feat, nfeat);
+	free(s);
+	free(o);
+	return failed ? SHL_EXIT_FAIL : SHL_EXIT_OK;
+}
