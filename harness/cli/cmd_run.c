@@ -85,7 +85,10 @@ static void metric_str(struct outcome *o, const char *k, const char *v)
 
 static void metric_double(struct outcome *o, const char *k, double v)
 {
-	json_object_object_add(o->metrics, k, json_object_new_double(v));
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%.3f", v);
+	json_object_object_add(o->metrics, k, json_object_new_double_s(v, buf));
 }
 
 /* ------------------------------------------------------------- events */

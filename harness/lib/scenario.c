@@ -79,6 +79,12 @@ static int get_str(struct ctx *c, yaml_node_t *n, const char *key, char *out, si
 	if (strlen(v) >= size)
 		return fail(c, n, key, "longer than %zu characters", size - 1);
 	strcpy(out, v);
+	/* one line: folded and literal blocks end in (and may hold) newlines */
+	for (char *p = out; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	while (*out && out[strlen(out) - 1] == ' ')
+		out[strlen(out) - 1] = '\0';
 	return 0;
 }
 
