@@ -271,13 +271,18 @@ int shl_edu_ctl(const char *bdf, const char *line, char *result, size_t size)
 int shl_edu_domain(const char *bdf, char *out, size_t size)
 {
 	char path[PATH_MAX];
-	int ret;
 
 	snprintf(path, sizeof(path), "%s/edu/%s/domain", shl_debugfs_dir(), bdf);
-	ret = shl_read_text(path, out, size);
+	return shl_read_line(path, out, size);
+}
+
+int shl_read_line(const char *path, char *buf, size_t size)
+{
+	int ret = shl_read_text(path, buf, size);
+
 	if (ret < 0)
 		return ret;
-	out[strcspn(out, "\n")] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
 	return 0;
 }
 

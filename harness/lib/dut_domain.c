@@ -44,10 +44,7 @@ int shl_dom_current(const char *bdf, char *name, size_t size)
 		if (g < 0)
 			return -ENODEV;
 		snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/type", shl_sysfs_dir(), g);
-		ret = shl_read_text(path, name, size);
-		if (ret < 0)
-			return ret;
-		name[strcspn(name, "\n")] = '\0';
+		return shl_read_line(path, name, size);
 	}
 	return 0;
 }

@@ -36,6 +36,12 @@ const char *shl_sysfs_dir(void);
 int shl_read_text(const char *path, char *buf, size_t size);
 
 /*
+ * shl_read_line() - shl_read_text(), cut at the first newline (one-line
+ * sysfs/debugfs attributes). Returns 0 or -errno.
+ */
+int shl_read_line(const char *path, char *buf, size_t size);
+
+/*
  * shl_write_text() - write @s to @path in one write(2), as sysfs and debugfs
  * attributes want. Returns 0 or -errno (the kernel's answer, e.g. -EINVAL).
  */
