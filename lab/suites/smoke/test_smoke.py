@@ -141,7 +141,8 @@ def test_transitions_under_dma(dut: Target, agent: Agent, dut_info: dict[str, An
         # always stop fio and account for it, even when the cycle failed
         res = fio.stop()
         metrics.update(fio_verify_errors=res.verify_errors, fio_error=res.error,
-                       fio_mib_written=round(res.write_bytes / 2**20, 1))
+                       fio_mib_written=round(res.write_bytes / 2**20, 1),
+                       fio_mib_verified=round(res.read_bytes / 2**20, 1))
     records = agent.events().get("records", [])
     metrics["unexpected_events"] = len(records)
     assert fio_alive, f"fio ended before the transitions did: {res.log[-500:]}"
@@ -150,6 +151,7 @@ def test_transitions_under_dma(dut: Target, agent: Agent, dut_info: dict[str, An
     assert c.get("dma_errors") == 0, f"{c.get('dma_errors')} DMA errors between transitions"
     assert res.verify_errors == 0 and res.error == 0, \
         f"fio: {res.verify_errors} verify failures, error {res.error}: {res.log[-500:]}"
+    assert res.read_bytes > 0, "fio verified nothing (no verify reads)"
     assert not records, f"{len(records)} unexpected events, first: {records[0]}"
 
 
@@ -178,7 +180,10 @@ def test_kexec(dut: Target, agent: Agent, scenario: Scenario, metrics: dict[str,
     metrics["smmu_reprobed"] = bool(info.get("smmu")) and rc == 0 and int(probe or 0) > 0
     v = fio.run(f"{args} --verify_only")
     metrics["verify_errors"] = v.verify_errors + (1 if v.error and not v.verify_errors else 0)
+    metrics["verified_mib"] = round(v.read_bytes / 2**20, 1)
     assert metrics["blackout_ms"] > 0, "the counter did not advance across kexec"
     assert metrics["smmu_reprobed"], "the SMMU did not probe after kexec"
     assert v.rc == 0 and metrics["verify_errors"] == 0, \
         f"fio verify after kexec: {v.verify_errors} failures, error {v.error}: {v.log[-500:]}"
+    assert v.read_bytes >= w.write_bytes > 0, \
+        f"fio verified {v.read_bytes} of {w.write_bytes} bytes written before kexec"
