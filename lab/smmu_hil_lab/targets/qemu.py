@@ -38,10 +38,10 @@ class QemuTarget(Target):
         or the build is missing.
         """
         super().__init__(log_dir)
-        self.sockdir = Path(tempfile.mkdtemp(prefix="shl-qemu-"))
         self.kernel_release: str | None = None
-        if machine is None:
-            img = image.build_image(work or paths.BUILD / "dut")
+        img = image.build_image(work or paths.BUILD / "dut") if machine is None else None
+        self.sockdir = Path(tempfile.mkdtemp(prefix="shl-qemu-"))
+        if img is not None:
             self.kernel_release = img.kernel_release
             # A private data disk: QEMU locks its images, and two runs (a
             # developer's `make run`, CI's test-dut) must not share one.
@@ -55,6 +55,7 @@ class QemuTarget(Target):
                 serial=UnixSocketSerialPort(self.sockdir / "console.sock"),
                 qmp=QMPSocket(self.sockdir / "qmp.sock"),
                 append=f"console=ttyAMA0 panic=-1 smmu_hil_edu.dma_bits=40 {append}".strip())
+        assert machine is not None
         self.machine = machine
         self._console_log = (log_dir / "console.log").open("a", encoding="utf-8",
                                                              errors="replace")
