@@ -7,6 +7,12 @@ Schema (all keys but params and requires are mandatory; no other keys):
     requires: [S1P]                 # SMMU features from `smmu-hil dut info`
     params: {count: 128}            # free-form mapping the test reads
 
+Scenarios that the DUT agent runs itself (`smmu-hil run`, scenarios/transitions)
+use the agent's richer schema (docs/scenarios.md): such a file has a `mode` key.
+The lab accepts the agent's top-level keys there and keeps every key but name,
+description and requires in `params`; the agent validates the rest (file:line)
+before it runs anything.
+
 A malformed file raises ScenarioError naming the file and the key.
 """
 from __future__ import annotations
@@ -20,6 +26,10 @@ import yaml
 from .drivers import LabError
 
 KEYS = {"name", "description", "requires", "params"}
+# Top-level keys of an agent-run scenario (docs/scenarios.md, harness/lib/scenario.c).
+AGENT_KEYS = {"name", "description", "requires", "device", "mode", "entry", "transitions",
+              "repeat", "dwell_us", "workloads", "dma_len", "dma_every", "record",
+              "legality", "expect"}
 
 
 class ScenarioError(LabError):
@@ -35,6 +45,7 @@ class Scenario:
     path: Path
     requires: tuple[str, ...] = ()
     params: dict[str, Any] = field(default_factory=dict)
+    runner: str = "lab"     # "lab": a pytest test drives it; "agent": `smmu-hil run` does
 
     def missing(self, features: set[str] | list[str]) -> list[str]:
         """The required features absent from @features, in file order."""
@@ -60,10 +71,12 @@ def load(path: Path) -> Scenario:
     if not isinstance(doc, dict):
         raise ScenarioError(f"{path}: expected a mapping at the top level, "
                             f"got {type(doc).__name__}")
-    unknown = sorted(str(k) for k in doc if k not in KEYS)
+    runner = "agent" if "mode" in doc else "lab"
+    allowed = AGENT_KEYS if runner == "agent" else KEYS
+    unknown = sorted(str(k) for k in doc if k not in allowed)
     if unknown:
         raise ScenarioError(f"{path}: key '{unknown[0]}': unknown key "
-                            f"(allowed: {', '.join(sorted(KEYS))})")
+                            f"(allowed: {', '.join(sorted(allowed))})")
     for key in ("name", "description"):
         if key not in doc:
             raise ScenarioError(f"{path}: key '{key}': missing")
@@ -75,11 +88,14 @@ def load(path: Path) -> Scenario:
     requires = doc.get("requires") or []
     if not isinstance(requires, list) or not all(isinstance(r, str) and r for r in requires):
         raise ScenarioError(f"{path}: key 'requires': expected a list of feature names")
-    params = doc.get("params") or {}
+    if runner == "agent":
+        params = {k: v for k, v in doc.items() if k not in ("name", "description", "requires")}
+    else:
+        params = doc.get("params") or {}
     if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
         raise ScenarioError(f"{path}: key 'params': expected a mapping with string keys")
     return Scenario(name=doc["name"], description=doc["description"].strip(), path=path,
-                    requires=tuple(requires), params=dict(params))
+                    requires=tuple(requires), params=dict(params), runner=runner)
 
 
 def load_suite(directory: Path) -> tuple[list[Scenario], list[ScenarioError]]:

@@ -76,3 +76,33 @@ def test_validate_cli_reports_failures(tmp_path: Path,
     write(tmp_path, "bad", "name: bad\ndescription: d\nparams: 3\n")
     assert validate([tmp_path]) == 1
     assert "key 'params'" in capsys.readouterr().out
+
+
+def test_agent_scenario_keys_accepted(tmp_path):
+    """A file with `mode` is an agent-run scenario: its own keys are allowed."""
+    s = load(write(tmp_path, "raw", "name: raw\ndescription: d\nrequires: [S1P]\n"
+                   "mode: raw\ntransitions: [{S1DSS: 1}]\nrepeat: 3\nexpect: {events: none}\n"))
+    assert s.runner == "agent"
+    assert s.requires == ("S1P",)
+    assert s.param("mode") == "raw" and s.param("repeat") == 3
+    assert "name" not in s.params
+
+
+def test_agent_scenario_unknown_key_rejected(tmp_path):
+    with pytest.raises(ScenarioError, match="key 'repat'"):
+        load(write(tmp_path, "raw", "name: raw\ndescription: d\nmode: raw\nrepat: 3\n"))
+
+
+def test_lab_scenario_rejects_agent_keys(tmp_path):
+    """Without `mode`, the lab schema holds: agent keys are unknown there."""
+    with pytest.raises(ScenarioError, match="key 'repeat'"):
+        load(write(tmp_path, "x", "name: x\ndescription: d\nrepeat: 3\n"))
+
+
+def test_shipped_transition_scenarios_load():
+    """Every shipped agent scenario passes the lab's loader."""
+    good, bad = load_suite(paths.SCENARIOS / "transitions")
+    assert not bad, bad
+    assert {s.name for s in good} >= {"driver-storm", "raw-breaking-dwell", "raw-hitless",
+                                      "recorder", "legality-conformance"}
+    assert all(s.runner == "agent" for s in good)
