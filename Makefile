@@ -4,6 +4,7 @@
 #                 kernel modules build/modules/*.ko (cross-built for the DUT kernel)
 #   make setup    host packages, DUT packages, DUT initramfs (idempotent)
 #   make run      the nightly run against the emulated DUT -> results/latest/
+#   make run-transitions   the STE/CD transition scenarios (driver and raw mode)
 #   make test     every test: C unit tests, fuzzers (briefly), lab tests, the
 #                 smoke suite on the emulated DUT
 #   make bench    benchmarks (oracle sweep rate, ...)
@@ -50,7 +51,7 @@ KREL       = $(shell sed -n 's/^kernel_release=//p' $(SMMU_HIL_CACHE)/dut.lock 2
 KDIR      ?= $(SMMU_HIL_CACHE)/kernel/$(KREL)/build
 MOD_SRCS  := $(wildcard modules/*.c modules/*.h modules/Kbuild modules/include/uapi/*.h)
 
-.PHONY: all tool agent modules setup setup-host setup-dut run test test-c test-fuzz \
+.PHONY: all tool agent modules setup setup-host setup-dut run run-transitions test test-c test-fuzz \
 	test-lab test-dut bench checkpatch clean
 
 all: tool agent modules
@@ -150,6 +151,11 @@ checkpatch:
 run: setup
 	$(MAKE) all
 	cd lab && $(PY) -m smmu_hil_lab run --suite smoke --results ../results
+
+# STE/CD transition scenarios run by the DUT agent (scenarios/transitions).
+run-transitions: setup
+	$(MAKE) all
+	cd lab && $(PY) -m smmu_hil_lab run --suite transitions --results ../results
 
 bench: $(BENCHES)
 	@set -e; for b in $(BENCHES); do echo "== $$b"; $$b; done
