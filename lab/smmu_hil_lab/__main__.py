@@ -3,10 +3,13 @@
     run --suite smoke --results DIR [--target qemu] [-- PYTEST-ARGS]
     validate DIR...        check scenario files
     image --out DIR        assemble the emulated DUT's boot files
+    qemu --out DIR [--append ARGS] [-- QEMU-ARGS]
+                           assemble them and boot the DUT on this terminal
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -25,6 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     rn.add_argument("--results", type=Path, required=True)
     rn.add_argument("--target", default="qemu")
     rn.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    qm = sub.add_parser("qemu", help="boot the emulated DUT on this terminal (Ctrl-A X quits)")
+    qm.add_argument("--out", type=Path, required=True, help="image directory (the 9p share)")
+    qm.add_argument("--append", default="", help="extra kernel command line")
+    qm.add_argument("qemu_args", nargs="*", help="extra QEMU arguments (after --)")
     va = sub.add_parser("validate", help="validate scenario files or directories")
     va.add_argument("paths", type=Path, nargs="+")
     args = ap.parse_args(argv)
@@ -37,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"kernel {img.kernel_release}: {img.kernel} {img.initrd}")
         return 0
+    if args.verb == "qemu":
+        return boot_interactive(args.out, args.append, args.qemu_args)
     if args.verb == "validate":
         return validate(args.paths)
     if args.verb == "run":
@@ -50,6 +59,27 @@ def main(argv: list[str] | None = None) -> int:
             print(f"smmu_hil_lab: the run broke; see {run_dir}", file=sys.stderr)
         return rc
     return 2
+
+
+def boot_interactive(out: Path, append: str, qemu_args: list[str]) -> int:
+    """Assemble the boot files into @out and exec QEMU with the lab's machine
+    (resources.QemuMachine) on this terminal. Returns 2 on a missing set-up or
+    build; on success it does not return.
+    """
+    from .resources import QemuMachine
+    try:
+        img = image.build_image(out)
+        m = QemuMachine(kernel=img.kernel, initrd=img.initrd, data_disk=img.data_disk,
+                        share=img.share, extra_args=list(qemu_args))
+        if append:
+            m.append = f"{m.append} {append}"
+        argv = m.interactive_argv()
+    except (image.ImageError, FileNotFoundError) as e:
+        print(f"smmu_hil_lab: error: {e}", file=sys.stderr)
+        return 2
+    sys.stdout.flush()
+    os.execv(argv[0], argv)
+    return 2  # not reached
 
 
 def validate(targets: list[Path]) -> int:

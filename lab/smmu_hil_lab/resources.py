@@ -58,8 +58,8 @@ class QemuMachine:
     initrd: Path
     data_disk: Path
     share: Path
-    serial: UnixSocketSerialPort
-    qmp: QMPSocket
+    serial: UnixSocketSerialPort | None = None   # argv() needs both; interactive_argv()
+    qmp: QMPSocket | None = None                 # uses stdio and no QMP
     append: str = "console=ttyAMA0 smmu_hil_edu.dma_bits=40"
     memory_mib: int = 1024
     cpus: int = 2
@@ -68,27 +68,46 @@ class QemuMachine:
     extra_args: list[str] = field(default_factory=list)
 
     def argv(self) -> list[str]:
-        """The QEMU command line (list of arguments, executable first).
+        """The QEMU command line for the lab (list of arguments, executable first):
+        started paused, console on the serial socket, QMP for power.
 
-        Raises FileNotFoundError when QEMU or a boot file is missing.
+        Raises FileNotFoundError when QEMU or a boot file is missing, ValueError
+        when the machine has no serial socket or QMP socket.
         """
+        if self.serial is None or self.qmp is None:
+            raise ValueError("a lab-controlled machine needs a serial socket and a QMP socket")
+        exe = self._executable()
+        return [exe, *self._hardware_args(),
+                "-nographic", "-S", "-no-reboot",
+                "-chardev", f"socket,id=con0,path={self.serial.path},server=on,wait=off",
+                "-serial", "chardev:con0",
+                "-monitor", "none",
+                "-qmp", f"unix:{self.qmp.path},server=on,wait=off",
+                *self.extra_args]
+
+    def interactive_argv(self) -> list[str]:
+        """The same machine for a person at a terminal (lab/dut/qemu-run.sh):
+        console and QEMU monitor on stdio (Ctrl-A X quits), running at once,
+        no QMP. Raises FileNotFoundError like argv().
+        """
+        return [self._executable(), *self._hardware_args(), "-nographic", *self.extra_args]
+
+    def _executable(self) -> str:
         exe = shutil.which(self.qemu)
         if exe is None:
             raise FileNotFoundError(f"{self.qemu} not found: run `make setup`")
         for f in (self.kernel, self.initrd, self.data_disk):
             if not f.exists():
                 raise FileNotFoundError(f"{f} is missing")
+        return exe
+
+    def _hardware_args(self) -> list[str]:
+        """The machine itself: CPU, memory, firmware, boot files, devices."""
         args = [
-            exe,
             "-machine", "virt,iommu=smmuv3,gic-version=3",
             "-cpu", "cortex-a57", "-smp", str(self.cpus), "-m", str(self.memory_mib),
-            "-nographic", "-S", "-no-reboot",
             "-kernel", str(self.kernel), "-initrd", str(self.initrd),
             "-append", self.append,
-            "-chardev", f"socket,id=con0,path={self.serial.path},server=on,wait=off",
-            "-serial", "chardev:con0",
-            "-monitor", "none",
-            "-qmp", f"unix:{self.qmp.path},server=on,wait=off",
             "-drive", f"if=none,id=data,file={self.data_disk},format=raw,cache=unsafe",
             "-device", "virtio-blk-pci,drive=data,disable-legacy=on,iommu_platform=on",
             "-netdev", "user,id=net0",
@@ -103,5 +122,5 @@ class QemuMachine:
         if self.firmware is not None:
             # UEFI boot: kexec into a second kernel hangs under device-tree
             # boot with the GICv3 ITS on (see docs/lab.md).
-            args[1:1] = ["-bios", str(self.firmware)]
-        return args + list(self.extra_args)
+            args[:0] = ["-bios", str(self.firmware)]
+        return args

@@ -150,3 +150,23 @@ def test_real_machine_argv_has_the_issue_devices(tmp_path: Path) -> None:
                  "virtio-net-pci,netdev=net0,disable-legacy=on,iommu_platform=on"):
         assert want in argv
     assert json.dumps(argv)
+
+
+def test_interactive_argv_is_the_same_machine(tmp_path: Path) -> None:
+    """qemu-run.sh's machine: the lab's hardware, console on stdio, no pause, no QMP."""
+    from smmu_hil_lab.resources import QemuMachine, QMPSocket, UnixSocketSerialPort
+    for f in ("k", "i", "d"):
+        (tmp_path / f).write_text("")
+    common = dict(kernel=tmp_path / "k", initrd=tmp_path / "i", data_disk=tmp_path / "d",
+                  share=tmp_path, qemu=sys.executable)
+    lab = QemuMachine(serial=UnixSocketSerialPort(tmp_path / "c"), qmp=QMPSocket(tmp_path / "q"),
+                      **common).argv()
+    term = QemuMachine(**common).interactive_argv()
+    assert "-S" not in term and "-qmp" not in term and "-serial" not in term
+    assert "-nographic" in term
+    # Every hardware argument of the lab's machine is there, in the same order.
+    hw = [a for a in lab if a in term]
+    assert hw == [a for a in term if a in lab]
+    assert "edu,dma_mask=0xffffffffff" in term and "virt,iommu=smmuv3,gic-version=3" in term
+    with pytest.raises(ValueError, match="serial socket"):
+        QemuMachine(**common).argv()
