@@ -26,25 +26,12 @@
 #include "smmu_hil/plan.h"
 #include "smmu_hil/profile.h"
 #include "smmu_hil/rules.h"
+#include "smmu_hil/run.h"
 #include "smmu_hil/scenario.h"
 
 #define EVT_BATCH	1024
 #define RESULT_MAX	1024
 #define MAX_BODY	((SHL_SCN_MAX_STEPS + 1) * SHL_PLAN_MAX_OPS)
-
-struct outcome {
-	const char *status;		/* "pass", "fail", "skip" */
-	char reason[512];
-	json_object *metrics;
-	double duration_s;
-};
-
-/* Events read after a scenario, split by StreamID. */
-struct evcount {
-	unsigned long long total, on_sid, other_sid, dropped;
-	unsigned long long kind[256];	/* on the device's StreamID */
-	unsigned long long other_kind[256];
-};
 
 static void usage(FILE *f)
 {
@@ -60,40 +47,9 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void set_status(struct outcome *o, const char *status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_status(struct outcome *o, const char *status, const char *fmt, ...)
-{
-	va_list ap;
-
-	o->status = status;
-	va_start(ap, fmt);
-	vsnprintf(o->reason, sizeof(o->reason), fmt, ap);
-	va_end(ap);
-}
-
-static void metric_int(struct outcome *o, const char *k, unsigned long long v)
-{
-	json_object_object_add(o->metrics, k, json_object_new_int64((int64_t)v));
-}
-
-static void metric_str(struct outcome *o, const char *k, const char *v)
-{
-	json_object_object_add(o->metrics, k, json_object_new_string(v));
-}
-
-static void metric_double(struct outcome *o, const char *k, double v)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%.3f", v);
-	json_object_object_add(o->metrics, k, json_object_new_double_s(v, buf));
-}
-
 /* ------------------------------------------------------------- events */
 
-static int events_collect(uint32_t sid, struct evcount *c)
+static int events_collect(uint32_t sid, struct shl_run_events *c)
 {
 	struct shl_evt_rec *recs = malloc(EVT_BATCH * sizeof(*recs));
 	char path[4096], text[4096];
@@ -106,14 +62,7 @@ static int events_collect(uint32_t sid, struct evcount *c)
 	while ((n = shl_events_read(recs, EVT_BATCH)) > 0) {
 		for (i = 0; i < n; i++) {
 			shl_event_decode(recs[i].evt, &ev);
-			c->total++;
-			if (ev.sid == sid) {
-				c->on_sid++;
-				c->kind[ev.id]++;
-			} else {
-				c->other_sid++;
-				c->other_kind[ev.id]++;
-			}
+			shl_run_events_add(c, sid, &ev);
 		}
 	}
 	free(recs);
@@ -123,71 +72,6 @@ static int events_collect(uint32_t sid, struct evcount *c)
 	if (shl_read_text(path, text, sizeof(text)) > 0)
 		shl_kv_u64(text, "dropped", &c->dropped);
 	return 0;
-}
-
-static const char *ev_name(unsigned int id)
-{
-	return shl_event_name(id) ?: "UNKNOWN";
-}
-
-static void events_metrics(struct outcome *o, const struct evcount *c, uint32_t sid)
-{
-	char k[64], sidbuf[16];
-	unsigned int id;
-
-	snprintf(sidbuf, sizeof(sidbuf), "0x%x", sid);
-	metric_str(o, "sid", sidbuf);
-	metric_int(o, "events", c->total);
-	metric_int(o, "events_on_sid", c->on_sid);
-	metric_int(o, "events_other_sid", c->other_sid);
-	metric_int(o, "events_dropped", c->dropped);
-	for (id = 0; id < 256; id++) {
-		if (c->kind[id]) {
-			snprintf(k, sizeof(k), "events_%s", ev_name(id));
-			metric_int(o, k, c->kind[id]);
-		}
-		if (c->other_kind[id]) {
-			snprintf(k, sizeof(k), "events_other_sid_%s", ev_name(id));
-			metric_int(o, k, c->other_kind[id]);
-		}
-	}
-}
-
-/* Compare @c with the scenario's expectation; fail @o when it differs. */
-static void events_judge(const struct shl_scenario *s, const struct evcount *c,
-			 struct outcome *o)
-{
-	const struct shl_scn_expect *e = &s->expect;
-	unsigned long long have, unexpected = 0;
-	unsigned int id;
-	size_t i;
-	bool ok;
-
-	for (id = 0; id < 256; id++) {
-		unexpected += c->other_kind[id];
-		for (i = 0; i < e->nk && e->k[i].id != (int)id; i++)
-			;
-		if (i == e->nk)
-			unexpected += c->kind[id];
-	}
-	metric_int(o, "unexpected_events", unexpected);
-	if (unexpected) {
-		set_status(o, "fail", "%llu unexpected event(s) (%llu on the device's StreamID, %llu on others)",
-			   unexpected, c->on_sid, c->other_sid);
-		return;
-	}
-	for (i = 0; i < e->nk; i++) {
-		have = c->kind[e->k[i].id];
-		ok = e->k[i].cmp == SHL_SCN_EQ ? have == e->k[i].n :
-		     e->k[i].cmp == SHL_SCN_GE ? have >= e->k[i].n : have <= e->k[i].n;
-		if (!ok) {
-			set_status(o, "fail", "%s: %llu record(s) on the device's StreamID, expected %s%llu",
-				   ev_name((unsigned int)e->k[i].id), have,
-				   e->k[i].cmp == SHL_SCN_EQ ? "" : e->k[i].cmp == SHL_SCN_GE ? ">=" : "<=",
-				   e->k[i].n);
-			return;
-		}
-	}
 }
 
 /* ------------------------------------------------------------- driver */
@@ -209,7 +93,7 @@ static int driver_dom(enum shl_scn_named n)
 }
 
 /* The recorder's distinct driver updates as metrics; 0, or -1 on failure. */
-static int recorder_metrics(struct outcome *o)
+static int recorder_metrics(struct shl_run_result *o)
 {
 	struct shl_profile p;
 	json_object *rep, *dist, *x;
@@ -221,27 +105,27 @@ static int recorder_metrics(struct outcome *o)
 	if (!ret)
 		ret = shl_inject_record_read(&text);
 	if (ret) {
-		set_status(o, "fail", "recorder: %s", strerror(-ret));
+		shl_run_set_status(o, "fail", "recorder: %s", strerror(-ret));
 		return -1;
 	}
 	if (shl_dut_profile(NULL, &p, err, sizeof(err))) {
 		free(text);
-		set_status(o, "fail", "profile: %s", err);
+		shl_run_set_status(o, "fail", "profile: %s", err);
 		return -1;
 	}
 	rep = shl_inject_record_report(&p, text, &worst, err, sizeof(err));
 	free(text);
 	if (!rep) {
-		set_status(o, "fail", "recorder: %s", err);
+		shl_run_set_status(o, "fail", "recorder: %s", err);
 		return -1;
 	}
 	dist = json_object_object_get(rep, "distinct");
-	metric_str(o, "profile", p.name);
-	metric_int(o, "recorded_snapshots",
+	shl_run_metric_str(o, "profile", p.name);
+	shl_run_metric_int(o, "recorded_snapshots",
 		   (unsigned long long)json_object_get_int64(json_object_object_get(rep, "snapshots")));
-	metric_int(o, "recorded_updates",
+	shl_run_metric_int(o, "recorded_updates",
 		   json_object_array_length(json_object_object_get(rep, "updates")));
-	metric_int(o, "distinct_sequences", json_object_array_length(dist));
+	shl_run_metric_int(o, "distinct_sequences", json_object_array_length(dist));
 	for (j = 0; j < json_object_array_length(dist); j++) {
 		x = json_object_array_get_idx(dist, j);
 		snprintf(k, sizeof(k), "sequence_%zu", j + 1);
@@ -253,17 +137,17 @@ static int recorder_metrics(struct outcome *o)
 				 json_object_object_get(x, "example"), "initial")),
 			 json_object_get_string(json_object_object_get(
 				 json_object_object_get(x, "example"), "final")));
-		metric_str(o, k, v);
+		shl_run_metric_str(o, k, v);
 	}
 	json_object_put(rep);
 	if (worst == 2)
-		set_status(o, "fail", "the oracle could not judge a recorded update");
+		shl_run_set_status(o, "fail", "the oracle could not judge a recorded update");
 	else if (worst == 1)
-		set_status(o, "fail", "a recorded driver update is not safe by the oracle (see the sequence_N metrics)");
+		shl_run_set_status(o, "fail", "a recorded driver update is not safe by the oracle (see the sequence_N metrics)");
 	return 0;
 }
 
-static void run_driver(const struct shl_scenario *s, const char *bdf, struct outcome *o)
+static void run_driver(const struct shl_scenario *s, const char *bdf, struct shl_run_result *o)
 {
 	unsigned long long moves = 0, per[SHL_DOM_NR] = { 0 }, rts = 0, dma_err = 0, r;
 	enum shl_dom dom[SHL_SCN_MAX_STEPS], start;
@@ -276,7 +160,7 @@ static void run_driver(const struct shl_scenario *s, const char *bdf, struct out
 	for (i = 0; i < s->nsteps; i++) {
 		d = driver_dom(s->steps[i].named);
 		if (d < 0) {
-			set_status(o, "skip", "driver mode: this kernel offers no '%s' domain to move %s into",
+			shl_run_set_status(o, "skip", "driver mode: this kernel offers no '%s' domain to move %s into",
 				   shl_scn_named_name(s->steps[i].named), bdf);
 			return;
 		}
@@ -284,7 +168,7 @@ static void run_driver(const struct shl_scenario *s, const char *bdf, struct out
 	}
 	ret = shl_dom_current(bdf, cur, sizeof(cur));
 	if (ret) {
-		set_status(o, "fail", "%s: cannot tell its domain: %s", bdf, strerror(-ret));
+		shl_run_set_status(o, "fail", "%s: cannot tell its domain: %s", bdf, strerror(-ret));
 		return;
 	}
 	start = shl_dom_classify(cur);
@@ -293,7 +177,7 @@ static void run_driver(const struct shl_scenario *s, const char *bdf, struct out
 		if (!ret)
 			ret = shl_inject_record_ctl("start");
 		if (ret) {
-			set_status(o, "fail", "recorder: %s%s", strerror(-ret),
+			shl_run_set_status(o, "fail", "recorder: %s%s", strerror(-ret),
 				   ret == -ENOENT ? " (insmod smmu_hil_inject.ko)" : "");
 			return;
 		}
@@ -306,7 +190,7 @@ static void run_driver(const struct shl_scenario *s, const char *bdf, struct out
 				continue;
 			ret = shl_dom_set(bdf, dom[i]);
 			if (ret) {
-				set_status(o, "fail", "move %llu to %s failed: %s", moves + 1,
+				shl_run_set_status(o, "fail", "move %llu to %s failed: %s", moves + 1,
 					   shl_dom_name(dom[i]), strerror(-ret));
 				goto out;
 			}
@@ -324,21 +208,20 @@ out:
 	el = now_s() - t0;
 	if (start != SHL_DOM_OTHER)
 		shl_dom_set(bdf, start);
-	metric_int(o, "transitions", moves);
+	shl_run_metric_int(o, "transitions", moves);
 	for (d = 0; d < SHL_DOM_OTHER; d++) {
 		char k[32];
 
 		snprintf(k, sizeof(k), "to_%s", shl_dom_name((enum shl_dom)d));
-		metric_int(o, k, per[d]);
+		shl_run_metric_int(o, k, per[d]);
 	}
-	metric_double(o, "transitions_s", el);
-	metric_double(o, "rate_per_s", el > 0 ? (double)moves / el : 0);
-	metric_int(o, "dma_roundtrips", rts);
-	metric_int(o, "dma_errors", dma_err);
+	shl_run_metric_double(o, "transitions_s", el);
+	shl_run_metric_double(o, "rate_per_s", el > 0 ? (double)moves / el : 0);
+	shl_run_metric_int(o, "dma_roundtrips", rts);
+	shl_run_metric_int(o, "dma_errors", dma_err);
 	if (s->record && recorder_metrics(o))
 		return;
-	if (dma_err && !s->expect.dma_errors && strcmp(o->status, "fail"))
-		set_status(o, "fail", "%llu of %llu edu round trips failed", dma_err, rts);
+	shl_run_judge_dma(s, dma_err, rts, o);
 }
 
 /* ---------------------------------------------------------------- raw */
@@ -480,24 +363,23 @@ static int raw_apply(enum shl_entry_kind kind, const struct shl_op *pro, size_t 
 
 /* legality: each entry on its own, its events against the oracle's prediction. */
 static void run_legality(const struct shl_scenario *s, const struct shl_inject_entry *ste,
-			 const struct shl_entry *targets, uint32_t sid, struct outcome *o)
+			 const struct shl_entry *targets, uint32_t sid, struct shl_run_result *o)
 {
 	struct shl_op ops[2 * (SHL_ENTRY_QWORDS + 1)];
 	unsigned long long agree = 0, disagree = 0;
 	struct shl_inject_result res;
 	struct shl_profile p;
-	struct evcount c;
+	struct shl_run_events c;
 	enum shl_rule bad;
 	char why[300], k[32], v[400], seen[96];
 	const char *pred;
 	size_t i, n;
-	unsigned int id;
 
 	if (shl_dut_profile(NULL, &p, why, sizeof(why))) {
-		set_status(o, "fail", "profile: %s", why);
+		shl_run_set_status(o, "fail", "profile: %s", why);
 		return;
 	}
-	metric_str(o, "profile", p.name);
+	shl_run_metric_str(o, "profile", p.name);
 	for (i = 0; i < s->nsteps; i++) {
 		bad = shl_ste_bad(&p, &targets[i]);
 		pred = bad ? "C_BAD_STE" : "none";
@@ -511,16 +393,8 @@ static void run_legality(const struct shl_scenario *s, const struct shl_inject_e
 			disagree++;
 		} else {
 			events_collect(sid, &c);
-			seen[0] = '\0';
-			for (id = 0; id < 256; id++)
-				if (c.kind[id])
-					snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen),
-						 "%s%s x%llu", seen[0] ? "," : "", ev_name(id),
-						 c.kind[id]);
-			if (!seen[0])
-				strcpy(seen, "none");
-			if ((bad && c.kind[SHL_EVT_C_BAD_STE] && c.on_sid == c.kind[SHL_EVT_C_BAD_STE]) ||
-			    (!bad && !c.on_sid)) {
+			shl_run_events_seen(&c, seen, sizeof(seen));
+			if (shl_run_legality_agrees(bad, &c)) {
 				agree++;
 				snprintf(v, sizeof(v), "agree: %s (line %u) oracle %s%s%s, SMMU %s",
 					 shl_inject_config_name(SHL_KIND_STE, &targets[i]),
@@ -535,16 +409,16 @@ static void run_legality(const struct shl_scenario *s, const struct shl_inject_e
 			}
 		}
 		snprintf(k, sizeof(k), "entry_%zu", i + 1);
-		metric_str(o, k, v);
+		shl_run_metric_str(o, k, v);
 	}
-	metric_int(o, "agreements", agree);
-	metric_int(o, "disagreements", disagree);
+	shl_run_metric_int(o, "agreements", agree);
+	shl_run_metric_int(o, "disagreements", disagree);
 	if (disagree && s->fail_on_disagreement)
-		set_status(o, "fail", "%llu disagreement(s) between the SMMU and the oracle", disagree);
+		shl_run_set_status(o, "fail", "%llu disagreement(s) between the SMMU and the oracle", disagree);
 }
 
 static void run_raw(const struct shl_scenario *s, const char *bdf, uint32_t sid,
-		    struct outcome *o, struct evcount *c)
+		    struct shl_run_result *o, struct shl_run_events *c)
 {
 	static struct shl_op pro[SHL_PLAN_MAX_OPS], body[MAX_BODY];
 	struct shl_entry targets[SHL_SCN_MAX_STEPS + 1], from;
@@ -564,31 +438,31 @@ static void run_raw(const struct shl_scenario *s, const char *bdf, uint32_t sid,
 	if (!ret)
 		ret = shl_inject_read_entry(s->entry, &live);
 	if (ret) {
-		set_status(o, "fail", "injector: %s%s", strerror(-ret),
+		shl_run_set_status(o, "fail", "injector: %s%s", strerror(-ret),
 			   ret == -ENOENT ? " (insmod smmu_hil_inject.ko allow_raw=1)" : "");
 		return;
 	}
 	if (strcmp(ste.bdf, bdf)) {
-		set_status(o, "fail", "the injector claimed %s, the scenario's device is %s", ste.bdf, bdf);
+		shl_run_set_status(o, "fail", "the injector claimed %s, the scenario's device is %s", ste.bdf, bdf);
 		return;
 	}
 	if (!ste.shadow_cd) {
-		set_status(o, "fail", "raw mode is off: load smmu_hil_inject with allow_raw=1");
+		shl_run_set_status(o, "fail", "raw mode is off: load smmu_hil_inject with allow_raw=1");
 		return;
 	}
 	if (!live.present) {
-		set_status(o, "skip", "the device's STE locates no CD: no CD to update");
+		shl_run_set_status(o, "skip", "the device's STE locates no CD: no CD to update");
 		return;
 	}
 	if (sid != ste.sid)
 		sid = ste.sid;
 	for (i = 0; i < s->nsteps; i++)
 		if (raw_target(s, &s->steps[i], &ste, &live, &targets[i], why, sizeof(why))) {
-			set_status(o, "skip", "%s", why);
+			shl_run_set_status(o, "skip", "%s", why);
 			return;
 		}
 	if (loop && (ret = edu_loop(bdf, true, s->dma_len, NULL, NULL))) {
-		set_status(o, "fail", "edu loop start: %s", strerror(-ret));
+		shl_run_set_status(o, "fail", "edu loop start: %s", strerror(-ret));
 		return;
 	}
 	shl_events_clear();
@@ -597,7 +471,7 @@ static void run_raw(const struct shl_scenario *s, const char *bdf, uint32_t sid,
 		goto stop;
 	}
 	if (shl_dut_profile(NULL, &p, why, sizeof(why))) {
-		set_status(o, "fail", "profile: %s", why);
+		shl_run_set_status(o, "fail", "profile: %s", why);
 		goto stop;
 	}
 	from = live.e;
@@ -622,126 +496,105 @@ static void run_raw(const struct shl_scenario *s, const char *bdf, uint32_t sid,
 			 json_object_get_string(json_object_object_get(d, "path")),
 			 json_object_get_int(json_object_object_get(d, "syncs")),
 			 label ? label : why);
-		metric_str(o, k, v);
+		shl_run_metric_str(o, k, v);
 		json_object_put(d);
 	}
-	metric_str(o, "profile", p.name);
+	shl_run_metric_str(o, "profile", p.name);
 	if (raw_apply(s->entry, pro, npro, body, nbody, s->repeat, s->dwell_us, &res, why,
 		      sizeof(why))) {
-		set_status(o, "fail", "%s", why);
+		shl_run_set_status(o, "fail", "%s", why);
 		goto stop;
 	}
 	transitions = (s->nsteps + 1) * s->repeat;
 	if (res.iterations < s->repeat)
 		transitions = (s->nsteps + 1) * res.iterations;
-	metric_int(o, "transitions", transitions);
-	metric_int(o, "syncs", res.syncs);
-	metric_int(o, "writes", res.writes);
-	metric_double(o, "transitions_s", (double)res.total_ns / 1e9);
-	metric_double(o, "rate_per_s", res.total_ns ? (double)transitions * 1e9 / (double)res.total_ns : 0);
-	metric_int(o, "ns_per_sync", res.ns_per_sync);
-	metric_int(o, "max_sync_ns", res.max_sync_ns);
-	metric_int(o, "dwell_us", s->dwell_us);
-	metric_int(o, "restored", res.restored);
+	shl_run_metric_int(o, "transitions", transitions);
+	shl_run_metric_int(o, "syncs", res.syncs);
+	shl_run_metric_int(o, "writes", res.writes);
+	shl_run_metric_double(o, "transitions_s", (double)res.total_ns / 1e9);
+	shl_run_metric_double(o, "rate_per_s", res.total_ns ? (double)transitions * 1e9 / (double)res.total_ns : 0);
+	shl_run_metric_int(o, "ns_per_sync", res.ns_per_sync);
+	shl_run_metric_int(o, "max_sync_ns", res.max_sync_ns);
+	shl_run_metric_int(o, "dwell_us", s->dwell_us);
+	shl_run_metric_int(o, "restored", res.restored);
 	if (res.conflict)
-		set_status(o, "fail", "the driver rewrote the STE during the sequence (stopped early)");
+		shl_run_set_status(o, "fail", "the driver rewrote the STE during the sequence (stopped early)");
 stop:
 	events_collect(sid, c);
 	if (loop) {
 		ret = edu_loop(bdf, false, 0, &xfers, &xerr);
-		if (ret && strcmp(o->status, "fail"))
-			set_status(o, "fail", "edu loop stop: %s", strerror(-ret));
-		metric_int(o, "dma_roundtrips", xfers + xerr);
-		metric_int(o, "dma_errors", xerr);
-		metric_int(o, "dma_affected", xerr);
-		if (xerr && !s->expect.dma_errors && strcmp(o->status, "fail"))
-			set_status(o, "fail", "%llu of %llu edu round trips failed", xerr, xfers + xerr);
+		if (ret && !shl_run_failed(o))
+			shl_run_set_status(o, "fail", "edu loop stop: %s", strerror(-ret));
+		shl_run_metric_int(o, "dma_roundtrips", xfers + xerr);
+		shl_run_metric_int(o, "dma_errors", xerr);
+		shl_run_metric_int(o, "dma_affected", xerr);
+		shl_run_judge_dma(s, xerr, xfers + xerr, o);
 	}
 }
 
 /* ---------------------------------------------------------------- run */
 
-static int resolve_device(const struct shl_scenario *s, char bdf[SHL_BDF_LEN], struct outcome *o)
+static int resolve_device(const struct shl_scenario *s, char bdf[SHL_BDF_LEN], struct shl_run_result *o)
 {
 	if ((s->dev_kind == SHL_SCN_DEV_ROLE && strcmp(s->device, "edu")) ||
 	    (s->dev_kind == SHL_SCN_DEV_ID && strcmp(s->device, "1234:11e8"))) {
-		set_status(o, "skip", "device %s: only the edu device (1234:11e8) can be driven", s->device);
+		shl_run_set_status(o, "skip", "device %s: only the edu device (1234:11e8) can be driven", s->device);
 		return -1;
 	}
 	if (shl_edu_find(s->dev_kind == SHL_SCN_DEV_BDF ? s->device : NULL, bdf)) {
-		set_status(o, "skip", "device %s: not bound to %s", s->device, SHL_EDU_DRIVER);
+		shl_run_set_status(o, "skip", "device %s: not bound to %s", s->device, SHL_EDU_DRIVER);
 		return -1;
 	}
 	return 0;
 }
 
-static void run_one(const struct shl_scenario *s, char **feat, size_t nfeat, struct outcome *o)
+static void run_one(const struct shl_scenario *s, char **feat, size_t nfeat, struct shl_run_result *o)
 {
-	char missing[256] = "", bdf[SHL_BDF_LEN];
-	struct evcount c = { 0 };
+	char bdf[SHL_BDF_LEN];
+	struct shl_run_events c = { 0 };
 	uint32_t sid = 0;
 	double t0 = now_s();
-	size_t i, j;
 	int ret;
 
-	o->status = "pass";
-	o->reason[0] = '\0';
-	o->metrics = json_object_new_object();
-	for (i = 0; i < s->nreq; i++) {
-		for (j = 0; j < nfeat && strcmp(feat[j], s->requires[i]); j++)
-			;
-		if (j == nfeat)
-			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
-				 missing[0] ? ", " : "", s->requires[i]);
-	}
-	if (missing[0]) {
-		set_status(o, "skip", "the SMMU lacks %s", missing);
+	if (shl_run_init(o)) {
+		shl_run_set_status(o, "fail", "out of memory");
 		goto out;
 	}
+	if (shl_run_requires(s, feat, nfeat, o))
+		goto out;
 	if (resolve_device(s, bdf, o))
 		goto out;
-	metric_str(o, "device", bdf);
+	shl_run_metric_str(o, "device", bdf);
 	ret = shl_dut_sid(bdf, &sid);
 	if (ret) {
-		set_status(o, "fail", "%s: no StreamID (%s)", bdf, strerror(-ret));
+		shl_run_set_status(o, "fail", "%s: no StreamID (%s)", bdf, strerror(-ret));
 		goto out;
 	}
 	ret = shl_events_clear();
 	if (ret) {
-		set_status(o, "fail", "event monitor: %s%s", strerror(-ret),
+		shl_run_set_status(o, "fail", "event monitor: %s%s", strerror(-ret),
 			   ret == -ENOENT ? " (insmod smmu_hil_evtmon.ko)" : "");
 		goto out;
 	}
 	if (s->mode == SHL_SCN_DRIVER) {
 		run_driver(s, bdf, o);
-		if (!strcmp(o->status, "skip"))
+		if (shl_run_skipped(o))
 			goto out;
 		events_collect(sid, &c);
 	} else {
 		run_raw(s, bdf, sid, o, &c);
-		if (!strcmp(o->status, "skip"))
+		if (shl_run_skipped(o))
 			goto out;
 	}
-	if (!s->legality) {
-		events_metrics(o, &c, sid);
-		if (strcmp(o->status, "fail"))
-			events_judge(s, &c, o);
-	}
-	if (s->expect.explain[0])
-		metric_str(o, "explain", s->expect.explain);
+	shl_run_judge(s, &c, sid, o);
 out:
 	o->duration_s = now_s() - t0;
-}
-
-static void print_ktap_value(const char *k, json_object *v)
-{
-	printf("# %s: %s\n", k, json_object_get_string(v));
 }
 
 int shl_cmd_run(int argc, char **argv, const struct shl_cli *cli)
 {
 	struct shl_scenario *s;
-	struct outcome *o;
+	struct shl_run_result *o;
 	char err[600], **feat = NULL;
 	size_t nfeat = 0;
 	int i, n = argc - 1, bad = 0, failed = 0;
@@ -781,46 +634,28 @@ int shl_cmd_run(int argc, char **argv, const struct shl_cli *cli)
 		return SHL_EXIT_USAGE;
 	}
 	if (!cli->json) {
-		printf("KTAP version 1\n1..%d\n", n);
+		shl_run_ktap_header(stdout, n);
 		fflush(stdout);
 	}
 	for (i = 0; i < n; i++) {
 		run_one(&s[i], feat, nfeat, &o[i]);
-		failed += !strcmp(o[i].status, "fail");
+		failed += shl_run_failed(&o[i]);
 		if (cli->json)
 			continue;
-		printf("# name: %s\n", s[i].name);
-		json_object_object_foreach(o[i].metrics, k, v)
-			print_ktap_value(k, v);
-		printf("# duration_s: %.3f\n", o[i].duration_s);
-		if (!strcmp(o[i].status, "skip"))
-			printf("ok %d %s # SKIP %s\n", i + 1, s[i].name, o[i].reason);
-		else if (!strcmp(o[i].status, "pass"))
-			printf("ok %d %s\n", i + 1, s[i].name);
-		else
-			printf("# reason: %s\nnot ok %d %s\n", o[i].reason, i + 1, s[i].name);
+		shl_run_ktap_result(stdout, i + 1, s[i].name, &o[i]);
 		fflush(stdout);
 	}
 	if (cli->json) {
 		root = json_object_new_object();
 		tests = json_object_new_array();
-		for (i = 0; i < n; i++) {
-			json_object *t = json_object_new_object();
-
-			json_object_object_add(t, "name", json_object_new_string(s[i].name));
-			json_object_object_add(t, "status", json_object_new_string(o[i].status));
-			json_object_object_add(t, "duration_s", json_object_new_double(o[i].duration_s));
-			json_object_object_add(t, "reason", o[i].reason[0] ?
-					       json_object_new_string(o[i].reason) : NULL);
-			json_object_object_add(t, "metrics", o[i].metrics);
-			json_object_array_add(tests, t);
-		}
+		for (i = 0; i < n; i++)
+			json_object_array_add(tests, shl_run_test_json(s[i].name, &o[i]));
 		json_object_object_add(root, "tests", tests);
 		shl_json_print(root, cli);
-	} else {
-		for (i = 0; i < n; i++)
-			json_object_put(o[i].metrics);
+		json_object_put(root);
 	}
+	for (i = 0; i < n; i++)
+		shl_run_free(&o[i]);
 	shl_strv_free(feat, nfeat);
 	free(s);
 	free(o);

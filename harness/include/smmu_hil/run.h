@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The decisions of `smmu-hil run` (docs/scenarios.md) that need no DUT:
+ * a scenario's outcome and metrics, the `requires` -> skip decision, the
+ * events captured after a scenario judged against its `expect`, the DMA
+ * verdict, and the two output forms (KTAP v1 and the -j JSON object the
+ * lab merges into report.json). harness/cli/cmd_run.c drives the DUT and
+ * calls these; harness/tests/test_run.c tests them.
+ */
+#ifndef SMMU_HIL_RUN_H
+#define SMMU_HIL_RUN_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <json-c/json.h>
+
+#include "smmu_hil/event.h"
+#include "smmu_hil/scenario.h"
+
+/* One scenario's result. */
+struct shl_run_result {
+	const char *status;		/* "pass", "fail", "skip" (static strings) */
+	char reason[512];		/* why it failed or was skipped; "" on pass */
+	json_object *metrics;		/* {key: int|double|string}, owned */
+	double duration_s;
+};
+
+/* Event records read after a scenario, split by StreamID and kind. */
+struct shl_run_events {
+	unsigned long long total, on_sid, other_sid, dropped;
+	unsigned long long kind[256];		/* on the device's StreamID */
+	unsigned long long other_kind[256];	/* on any other StreamID */
+};
+
+/*
+ * shl_run_init() - start @o as "pass" with no reason and an empty metrics
+ * object. Returns 0, or -ENOMEM (then @o->metrics is NULL).
+ */
+int shl_run_init(struct shl_run_result *o);
+
+/* shl_run_free() - drop @o's metrics reference (NULL-safe). */
+void shl_run_free(struct shl_run_result *o);
+
+/*
+ * shl_run_set_status() - set @o's status to @status ("pass", "fail",
+ * "skip"; a static string) and its reason to the printf-formatted text
+ * (truncated to fit).
+ */
+void shl_run_set_status(struct shl_run_result *o, const char *status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* shl_run_failed() - true when @o's status is "fail". */
+bool shl_run_failed(const struct shl_run_result *o);
+
+/* shl_run_skipped() - true when @o's status is "skip". */
+bool shl_run_skipped(const struct shl_run_result *o);
+
+/* shl_run_metric_int() - set metric @k of @o to the integer @v. */
+void shl_run_metric_int(struct shl_run_result *o, const char *k, unsigned long long v);
+
+/* shl_run_metric_str() - set metric @k of @o to a copy of the string @v. */
+void shl_run_metric_str(struct shl_run_result *o, const char *k, const char *v);
+
+/*
+ * shl_run_metric_double() - set metric @k of @o to @v, serialised with
+ * three decimals ("674.043") in KTAP and JSON alike.
+ */
+void shl_run_metric_double(struct shl_run_result *o, const char *k, double v);
+
+/*
+ * shl_run_missing() - the `requires` check: write the features of @s that
+ * are not among the DUT's @nfeat feature names @feat to @out as "A, B"
+ * (in @s's order; "" when none). Returns how many are missing.
+ */
+size_t shl_run_missing(const struct shl_scenario *s, char *const *feat, size_t nfeat,
+		       char *out, size_t len);
+
+/*
+ * shl_run_requires() - skip @o ("the SMMU lacks A, B") when the DUT's
+ * features @feat lack one that @s requires. Returns true when skipped.
+ */
+bool shl_run_requires(const struct shl_scenario *s, char *const *feat, size_t nfeat,
+		      struct shl_run_result *o);
+
+/*
+ * shl_run_events_add() - count decoded record @ev into @c: on the device's
+ * StreamID @sid by kind, or as another StreamID's.
+ */
+void shl_run_events_add(struct shl_run_events *c, uint32_t sid, const struct shl_event *ev);
+
+/*
+ * shl_run_events_metrics() - @c as metrics of @o: sid (0x hex), events,
+ * events_on_sid, events_other_sid, events_dropped, events_KIND and
+ * events_other_sid_KIND for each kind seen.
+ */
+void shl_run_events_metrics(struct shl_run_result *o, const struct shl_run_events *c,
+			    uint32_t sid);
+
+/*
+ * shl_run_judge_events() - compare @c with @s's `expect` and fail @o when
+ * it differs, in this order: a record of a kind not expected, or on
+ * another StreamID (metric unexpected_events in every case); a count
+ * outside N / >=N / <=N on the device's StreamID; records dropped by the
+ * event monitor (their kind and StreamID are unknown, so the expectation
+ * cannot be confirmed). Leaves @o alone when all hold.
+ */
+void shl_run_judge_events(const struct shl_scenario *s, const struct shl_run_events *c,
+			  struct shl_run_result *o);
+
+/*
+ * shl_run_judge() - the end of a scenario that ran (not skipped): the
+ * event metrics, and the events judged unless @o already failed (not for
+ * a legality corpus, judged entry by entry); then the `explain` metric
+ * when @s has one.
+ */
+void shl_run_judge(const struct shl_scenario *s, const struct shl_run_events *c, uint32_t sid,
+		   struct shl_run_result *o);
+
+/*
+ * shl_run_judge_dma() - fail @o ("E of N edu round trips failed") when
+ * @errors of @total round trips failed and @s expects dma_errors: none,
+ * unless @o already failed.
+ */
+void shl_run_judge_dma(const struct shl_scenario *s, unsigned long long errors,
+		       unsigned long long total, struct shl_run_result *o);
+
+/*
+ * shl_run_events_seen() - the kinds recorded on the device's StreamID as
+ * "C_BAD_STE x48,F_TRANSLATION x2" (kind order), or "none", in @out.
+ */
+void shl_run_events_seen(const struct shl_run_events *c, char *out, size_t len);
+
+/*
+ * shl_run_legality_agrees() - a legality corpus entry: true when the SMMU
+ * agrees with the oracle, i.e. the oracle called the entry ILLEGAL (@bad)
+ * and every record on the device's StreamID is a C_BAD_STE (at least
+ * one), or it called it legal and there is no record on that StreamID.
+ */
+bool shl_run_legality_agrees(bool bad, const struct shl_run_events *c);
+
+/* shl_run_ktap_header() - "KTAP version 1" and the plan "1..@n" on @f. */
+void shl_run_ktap_header(FILE *f, int n);
+
+/*
+ * shl_run_ktap_result() - test @num (1-based) named @name on @f: "# name:",
+ * each metric as "# key: value", "# duration_s: S.SSS", then "ok N name",
+ * "ok N name # SKIP reason" or "# reason: ..." and "not ok N name".
+ */
+void shl_run_ktap_result(FILE *f, int num, const char *name, const struct shl_run_result *o);
+
+/*
+ * shl_run_test_json() - {"name", "status", "duration_s", "reason" (null
+ * when empty), "metrics"} for one test; takes its own reference to
+ * @o->metrics. Returns a new object (the caller owns it), NULL on ENOMEM.
+ */
+json_object *shl_run_test_json(const char *name, const struct shl_run_result *o);
+
+#endif /* SMMU_HIL_RUN_H */

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * What `smmu-hil run` decides without touching the DUT (docs/scenarios.md):
+ * outcomes and metrics, requires -> skip, events and DMA errors against
+ * `expect`, KTAP v1 and the -j JSON result.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "smmu_hil/run.h"
+
+int shl_run_init(struct shl_run_result *o)
+{
+	o->status = "pass";
+	o->reason[0] = '\0';
+	o->duration_s = 0;
+	o->metrics = json_object_new_object();
+	return o->metrics ? 0 : -ENOMEM;
+}
+
+void shl_run_free(struct shl_run_result *o)
+{
+	json_object_put(o->metrics);
+	o->metrics = NULL;
+}
+
+void shl_run_set_status(struct shl_run_result *o, const char *status, const char *fmt, ...)
+{
+	va_list ap;
+
+	o->status = status;
+	va_start(ap, fmt);
+	vsnprintf(o->reason, sizeof(o->reason), fmt, ap);
+	va_end(ap);
+}
+
+bool shl_run_failed(const struct shl_run_result *o)
+{
+	return !strcmp(o->status, "fail");
+}
+
+bool shl_run_skipped(const struct shl_run_result *o)
+{
+	return !strcmp(o->status, "skip");
+}
+
+void shl_run_metric_int(struct shl_run_result *o, const char *k, unsigned long long v)
+{
+	json_object_object_add(o->metrics, k, json_object_new_int64((int64_t)v));
+}
+
+void shl_run_metric_str(struct shl_run_result *o, const char *k, const char *v)
+{
+	json_object_object_add(o->metrics, k, json_object_new_string(v));
+}
+
+void shl_run_metric_double(struct shl_run_result *o, const char *k, double v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%.3f", v);
+	json_object_object_add(o->metrics, k, json_object_new_double_s(v, buf));
+}
+
+/* ------------------------------------------------------------ requires */
+
+size_t shl_run_missing(const struct shl_scenario *s, char *const *feat, size_t nfeat,
+		       char *out, size_t len)
+{
+	size_t i, j, n = 0, at = 0;
+	int w;
+
+	if (len)
+		out[0] = '\0';
+	for (i = 0; i < s->nreq; i++) {
+		for (j = 0; j < nfeat && strcmp(feat[j], s->requires[i]); j++)
+			;
+		if (j < nfeat)
+			continue;
+		n++;
+		if (at < len) {
+			w = snprintf(out + at, len - at, "%s%s", at ? ", " : "", s->requires[i]);
+			at += w > 0 ? (size_t)w : 0;
+		}
+	}
+	return n;
+}
+
+bool shl_run_requires(const struct shl_scenario *s, char *const *feat, size_t nfeat,
+		      struct shl_run_result *o)
+{
+	char missing[SHL_SCN_MAX_REQ * 26];
+
+	if (!shl_run_missing(s, feat, nfeat, missing, sizeof(missing)))
+		return false;
+	shl_run_set_status(o, "skip", "the SMMU lacks %s", missing);
+	return true;
+}
+
+/* -------------------------------------------------------------- events */
+
+static const char *ev_name(unsigned int id)
+{
+	return shl_event_name(id) ?: "UNKNOWN";
+}
+
+void shl_run_events_add(struct shl_run_events *c, uint32_t sid, const struct shl_event *ev)
+{
+	c->total++;
+	if (ev->sid == sid) {
+		c->on_sid++;
+		c->kind[ev->id]++;
+	} else {
+		c->other_sid++;
+		c->other_kind[ev->id]++;
+	}
+}
+
+void shl_run_events_metrics(struct shl_run_result *o, const struct shl_run_events *c,
+			    uint32_t sid)
+{
+	char k[64], sidbuf[16];
+	unsigned int id;
+
+	snprintf(sidbuf, sizeof(sidbuf), "0x%x", sid);
+	shl_run_metric_str(o, "sid", sidbuf);
+	shl_run_metric_int(o, "events", c->total);
+	shl_run_metric_int(o, "events_on_sid", c->on_sid);
+	shl_run_metric_int(o, "events_other_sid", c->other_sid);
+	shl_run_metric_int(o, "events_dropped", c->dropped);
+	for (id = 0; id < 256; id++) {
+		if (c->kind[id]) {
+			snprintf(k, sizeof(k), "events_%s", ev_name(id));
+			shl_run_metric_int(o, k, c->kind[id]);
+		}
+		if (c->other_kind[id]) {
+			snprintf(k, sizeof(k), "events_other_sid_%s", ev_name(id));
+			shl_run_metric_int(o, k, c->other_kind[id]);
+		}
+	}
+}
+
+static bool count_ok(const struct shl_scn_count *k, unsigned long long have)
+{
+	switch (k->cmp) {
+	case SHL_SCN_EQ:
+		return have == k->n;
+	case SHL_SCN_GE:
+		return have >= k->n;
+	default:
+		return have <= k->n;
+	}
+}
+
+static const char *cmp_text(enum shl_scn_cmp cmp)
+{
+	return cmp == SHL_SCN_EQ ? "" : cmp == SHL_SCN_GE ? ">=" : "<=";
+}
+
+void shl_run_judge_events(const struct shl_scenario *s, const struct shl_run_events *c,
+			  struct shl_run_result *o)
+{
+	const struct shl_scn_expect *e = &s->expect;
+	unsigned long long have, unexpected = 0;
+	unsigned int id;
+	size_t i;
+
+	for (id = 0; id < 256; id++) {
+		unexpected += c->other_kind[id];
+		for (i = 0; i < e->nk && e->k[i].id != (int)id; i++)
+			;
+		if (i == e->nk)
+			unexpected += c->kind[id];
+	}
+	shl_run_metric_int(o, "unexpected_events", unexpected);
+	if (unexpected) {
+		shl_run_set_status(o, "fail",
+				   "%llu unexpected event(s) (%llu on the device's StreamID, %llu on others)",
+				   unexpected, c->on_sid, c->other_sid);
+		return;
+	}
+	for (i = 0; i < e->nk; i++) {
+		have = c->kind[e->k[i].id];
+		if (!count_ok(&e->k[i], have)) {
+			shl_run_set_status(o, "fail",
+					   "%s: %llu record(s) on the device's StreamID, expected %s%llu",
+					   ev_name((unsigned int)e->k[i].id), have,
+					   cmp_text(e->k[i].cmp), e->k[i].n);
+			return;
+		}
+	}
+	if (c->dropped)
+		shl_run_set_status(o, "fail",
+				   "%llu event record(s) dropped (the event monitor's ring was full), so the expectation cannot be confirmed: boot with smmu_hil_evtmon.ring_size=262144",
+				   c->dropped);
+}
+
+void shl_run_judge(const struct shl_scenario *s, const struct shl_run_events *c, uint32_t sid,
+		   struct shl_run_result *o)
+{
+	if (!s->legality) {
+		shl_run_events_metrics(o, c, sid);
+		if (!shl_run_failed(o))
+			shl_run_judge_events(s, c, o);
+	}
+	if (s->expect.explain[0])
+		shl_run_metric_str(o, "explain", s->expect.explain);
+}
+
+void shl_run_judge_dma(const struct shl_scenario *s, unsigned long long errors,
+		       unsigned long long total, struct shl_run_result *o)
+{
+	if (errors && !s->expect.dma_errors && !shl_run_failed(o))
+		shl_run_set_status(o, "fail", "%llu of %llu edu round trips failed", errors, total);
+}
+
+void shl_run_events_seen(const struct shl_run_events *c, char *out, size_t len)
+{
+	size_t at = 0;
+	unsigned int id;
+	int w;
+
+	if (!len)
+		return;
+	out[0] = '\0';
+	for (id = 0; id < 256 && at < len; id++) {
+		if (!c->kind[id])
+			continue;
+		w = snprintf(out + at, len - at, "%s%s x%llu", at ? "," : "", ev_name(id),
+			     c->kind[id]);
+		at += w > 0 ? (size_t)w : 0;
+	}
+	if (!out[0])
+		snprintf(out, len, "none");
+}
+
+bool shl_run_legality_agrees(bool bad, const struct shl_run_events *c)
+{
+	if (bad)
+		return c->kind[SHL_EVT_C_BAD_STE] && c->on_sid == c->kind[SHL_EVT_C_BAD_STE];
+	return !c->on_sid;
+}
+
+/* -------------------------------------------------------------- output */
+
+void shl_run_ktap_header(FILE *f, int n)
+{
+	fprintf(f, "KTAP version 1\n1..%d\n", n);
+}
+
+void shl_run_ktap_result(FILE *f, int num, const char *name, const struct shl_run_result *o)
+{
+	fprintf(f, "# name: %s\n", name);
+	if (o->metrics) {
+		json_object_object_foreach(o->metrics, k, v)
+			fprintf(f, "# %s: %s\n", k, json_object_get_string(v));
+	}
+	fprintf(f, "# duration_s: %.3f\n", o->duration_s);
+	if (shl_run_skipped(o))
+		fprintf(f, "ok %d %s # SKIP %s\n", num, name, o->reason);
+	else if (shl_run_failed(o))
+		fprintf(f, "# reason: %s\nnot ok %d %s\n", o->reason, num, name);
+	else
+		fprintf(f, "ok %d %s\n", num, name);
+}
+
+json_object *shl_run_test_json(const char *name, const struct shl_run_result *o)
+{
+	json_object *t = json_object_new_object();
+
+	if (!t)
+		return NULL;
+	json_object_object_add(t, "name", json_object_new_string(name));
+	json_object_object_add(t, "status", json_object_new_string(o->status));
+	json_object_object_add(t, "duration_s", json_object_new_double(o->duration_s));
+	json_object_object_add(t, "reason", o->reason[0] ? json_object_new_string(o->reason) : NULL);
+	json_object_object_add(t, "metrics", json_object_get(o->metrics));
+	return t;
+}
