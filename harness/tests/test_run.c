@@ -1,0 +1,550 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The runner's decisions (harness/lib/run_eval.c): `requires` -> skip with
+ * every missing feature named; events and DMA errors against each `expect`
+ * form, at its boundary; records on another StreamID; dropped records;
+ * the exact KTAP text for pass, fail and skip; the -j JSON as the lab
+ * reads it. Then `smmu-hil run` itself on this host: a malformed file and
+ * a duplicate name exit 2 with FILE:LINE, a scenario needing features the
+ * host lacks is skipped.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "smmu_hil/dut.h"
+#include "smmu_hil/event.h"
+#include "smmu_hil/run.h"
+#include "smmu_hil/scenario.h"
+
+#define SID	0x18u
+
+static struct shl_scenario s;
+static struct shl_run_result o;
+static struct shl_run_events c;
+static char err[600];
+static const char *tool;	/* the smmu-hil next to this test's build dir */
+
+/* A raw scenario whose `expect:` block is @expect (indented by two). */
+static void scenario(const char *expect)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text),
+		 "name: t\nrequires: [S1P, S2P, NESTED, ATS]\nmode: raw\n"
+		 "transitions:\n  - {S1DSS: 1}\nexpect:\n%s", expect);
+	if (shl_scenario_parse("t.yaml", text, strlen(text), &s, err, sizeof(err)))
+		fail_msg("scenario does not parse: %s", err);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	return shl_run_init(&o);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	shl_run_free(&o);
+	return 0;
+}
+
+/* @n records of kind @id on StreamID @sid into c. */
+static void add(unsigned int id, uint32_t sid, unsigned int n)
+{
+	struct shl_event ev = { .id = (uint8_t)id, .sid = sid };
+
+	while (n--)
+		shl_run_events_add(&c, SID, &ev);
+}
+
+static long long metric(const char *k)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o.metrics, k, &v))
+		fail_msg("no metric %s", k);
+	return json_object_get_int64(v);
+}
+
+/* Judge c against the current scenario from a fresh pass. */
+static void judge(void)
+{
+	shl_run_free(&o);
+	assert_int_equal(shl_run_init(&o), 0);
+	shl_run_judge(&s, &c, SID, &o);
+}
+
+static void assert_pass(void)
+{
+	if (strcmp(o.status, "pass"))
+		fail_msg("status %s: %s", o.status, o.reason);
+	assert_string_equal(o.reason, "");
+}
+
+static void assert_fail(const char *reason)
+{
+	assert_string_equal(o.status, "fail");
+	assert_string_equal(o.reason, reason);
+}
+
+/* ------------------------------------------------------------ requires */
+
+static void test_requires(void **state)
+{
+	char *all[] = { "S1P", "S2P", "NESTED", "ATS", "PRI" };
+	char *some[] = { "ATS", "S1P" };
+	char out[128];
+
+	(void)state;
+	scenario("  events: none\n");
+	assert_int_equal(shl_run_missing(&s, all, 5, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	assert_false(shl_run_requires(&s, all, 5, &o));
+	assert_pass();
+
+	assert_int_equal(shl_run_missing(&s, some, 2, out, sizeof(out)), 2);
+	assert_string_equal(out, "S2P, NESTED");
+	assert_true(shl_run_requires(&s, some, 2, &o));
+	assert_string_equal(o.status, "skip");
+	assert_string_equal(o.reason, "the SMMU lacks S2P, NESTED");
+
+	/* No SMMU at all: every feature is named, in the scenario's order. */
+	assert_true(shl_run_requires(&s, NULL, 0, &o));
+	assert_string_equal(o.reason, "the SMMU lacks S1P, S2P, NESTED, ATS");
+	/* A short buffer truncates the text but still counts them all. */
+	assert_int_equal(shl_run_missing(&s, NULL, 0, out, 8), 4);
+	assert_string_equal(out, "S1P, S2");
+}
+
+/* -------------------------------------------------------------- events */
+
+static void test_events_none(void **state)
+{
+	(void)state;
+	scenario("  events: none\n");
+	judge();
+	assert_pass();
+	assert_int_equal(metric("events"), 0);
+	assert_int_equal(metric("unexpected_events"), 0);
+
+	add(SHL_EVT_F_TRANSLATION, SID, 1);
+	judge();
+	assert_fail("1 unexpected event(s) (1 on the device's StreamID, 0 on others)");
+	assert_int_equal(metric("unexpected_events"), 1);
+
+	memset(&c, 0, sizeof(c));
+	add(SHL_EVT_C_BAD_STE, 0x20, 2);
+	judge();
+	assert_fail("2 unexpected event(s) (0 on the device's StreamID, 2 on others)");
+}
+
+static void test_events_exact(void **state)
+{
+	(void)state;
+	scenario("  events: {C_BAD_STE: 3}\n");
+	add(SHL_EVT_C_BAD_STE, SID, 2);
+	judge();
+	assert_fail("C_BAD_STE: 2 record(s) on the device's StreamID, expected 3");
+	add(SHL_EVT_C_BAD_STE, SID, 1);
+	judge();
+	assert_pass();
+	assert_int_equal(metric("events_C_BAD_STE"), 3);
+	add(SHL_EVT_C_BAD_STE, SID, 1);
+	judge();
+	assert_fail("C_BAD_STE: 4 record(s) on the device's StreamID, expected 3");
+	assert_int_equal(metric("unexpected_events"), 0);
+}
+
+static void test_events_at_least(void **state)
+{
+	(void)state;
+	scenario("  events: {C_BAD_STE: \">=3\"}\n");
+	add(SHL_EVT_C_BAD_STE, SID, 2);
+	judge();
+	assert_fail("C_BAD_STE: 2 record(s) on the device's StreamID, expected >=3");
+	add(SHL_EVT_C_BAD_STE, SID, 1);
+	judge();
+	assert_pass();
+	add(SHL_EVT_C_BAD_STE, SID, 1000);
+	judge();
+	assert_pass();
+}
+
+static void test_events_at_most(void **state)
+{
+	(void)state;
+	scenario("  events: {F_TRANSLATION: \"<=3\"}\n");
+	judge();
+	assert_pass();
+	add(SHL_EVT_F_TRANSLATION, SID, 3);
+	judge();
+	assert_pass();
+	add(SHL_EVT_F_TRANSLATION, SID, 1);
+	judge();
+	assert_fail("F_TRANSLATION: 4 record(s) on the device's StreamID, expected <=3");
+}
+
+static void test_expected_kinds(void **state)
+{
+	(void)state;
+	scenario("  expected_kinds: [C_BAD_STE, F_TRANSLATION]\n");
+	add(SHL_EVT_C_BAD_STE, SID, 5);
+	judge();
+	assert_fail("F_TRANSLATION: 0 record(s) on the device's StreamID, expected >=1");
+	add(SHL_EVT_F_TRANSLATION, SID, 1);
+	judge();
+	assert_pass();
+	/* A kind not listed fails even when every listed kind was seen. */
+	add(SHL_EVT_F_PERMISSION, SID, 1);
+	judge();
+	assert_fail("1 unexpected event(s) (7 on the device's StreamID, 0 on others)");
+}
+
+/* An expected kind is only expected on the device's own StreamID. */
+static void test_other_sid(void **state)
+{
+	(void)state;
+	scenario("  expected_kinds: [C_BAD_STE]\n  dma_errors: allowed\n");
+	add(SHL_EVT_C_BAD_STE, SID, 10);
+	add(SHL_EVT_C_BAD_STE, SID + 8, 1);
+	judge();
+	assert_fail("1 unexpected event(s) (10 on the device's StreamID, 1 on others)");
+	assert_int_equal(metric("events"), 11);
+	assert_int_equal(metric("events_on_sid"), 10);
+	assert_int_equal(metric("events_other_sid"), 1);
+	assert_int_equal(metric("events_C_BAD_STE"), 10);
+	assert_int_equal(metric("events_other_sid_C_BAD_STE"), 1);
+	assert_string_equal(json_object_get_string(json_object_object_get(o.metrics, "sid")),
+			    "0x18");
+}
+
+static void test_dropped(void **state)
+{
+	(void)state;
+	scenario("  events: {C_BAD_STE: \">=1\"}\n");
+	add(SHL_EVT_C_BAD_STE, SID, 4);
+	c.dropped = 0;
+	judge();
+	assert_pass();
+	assert_int_equal(metric("events_dropped"), 0);
+	c.dropped = 7;
+	judge();
+	assert_fail("7 event record(s) dropped (the event monitor's ring was full), so the "
+		    "expectation cannot be confirmed: boot with smmu_hil_evtmon.ring_size=262144");
+	assert_int_equal(metric("events_dropped"), 7);
+	/* An unexpected record is the better reason. */
+	add(SHL_EVT_F_TRANSLATION, SID, 1);
+	judge();
+	assert_fail("1 unexpected event(s) (5 on the device's StreamID, 0 on others)");
+}
+
+/* A scenario that already failed keeps its reason; the metrics still come. */
+static void test_judge_after_failure(void **state)
+{
+	(void)state;
+	scenario("  events: none\n  explain: why\n");
+	add(SHL_EVT_C_BAD_STE, SID, 1);
+	shl_run_set_status(&o, "fail", "injector: %s", "No such file or directory");
+	shl_run_judge(&s, &c, SID, &o);
+	assert_fail("injector: No such file or directory");
+	assert_int_equal(metric("events"), 1);
+	assert_false(json_object_object_get_ex(o.metrics, "unexpected_events", NULL));
+	assert_string_equal(json_object_get_string(json_object_object_get(o.metrics, "explain")),
+			    "why");
+}
+
+/* A legality corpus is judged entry by entry, not by shl_run_judge(). */
+static void test_legality(void **state)
+{
+	char seen[64];
+
+	(void)state;
+	scenario("  events: none\n  explain: per entry\n");
+	s.legality = true;
+	add(SHL_EVT_C_BAD_STE, SID, 48);
+	judge();
+	assert_pass();
+	assert_false(json_object_object_get_ex(o.metrics, "events", NULL));
+	assert_true(json_object_object_get_ex(o.metrics, "explain", NULL));
+
+	shl_run_events_seen(&c, seen, sizeof(seen));
+	assert_string_equal(seen, "C_BAD_STE x48");
+	assert_true(shl_run_legality_agrees(true, &c));
+	assert_false(shl_run_legality_agrees(false, &c));
+	add(SHL_EVT_F_TRANSLATION, SID, 2);
+	shl_run_events_seen(&c, seen, sizeof(seen));
+	assert_string_equal(seen, "C_BAD_STE x48,F_TRANSLATION x2");
+	assert_false(shl_run_legality_agrees(true, &c));	/* not C_BAD_STE alone */
+
+	memset(&c, 0, sizeof(c));
+	shl_run_events_seen(&c, seen, sizeof(seen));
+	assert_string_equal(seen, "none");
+	assert_true(shl_run_legality_agrees(false, &c));
+	assert_false(shl_run_legality_agrees(true, &c));	/* predicted, not raised */
+	add(SHL_EVT_C_BAD_STE, SID + 1, 3);			/* another device's */
+	assert_true(shl_run_legality_agrees(false, &c));
+}
+
+static void test_dma(void **state)
+{
+	(void)state;
+	scenario("  events: none\n");
+	shl_run_judge_dma(&s, 0, 24, &o);
+	assert_pass();
+	shl_run_judge_dma(&s, 1, 24, &o);
+	assert_fail("1 of 24 edu round trips failed");
+	shl_run_set_status(&o, "fail", "first");
+	shl_run_judge_dma(&s, 5, 24, &o);
+	assert_fail("first");
+
+	scenario("  expected_kinds: [C_BAD_STE]\n  dma_errors: allowed\n");
+	shl_run_set_status(&o, "pass", "%s", "");
+	shl_run_judge_dma(&s, 57, 62, &o);
+	assert_pass();
+}
+
+/* -------------------------------------------------------------- output */
+
+/* The KTAP shl_run_ktap_result() writes for @o as test @num. */
+static char *ktap(int num, const char *name)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	shl_run_ktap_result(f, num, name, &o);
+	fclose(f);
+	return buf;
+}
+
+static void test_ktap(void **state)
+{
+	char *buf = NULL, *t;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	shl_run_ktap_header(f, 9);
+	fclose(f);
+	assert_string_equal(buf, "KTAP version 1\n1..9\n");
+	free(buf);
+
+	shl_run_metric_int(&o, "transitions", 3000);
+	shl_run_metric_double(&o, "rate_per_s", 674.04321);
+	shl_run_metric_str(&o, "sid", "0x18");
+	o.duration_s = 4.6649;
+	t = ktap(6, "raw-hitless");
+	assert_string_equal(t, "# name: raw-hitless\n# transitions: 3000\n# rate_per_s: 674.043\n"
+			       "# sid: 0x18\n# duration_s: 4.665\nok 6 raw-hitless\n");
+	free(t);
+
+	shl_run_set_status(&o, "fail", "%llu of %llu edu round trips failed", 3ULL, 24ULL);
+	t = ktap(6, "raw-hitless");
+	assert_string_equal(t, "# name: raw-hitless\n# transitions: 3000\n# rate_per_s: 674.043\n"
+			       "# sid: 0x18\n# duration_s: 4.665\n"
+			       "# reason: 3 of 24 edu round trips failed\nnot ok 6 raw-hitless\n");
+	free(t);
+
+	shl_run_free(&o);
+	shl_run_init(&o);
+	shl_run_set_status(&o, "skip", "the SMMU lacks S2P, NESTED");
+	t = ktap(4, "nested-update-safe");
+	assert_string_equal(t, "# name: nested-update-safe\n# duration_s: 0.000\n"
+			       "ok 4 nested-update-safe # SKIP the SMMU lacks S2P, NESTED\n");
+	free(t);
+}
+
+static void test_json(void **state)
+{
+	struct shl_run_result skip;
+	json_object *root = json_object_new_object(), *tests = json_object_new_array();
+	json_object *doc, *t, *m, *v;
+	const char *text;
+
+	(void)state;
+	shl_run_metric_int(&o, "transitions", 40000);
+	shl_run_metric_double(&o, "rate_per_s", 214060.5234);
+	o.duration_s = 0.61;
+	assert_int_equal(shl_run_init(&skip), 0);
+	shl_run_set_status(&skip, "skip", "the SMMU lacks ATS");
+	json_object_array_add(tests, shl_run_test_json("raw-rate", &o));
+	json_object_array_add(tests, shl_run_test_json("ats-eats", &skip));
+	json_object_object_add(root, "tests", tests);
+	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+	doc = json_tokener_parse(text);
+	assert_non_null(doc);
+
+	assert_true(json_object_object_get_ex(doc, "tests", &tests));
+	assert_int_equal(json_object_array_length(tests), 2);
+	t = json_object_array_get_idx(tests, 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(t, "name")), "raw-rate");
+	assert_string_equal(json_object_get_string(json_object_object_get(t, "status")), "pass");
+	assert_true(json_object_object_get_ex(t, "reason", &v));
+	assert_null(v);						/* "reason": null */
+	assert_true(json_object_is_type(json_object_object_get(t, "duration_s"), json_type_double));
+	assert_true(json_object_get_double(json_object_object_get(t, "duration_s")) == 0.61);
+	m = json_object_object_get(t, "metrics");
+	assert_int_equal(json_object_get_int64(json_object_object_get(m, "transitions")), 40000);
+	v = json_object_object_get(m, "rate_per_s");
+	assert_true(json_object_is_type(v, json_type_double));
+	assert_true(json_object_get_double(v) == 214060.523);	/* three decimals */
+	assert_non_null(strstr(text, "\"rate_per_s\":214060.523}"));
+
+	t = json_object_array_get_idx(tests, 1);
+	assert_string_equal(json_object_get_string(json_object_object_get(t, "status")), "skip");
+	assert_string_equal(json_object_get_string(json_object_object_get(t, "reason")),
+			    "the SMMU lacks ATS");
+	assert_int_equal(json_object_object_length(json_object_object_get(t, "metrics")), 0);
+
+	json_object_put(doc);
+	json_object_put(root);
+	/* The result still owns its metrics after the JSON is gone. */
+	assert_int_equal(metric("transitions"), 40000);
+	shl_run_free(&skip);
+}
+
+/* ----------------------------------------------------------------- CLI */
+
+/* Run "@tool @args" with stdout to @out, stderr to @errout; the exit code. */
+static int run_tool(const char *args, char *out, size_t outlen, char *errout, size_t errlen)
+{
+	char cmd[2048], ofile[] = "/tmp/test_run_oXXXXXX", efile[] = "/tmp/test_run_eXXXXXX";
+	int fo = mkstemp(ofile), fe = mkstemp(efile), st;
+	FILE *f;
+	size_t n;
+
+	assert_true(fo >= 0 && fe >= 0);
+	close(fo);
+	close(fe);
+	snprintf(cmd, sizeof(cmd), "%s %s >%s 2>%s", tool, args, ofile, efile);
+	st = system(cmd);
+	f = fopen(ofile, "r");
+	n = fread(out, 1, outlen - 1, f);
+	out[n] = '\0';
+	fclose(f);
+	f = fopen(efile, "r");
+	n = fread(errout, 1, errlen - 1, f);
+	errout[n] = '\0';
+	fclose(f);
+	unlink(ofile);
+	unlink(efile);
+	assert_true(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_cli(void **state)
+{
+	char dir[] = "/tmp/test_run_XXXXXX", good[64], bad[64], dup[64], args[256];
+	char out[4096], errout[1024], want[512], **feat = NULL;
+	json_object *doc, *t;
+	size_t nfeat = 0;
+
+	(void)state;
+	if (!tool)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	snprintf(good, sizeof(good), "%s/good.yaml", dir);
+	snprintf(bad, sizeof(bad), "%s/bad.yaml", dir);
+	snprintf(dup, sizeof(dup), "%s/dup.yaml", dir);
+	write_file(good, "name: cli-skip\nrequires: [S1P, NESTED, HTTU_DIRTY]\nmode: raw\n"
+			 "transitions:\n  - {S1DSS: 1}\nexpect:\n  events: none\n");
+	write_file(dup, "name: cli-skip\nmode: raw\ntransitions: [abort]\nexpect:\n  events: none\n");
+	write_file(bad, "name: cli-bad\nmode: raw\nrepeat: 10\ntransitions:\n  - sideways\n"
+			"expect:\n  events: none\n");
+
+	/* A malformed file: exit 2, FILE:LINE: KEY, and nothing runs. */
+	snprintf(args, sizeof(args), "run %s %s", good, bad);
+	assert_int_equal(run_tool(args, out, sizeof(out), errout, sizeof(errout)), 2);
+	assert_string_equal(out, "");
+	snprintf(want, sizeof(want), "smmu-hil: error: %s:5: transitions: 'sideways' is not a named entry", bad);
+	if (strncmp(errout, want, strlen(want)))
+		fail_msg("stderr \"%s\", want \"%s...\"", errout, want);
+
+	/* Two files with one name: exit 2. */
+	snprintf(args, sizeof(args), "run %s %s", good, dup);
+	assert_int_equal(run_tool(args, out, sizeof(out), errout, sizeof(errout)), 2);
+	snprintf(want, sizeof(want), "smmu-hil: error: %s:1: name: 'cli-skip' also names %s\n", dup, good);
+	assert_string_equal(errout, want);
+
+	/* Features this host lacks: skipped, exit 0, KTAP and JSON. */
+	if (shl_dut_features(&feat, &nfeat) == 0 && nfeat == 0) {
+		snprintf(args, sizeof(args), "run %s", good);
+		assert_int_equal(run_tool(args, out, sizeof(out), errout, sizeof(errout)), 0);
+		assert_string_equal(errout, "");
+		want[0] = '\0';
+		if (sscanf(out, "KTAP version 1\n1..1\n# name: cli-skip\n# duration_s: %*f\n%511[^\n]",
+			   want) != 1)
+			fail_msg("KTAP \"%s\"", out);
+		assert_string_equal(want, "ok 1 cli-skip # SKIP the SMMU lacks S1P, NESTED, HTTU_DIRTY");
+
+		snprintf(args, sizeof(args), "run -j %s", good);
+		assert_int_equal(run_tool(args, out, sizeof(out), errout, sizeof(errout)), 0);
+		doc = json_tokener_parse(out);
+		assert_non_null(doc);
+		t = json_object_array_get_idx(json_object_object_get(doc, "tests"), 0);
+		assert_non_null(t);
+		assert_string_equal(json_object_get_string(json_object_object_get(t, "name")), "cli-skip");
+		assert_string_equal(json_object_get_string(json_object_object_get(t, "status")), "skip");
+		assert_string_equal(json_object_get_string(json_object_object_get(t, "reason")),
+				    "the SMMU lacks S1P, NESTED, HTTU_DIRTY");
+		assert_true(json_object_is_type(json_object_object_get(t, "metrics"), json_type_object));
+		json_object_put(doc);
+	}
+	shl_strv_free(feat, nfeat);
+	unlink(good);
+	unlink(bad);
+	unlink(dup);
+	rmdir(dir);
+}
+
+int main(int argc, char **argv)
+{
+	static char path[4096];
+	const char *slash;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_requires, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_none, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_exact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_at_least, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_at_most, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expected_kinds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_sid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_judge_after_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_legality, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dma, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ktap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
+		cmocka_unit_test(test_cli),
+	};
+
+	/* build/tests/test_run -> build/smmu-hil (SMMU_HIL_TOOL overrides). */
+	tool = getenv("SMMU_HIL_TOOL");
+	slash = argc > 0 ? strrchr(argv[0], '/') : NULL;
+	if (!tool && slash) {
+		snprintf(path, sizeof(path), "%.*s/../smmu-hil", (int)(slash - argv[0]), argv[0]);
+		if (access(path, X_OK) == 0)
+			tool = path;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
