@@ -97,7 +97,8 @@ class Agent:
 
 @dataclass
 class FioResult:
-    """What a fio run left: exit status, job error, verify failures, bytes."""
+    """What a fio run left: exit status, job error, verify failures, bytes,
+    IOPS and the job's run time."""
 
     rc: int
     error: int
@@ -105,6 +106,20 @@ class FioResult:
     read_bytes: int
     write_bytes: int
     log: str
+    read_iops: float = 0.0
+    write_iops: float = 0.0
+    runtime_ms: int = 0
+
+    def metrics(self, prefix: str = "fio_") -> dict[str, Any]:
+        """The report's fio metrics: verify errors, job error, MiB written and
+        verified (read back), write IOPS and MiB/s over the job's run time."""
+        secs = self.runtime_ms / 1000
+        return {f"{prefix}verify_errors": self.verify_errors, f"{prefix}error": self.error,
+                f"{prefix}mib_written": round(self.write_bytes / 2**20, 1),
+                f"{prefix}mib_verified": round(self.read_bytes / 2**20, 1),
+                f"{prefix}write_iops": round(self.write_iops),
+                f"{prefix}mib_s": round((self.read_bytes + self.write_bytes) / 2**20 / secs, 2)
+                if secs > 0 else 0.0}
 
 
 def parse_fio(rc: int, output: str, verify_errors: int) -> FioResult:
@@ -130,10 +145,13 @@ def parse_fio(rc: int, output: str, verify_errors: int) -> FioResult:
         raise CommandError(f"fio report is not JSON ({e}): {output[-2000:]}") from e
     jobs = doc.get("jobs") or [{}]
     job = jobs[0]
+    rd, wr = job.get("read", {}), job.get("write", {})
     return FioResult(rc=rc, error=int(job.get("error", 0)), verify_errors=verify_errors,
-                     read_bytes=int(job.get("read", {}).get("io_bytes", 0)),
-                     write_bytes=int(job.get("write", {}).get("io_bytes", 0)),
-                     log=output[:start].strip())
+                     read_bytes=int(rd.get("io_bytes", 0)),
+                     write_bytes=int(wr.get("io_bytes", 0)),
+                     log=output[:start].strip(),
+                     read_iops=float(rd.get("iops", 0.0)), write_iops=float(wr.get("iops", 0.0)),
+                     runtime_ms=int(job.get("job_runtime", 0)))
 
 
 class Fio:

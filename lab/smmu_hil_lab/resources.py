@@ -11,6 +11,9 @@ The emulated DUT's resources:
 - CommandSerialPort: a console reached by running a program (ipmitool SOL on a
   real server, a fake shell in unit tests).
 - QMPSocket: QEMU's machine protocol endpoint (power).
+- HostNetPeer: where a traffic peer on the lab host listens and the address
+  the DUT reaches it by (QEMU user networking: the DUT's 10.0.2.2:PORT is the
+  host's 127.0.0.1:PORT).
 """
 from __future__ import annotations
 
@@ -44,6 +47,19 @@ class QMPSocket:
     """QEMU's QMP endpoint: a unix stream socket QEMU listens on."""
 
     path: Path
+
+
+@dataclass(frozen=True)
+class HostNetPeer:
+    """A network peer on the lab host for the DUT's traffic workloads.
+
+    A server binds to @bind on the host; the DUT connects to @dut_address.
+    The default is QEMU's user network, where guest connections to 10.0.2.2
+    reach the host's loopback: no traffic leaves the host.
+    """
+
+    bind: str = "127.0.0.1"
+    dut_address: str = "10.0.2.2"
 
 
 @dataclass

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..drivers import ConsoleDriver, ConsoleTimeout, LabError, PowerDriver
+from ..resources import HostNetPeer
 from ..strategy import ShellStrategy
 
 
@@ -34,6 +35,9 @@ class Target(ABC):
     power: PowerDriver
     console: ConsoleDriver
     strategy: ShellStrategy
+    # where a host-side traffic peer (iperf3) listens and how the DUT reaches
+    # it; None: the DUT cannot reach the lab host (iperf3 workloads fail)
+    host_peer: HostNetPeer | None = None
 
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir

@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import image, paths
 from ..drivers import ConsoleDriver, QMPPowerDriver
-from ..resources import QemuMachine, QMPSocket, UnixSocketSerialPort
+from ..resources import HostNetPeer, QemuMachine, QMPSocket, UnixSocketSerialPort
 from ..strategy import ShellStrategy
 from . import Target
 
@@ -27,6 +27,8 @@ class QemuTarget(Target):
     """
 
     name = "qemu"
+    # QEMU user networking: the DUT's 10.0.2.2 is the host's loopback
+    host_peer = HostNetPeer()
 
     def __init__(self, log_dir: Path, work: Path | None = None, append: str = "",
                  boot_timeout: float = 180.0, machine: QemuMachine | None = None) -> None:

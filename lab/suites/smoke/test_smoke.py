@@ -140,9 +140,7 @@ def test_transitions_under_dma(dut: Target, agent: Agent, dut_info: dict[str, An
     finally:
         # always stop fio and account for it, even when the cycle failed
         res = fio.stop()
-        metrics.update(fio_verify_errors=res.verify_errors, fio_error=res.error,
-                       fio_mib_written=round(res.write_bytes / 2**20, 1),
-                       fio_mib_verified=round(res.read_bytes / 2**20, 1))
+        metrics.update(res.metrics())
     records = agent.events().get("records", [])
     metrics["unexpected_events"] = len(records)
     assert fio_alive, f"fio ended before the transitions did: {res.log[-500:]}"
