@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import paths
+from . import paths, scenario
 
 
 class ImageError(RuntimeError):
@@ -36,6 +36,12 @@ def _overlay_cpio(stage: Path, out: Path) -> None:
     with out.open("wb") as fh:
         subprocess.run(["cpio", "-o", "-H", "newc", "--owner=0:0", "--quiet"], cwd=stage,
                        input=data.encode(), stdout=fh, check=True)
+
+
+def _lab_scenarios(directory: str, names: list[str]) -> set[str]:
+    """copytree's ignore: the lab-run *.yaml files of @directory."""
+    return {n for n in names
+            if n.endswith(".yaml") and scenario.is_lab_file(Path(directory) / n)}
 
 
 def _copy_if_changed(src: Path, dst: Path) -> None:
@@ -81,7 +87,10 @@ def build_image(out: Path, data_disk_mib: int = 256, cache: Path | None = None,
         for ko in sorted((build / "modules").glob("*.ko")):
             shutil.copy2(ko, stage / "opt/smmu-hil/modules" / ko.name)
         if paths.SCENARIOS.is_dir():
-            shutil.copytree(paths.SCENARIOS, stage / "opt/smmu-hil/scenarios")
+            # the agent's scenarios only: `smmu-hil run .../transitions/*.yaml`
+            # must not meet a lab-run file (evtmon-cost), which it would reject
+            shutil.copytree(paths.SCENARIOS, stage / "opt/smmu-hil/scenarios",
+                            ignore=_lab_scenarios)
         overlay = Path(tmp) / "overlay.cpio"
         _overlay_cpio(stage, overlay)
         initrd_tmp = out / f"initrd.cpio.{os.getpid()}.tmp"

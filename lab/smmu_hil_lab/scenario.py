@@ -98,6 +98,19 @@ def load(path: Path) -> Scenario:
                     requires=tuple(requires), params=dict(params), runner=runner)
 
 
+def is_lab_file(path: Path) -> bool:
+    """True when @path holds a lab-run scenario (a mapping without `mode`).
+
+    Agent scenarios and unreadable or malformed files give False: they go to
+    the agent, whose parser reports them with file:line.
+    """
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return False
+    return isinstance(doc, dict) and "mode" not in doc
+
+
 def load_suite(directory: Path) -> tuple[list[Scenario], list[ScenarioError]]:
     """Load every *.yaml in @directory (sorted by name).
 

@@ -369,9 +369,11 @@ def median(values: list[float]) -> float:
 def on_off_cost(on: list[float], off: list[float], goal_pct: float) -> dict[str, Any]:
     """The cost of something switched on, from rates (IOPS) measured with it
     on and off: medians, overhead_pct = (off - on) / off * 100 (negative when
-    "on" was faster), goal_met = overhead_pct <= @goal_pct, and spread_pct,
-    the larger relative range (max - min) / median of the two states: the
-    noise the overhead has to be read against. Raises ValueError when a
+    "on" was faster), goal_met = overhead_pct <= @goal_pct, spread_pct, the
+    larger relative range (max - min) / median of the two states (the noise
+    the overhead has to be read against), and conclusive = spread_pct <=
+    @goal_pct (only then can the runs tell a cost of @goal_pct from noise).
+    Raises ValueError when a
     state has no sample or "off" is not positive.
     """
     m_on, m_off = median(on), median(off)
@@ -383,6 +385,7 @@ def on_off_cost(on: list[float], off: list[float], goal_pct: float) -> dict[str,
     return {"iops_on": round(m_on), "iops_off": round(m_off),
             "overhead_pct": round(overhead, 2), "goal_pct": goal_pct,
             "goal_met": overhead <= goal_pct, "spread_pct": round(spread, 1),
+            "conclusive": spread <= goal_pct,
             "iops_on_rounds": [round(x) for x in on], "iops_off_rounds": [round(x) for x in off]}
 
 

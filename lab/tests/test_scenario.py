@@ -7,7 +7,7 @@ import pytest
 
 from smmu_hil_lab import paths
 from smmu_hil_lab.__main__ import validate
-from smmu_hil_lab.scenario import ScenarioError, load, load_suite
+from smmu_hil_lab.scenario import ScenarioError, is_lab_file, load, load_suite
 
 GOOD = "name: {n}\ndescription: d\nrequires: [S1P]\nparams: {{count: 3}}\n"
 
@@ -105,4 +105,7 @@ def test_shipped_transition_scenarios_load():
     assert not bad, bad
     assert {s.name for s in good} >= {"driver-storm", "raw-breaking-dwell", "raw-hitless",
                                       "recorder", "legality-conformance"}
-    assert all(s.runner == "agent" for s in good)
+    lab = {s.name for s in good if s.runner == "lab"}
+    assert lab == {"evtmon-cost"}, lab      # run by the lab's own test, not by the agent
+    assert is_lab_file(paths.SCENARIOS / "transitions" / "evtmon-cost.yaml")
+    assert not is_lab_file(paths.SCENARIOS / "transitions" / "driver-storm.yaml")

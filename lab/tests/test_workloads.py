@@ -106,15 +106,19 @@ def test_median_and_on_off_cost() -> None:
     assert median([3.0, 1.0, 2.0]) == 2.0 and median([4.0, 1.0, 3.0, 2.0]) == 2.5
     with pytest.raises(ValueError):
         median([])
-    c = on_off_cost([980.0, 990.0, 1000.0], [1000.0, 1010.0, 990.0], goal_pct=2)
+    c = on_off_cost([985.0, 990.0, 995.0], [1000.0, 1010.0, 990.0], goal_pct=2)
     assert (c["iops_on"], c["iops_off"]) == (990, 1000)
     assert c["overhead_pct"] == 1.0 and c["goal_met"] is True
     assert c["spread_pct"] == 2.0                      # (1010 - 990) / 1000
-    assert c["iops_on_rounds"] == [980, 990, 1000] and c["iops_off_rounds"] == [1000, 1010, 990]
+    assert c["conclusive"] is True
+    assert c["iops_on_rounds"] == [985, 990, 995] and c["iops_off_rounds"] == [1000, 1010, 990]
     c = on_off_cost([900.0], [1000.0], goal_pct=2)
     assert c["overhead_pct"] == 10.0 and c["goal_met"] is False
     c = on_off_cost([1100.0], [1000.0], goal_pct=2)   # on faster: negative cost, noise
     assert c["overhead_pct"] == -10.0 and c["goal_met"] is True
+    c = on_off_cost([994.0, 1410.0, 1236.0], [1053.0, 924.0, 917.0], goal_pct=2)
+    assert c["overhead_pct"] == -33.77 and c["spread_pct"] == 33.7   # the emulated DUT
+    assert c["conclusive"] is False
     with pytest.raises(ValueError):
         on_off_cost([1.0], [0.0], goal_pct=2)
 
