@@ -3,8 +3,9 @@
 #   make          host tool build/smmu-hil, arm64 DUT agent build/arm64/smmu-hil,
 #                 kernel modules build/modules/*.ko (cross-built for the DUT kernel)
 #   make setup    host packages, DUT packages, DUT initramfs (idempotent)
-#   make run      the nightly run against the emulated DUT -> results/latest/
-#   make run-transitions   the STE/CD transition scenarios (driver and raw mode)
+#   make run      the nightly run against the emulated DUT (smoke and transitions
+#                 suites, one report) -> results/latest/
+#   make run-transitions   only the STE/CD transition scenarios (driver and raw mode)
 #   make test     every test: C unit tests, fuzzers (briefly), lab tests, the
 #                 smoke suite on the emulated DUT
 #   make bench    benchmarks (oracle sweep rate, ...)
@@ -148,11 +149,12 @@ test-dut: all
 checkpatch:
 	lab/setup/checkpatch.sh modules
 
+# The smoke suite and the STE/CD transition scenarios: one boot, one report.
 run: setup
 	$(MAKE) all
-	cd lab && $(PY) -m smmu_hil_lab run --suite smoke --results ../results
+	cd lab && $(PY) -m smmu_hil_lab run --suite smoke,transitions --results ../results
 
-# STE/CD transition scenarios run by the DUT agent (scenarios/transitions).
+# Just the STE/CD transition scenarios (scenarios/transitions).
 run-transitions: setup
 	$(MAKE) all
 	cd lab && $(PY) -m smmu_hil_lab run --suite transitions --results ../results

@@ -1,6 +1,6 @@
 """Command line of the lab controller: python3 -m smmu_hil_lab VERB ...
 
-    run --suite smoke --results DIR [--target qemu] [-- PYTEST-ARGS]
+    run --suite smoke[,transitions...] --results DIR [--target qemu] [-- PYTEST-ARGS]
     validate DIR...        check scenario files
     image --out DIR        assemble the emulated DUT's boot files
     qemu --out DIR [--append ARGS] [-- QEMU-ARGS]
@@ -24,7 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     im = sub.add_parser("image", help="assemble the emulated DUT's boot files")
     im.add_argument("--out", type=Path, required=True)
     rn = sub.add_parser("run", help="run a suite on a target, write results")
-    rn.add_argument("--suite", default="smoke")
+    rn.add_argument("--suite", default="smoke",
+                    help="suite, or several comma-separated in one run (smoke,transitions)")
     rn.add_argument("--results", type=Path, required=True)
     rn.add_argument("--target", default="qemu")
     rn.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")

@@ -4,8 +4,10 @@ Options:
     --shl-target NAME     target to boot (default qemu)
     --shl-run-dir DIR     write report.json, ktap.log, summary.txt (and the
                           target's console.log) there
-    --shl-scenarios DIR   scenario files (default scenarios/<suite>, the suite
-                          being the test module's directory name)
+    --shl-scenarios [SUITE=]DIR
+                          scenario files of SUITE's tests (a test's suite is
+                          its module's directory name), or of every test
+                          without SUITE=; repeatable; default scenarios/<suite>
 
 Fixtures:
     lab_target   (session) the booted Target; powered off at the end
@@ -16,6 +18,7 @@ Fixtures:
     scenario     the test's Scenario (from @pytest.mark.scenario("name")),
                  skipping the test when its `requires` features are absent
     metrics      a dict; what the test puts in it lands in the report
+    log_dir      a directory for the test's side logs (the run directory)
 
 A test's report name is its scenario name; its reason is the skip message or
 the failure's message (a DUT hang's message carries the console tail).
@@ -46,8 +49,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--shl-run-dir", type=Path, default=None,
                 help="directory for report.json, ktap.log, summary.txt, console.log")
     g.addoption("--shl-run-id", default=None, help="run id (default: from the time)")
-    g.addoption("--shl-scenarios", type=Path, default=None,
-                help="scenario directory (default scenarios/<suite>)")
+    g.addoption("--shl-scenarios", action="append", default=[], metavar="[SUITE=]DIR",
+                help="scenario directory of SUITE's tests, or of all tests without "
+                     "SUITE= (repeatable; default scenarios/<suite>)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -79,7 +83,8 @@ class Collector:
                              (self.run_dir.name if self.run_dir else new_run_id()),
                              target=self.target_name)
         self.results: dict[str, TestResult] = {}
-        self.suite_dir: Path | None = config.getoption("shl_scenarios")
+        self.scenario_dirs, self.all_scenarios = parse_scenario_dirs(
+            config.getoption("shl_scenarios"))
         self.names: dict[str, str] = {}
         self.orphans: list[TestResult] = []
         self.total = 0
@@ -107,21 +112,25 @@ class Collector:
         Runs before -k/-m deselection, so a deselected test's scenario is
         not taken for an orphan.
         """
-        names = set()
+        names: dict[Path, set[str]] = {}    # scenario directory -> its tests' names
         for item in items:
             item.stash[NAME] = scenario_name(item)
             item.stash[METRICS] = {}
             item.user_properties.append(("scenario", item.stash[NAME]))
-            names.add(item.stash[NAME])
+            names.setdefault(self.scenario_dir(item), set()).add(item.stash[NAME])
             self.names[item.nodeid] = item.stash[NAME]
-            if self.suite_dir is None:
-                self.suite_dir = paths.SCENARIOS / Path(str(item.fspath)).parent.name
-        if self.suite_dir is None or not self.suite_dir.is_dir():
-            return
-        for f in sorted(self.suite_dir.glob("*.yaml")):
-            if f.stem not in names:
-                self.orphans.append(TestResult(
-                    f.stem, "fail", reason=f"{f}: no test implements this scenario"))
+        for directory, implemented in names.items():
+            if not directory.is_dir():
+                continue
+            for f in sorted(directory.glob("*.yaml")):
+                if f.stem not in implemented:
+                    self.orphans.append(TestResult(
+                        f.stem, "fail", reason=f"{f}: no test implements this scenario"))
+
+    def scenario_dir(self, item: pytest.Item) -> Path:
+        """The scenario directory of @item's suite (its module's directory)."""
+        suite = Path(str(item.fspath)).parent.name
+        return self.scenario_dirs.get(suite) or self.all_scenarios or paths.SCENARIOS / suite
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Count the tests that will run (after deselection)."""
@@ -175,8 +184,11 @@ class Collector:
         self.progress(line)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        """Write the report files when --shl-run-dir is set."""
+        """Write the report files when --shl-run-dir is set. A scenario file
+        without a test is a failed test: the exit status says so too."""
         self.report.tests = list(self.results.values()) + self.orphans
+        if self.orphans and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if self.run_dir is None:
             return
         self.report.write(self.run_dir)
@@ -198,6 +210,20 @@ class Collector:
         terminalreporter.write(self.report.summary_text())
         if self.run_dir is not None:
             terminalreporter.write_line(f"results: {self.run_dir}")
+
+
+def parse_scenario_dirs(values: list[str]) -> tuple[dict[str, Path], Path | None]:
+    """--shl-scenarios values ("SUITE=DIR" or "DIR") as ({suite: dir}, the
+    directory for every other suite or None)."""
+    per_suite: dict[str, Path] = {}
+    default: Path | None = None
+    for v in values:
+        suite, sep, directory = str(v).partition("=")
+        if sep and suite and "/" not in suite:
+            per_suite[suite] = Path(directory)
+        else:
+            default = Path(v)
+    return per_suite, default
 
 
 def _skip_reason(rep: pytest.TestReport) -> str:
@@ -298,8 +324,7 @@ def scenario(request: pytest.FixtureRequest, dut_info: dict[str, Any]) -> scn.Sc
     """The test's scenario file, validated; skips when features are missing."""
     col = collector(request.config)
     name = scenario_name(request.node)
-    suite = col.suite_dir or paths.SCENARIOS / Path(str(request.node.fspath)).parent.name
-    s = scn.load(suite / f"{name}.yaml")
+    s = scn.load(col.scenario_dir(request.node) / f"{name}.yaml")
     missing = s.missing(smmu_features(dut_info))
     if missing:
         pytest.skip(f"missing SMMU features: {', '.join(missing)}")
@@ -310,6 +335,13 @@ def scenario(request: pytest.FixtureRequest, dut_info: dict[str, Any]) -> scn.Sc
 def metrics(request: pytest.FixtureRequest) -> dict[str, Any]:
     """The test's metrics dict (reported in report.json, junit, ktap)."""
     return request.node.stash.setdefault(METRICS, {})
+
+
+@pytest.fixture
+def log_dir(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """Where the test's side logs go: the run directory (a temporary
+    directory without --shl-run-dir)."""
+    return collector(request.config).run_dir or tmp_path
 
 
 @pytest.fixture

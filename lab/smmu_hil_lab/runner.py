@@ -1,7 +1,8 @@
-"""`run`: one suite on one target, through pytest, into results/<run-id>/.
+"""`run`: one or more suites on one target, in one pytest session, into
+results/<run-id>/.
 
-The suite is a pytest package lab/suites/<suite>/; its scenario files are
-scenarios/<suite>/*.yaml. pytest writes junit.xml itself (--junitxml); the
+A suite is a pytest package lab/suites/<suite>/; its scenario files are
+scenarios/<suite>/*.yaml (passed per suite as --shl-scenarios SUITE=DIR). pytest writes junit.xml itself (--junitxml); the
 lab plugin (pytest_plugin.py) writes report.json, ktap.log and summary.txt,
 the target writes console.log, and results/latest points at the run.
 """
@@ -27,33 +28,57 @@ def suite_dirs(suite: str) -> tuple[Path, Path]:
     return tests, scens
 
 
-def run(suite: str, results: Path, target: str = "qemu",
+def run(suites: str | list[str], results: Path, target: str = "qemu",
         pytest_args: list[str] | None = None) -> tuple[int, Path]:
-    """Run @suite on @target; results go to @results/<run-id>/.
+    """Run @suites (a name, "smoke,transitions", or a list) on @target in one
+    pytest session (one boot, one report); results go to @results/<run-id>/.
 
     Returns (exit status: 0 all passed or skipped, 1 a test failed, 2 the
     run itself broke, and the run directory). Raises ScenarioError for an
     unknown suite.
     """
-    tests, scens = suite_dirs(suite)
+    names = suite_names(suites)
+    args = []
+    for suite in names:
+        tests, scens = suite_dirs(suite)
+        report_bad_scenarios(scens)
+        args += [str(tests), f"--shl-scenarios={suite}={scens}"]
+    run_id = new_run_id()
+    run_dir = results.resolve() / run_id
+    run_dir.mkdir(parents=True)
+    label = ",".join(names)
+    print(f"smmu-hil: run {run_id}: suite {label} on target {target} -> {run_dir}", flush=True)
+    args += ["-p", "smmu_hil_lab.pytest_plugin",
+             f"--shl-target={target}", f"--shl-run-dir={run_dir}", f"--shl-run-id={run_id}",
+             f"--junitxml={run_dir / 'junit.xml'}",
+             "-o", f"junit_suite_name={label}", "-o", "junit_family=xunit1",
+             "-o", "console_output_style=classic", "-p", "no:cacheprovider",
+             "--rootdir", str(paths.REPO / "lab"), "-q", "--tb=short"] + list(pytest_args or [])
+    rc = int(pytest.main(args))
+    if not (run_dir / "report.json").exists():
+        return 2, run_dir
+    return (0 if rc == 0 else 1 if rc == 1 else 2), run_dir
+
+
+def suite_names(suites: str | list[str]) -> list[str]:
+    """Suite names from "a,b" or a list, in order, without repeats.
+
+    Raises ScenarioError when none is named.
+    """
+    items = suites.split(",") if isinstance(suites, str) else list(suites)
+    names = list(dict.fromkeys(s.strip() for s in items if s.strip()))
+    if not names:
+        raise scenario.ScenarioError("no suite named")
+    return names
+
+
+def report_bad_scenarios(directory: Path) -> None:
+    """Print the errors of @directory's malformed scenario files (their tests
+    fail when they run)."""
     try:
-        _, bad = scenario.load_suite(scens)
+        _, bad = scenario.load_suite(directory)
     except scenario.ScenarioError as e:
         print(f"smmu_hil_lab: {e}", file=sys.stderr)
         bad = []
     for e in bad:
         print(f"smmu_hil_lab: scenario error: {e}", file=sys.stderr)
-    run_id = new_run_id()
-    run_dir = results.resolve() / run_id
-    run_dir.mkdir(parents=True)
-    print(f"smmu-hil: run {run_id}: suite {suite} on target {target} -> {run_dir}", flush=True)
-    args = [str(tests), "-p", "smmu_hil_lab.pytest_plugin",
-            f"--shl-target={target}", f"--shl-run-dir={run_dir}", f"--shl-run-id={run_id}",
-            f"--shl-scenarios={scens}", f"--junitxml={run_dir / 'junit.xml'}",
-            "-o", f"junit_suite_name={suite}", "-o", "junit_family=xunit1",
-            "-o", "console_output_style=classic", "-p", "no:cacheprovider",
-            "--rootdir", str(paths.REPO / "lab"), "-q", "--tb=short"] + list(pytest_args or [])
-    rc = int(pytest.main(args))
-    if not (run_dir / "report.json").exists():
-        return 2, run_dir
-    return (0 if rc == 0 else 1 if rc == 1 else 2), run_dir

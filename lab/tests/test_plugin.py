@@ -186,3 +186,66 @@ def test_report_from_a_fake_run(pytester: pytest.Pytester, fake_target: None) ->
     assert latest.is_symlink() and latest.resolve() == run_dir.resolve()
     out = res.stdout.str()
     assert "[1/6] ok-one ..." in out and "wrong: FAIL" in out
+
+
+def two_suites(root: Path) -> tuple[Path, Path]:
+    """Suites alpha (a-one, a-two) and beta (b-one, and the orphan b-orphan)
+    under @root; each scenario's params name its suite."""
+    suites, scen = root / "suites", root / "scenarios"
+    for suite, names in {"alpha": ["a-one", "a-two"], "beta": ["b-one"]}.items():
+        (suites / suite).mkdir(parents=True)
+        (scen / suite).mkdir(parents=True)
+        code = "import pytest\n" + "".join(
+            f'@pytest.mark.scenario("{n}")\ndef test_{n.replace("-", "_")}(scenario, metrics):\n'
+            f'    metrics["suite"] = scenario.param("suite")\n' for n in names)
+        (suites / suite / f"test_{suite}.py").write_text(code)
+        for n in names:
+            (scen / suite / f"{n}.yaml").write_text(
+                f"name: {n}\ndescription: d\nparams: {{suite: {suite}}}\n")
+    (scen / "beta" / "b-orphan.yaml").write_text("name: b-orphan\ndescription: d\n")
+    return suites, scen
+
+
+def test_runner_runs_two_suites_into_one_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                fake_target: None) -> None:
+    from smmu_hil_lab import paths, runner
+    suites, scen = two_suites(tmp_path)
+    monkeypatch.setattr(runner, "SUITES", suites)
+    monkeypatch.setattr(paths, "SCENARIOS", scen)
+    rc, run_dir = runner.run("alpha,beta", tmp_path / "results", target="fake")
+    doc = json.loads((run_dir / "report.json").read_text())
+    assert [t["name"] for t in doc["tests"]] == ["a-one", "a-two", "b-one", "b-orphan"]
+    # each test read its own suite's scenario directory
+    assert [t["metrics"].get("suite") for t in doc["tests"][:3]] == ["alpha", "alpha", "beta"]
+    orphan = doc["tests"][3]
+    assert orphan["status"] == "fail" and "beta/b-orphan.yaml" in orphan["reason"]
+    assert doc["summary"] == {"pass": 3, "fail": 1, "skip": 0} and rc == 1
+    assert "\n1..4\n" in (run_dir / "ktap.log").read_text()
+    junit = ET.parse(run_dir / "junit.xml").getroot()
+    suite_el = junit if junit.tag == "testsuite" else junit.find("testsuite")
+    assert suite_el.get("name") == "alpha,beta"
+    assert (tmp_path / "results" / "latest").resolve() == run_dir.resolve()
+
+
+def test_runner_suite_names_and_unknown_suite(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from smmu_hil_lab import runner
+    from smmu_hil_lab.scenario import ScenarioError
+    assert runner.suite_names("smoke,transitions") == ["smoke", "transitions"]
+    assert runner.suite_names(" smoke, ,smoke,") == ["smoke"]
+    assert runner.suite_names(["a", "b"]) == ["a", "b"]
+    with pytest.raises(ScenarioError, match="no suite"):
+        runner.suite_names(",")
+    suites, _ = two_suites(tmp_path)
+    monkeypatch.setattr(runner, "SUITES", suites)
+    with pytest.raises(ScenarioError, match="unknown suite 'gamma'.*alpha, beta"):
+        runner.run("alpha,gamma", tmp_path / "results", target="fake")
+    assert not (tmp_path / "results").exists()      # nothing ran, no run directory
+
+
+def test_scenario_dirs_option() -> None:
+    from smmu_hil_lab.pytest_plugin import parse_scenario_dirs
+    per, default = parse_scenario_dirs(["smoke=/s/smoke", "/all", "transitions=/t"])
+    assert per == {"smoke": Path("/s/smoke"), "transitions": Path("/t")}
+    assert default == Path("/all")
+    assert parse_scenario_dirs(["/a=b/c"]) == ({}, Path("/a=b/c"))
