@@ -95,6 +95,23 @@ class Agent:
         return self._j("clock" + (f" --io {io}" if io else ""))
 
 
+def job_running(target: Target, pidfile: str) -> bool:
+    """True while the DUT background job whose PID is in @pidfile runs."""
+    rc, _ = target.run(f"kill -0 $(cat {pidfile}) 2>/dev/null")
+    return rc == 0
+
+
+def stop_job(target: Target, pidfile: str, stop_cmd: str, timeout: float) -> bool:
+    """Run @stop_cmd on the DUT (ask the job in @pidfile to end), then wait
+    up to @timeout seconds for the job to be gone. Returns True when it is."""
+    polls = max(1, int(timeout / 0.2))
+    rc, _ = target.run(
+        f"{stop_cmd}; p=$(cat {pidfile}); n=0; "
+        f"while kill -0 $p 2>/dev/null && [ $n -lt {polls} ]; do sleep 0.2; n=$((n+1)); done; "
+        f"! kill -0 $p 2>/dev/null", timeout + 10)
+    return rc == 0
+
+
 @dataclass
 class FioResult:
     """What a fio run left: exit status, job error, verify failures, bytes,
@@ -182,20 +199,14 @@ class Fio:
 
     def running(self) -> bool:
         """True while the background fio runs."""
-        rc, _ = self.t.run(f"kill -0 $(cat {self.pid}) 2>/dev/null")
-        return rc == 0
+        return job_running(self.t, self.pid)
 
     def stop(self, timeout: float = 60.0) -> FioResult:
         """SIGINT the background fio (it stops cleanly, still reporting), wait.
 
         Raises CommandError when it does not end within @timeout seconds.
         """
-        polls = max(1, int(timeout / 0.2))
-        rc, _ = self.t.run(
-            f"p=$(cat {self.pid}); kill -INT $p 2>/dev/null; n=0; "
-            f"while kill -0 $p 2>/dev/null && [ $n -lt {polls} ]; do sleep 0.2; n=$((n+1)); done; "
-            f"! kill -0 $p 2>/dev/null", timeout + 10)
-        if rc != 0:
+        if not stop_job(self.t, self.pid, f"kill -INT $(cat {self.pid}) 2>/dev/null", timeout):
             raise CommandError(f"fio did not stop within {timeout:.0f}s")
         return self.collect(0)
 

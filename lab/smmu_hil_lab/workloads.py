@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .agent import Fio, FioResult
+from .agent import Fio, FioResult, job_running, stop_job
 from .drivers import LabError
 from .resources import HostNetPeer
-from .targets import CommandError, Target
+from .targets import Target
 
 # fio during a scenario: random 4k writes, each block verified (crc32c) a
 # few writes later, for as long as the scenario lasts (stopped with SIGINT).
@@ -234,8 +234,7 @@ class Iperf3Client:
 
     def running(self) -> bool:
         """True while the loop runs."""
-        rc, _ = self.t.run(f"kill -0 $(cat {self.pid}) 2>/dev/null")
-        return rc == 0
+        return job_running(self.t, self.pid)
 
     def stop(self, grace: float = 30.0) -> Iperf3Result:
         """Let the current run finish (no new one starts), then parse every
@@ -243,12 +242,7 @@ class Iperf3Client:
         unfinished run then counts as an error). Raises CommandError when it
         cannot be ended.
         """
-        polls = max(1, int((self.seconds + grace) / 0.2))
-        rc, _ = self.t.run(
-            f"touch {self.stopfile}; p=$(cat {self.pid}); n=0; "
-            f"while kill -0 $p 2>/dev/null && [ $n -lt {polls} ]; do sleep 0.2; n=$((n+1)); done; "
-            f"! kill -0 $p 2>/dev/null", self.seconds + grace + 10)
-        if rc != 0:
+        if not stop_job(self.t, self.pid, f"touch {self.stopfile}", self.seconds + grace):
             self.t.run(f"kill $(cat {self.pid}) 2>/dev/null; killall iperf3 2>/dev/null")
             res = parse_iperf3(self.t.run(f"cat {self.out}", 60)[1])
             res.errors.append(f"the iperf3 loop did not end within {self.seconds + grace:.0f}s")
@@ -389,6 +383,6 @@ def on_off_cost(on: list[float], off: list[float], goal_pct: float) -> dict[str,
             "iops_on_rounds": [round(x) for x in on], "iops_off_rounds": [round(x) for x in off]}
 
 
-__all__ = ["CommandError", "FIO_VERIFY_ARGS", "Iperf3Client", "Iperf3Peer", "Iperf3Result",
+__all__ = ["FIO_VERIFY_ARGS", "Iperf3Client", "Iperf3Peer", "Iperf3Result",
            "Workloads", "WorkloadError", "free_port", "listening", "median", "on_off_cost",
            "parse_iperf3"]
