@@ -14,6 +14,7 @@ disk, and iperf3 between the DUT and a peer on the lab host.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import re
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .agent import Fio, FioResult, job_running, stop_job
-from .drivers import LabError
+from .drivers import ConsoleTimeout, LabError
 from .resources import HostNetPeer
 from .targets import Target
 
@@ -264,10 +265,11 @@ class Workloads:
 
     def __init__(self, target: Target, names: list[str] | tuple[str, ...],
                  log_dir: Path | None = None, fio_args: str = FIO_VERIFY_ARGS,
-                 iperf3_seconds: int = 5) -> None:
+                 iperf3_seconds: int = 5, tag: str = "wl") -> None:
         self.t = target
         self.names = [n for n in names if n in LAB_WORKLOADS]
-        self.fio = Fio(target, "/dev/vda", "fio-wl") if "fio" in self.names else None
+        self.fio = Fio(target, "/dev/vda", f"{tag}-fio") if "fio" in self.names else None
+        self.tag = tag
         self.fio_args = fio_args
         self.peer: Iperf3Peer | None = None
         self.client: Iperf3Client | None = None
@@ -293,33 +295,48 @@ class Workloads:
                 self.peer = Iperf3Peer(net, log=self.log_dir / "iperf3-server.log"
                                        if self.log_dir else None)
                 port = self.peer.start()
-                self.client = Iperf3Client(self.t, net.dut_address, port, self.iperf3_seconds)
+                self.client = Iperf3Client(self.t, net.dut_address, port, self.iperf3_seconds,
+                                           tag=f"{self.tag}-iperf3")
                 self.client.start()
         except BaseException:
-            self.stop()
+            with contextlib.suppress(LabError):     # keep the original error
+                self.stop()
             raise
 
     def stop(self) -> None:
-        """Stop and collect everything started; the host server is always
-        stopped, even when the DUT does not answer."""
+        """Stop and collect everything started. A workload that cannot be
+        stopped or read is a problem and the others are still stopped; a DUT
+        that does not answer raises at once (ConsoleTimeout). The host
+        server is always stopped."""
         if not self._started:
             return
         self._started = False
         try:
-            if self.fio is not None:
-                self._stop_fio(self.fio)
-            if self.client is not None:
-                alive = self.client.running()
-                r = self.client.stop()
-                self.metrics.update(r.metrics())
-                self.problems += [f"iperf3 {e}" for e in r.errors[:3]]
-                if r.runs == 0 or not alive:
-                    self.problems.append(f"iperf3 ended before the scenario did ({r.runs} runs)")
+            for name, stop in (("fio", self._stop_fio), ("iperf3", self._stop_iperf3)):
+                try:
+                    stop()
+                except ConsoleTimeout:
+                    raise
+                except LabError as e:
+                    self.problems.append(f"{name}: {e}")
         finally:
             if self.peer is not None:
                 self.peer.stop()
 
-    def _stop_fio(self, fio: Fio) -> None:
+    def _stop_iperf3(self) -> None:
+        if self.client is None:
+            return
+        alive = self.client.running()
+        r = self.client.stop()
+        self.metrics.update(r.metrics())
+        self.problems += [f"iperf3 {e}" for e in r.errors[:3]]
+        if r.runs == 0 or not alive:
+            self.problems.append(f"iperf3 ended before the scenario did ({r.runs} runs)")
+
+    def _stop_fio(self) -> None:
+        fio = self.fio
+        if fio is None:
+            return
         alive = fio.running()
         res: FioResult = fio.stop()
         self.metrics.update(res.metrics())
@@ -341,10 +358,8 @@ class Workloads:
             return
         # the scenario failed (a dead DUT, say): stop what can be stopped,
         # keep the original error
-        try:
+        with contextlib.suppress(LabError):
             self.stop()
-        except LabError:
-            pass
 
 
 # ------------------------------------------------------------------ on/off cost

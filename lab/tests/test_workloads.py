@@ -6,14 +6,16 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from smmu_hil_lab.agent import parse_fio
 from smmu_hil_lab.resources import HostNetPeer
-from smmu_hil_lab.workloads import (Iperf3Peer, WorkloadError, free_port, listening, median,
-                                    on_off_cost, parse_iperf3)
+from smmu_hil_lab.targets import Target
+from smmu_hil_lab.workloads import (Iperf3Peer, WorkloadError, Workloads, free_port, listening,
+                                    median, on_off_cost, parse_iperf3)
 
 
 def run_doc(nbytes: int, seconds: float, retransmits: int = 0) -> dict:
@@ -131,3 +133,48 @@ def test_fio_metrics_iops_and_rate() -> None:
     assert r.read_iops == 256.0 and r.runtime_ms == 2000
     assert r.metrics() == {"fio_verify_errors": 0, "fio_error": 0, "fio_mib_written": 6.0,
                            "fio_mib_verified": 2.0, "fio_write_iops": 768, "fio_mib_s": 4.0}
+
+
+class LocalTarget(Target):
+    """A "DUT" that is this machine's shell: runs Iperf3Client's loop here,
+    against a peer on 127.0.0.1."""
+
+    name = "local"
+    host_peer = HostNetPeer(bind="127.0.0.1", dut_address="127.0.0.1")
+
+    def power_on(self) -> None:
+        pass
+
+    def kexec_files(self) -> tuple[str, str]:
+        return "/k", "/i"
+
+    def run(self, cmd: str, timeout: float = 60.0, raw: bool = False) -> tuple[int, str]:
+        p = subprocess.run(["sh", "-c", cmd], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, timeout=timeout)
+        return p.returncode, p.stdout
+
+
+@pytest.mark.skipif(shutil.which("iperf3") is None, reason="iperf3 not installed")
+def test_workloads_iperf3_loop_end_to_end(tmp_path: Path) -> None:
+    tag = f"shl-test-{os.getpid()}"
+    wl = Workloads(LocalTarget(tmp_path), ["edu-dma", "iperf3"], log_dir=tmp_path,
+                   iperf3_seconds=1, tag=tag)
+    assert wl.names == ["iperf3"] and wl.fio is None        # edu-dma is the agent's
+    with wl:
+        port = wl.peer.port
+        time.sleep(1.5)                                       # the scenario
+    assert wl.problems == [], wl.problems
+    m = wl.metrics
+    assert m["iperf3_runs"] >= 1 and m["iperf3_errors"] == 0 and m["iperf3_mbps"] > 0
+    assert wl.peer.proc is None and not listening(port)     # the host server is gone
+    assert subprocess.run(["pgrep", "-f", f"iperf3 -c 127.0.0.1 -p {port}"]).returncode == 1
+    for suffix in ("out", "pid", "stop"):
+        Path(f"/tmp/{tag}-iperf3.{suffix}").unlink(missing_ok=True)
+
+
+def test_workloads_without_a_host_peer(tmp_path: Path) -> None:
+    t = LocalTarget(tmp_path)
+    t.host_peer = None
+    with pytest.raises(WorkloadError, match="no host network peer"):
+        with Workloads(t, ["iperf3"], tag=f"shl-test-{os.getpid()}"):
+            raise AssertionError("not reached")
