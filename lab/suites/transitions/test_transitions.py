@@ -99,11 +99,12 @@ def set_evtmon(dut: Target, on: bool, params: str) -> None:
 def test_evtmon_cost(dut: Target, scenario: Scenario, metrics: dict[str, Any],
                      progress: Callable[[str], None]) -> None:
     """fio random-read IOPS with the event monitor loaded and unloaded,
-    interleaved (on/off, off/on, ...); the overhead of the medians. Passes
-    when every run measured; the goal is the metric goal_met."""
+    interleaved (on/off, off/on, ...: with an even number of rounds each
+    state runs first as often as second); the overhead of the medians.
+    Passes when every run measured; the goal is the metric goal_met."""
     _prepare(dut)
     params = evtmon_params(dut)
-    rounds = int(scenario.param("rounds", 3))
+    rounds = int(scenario.param("rounds", 4))
     args = str(scenario.param("fio"))
     fio = Fio(dut, "/dev/vda", "fio-cost")
     iops: dict[bool, list[float]] = {True: [], False: []}
