@@ -122,4 +122,5 @@ def test_evtmon_cost(dut: Target, scenario: Scenario, metrics: dict[str, Any],
     finally:
         set_evtmon(dut, True, params)
     metrics["evtmon_params"] = params
+    assert evtmon_params(dut) == params, "the event monitor came back with other parameters"
     metrics.update(on_off_cost(iops[True], iops[False], float(scenario.param("goal_pct", 2))))
