@@ -9,6 +9,8 @@
 #   make test     every test: C unit tests, fuzzers (briefly), lab tests, the
 #                 smoke suite on the emulated DUT
 #   make bench    benchmarks (oracle sweep rate, ...)
+#   make kernel-config KSRC=TREE [FRAGMENTS=...]
+#                 merge kernel-config/*.config into TREE/.config (merge_config.sh)
 #
 # Downloads and unpacked packages live in $(SMMU_HIL_CACHE) (default
 # ~/.cache/smmu-hil); build outputs in build/; results in results/.
@@ -53,7 +55,7 @@ KDIR      ?= $(SMMU_HIL_CACHE)/kernel/$(KREL)/build
 MOD_SRCS  := $(wildcard modules/*.c modules/*.h modules/Kbuild modules/include/uapi/*.h)
 
 .PHONY: all tool agent modules setup setup-host setup-dut run run-transitions test test-c test-fuzz \
-	test-lab test-dut bench checkpatch clean
+	test-lab test-dut bench checkpatch kernel-config clean
 
 all: tool agent modules
 
@@ -148,6 +150,12 @@ test-dut: all
 
 checkpatch:
 	lab/setup/checkpatch.sh modules
+
+# The lab's config fragments merged into a kernel tree's .config with the
+# kernel's scripts/kconfig/merge_config.sh; lists options not as requested.
+kernel-config:
+	@test -n "$(KSRC)" || { echo "make kernel-config: set KSRC=/path/to/kernel/tree" >&2; exit 2; }
+	lab/setup/kernel-config.sh $(KSRC) $(FRAGMENTS)
 
 # The smoke suite and the STE/CD transition scenarios: one boot, one report.
 run: setup

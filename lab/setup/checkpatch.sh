@@ -4,7 +4,8 @@
 # Usage: lab/setup/checkpatch.sh [DIR]   (default: modules)
 #
 # checkpatch.pl comes from Debian's linux-source-6.1 package: downloaded once
-# into $SMMU_HIL_CACHE/debs (apt-get download, no install), and only
+# into $SMMU_HIL_CACHE/debs (lab/setup/linux-source.sh, apt-get download, no
+# install), and only
 # scripts/checkpatch.pl, scripts/spelling.txt and
 # scripts/const_structs.checkpatch are taken from the source tarball inside
 # it, into $SMMU_HIL_CACHE/checkpatch/. Idempotent: a second run reuses them.
@@ -26,12 +27,7 @@ have_all() {
 
 if ! have_all; then
 	mkdir -p "$CACHE/debs" "$out"
-	deb=$(ls "$CACHE"/debs/linux-source-6.1_*_all.deb 2>/dev/null | sort -V | tail -1 || true)
-	if [ -z "$deb" ]; then
-		log "downloading linux-source-6.1"
-		(cd "$CACHE/debs" && apt-get download linux-source-6.1 >&2)
-		deb=$(ls "$CACHE"/debs/linux-source-6.1_*_all.deb | sort -V | tail -1)
-	fi
+	deb=$(lab/setup/linux-source.sh deb)
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
 	# The .deb holds usr/src/linux-source-6.1.tar.xz; take three files from it.
