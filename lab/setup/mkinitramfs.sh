@@ -57,7 +57,11 @@ install_bin "$sysroot/bin/busybox" bin/busybox
 install_bin "$sysroot/usr/bin/fio" usr/bin/fio
 install_bin "$sysroot/sbin/kexec" sbin/kexec
 install_bin "$sysroot/usr/bin/iperf3" usr/bin/iperf3
-copy_closure "$stage/usr/bin/fio" "$stage/sbin/kexec" "$stage/usr/bin/iperf3"
+# SSH server for the lab's ssh target (host keys and authorized_keys come
+# from the lab's per-run overlay; lab/dut/init starts it when they are there)
+install_bin "$sysroot/usr/sbin/dropbear" usr/sbin/dropbear
+copy_closure "$stage/usr/bin/fio" "$stage/sbin/kexec" "$stage/usr/bin/iperf3" \
+	"$stage/usr/sbin/dropbear"
 # The DUT agent is built later (build/arm64/smmu-hil) and added by the lab as an
 # overlay; ship the shared libraries it links against now.
 for lib in libpci.so.3 libjson-c.so.5 libyaml-0.so.2; do
@@ -103,6 +107,7 @@ cat >"$stage/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/sh
 EOF
 echo "root:x:0:" >"$stage/etc/group"
+printf '/bin/sh\n' >"$stage/etc/shells"
 echo "$rel" >"$stage/etc/smmu-hil-kernel"
 
 (cd "$stage" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --owner=0:0 --quiet) >"$out.tmp"

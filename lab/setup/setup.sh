@@ -37,6 +37,7 @@ HOST_PKGS=(
 	kmod cpio e2fsprogs bc flex bison libelf-dev libssl-dev dwarves
 	python3 python3-pytest python3-pexpect python3-yaml python3-matplotlib
 	fio iperf3 valgrind
+	openipmi ipmitool openssh-client dropbear-bin
 )
 # arm64 development libraries the DUT agent links against (multiarch, so
 # aarch64-linux-gnu-gcc finds them in /usr/lib/aarch64-linux-gnu).
@@ -90,9 +91,10 @@ setup_host() {
 # ---------------------------------------------------------------- DUT packages
 
 # What the DUT runs besides the kernel: busybox (init, shell), fio (disk
-# workload), kexec-tools (live update), iperf3 (NIC workload), and the
+# workload), kexec-tools (live update), iperf3 (NIC workload), dropbear (SSH
+# server for the lab's `ssh` target), and the
 # libraries the agent links against. Their run-time closure is resolved by apt.
-DUT_PKGS=(busybox-static:arm64 fio:arm64 kexec-tools:arm64 iperf3:arm64
+DUT_PKGS=(busybox-static:arm64 fio:arm64 kexec-tools:arm64 iperf3:arm64 dropbear-bin:arm64
 	libpci3:arm64 libjson-c5:arm64 libyaml-0-2:arm64)
 
 # Newest 6.1 arm64 kernel ABI whose image and headers have the same version.

@@ -1,6 +1,7 @@
 """Command line of the lab controller: python3 -m smmu_hil_lab VERB ...
 
-    run --suite smoke[,transitions...] --results DIR [--target qemu] [-- PYTEST-ARGS]
+    run --suite smoke[,transitions...] --results DIR [--target qemu|ssh]
+        [--inventory FILE] [-- PYTEST-ARGS]
     validate DIR...        check scenario files
     image --out DIR        assemble the emulated DUT's boot files
     qemu --out DIR [--append ARGS] [-- QEMU-ARGS]
@@ -13,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import image, scenario
+from . import image, inventory, scenario
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     rn.add_argument("--suite", default="smoke",
                     help="suite, or several comma-separated in one run (smoke,transitions)")
     rn.add_argument("--results", type=Path, required=True)
-    rn.add_argument("--target", default="qemu")
+    rn.add_argument("--target", default=None,
+                    help="qemu or ssh (default: the inventory DUT's, else qemu)")
+    rn.add_argument("--inventory", type=Path, default=None,
+                    help="inventory file (lab/inventory/*.yaml); its first DUT is used")
     rn.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     qm = sub.add_parser("qemu", help="boot the emulated DUT on this terminal (Ctrl-A X quits)")
     qm.add_argument("--out", type=Path, required=True, help="image directory (the 9p share)")
@@ -52,8 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.verb == "run":
         from . import runner
         try:
-            rc, run_dir = runner.run(args.suite, args.results, args.target, args.pytest_args)
-        except scenario.ScenarioError as e:
+            rc, run_dir = runner.run(args.suite, args.results, args.target, args.pytest_args,
+                                     args.inventory)
+        except (scenario.ScenarioError, inventory.InventoryError) as e:
             print(f"smmu_hil_lab: error: {e}", file=sys.stderr)
             return 2
         if rc == 2:

@@ -30,7 +30,8 @@ class DutImage:
     kernel_release: str
 
 
-def _overlay_cpio(stage: Path, out: Path) -> None:
+def overlay_cpio(stage: Path, out: Path) -> None:
+    """Write the tree @stage as a newc cpio @out (owner root), to append to an initramfs."""
     files = sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*"))
     data = "".join(f"./{f}\n" for f in ["."] + files)
     with out.open("wb") as fh:
@@ -92,7 +93,7 @@ def build_image(out: Path, data_disk_mib: int = 256, cache: Path | None = None,
             shutil.copytree(paths.SCENARIOS, stage / "opt/smmu-hil/scenarios",
                             ignore=_lab_scenarios)
         overlay = Path(tmp) / "overlay.cpio"
-        _overlay_cpio(stage, overlay)
+        overlay_cpio(stage, overlay)
         initrd_tmp = out / f"initrd.cpio.{os.getpid()}.tmp"
         with initrd_tmp.open("wb") as fh:
             with base.open("rb") as b:

@@ -2,6 +2,7 @@
 
 Options:
     --shl-target NAME     target to boot (default qemu)
+    --shl-inventory FILE  inventory whose first DUT the target drives
     --shl-run-dir DIR     write report.json, ktap.log, summary.txt (and the
                           target's console.log) there
     --shl-scenarios [SUITE=]DIR
@@ -32,7 +33,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from . import paths, scenario as scn
+from . import inventory, paths, scenario as scn
 from .agent import Agent, smmu_features
 from .drivers import LabError
 from .report import Report, TestResult, link_latest, new_run_id, rename_junit_cases
@@ -46,6 +47,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     """Register the --shl-* options."""
     g = parser.getgroup("smmu-hil", "smmu-hil lab controller")
     g.addoption("--shl-target", default="qemu", help="target name (default qemu)")
+    g.addoption("--shl-inventory", type=Path, default=None,
+                help="inventory file; the target gets its first DUT (lab/inventory/*.yaml)")
     g.addoption("--shl-run-dir", type=Path, default=None,
                 help="directory for report.json, ktap.log, summary.txt, console.log")
     g.addoption("--shl-run-id", default=None, help="run id (default: from the time)")
@@ -251,7 +254,8 @@ def lab_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     """The session's target, booted to a shell; powered off afterwards."""
     col = collector(request.config)
     log_dir = col.run_dir or Path(tempfile.mkdtemp(prefix="shl-logs-"))
-    t = get_target(col.target_name, log_dir)
+    inv = request.config.getoption("shl_inventory")
+    t = get_target(col.target_name, log_dir, **({"dut": inventory.select(inv)} if inv else {}))
     try:
         col.progress(f"booting target {t.name} ...")
         boot_s = t.boot()

@@ -39,6 +39,17 @@ class CommandSerialPort:
     env: dict[str, str] | None = None
 
 
+@dataclass(frozen=True)
+class TcpSerialPort:
+    """A serial console QEMU serves on a TCP port of @host (a BMC's SOL
+    connects there). With @wait, QEMU does not start the guest before a
+    client connects, so no early output is lost."""
+
+    host: str
+    port: int
+    wait: bool = True
+
+
 SerialPort = UnixSocketSerialPort | CommandSerialPort
 
 
@@ -74,8 +85,12 @@ class QemuMachine:
     initrd: Path
     data_disk: Path
     share: Path
-    serial: UnixSocketSerialPort | None = None   # argv() needs both; interactive_argv()
-    qmp: QMPSocket | None = None                 # uses stdio and no QMP
+    serial: UnixSocketSerialPort | TcpSerialPort | None = None   # argv() needs both;
+    qmp: QMPSocket | None = None                 # interactive_argv() uses stdio, no QMP
+    # forward the host's 127.0.0.1:ssh_port to the DUT's port 22 (ssh target)
+    ssh_port: int | None = None
+    paused: bool = True                          # -S: wait for QMP `cont`
+    no_reboot: bool = True                       # a reset or panic ends QEMU
     append: str = "console=ttyAMA0 smmu_hil_edu.dma_bits=40"
     memory_mib: int = 1024
     cpus: int = 2
@@ -93,9 +108,15 @@ class QemuMachine:
         if self.serial is None or self.qmp is None:
             raise ValueError("a lab-controlled machine needs a serial socket and a QMP socket")
         exe = self._executable()
+        if isinstance(self.serial, TcpSerialPort):
+            chardev = (f"socket,id=con0,host={self.serial.host},port={self.serial.port},"
+                       f"server=on,wait={'on' if self.serial.wait else 'off'}")
+        else:
+            chardev = f"socket,id=con0,path={self.serial.path},server=on,wait=off"
         return [exe, *self._hardware_args(),
-                "-nographic", "-S", "-no-reboot",
-                "-chardev", f"socket,id=con0,path={self.serial.path},server=on,wait=off",
+                "-nographic", *(["-S"] if self.paused else []),
+                *(["-no-reboot"] if self.no_reboot else []),
+                "-chardev", chardev,
                 "-serial", "chardev:con0",
                 "-monitor", "none",
                 "-qmp", f"unix:{self.qmp.path},server=on,wait=off",
@@ -126,7 +147,8 @@ class QemuMachine:
             "-append", self.append,
             "-drive", f"if=none,id=data,file={self.data_disk},format=raw,cache=unsafe",
             "-device", "virtio-blk-pci,drive=data,disable-legacy=on,iommu_platform=on",
-            "-netdev", "user,id=net0",
+            "-netdev", "user,id=net0" + (f",hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22"
+                                         if self.ssh_port else ""),
             "-device", "virtio-net-pci,netdev=net0,disable-legacy=on,iommu_platform=on,romfile=",
             # edu clamps DMA addresses to dma_mask (28 bits by default); an
             # identity domain hands it physical addresses above 1 GiB, so the

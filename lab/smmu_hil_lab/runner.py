@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from . import paths, scenario
+from . import inventory, paths, scenario
 from .report import new_run_id
 
 SUITES = paths.REPO / "lab" / "suites"
@@ -28,17 +28,24 @@ def suite_dirs(suite: str) -> tuple[Path, Path]:
     return tests, scens
 
 
-def run(suites: str | list[str], results: Path, target: str = "qemu",
-        pytest_args: list[str] | None = None) -> tuple[int, Path]:
+def run(suites: str | list[str], results: Path, target: str | None = None,
+        pytest_args: list[str] | None = None,
+        inventory_file: Path | None = None) -> tuple[int, Path]:
     """Run @suites (a name, "smoke,transitions", or a list) on @target in one
     pytest session (one boot, one report); results go to @results/<run-id>/.
 
     Returns (exit status: 0 all passed or skipped, 1 a test failed, 2 the
     run itself broke, and the run directory). Raises ScenarioError for an
-    unknown suite.
+    unknown suite, InventoryError for a bad @inventory_file (whose first DUT
+    is the target; its kind is the default @target).
     """
     names = suite_names(suites)
     args = []
+    if inventory_file is not None:
+        dut = inventory.select(inventory_file)
+        target = target or dut.target
+        args.append(f"--shl-inventory={inventory_file.resolve()}")
+    target = target or "qemu"
     for suite in names:
         tests, scens = suite_dirs(suite)
         report_bad_scenarios(scens)

@@ -2,9 +2,9 @@
 strategy.
 
 Target is the interface the suites use: power, console, run, boot, kexec.
-`qemu` (the emulated SMMUv3 server) is implemented; an `ssh` target (a real
-server: commands over SSH, console over IPMI SOL, power over IPMI) plugs in
-by subclassing Target and overriding run() and power_on().
+`qemu` is the emulated SMMUv3 server; `ssh` (targets/ssh.py) a server
+reached over SSH, its console over IPMI SOL, its power over IPMI, described
+by an inventory entry (inventory.Dut).
 """
 from __future__ import annotations
 
@@ -171,13 +171,20 @@ class Target(ABC):
         return self.kexec_exec()
 
 
-def _qemu(log_dir: Path, **kwargs: Any) -> Target:
+def _qemu(log_dir: Path, dut: Any = None, **kwargs: Any) -> Target:
     from .qemu import QemuTarget
     return QemuTarget(log_dir, **kwargs)
 
 
-# name -> factory(log_dir, **kwargs). Issue 5 adds "ssh"; tests add fakes.
-TARGETS: dict[str, Callable[..., Target]] = {"qemu": _qemu}
+def _ssh(log_dir: Path, dut: Any = None, **kwargs: Any) -> Target:
+    from .ssh import SshTarget
+    if dut is None:
+        raise LabError("the ssh target needs an inventory (--inventory FILE)")
+    return SshTarget(log_dir, dut, **kwargs)
+
+
+# name -> factory(log_dir, dut=<inventory.Dut or None>, **kwargs); tests add fakes.
+TARGETS: dict[str, Callable[..., Target]] = {"qemu": _qemu, "ssh": _ssh}
 
 
 def get_target(name: str, log_dir: Path, **kwargs: Any) -> Target:

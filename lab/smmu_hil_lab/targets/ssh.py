@@ -1,0 +1,223 @@
+"""The `ssh` target: a server reached over SSH, powered through its BMC
+(ipmitool lanplus), its console read over IPMI serial-over-LAN.
+
+Commands run over SSH (no framing needed; SSHDriver has the console driver's
+run() contract). The console (SOL, or a console-server command) is opened
+before power-on and logged to console.log. "Ready" is SSH answering.
+
+An inventory DUT with `emulated: true` is the emulated SMMUv3 server run as
+if it were a real one: the lab assembles its image with a per-run SSH key
+pair and dropbear host key, and starts OpenIPMI's ipmi_sim on 127.0.0.1 as
+its BMC (ipmi.EmulatedBmc), whose chassis control starts and stops QEMU;
+QEMU forwards a loopback port to the DUT's SSH server and serves its serial
+port to ipmi_sim's SOL. Everything is torn down at shutdown().
+"""
+from __future__ import annotations
+
+import shutil
+import socket
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from .. import image, paths
+from ..drivers import ConsoleDriver, ConsoleTimeout, LabError, PowerError
+from ..inventory import AUTO, PER_RUN, Dut
+from ..ipmi import (BmcAccess, EmulatedBmc, IPMIPowerDriver, SshAccess, SSHDriver, make_keys,
+                    sol_port)
+from ..resources import CommandSerialPort, QemuMachine, QMPSocket, TcpSerialPort
+from ..strategy import ShellStrategy, StrategyError
+from . import Target
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A port of 127.0.0.1 free right now (TCP, or UDP with SOCK_DGRAM)."""
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class SshStrategy(ShellStrategy):
+    """ShellStrategy whose "shell" is SSH answering (not the console)."""
+
+    def wait_ready(self, t0: float, failed: str | None = None) -> float:
+        """Wait until SSH answers; return seconds since @t0. Raises ConsoleTimeout."""
+        t = self.target
+        assert isinstance(t, SshTarget)
+        left = self.boot_timeout - (time.monotonic() - t0)
+        t.ssh.wait_up(max(left, 1.0))
+        self.last_boot_s = time.monotonic() - t0
+        rc, out = t.ssh.run("uname -r", self.shell_timeout)
+        self.kernel_release = out.strip() if rc == 0 else None
+        self.state = "shell"
+        return self.last_boot_s
+
+    def alive(self) -> bool:
+        """True when `true` runs over SSH in time."""
+        t = self.target
+        assert isinstance(t, SshTarget)
+        try:
+            return t.ssh.run("true", self.shell_timeout)[0] == 0
+        except ConsoleTimeout:
+            return False
+
+
+class SshTarget(Target):
+    """A DUT from the inventory reached over SSH and powered over IPMI."""
+
+    name = "ssh"
+
+    def __init__(self, log_dir: Path, dut: Dut, boot_timeout: float = 180.0,
+                 work: Path | None = None) -> None:
+        """Describe (and for an emulated DUT, prepare and start the BMC of)
+        @dut. Raises LabError / image.ImageError."""
+        super().__init__(log_dir)
+        if dut.target != "ssh" or dut.ssh is None:
+            raise LabError(f"{dut.name}: not an ssh target")
+        self.dut = dut
+        self.tmp = Path(tempfile.mkdtemp(prefix="shl-ssh-"))
+        self.bmc_sim: EmulatedBmc | None = None
+        self._console_log = (log_dir / "console.log").open("a", encoding="utf-8",
+                                                             errors="replace")
+        try:
+            self._setup(work, boot_timeout)
+        except BaseException:
+            self._release()
+            raise
+
+    def _setup(self, work: Path | None, boot_timeout: float) -> None:
+        dut, ssh = self.dut, self.dut.ssh
+        assert ssh is not None
+        ssh_port = free_port() if ssh.port == AUTO else int(ssh.port)
+        bmc_port = free_port(socket.SOCK_DGRAM) if dut.power.port == AUTO else int(dut.power.port)
+        host_key = None
+        if ssh.key == PER_RUN:
+            key, host_key = make_keys(self.tmp)
+        else:
+            key = Path(ssh.key).expanduser()
+        self.bmc = BmcAccess(dut.power.host, bmc_port, dut.power.user, dut.power.password,
+                             dut.power.cipher_suite)
+        self.ssh = SSHDriver(SshAccess(ssh.host, ssh_port, ssh.user, key,
+                                       self.tmp / "known_hosts"))
+        if dut.emulated:
+            self._emulate(work, ssh_port, key, host_key)
+        self.power = IPMIPowerDriver(self.bmc)
+        port = (sol_port(self.bmc) if dut.console.kind == "sol"
+                else CommandSerialPort(dut.console.argv))
+        self.console = ConsoleDriver(port, self._console_log)
+        self.strategy = SshStrategy(self, boot_timeout=boot_timeout)
+
+    def _emulate(self, work: Path | None, ssh_port: int, key: Path,
+                 host_key: Path | None) -> None:
+        """The emulated server: image with the run's keys, QEMU under ipmi_sim."""
+        img = image.build_image(work or paths.BUILD / "dut")
+        stage = self.tmp / "stage"
+        (stage / "root/.ssh").mkdir(parents=True)
+        (stage / "root").chmod(0o700)
+        (stage / "root/.ssh").chmod(0o700)
+        auth = stage / "root/.ssh/authorized_keys"
+        auth.write_text(key.with_name(key.name + ".pub").read_text())
+        auth.chmod(0o600)
+        if host_key is not None:
+            (stage / "etc/dropbear").mkdir(parents=True)
+            shutil.copy2(host_key, stage / "etc/dropbear/dropbear_ed25519_host_key")
+        initrd = self.tmp / "initrd.cpio"
+        overlay = self.tmp / "ssh.cpio"
+        image.overlay_cpio(stage, overlay)
+        with initrd.open("wb") as fh:
+            with img.initrd.open("rb") as b:
+                shutil.copyfileobj(b, fh)
+            fh.write(b"\0" * ((-fh.tell()) % 4))
+            fh.write(overlay.read_bytes())
+        disk = self.tmp / "data.img"
+        with disk.open("wb") as fh:
+            fh.truncate(img.data_disk.stat().st_size)
+        sol = free_port()
+        qmp = QMPSocket(self.tmp / "qmp.sock")
+        machine = QemuMachine(
+            kernel=img.kernel, initrd=initrd, data_disk=disk, share=img.share,
+            serial=TcpSerialPort("127.0.0.1", sol), qmp=qmp, ssh_port=ssh_port,
+            paused=False, no_reboot=False,
+            append="console=ttyAMA0 panic=-1 smmu_hil_edu.dma_bits=40")
+        self.kernel_release = img.kernel_release
+        self.bmc_sim = EmulatedBmc(self.bmc, machine.argv(), qmp, sol, self.tmp,
+                                   self.log_dir / "ipmi_sim.log", self.log_dir / "qemu.log")
+        self.bmc_sim.start()
+
+    # ------------------------------------------------------------- hooks
+    def power_on(self) -> None:
+        """Open the SOL console (ending a stale SOL session first), then power on."""
+        try:
+            self.power.ipmitool("sol", "deactivate")
+        except PowerError:
+            pass  # no session was active
+        self.console.open()
+        self.power.on()
+
+    def kexec_files(self) -> tuple[str, str]:
+        """The inventory's kexec kernel and initramfs (DUT-side paths)."""
+        k = self.dut.kexec
+        if "kernel" not in k or "initrd" not in k:
+            raise LabError(f"{self.dut.name}: inventory has no kexec kernel/initrd")
+        return k["kernel"], k["initrd"]
+
+    def describe(self) -> dict[str, Any]:
+        """Name, DUT, BMC and SSH endpoints for the report."""
+        return {"name": self.name, "dut": self.dut.name, "emulated": self.dut.emulated,
+                "bmc": f"{self.bmc.host}:{self.bmc.port}",
+                "ssh": f"{self.ssh.ssh.host}:{self.ssh.ssh.port}"}
+
+    # ------------------------------------------------------------ commands
+    def run(self, cmd: str, timeout: float = 60.0, raw: bool = False) -> tuple[int, str]:
+        """Run @cmd over SSH: (exit status, output). Raises ConsoleTimeout /
+        ConsoleClosed; the state becomes "unknown" (ensure_shell() recovers)."""
+        try:
+            return self.ssh.run(cmd, timeout)
+        except ConsoleTimeout:
+            self.strategy.state = "unknown"
+            raise
+
+    def kexec_exec(self) -> float:
+        """Start `kexec -e` detached over SSH, wait for SSH to go and come back.
+
+        Returns seconds from the request to SSH answering. Raises
+        StrategyError when SSH never goes away (kexec -e refused).
+        """
+        t0 = time.monotonic()
+        self.ssh.run("(sleep 1; kexec -e) </dev/null >/dev/null 2>&1 &", 15)
+        try:
+            self.ssh.wait_down(30)
+        except ConsoleTimeout as e:
+            raise StrategyError(f"{self.dut.name}: kexec -e did not take the DUT down: {e}")
+        try:
+            return self.strategy.wait_ready(t0)
+        except LabError:
+            self.strategy.state = "unknown"
+            raise
+
+    def power_cycle(self, timeout: float | None = None) -> float:
+        """IPMI power cycle; wait for SSH to go and come back. Returns
+        seconds from the cycle request to SSH answering."""
+        t0 = time.monotonic()
+        self.power.cycle()
+        self.ssh.wait_down(30)
+        self.strategy.boot_timeout = timeout or self.strategy.boot_timeout
+        return self.strategy.wait_ready(t0)
+
+    def shutdown(self) -> None:
+        """Power off through the BMC; stop ipmi_sim and the VM (emulated)."""
+        try:
+            super().shutdown()
+        except LabError:
+            pass  # the emulated BMC's stop() below still ends the VM
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        try:
+            if self.bmc_sim is not None:
+                self.bmc_sim.stop()
+        finally:
+            self._console_log.close()
+            shutil.rmtree(self.tmp, ignore_errors=True)
