@@ -3,6 +3,7 @@
     run --suite smoke[,transitions...] --results DIR [--target qemu|ssh]
         [--inventory FILE] [-- PYTEST-ARGS]
     validate DIR...        check scenario files
+    report RUN_DIR         (re)write report.html and kcidb.json of a finished run
     image --out DIR        assemble the emulated DUT's boot files
     qemu --out DIR [--append ARGS] [-- QEMU-ARGS]
                            assemble them and boot the DUT on this terminal
@@ -37,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     qm.add_argument("--out", type=Path, required=True, help="image directory (the 9p share)")
     qm.add_argument("--append", default="", help="extra kernel command line")
     qm.add_argument("qemu_args", nargs="*", help="extra QEMU arguments (after --)")
+    rp = sub.add_parser("report", help="(re)write report.html and kcidb.json of a run")
+    rp.add_argument("run_dir", type=Path)
     va = sub.add_parser("validate", help="validate scenario files or directories")
     va.add_argument("paths", type=Path, nargs="+")
     args = ap.parse_args(argv)
@@ -53,6 +56,15 @@ def main(argv: list[str] | None = None) -> int:
         return boot_interactive(args.out, args.append, args.qemu_args)
     if args.verb == "validate":
         return validate(args.paths)
+    if args.verb == "report":
+        from . import publish, rundir
+        try:
+            for f in publish.write_all(args.run_dir):
+                print(f)
+        except rundir.RunDirError as e:
+            print(f"smmu_hil_lab: error: {e}", file=sys.stderr)
+            return 2
+        return 0
     if args.verb == "run":
         from . import runner
         try:

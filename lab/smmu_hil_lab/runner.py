@@ -4,7 +4,8 @@ results/<run-id>/.
 A suite is a pytest package lab/suites/<suite>/; its scenario files are
 scenarios/<suite>/*.yaml (passed per suite as --shl-scenarios SUITE=DIR). pytest writes junit.xml itself (--junitxml); the
 lab plugin (pytest_plugin.py) writes report.json, ktap.log and summary.txt,
-the target writes console.log, and results/latest points at the run.
+the target writes console.log, results/latest points at the run, and
+report.html and kcidb.json are derived at the end (publish.py).
 """
 from __future__ import annotations
 
@@ -64,6 +65,7 @@ def run(suites: str | list[str], results: Path, target: str | None = None,
     rc = int(pytest.main(args))
     if not (run_dir / "report.json").exists():
         return 2, run_dir
+    write_derived(run_dir)
     return (0 if rc == 0 else 1 if rc == 1 else 2), run_dir
 
 
@@ -89,3 +91,17 @@ def report_bad_scenarios(directory: Path) -> None:
         bad = []
     for e in bad:
         print(f"smmu_hil_lab: scenario error: {e}", file=sys.stderr)
+
+
+def write_derived(run_dir: Path) -> bool:
+    """report.html and kcidb.json of a finished run (publish.write_all); a
+    failure is printed, not raised: the run's own results stand. Returns
+    True when both were written."""
+    from . import publish
+    try:
+        for f in publish.write_all(run_dir):
+            print(f"smmu-hil: wrote {f}", flush=True)
+        return True
+    except Exception as e:  # noqa: BLE001 - never lose a run over its page
+        print(f"smmu_hil_lab: report.html/kcidb.json not written: {e}", file=sys.stderr)
+        return False

@@ -1,0 +1,158 @@
+"""report.html and kcidb.json of a run directory (publish.py, html_report.py,
+kcidb.py, rundir.py) and the `report` verb."""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import matplotlib.image
+import pytest
+
+from smmu_hil_lab import kcidb, publish, rundir
+from smmu_hil_lab.__main__ import main
+from smmu_hil_lab.report import Report, TestResult
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def make_run(path: Path) -> Path:
+    """A run directory: report.json (pass, fail, skip), junit.xml, logs."""
+    Report(run_id="20261122T010843Z-abcd", target="qemu",
+           dut={"kernel": "6.1.0-56-arm64", "lock": {"linux-image-6.1.0-56-arm64:arm64": "6.1"},
+                "smmu": [{"name": "smmu0", "features": ["S1P", "RIL"]}]},
+           tests=[
+               TestResult("boot", "pass", 8.5, "", {"boot_s": 6.5, "smmu_features": ["S1P"]}),
+               TestResult("fault-accounting", "fail", 14.0, "captured 99 of 128\ndetail <b>",
+                          {"injected": 128, "captured": 99, "stream_ids": [24]}),
+               TestResult("driver-storm", "pass", 54.0, "",
+                          {"transitions": 1020, "unexpected_events": 0, "dma_errors": 0,
+                           "ok": True, "maybe": None}),
+               TestResult("ats-eats", "skip", 0.1, "missing SMMU features: ATS", {}),
+           ]).write(path)
+    (path / "junit.xml").write_text(
+        '<?xml version="1.0"?><testsuites><testsuite name="smoke,transitions" '
+        'timestamp="2026-11-22T01:08:43.742399">'
+        '<testcase classname="suites.smoke.test_smoke" name="boot"/>'
+        '<testcase classname="suites.smoke.test_smoke" name="fault-accounting"/>'
+        '<testcase classname="suites.transitions.test_transitions" name="driver-storm"/>'
+        '<testcase classname="suites.transitions.test_transitions" name="ats-eats"/>'
+        '</testsuite></testsuites>')
+    (path / "console.log").write_text("boot line\n" + "x" * 40000 + "\nPANIC last line\n")
+    (path / "dmesg").mkdir()
+    (path / "dmesg" / "fault-accounting.log").write_text("[ 1.0] arm-smmu-v3: event 0x10\n")
+    return path
+
+
+class Page(HTMLParser):
+    """Collects headings' text, table cells and img sources."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.imgs: list[str] = []
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        if tag == "img":
+            self.imgs.append(dict(attrs).get("src") or "")
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def _png_ok(data: bytes) -> bool:
+    """@data decodes as a PNG image (matplotlib's reader) of some size."""
+    img = matplotlib.image.imread(io.BytesIO(data), format="png")
+    return data.startswith(PNG_MAGIC) and img.shape[0] > 100 and img.shape[1] > 100
+
+
+def test_html(tmp_path: Path) -> None:
+    publish.write_all(make_run(tmp_path))
+    text = (tmp_path / "report.html").read_text()
+    p = Page()
+    p.feed(text)
+    p.close()
+    body = " ".join(p.text)
+    for name in ("boot", "fault-accounting", "driver-storm", "ats-eats"):
+        assert name in body
+    assert "captured 99 of 128" in body and "detail <b>" in body  # escaped, shown as text
+    assert "<b>" not in p.tags
+    assert "missing SMMU features: ATS" in body
+    assert len(p.imgs) >= 2          # durations; transitions and events
+    for src in p.imgs:
+        assert src.startswith("data:image/png;base64,")
+        assert _png_ok(base64.b64decode(src.split(",", 1)[1]))
+    # self-contained: nothing fetched from elsewhere
+    assert not re.search(r'(src|href)="(?!data:|#)', text)
+
+
+def test_kcidb_shape(tmp_path: Path) -> None:
+    publish.write_all(make_run(tmp_path))
+    doc = json.loads((tmp_path / "kcidb.json").read_text())
+    assert set(doc) == {"version", "checkouts", "builds", "tests"}
+    assert doc["version"]["major"] == 5 and isinstance(doc["version"]["minor"], int)
+    (co,), (b,) = doc["checkouts"], doc["builds"]
+    assert b["checkout_id"] == co["id"]
+    tests = doc["tests"]
+    assert len(tests) == 4 and len({t["id"] for t in tests}) == 4
+    for obj in [co, b] + tests:
+        assert obj["origin"] == "smmu_hil" and obj["id"].startswith("smmu_hil:")
+    by_path = {t["path"]: t for t in tests}
+    assert set(by_path) == {"smmu_hil.smoke.boot", "smmu_hil.smoke.fault_accounting",
+                            "smmu_hil.transitions.driver_storm", "smmu_hil.transitions.ats_eats"}
+    for t in tests:
+        assert t["build_id"] == b["id"]
+        assert t["status"] in {"FAIL", "ERROR", "MISS", "PASS", "DONE", "SKIP"}
+        assert re.fullmatch(r"[a-zA-Z0-9_-]+(\.[a-zA-Z0-9_-]+)*", t["path"])
+        assert t["start_time"].endswith("+00:00") and t["environment"]["comment"]
+        assert isinstance(t["duration"], float)
+    fail = by_path["smmu_hil.smoke.fault_accounting"]
+    assert fail["status"] == "FAIL" and fail["misc"]["metrics"]["captured"] == 99
+    assert fail["log_excerpt"].startswith("captured 99 of 128")
+    assert "arm-smmu-v3: event" in fail["log_excerpt"]
+    assert "log_excerpt" not in by_path["smmu_hil.smoke.boot"]
+    assert by_path["smmu_hil.transitions.ats_eats"]["status"] == "SKIP"
+    # start times follow the durations of the tests before
+    assert by_path["smmu_hil.smoke.fault_accounting"]["start_time"].startswith(
+        "2026-11-22T01:08:52.2")
+    assert "null" not in json.dumps(doc)
+
+
+def test_log_excerpt_limit(tmp_path: Path) -> None:
+    rd = rundir.load(make_run(tmp_path))
+    (tmp_path / "dmesg" / "fault-accounting.log").unlink()
+    ex = rd.log_excerpt("fault-accounting")
+    assert len(ex.encode()) <= rundir.LOG_EXCERPT_MAX
+    assert ex.startswith("captured 99") and ex.endswith("PANIC last line\n")
+    assert len(rd.log_excerpt("fault-accounting", limit=5).encode()) == 5
+
+
+def test_without_junit(tmp_path: Path) -> None:
+    make_run(tmp_path)
+    (tmp_path / "junit.xml").unlink()
+    doc = kcidb.document(rundir.load(tmp_path))
+    assert doc["tests"][0]["path"] == "smmu_hil.lab.boot"
+    assert doc["tests"][0]["start_time"].startswith("2026-11-22T01:08:43")
+
+
+def test_report_verb(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = make_run(tmp_path / "run")
+    assert main(["report", str(run)]) == 0
+    assert (run / "report.html").is_file() and (run / "kcidb.json").is_file()
+    assert main(["report", str(tmp_path / "none")]) == 2
+    assert "no usable report.json" in capsys.readouterr().err
+
+
+def test_runner_writes_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from smmu_hil_lab.runner import write_derived
+    assert write_derived(make_run(tmp_path / "run"))
+    assert (tmp_path / "run" / "report.html").is_file()
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "report.json").write_text("{")
+    assert not write_derived(tmp_path / "broken")
+    assert "not written" in capsys.readouterr().err
