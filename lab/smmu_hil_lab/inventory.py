@@ -99,10 +99,10 @@ class _Checker:
 
     def mapping(self, value: Any, key: str, allowed: set[str]) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise self.fail(key, "must be a mapping")
+            raise self.fail(key or "dut", "must be a mapping")
         for k in value:
             if k not in allowed:
-                raise self.fail(f"{key}.{k}", f"unknown (known: {', '.join(sorted(allowed))})")
+                raise self.fail(f"{key}.{k}" if key else str(k), f"unknown (known: {', '.join(sorted(allowed))})")
         return value
 
     def string(self, m: dict[str, Any], key: str, path: str, default: str | None = None) -> str:
@@ -132,7 +132,7 @@ class _Checker:
 def parse_dut(d: Any, where: str) -> Dut:
     """Validate one DUT mapping (@where names it in errors). Raises InventoryError."""
     c = _Checker(where)
-    d = c.mapping(d, "dut", _TOP)
+    d = c.mapping(d, "", _TOP)
     for k in ("name", "target", "power", "console"):
         if k not in d:
             raise c.fail(k, "missing")
