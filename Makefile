@@ -55,7 +55,7 @@ KDIR      ?= $(SMMU_HIL_CACHE)/kernel/$(KREL)/build
 MOD_SRCS  := $(wildcard modules/*.c modules/*.h modules/Kbuild modules/include/uapi/*.h)
 
 .PHONY: all tool agent modules setup setup-host setup-dut run run-transitions test test-c test-fuzz \
-	test-lab test-dut run-ssh bench checkpatch kernel-config clean
+	test-lab test-dut run-ssh run-liveupdate bench checkpatch kernel-config clean
 
 all: tool agent modules
 
@@ -166,6 +166,12 @@ run: setup
 run-transitions: setup
 	$(MAKE) all
 	cd lab && $(PY) -m smmu_hil_lab run --suite transitions --results ../results
+
+# issue 5's live-update flow (kexec under fio and iperf3, STE/CD diffs,
+# blackout): the liveupdate suite. Not part of `make run` (yet).
+run-liveupdate: setup
+	$(MAKE) all
+	cd lab && $(PY) -m smmu_hil_lab run --suite liveupdate --results ../results
 
 # The ssh target end to end: the emulated DUT behind ipmi_sim (IPMI power,
 # SOL console), commands over SSH (lab suite, test ssh-ipmi).

@@ -4,6 +4,11 @@
  * monitor's debugfs `smmu` file) and the PCI devices (libpci) with their
  * IOMMU group, StreamIDs (debugfs `streams`) and ATS/PRI/PASID capabilities.
  * Works without the module (no SMMUs, no StreamIDs) and on the host.
+ *
+ * smmu-hil dut streams: the live STE (and CD 0 under stage 1) of every
+ * StreamID of those devices, from the event monitor's debugfs `tables`
+ * (a read-only walk of the stream table), decoded with the oracle's field
+ * names.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,7 +20,9 @@
 
 #include "smmu_hil/cli.h"
 #include "smmu_hil/dut.h"
+#include "smmu_hil/entry.h"
 #include "smmu_hil/idr.h"
+#include "smmu_hil/inject.h"
 
 #define TEXT_MAX	(64 * 1024)
 
@@ -135,9 +142,123 @@ static void print_text(json_object *info)
 	}
 }
 
+/* "0x..,0x.." (8 qwords) into @e; 0 or -EINVAL. */
+static int parse_qwords(const char *text, struct shl_entry *e)
+{
+	const char *p = text;
+	char *end;
+	unsigned int i;
+
+	for (i = 0; i < SHL_ENTRY_QWORDS; i++) {
+		errno = 0;
+		e->q[i] = strtoull(p, &end, 0);
+		if (errno || end == p || (i < SHL_ENTRY_QWORDS - 1 ? *end != ',' : *end != '\0'))
+			return -EINVAL;
+		p = end + 1;
+	}
+	return 0;
+}
+
+/* {"pa", "config", "kind", "qwords", "fields"} of one entry. */
+static json_object *entry_json(enum shl_entry_kind kind, const char *pa, const struct shl_entry *e)
+{
+	json_object *o = shl_entry_to_json(kind, e);
+
+	json_object_object_add(o, "pa", json_object_new_string(pa));
+	json_object_object_add(o, "config", json_object_new_string(shl_inject_config_name(kind, e)));
+	return o;
+}
+
+/*
+ * One `tables` line: "<bdf> <sid> <smmu> ste <pa> <q> [cd <pa> <q> | cd_error <n>]"
+ * or "<bdf> <sid> <smmu> error <n> <where>". NULL for a line it cannot read.
+ */
+static json_object *table_row(char *line)
+{
+	char *tok[10], *save = NULL, *t;
+	struct shl_entry ste, cd;
+	json_object *o;
+	size_t n = 0;
+
+	for (t = strtok_r(line, " ", &save); t && n < 10; t = strtok_r(NULL, " ", &save))
+		tok[n++] = t;
+	if (n < 5)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "bdf", json_object_new_string(tok[0]));
+	json_object_object_add(o, "sid", json_object_new_int64(strtoll(tok[1], NULL, 0)));
+	json_object_object_add(o, "smmu", json_object_new_string(tok[2]));
+	if (!strcmp(tok[3], "error")) {
+		json_object_object_add(o, "error", json_object_new_string(
+			n > 5 ? tok[5] : "walk"));
+		json_object_object_add(o, "errno", json_object_new_int(atoi(tok[4])));
+		return o;
+	}
+	if (n < 6 || strcmp(tok[3], "ste") || parse_qwords(tok[5], &ste)) {
+		json_object_put(o);
+		return NULL;
+	}
+	json_object_object_add(o, "ste", entry_json(SHL_KIND_STE, tok[4], &ste));
+	if (n >= 9 && !strcmp(tok[6], "cd") && !parse_qwords(tok[8], &cd))
+		json_object_object_add(o, "cd", entry_json(SHL_KIND_CD, tok[7], &cd));
+	else
+		json_object_object_add(o, "cd", NULL);
+	if (n >= 8 && !strcmp(tok[6], "cd_error"))
+		json_object_object_add(o, "cd_errno", json_object_new_int(atoi(tok[7])));
+	return o;
+}
+
+static int cmd_streams(const struct shl_cli *cli)
+{
+	json_object *arr, *row;
+	char path[4096], *text = malloc(TEXT_MAX), *line, *save = NULL;
+	size_t i;
+
+	if (!text)
+		return shl_err("out of memory");
+	snprintf(path, sizeof(path), "%s/tables", shl_debugfs_dir());
+	if (shl_read_text(path, text, TEXT_MAX) < 0) {
+		free(text);
+		return shl_err("%s: cannot read (smmu_hil_evtmon loaded? debugfs mounted?)", path);
+	}
+	arr = json_object_new_array();
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		row = table_row(line);
+		if (row)
+			json_object_array_add(arr, row);
+	}
+	free(text);
+	if (cli->json) {
+		shl_json_print(arr, cli);
+		return SHL_EXIT_OK;
+	}
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		json_object *r = json_object_array_get_idx(arr, i);
+		json_object *ste = json_object_object_get(r, "ste");
+		json_object *cd = json_object_object_get(r, "cd");
+
+		printf("%s sid 0x%llx: ", json_object_get_string(json_object_object_get(r, "bdf")),
+		       (unsigned long long)json_object_get_int64(json_object_object_get(r, "sid")));
+		if (!ste) {
+			printf("error %s at %s\n",
+			       json_object_get_string(json_object_object_get(r, "errno")),
+			       json_object_get_string(json_object_object_get(r, "error")));
+			continue;
+		}
+		printf("STE %s at %s", json_object_get_string(json_object_object_get(ste, "config")),
+		       json_object_get_string(json_object_object_get(ste, "pa")));
+		if (cd)
+			printf(", CD 0 at %s", json_object_get_string(json_object_object_get(cd, "pa")));
+		printf("\n");
+	}
+	json_object_put(arr);
+	return SHL_EXIT_OK;
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: smmu-hil dut info [-j]\n");
+	fprintf(stderr, "usage: smmu-hil dut info [-j]\n"
+		"       smmu-hil dut streams [-j]\n");
 }
 
 int shl_cmd_dut(int argc, char **argv, const struct shl_cli *cli)
@@ -149,6 +270,8 @@ int shl_cmd_dut(int argc, char **argv, const struct shl_cli *cli)
 		usage();
 		return SHL_EXIT_OK;
 	}
+	if (argc == 2 && !strcmp(argv[1], "streams"))
+		return cmd_streams(cli);
 	if (argc != 2 || strcmp(argv[1], "info")) {
 		usage();
 		return SHL_EXIT_USAGE;

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import html_report, kcidb, rundir
+from . import html_report, kcidb, liveupdate, rundir
 from .report import _atomic_write
+
+liveupdate.register()   # the kexec-live-update plot and diff table
 
 
 def write_all(run_dir: Path) -> list[Path]:

@@ -1,0 +1,229 @@
+"""The live-update (kexec) test's logic that needs no DUT: STE/CD snapshot
+diffs, blackout arithmetic and statistics, the per-iteration JSON-lines
+log, the PMCG perf check, and the report's plot and table.
+
+A snapshot is `smmu-hil dut streams -j`: one row per StreamID of each PCI
+device with an IOMMU fwspec, {"bdf", "sid", "smmu", "ste": ENTRY | absent,
+"cd": ENTRY | null, "error"/"errno" when the walk stopped}; an ENTRY is
+{"pa", "config", "kind", "qwords", "fields": {ORACLE_FIELD_NAME: int}}.
+The oracle lists only non-zero fields, so a field missing on one side is 0.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from . import html_report
+from .rundir import RunDir
+from .workloads import median
+
+TEST_NAME = "kexec-live-update"
+ITERATIONS_FILE = "liveupdate-iterations.jsonl"
+NO_PMCG = "no SMMUv3 PMCG on this DUT"
+
+
+# ------------------------------------------------------------------ diffs
+def _key(row: dict[str, Any]) -> str:
+    """A snapshot row's identity: "BDF/SID"."""
+    return f"{row.get('bdf')}/{row.get('sid')}"
+
+
+def _fields(entry: dict[str, Any] | None) -> dict[str, int]:
+    return dict((entry or {}).get("fields") or {})
+
+
+def diff_entry(prefix: str, before: dict[str, Any] | None,
+               after: dict[str, Any] | None) -> dict[str, list[Any]]:
+    """Field-by-field changes of one STE or CD: {"PREFIX.FIELD": [old, new]}
+    (a field absent on one side is 0); a whole entry appearing or vanishing
+    is "PREFIX": ["absent"/"present", ...]."""
+    if before is None and after is None:
+        return {}
+    if before is None or after is None:
+        return {prefix: ["absent" if before is None else "present",
+                         "absent" if after is None else "present"]}
+    b, a = _fields(before), _fields(after)
+    return {f"{prefix}.{k}": [b.get(k, 0), a.get(k, 0)]
+            for k in sorted(set(b) | set(a)) if b.get(k, 0) != a.get(k, 0)}
+
+
+def diff_snapshots(before: list[dict[str, Any]],
+                   after: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per StreamID (both sides, by BDF/SID, in order): {"bdf", "sid",
+    "changed": {FIELD: [old, new]}, "config": [old, new], "config_changed",
+    "missing": "before"/"after"/None}. Rows without changes are kept (an
+    empty "changed"): the table shows every device."""
+    b = {_key(r): r for r in before}
+    a = {_key(r): r for r in after}
+    out = []
+    for key in list(b) + [k for k in a if k not in b]:
+        rb, ra = b.get(key), a.get(key)
+        row = rb or ra or {}
+        cfg = [((rb or {}).get("ste") or {}).get("config"),
+               ((ra or {}).get("ste") or {}).get("config")]
+        changed: dict[str, list[Any]] = {}
+        if rb is not None and ra is not None:
+            changed.update(diff_entry("STE", rb.get("ste"), ra.get("ste")))
+            changed.update(diff_entry("CD", rb.get("cd"), ra.get("cd")))
+            for side, r in (("before", rb), ("after", ra)):
+                if r.get("error"):
+                    changed[f"walk_error_{side}"] = [r.get("error"), r.get("errno")]
+        out.append({"bdf": row.get("bdf"), "sid": row.get("sid"), "changed": changed,
+                    "config": cfg, "config_changed": cfg[0] != cfg[1],
+                    "missing": "before" if rb is None else "after" if ra is None else None})
+    return out
+
+
+def diff_summary(diffs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One iteration's diff in short: devices compared, devices with a
+    change, devices whose STE Config changed (or that vanished/appeared),
+    and the changed field names per BDF/SID."""
+    return {"devices": len(diffs),
+            "changed": sum(1 for d in diffs if d["changed"]),
+            "config_changed": [f"{d['bdf']}/{d['sid']}" for d in diffs
+                               if d["config_changed"] or d["missing"]],
+            "fields": {f"{d['bdf']}/{d['sid']}": sorted(d["changed"]) for d in diffs
+                       if d["changed"]}}
+
+
+# ------------------------------------------------------------------ blackout
+def _int(v: Any) -> int:
+    return v if isinstance(v, int) else int(str(v), 0)
+
+
+def ticks_ms(before: dict[str, Any], after: dict[str, Any]) -> float:
+    """Milliseconds between two `smmu-hil clock` readings (arm64 virtual
+    counter, which runs on across kexec). Raises ValueError when the counter
+    went backwards or the frequency is 0."""
+    freq = _int(before["cntfrq"])
+    ticks = _int(after["cntvct"]) - _int(before["cntvct"])
+    if freq <= 0 or ticks < 0:
+        raise ValueError(f"bad counter readings: {ticks} ticks at {freq} Hz")
+    return ticks / freq * 1000
+
+
+def stats(prefix: str, values: Iterable[Optional[float]]) -> dict[str, Any]:
+    """{PREFIX_min, PREFIX_median, PREFIX_max} (ms, 0.1 resolution) over the
+    measured @values (None = not measured, left out); None each when none."""
+    v = [float(x) for x in values if x is not None]
+    if not v:
+        return {f"{prefix}_min": None, f"{prefix}_median": None, f"{prefix}_max": None}
+    return {f"{prefix}_min": round(min(v), 1), f"{prefix}_median": round(median(v), 1),
+            f"{prefix}_max": round(max(v), 1)}
+
+
+def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The test's metrics from its per-iteration records (the JSON lines):
+    iterations, failed iterations, verify_errors, unexpected_events,
+    blackout_ms (disk, per iteration), blackout_nic_ms, their statistics,
+    ste_diffs (per iteration, diff_summary)."""
+    disk = [r.get("blackout_disk_ms") for r in records]
+    nic = [r.get("blackout_nic_ms") for r in records]
+    m: dict[str, Any] = {
+        "iterations": len(records),
+        "failed_iterations": sum(1 for r in records if r.get("error")),
+        "verify_errors": sum(int(r.get("verify_errors") or 0) for r in records),
+        "unexpected_events": sum(int(r.get("unexpected_events") or 0) for r in records),
+        "blackout_ms": disk, "blackout_nic_ms": nic}
+    m.update(stats("blackout_disk_ms", disk))
+    m.update(stats("blackout_nic_ms", nic))
+    m["ste_diffs"] = [r.get("ste_diff_summary") for r in records]
+    return m
+
+
+# ------------------------------------------------------------------ JSON lines
+def append_jsonl(path: Path, record: dict[str, Any]) -> None:
+    """Append @record as one line and fsync: a killed controller loses
+    nothing written before."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record, sort_keys=True) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The records of @path; a torn last line (killed mid-write) is skipped."""
+    out = []
+    if not path.is_file():
+        return out
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(rec, dict):
+            out.append(rec)
+    return out
+
+
+# ------------------------------------------------------------------ perf
+def pmcg_devices(event_source_listing: str) -> list[str]:
+    """The SMMUv3 PMCG perf PMUs (smmuv3_pmcg_*) in a listing of
+    /sys/bus/event_source/devices."""
+    return sorted(n for n in event_source_listing.split() if n.startswith("smmuv3_pmcg"))
+
+
+# ------------------------------------------------------------------ report
+def _records(rd: RunDir, t: dict[str, Any]) -> list[dict[str, Any]]:
+    if t.get("name") != TEST_NAME:
+        return []
+    return read_jsonl(rd.path / ITERATIONS_FILE)
+
+
+def plot_blackout(rd: RunDir, t: dict[str, Any]) -> Any:
+    """Disk and NIC blackout per iteration (ms), from the test's metrics."""
+    m = t.get("metrics") or {}
+    if t.get("name") != TEST_NAME or not m.get("blackout_ms"):
+        return None
+    plt = html_report.plt
+    disk, nic = m.get("blackout_ms") or [], m.get("blackout_nic_ms") or []
+    fig, ax = plt.subplots(figsize=(9, 3.2))
+    xs = list(range(1, len(disk) + 1))
+    ax.plot(xs, [d if d is not None else float("nan") for d in disk], "o-", label="disk")
+    if any(v is not None for v in nic):
+        ax.plot(list(range(1, len(nic) + 1)),
+                [d if d is not None else float("nan") for d in nic], "s--", label="NIC")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("blackout (ms)")
+    ax.set_xticks(xs)
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return "Blackout per kexec iteration", fig
+
+
+def _fmt_change(old: Any, new: Any) -> str:
+    f = (lambda v: hex(v) if isinstance(v, int) and not isinstance(v, bool) else str(v))
+    return f"{f(old)}→{f(new)}"
+
+
+def table_diffs(rd: RunDir, t: dict[str, Any]) -> Any:
+    """Per iteration and StreamID: STE Config before/after and the STE/CD
+    fields that changed across kexec (from the iteration records)."""
+    recs = _records(rd, t)
+    rows: list[list[Any]] = []
+    for r in recs:
+        for d in r.get("ste_diffs") or []:
+            changes = "; ".join(f"{k} {_fmt_change(*v)}" for k, v in d["changed"].items())
+            flag = "CONFIG CHANGED" if d.get("config_changed") or d.get("missing") else ""
+            rows.append([r.get("iteration"), d.get("bdf"), hex(int(d.get("sid") or 0)),
+                         f"{d['config'][0]}→{d['config'][1]}", flag, changes or "-"])
+    if not rows:
+        return None
+    return ("STE/CD diff per iteration (before → after kexec)",
+            ["iteration", "device", "sid", "config", "flag", "changed fields"], rows)
+
+
+def register() -> None:
+    """Add the blackout plot and the diff table to report.html (once)."""
+    if plot_blackout not in html_report.TEST_PLOTS:
+        html_report.TEST_PLOTS.append(plot_blackout)
+    if table_diffs not in html_report.TEST_TABLES:
+        html_report.TEST_TABLES.append(table_diffs)
+
+
+register()

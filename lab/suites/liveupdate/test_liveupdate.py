@@ -1,0 +1,172 @@
+"""The liveupdate suite: kexec-live-update (issue 5's live-update flow).
+
+Per iteration: write a crc32c pattern (fio), start fio with verify on
+another region and the iperf3 client loop to a fresh host peer, snapshot
+the STEs/CDs (`smmu-hil dut streams -j`), read the event queue, kexec into
+the same kernel, then disk and NIC probes on the arm64 counter, a second
+snapshot and its diff, the events of the new kernel, the pattern verified.
+Each iteration's record is appended to <run-dir>/liveupdate-iterations.jsonl
+as soon as it is complete; an iteration that breaks (DUT dead, command
+failed) is recorded with its error and the DUT is brought back for the next.
+
+SMMU_HIL_ITERATIONS overrides the scenario's `iterations` (shorter runs).
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from smmu_hil_lab import liveupdate as lu
+from smmu_hil_lab.agent import AGENT, FIO_VERIFY_FAILURES, Agent, Fio
+from smmu_hil_lab.drivers import LabError
+from smmu_hil_lab.scenario import Scenario
+from smmu_hil_lab.targets import Target
+from smmu_hil_lab.workloads import Iperf3Client, Iperf3Peer
+
+scenario = pytest.mark.scenario
+
+
+def _streams(agent: Agent) -> list[dict[str, Any]]:
+    return agent.t.run_json(f"{AGENT} -j dut streams", 60)
+
+
+def _perf(dut: Target) -> dict[str, Any]:
+    """perf stat of the SMMUv3 PMCG counters for 1 s, or why not."""
+    _, out = dut.run("ls /sys/bus/event_source/devices 2>/dev/null")
+    pmcgs = lu.pmcg_devices(out)
+    if not pmcgs:
+        return {"perf": f"skipped: {lu.NO_PMCG}"}
+    rc, _ = dut.run("command -v perf")
+    if rc != 0:
+        return {"perf": f"skipped: perf not installed on the DUT (PMCGs {', '.join(pmcgs)})"}
+    ev = ",".join(f"{p}/transaction/,{p}/tlb_miss/,{p}/config_cache_miss/" for p in pmcgs)
+    rc, out = dut.run(f"perf stat -x, -a -e {ev} -- sleep 1 2>&1", 60)
+    return {"perf": out.strip()[-2000:] if rc == 0 else f"failed (rc {rc}): {out[-300:]}"}
+
+
+def _nic_probe(dut: Target, address: str, port: int, nbytes: str, timeout_s: float) -> dict:
+    """Retry a short iperf3 transfer until it succeeds, then read the clock;
+    also time one more transfer (the probe's own cost). Raises LabError."""
+    polls = int(timeout_s / 0.2)
+    probe = f"iperf3 -c {shlex.quote(address)} -p {port} -n {nbytes} >/dev/null 2>&1"
+    out = dut.run_json(
+        f"n=0; until {probe}; do n=$((n+1)); [ $n -ge {polls} ] && break; sleep 0.2; done; "
+        f"a=$({AGENT} -j clock); {probe}; b=$({AGENT} -j clock); "
+        f"echo \"{{\\\"first\\\": $a, \\\"cost_end\\\": $b, \\\"tries\\\": $n}}\"",
+        timeout_s + 60)
+    if int(out["tries"]) >= polls:
+        raise LabError(f"NIC: no iperf3 transfer to {address}:{port} within {timeout_s:.0f}s")
+    return out
+
+
+def _iteration(i: int, dut: Target, agent: Agent, s: Scenario, log_dir: Path,
+               progress: Callable[[str], None]) -> dict[str, Any]:
+    """One kexec under load; returns its record (raises LabError)."""
+    rec: dict[str, Any] = {"iteration": i}
+    pattern = Fio(dut, "/dev/vda", "lu-pattern")
+    w = pattern.run(f"{s.param('pattern')} --do_verify=0")
+    if w.rc or w.error:
+        raise LabError(f"fio pattern write failed: {w.log[-300:]}")
+    rec["pattern_mib"] = round(w.write_bytes / 2**20, 1)
+    agent.events_clear()
+    load = Fio(dut, "/dev/vda", "lu-load")
+    load.start(str(s.param("load")))
+    peer = Iperf3Peer(dut.host_peer, log=log_dir / "iperf3-server.log") \
+        if dut.host_peer else None
+    try:
+        if peer is None:
+            raise LabError(f"target {dut.name} has no host network peer for iperf3")
+        port = peer.start()
+        client = Iperf3Client(dut, dut.host_peer.dut_address, port, seconds=2, tag="lu-iperf3")
+        client.start()
+        dut.kexec_load()
+        rec.update(_perf(dut))
+        time.sleep(float(s.param("load_s", 3)))
+        before_streams = _streams(agent)
+        ev = agent.events().get("records", [])
+        rec["events_before"] = len(ev)
+        loads_alive = load.running() and client.running()
+        rc, n = dut.run(f"grep -cE '{FIO_VERIFY_FAILURES}' {load.out}")
+        rec["load_verify_errors"] = int(n.strip() or 0) if rc in (0, 1) else 0
+        rec["loads_alive_at_kexec"] = loads_alive
+        before = agent.clock(io="/dev/vda")      # fio and iperf3 streaming
+        progress(f"iteration {i}: kexec -e")
+        rec["kexec_to_ready_s"] = round(dut.kexec_exec(), 2)
+        after_disk = agent.clock(io="/dev/vda")
+        rec["blackout_disk_ms"] = round(lu.ticks_ms(before, after_disk), 1)
+    finally:
+        if peer is not None:
+            peer.stop()      # its client died with the old kernel: a fresh one
+    peer = Iperf3Peer(dut.host_peer, log=log_dir / "iperf3-server.log")
+    try:
+        port = peer.start()
+        nic = _nic_probe(dut, dut.host_peer.dut_address, port,
+                         str(s.param("nic_probe_bytes", "64K")),
+                         float(s.param("nic_timeout_s", 60)))
+    finally:
+        peer.stop()
+    first_end = lu.ticks_ms(before, nic["first"])
+    cost = lu.ticks_ms(nic["first"], nic["cost_end"])
+    # the first transfer's first packet: its end minus one transfer's length
+    rec["nic_probe_ms"] = round(cost, 1)
+    rec["blackout_nic_ms"] = round(max(first_end - cost, 0.0), 1)
+    after_streams = _streams(agent)
+    diffs = lu.diff_snapshots(before_streams, after_streams)
+    rec["ste_diffs"] = diffs
+    rec["ste_diff_summary"] = lu.diff_summary(diffs)
+    rec["snapshot_before"], rec["snapshot_after"] = before_streams, after_streams
+    ev_after = agent.events().get("records", [])
+    rec["events_after"] = len(ev_after)
+    rec["unexpected_events"] = rec["events_before"] + len(ev_after)
+    rec["first_events"] = (ev + ev_after)[:5]
+    v = pattern.run(f"{s.param('pattern')} --verify_only")
+    rec["verified_mib"] = round(v.read_bytes / 2**20, 1)
+    rec["verify_errors"] = v.verify_errors + rec["load_verify_errors"] + \
+        (1 if (v.error or v.rc) and not v.verify_errors else 0) + \
+        (1 if v.read_bytes < w.write_bytes else 0)
+    return rec
+
+
+@scenario("kexec-live-update")
+def test_kexec_live_update(dut: Target, agent: Agent, scenario: Scenario,
+                           metrics: dict[str, Any], log_dir: Path,
+                           progress: Callable[[str], None]) -> None:
+    """N kexecs under fio and iperf3: 0 data errors, 0 events, the SMMU's
+    tables found again after each; blackout per iteration in the report."""
+    n = int(os.environ.get("SMMU_HIL_ITERATIONS") or scenario.param("iterations", 10))
+    out = log_dir / lu.ITERATIONS_FILE
+    records: list[dict[str, Any]] = []
+    for i in range(1, n + 1):
+        t0 = time.monotonic()
+        try:
+            rec = _iteration(i, dut, agent, scenario, log_dir, progress)
+        except (LabError, ValueError, KeyError) as e:
+            rec = {"iteration": i, "error": f"{type(e).__name__}: {e}"}
+            progress(f"iteration {i}: FAILED {e}")
+            if dut.ensure_shell():
+                progress(f"iteration {i}: DUT was dead: rebooted")
+        rec["elapsed_s"] = round(time.monotonic() - t0, 1)
+        lu.append_jsonl(out, rec)
+        records.append(rec)
+        progress(f"iteration {i}/{n}: disk {rec.get('blackout_disk_ms')} ms, NIC "
+                 f"{rec.get('blackout_nic_ms')} ms, verify errors {rec.get('verify_errors')}, "
+                 f"events {rec.get('unexpected_events')}, "
+                 f"{(rec.get('ste_diff_summary') or {}).get('changed')} StreamIDs changed "
+                 f"({rec['elapsed_s']} s)")
+    metrics.update(lu.summarize(records))
+    metrics["perf"] = next((r["perf"] for r in records if r.get("perf")), "not run")
+    metrics["iterations_file"] = lu.ITERATIONS_FILE
+    failed = [r for r in records if r.get("error")]
+    assert not failed, f"{len(failed)} of {n} iterations failed, first: {failed[0]['error']}"
+    assert metrics["verify_errors"] == 0, f"{metrics['verify_errors']} fio verify errors"
+    assert metrics["unexpected_events"] == 0, \
+        f"{metrics['unexpected_events']} events, first: " \
+        f"{next(r['first_events'] for r in records if r.get('first_events'))}"
+    lost = [r["ste_diff_summary"]["config_changed"] for r in records
+            if r["ste_diff_summary"]["config_changed"]]
+    assert not lost, f"STE Config changed (or a StreamID vanished) across kexec: {lost[0]}"
