@@ -17,10 +17,11 @@ import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, Callable, Protocol
 
 import pexpect
 import pexpect.fdpexpect
@@ -76,12 +77,16 @@ class _Tee:
         self.logfile = logfile
         self.keep = keep
         self.buf = ""
+        # called with every chunk the console printed, whoever read it
+        self.listeners: list[Callable[[str], None]] = []
 
     def write(self, data: str) -> None:
         if self.logfile is not None:
             self.logfile.write(data)
             self.logfile.flush()
         self.buf = (self.buf + data)[-self.keep:]
+        for listen in list(self.listeners):
+            listen(data)
 
     def flush(self) -> None:
         if self.logfile is not None:
@@ -103,6 +108,43 @@ class ConsoleDriver:
         self._tee = _Tee(logfile)
         self._spawn: pexpect.spawnbase.SpawnBase | None = None
         self._sock: socket.socket | None = None
+        # held while reading (expect, pump) and closing: a background reader
+        # (watchdog.ConsoleWatchdog) and the test's commands share the console
+        self._io = threading.RLock()
+
+    def add_listener(self, fn: Callable[[str], None]) -> None:
+        """Call @fn(text) with everything the console prints from now on."""
+        self._tee.listeners.append(fn)
+
+    def remove_listener(self, fn: Callable[[str], None]) -> None:
+        """Undo add_listener() (no error when absent)."""
+        if fn in self._tee.listeners:
+            self._tee.listeners.remove(fn)
+
+    def pump(self, timeout: float = 0.2, keep: int = 64 * 1024) -> int:
+        """Read what the console printed, waiting up to @timeout seconds (for
+        a background reader: output lands in console.log and the listeners
+        while no command runs). The text stays in the pexpect buffer (its last
+        @keep characters) so a later expect() still sees it.
+
+        Returns the characters read (0 when busy or quiet). Raises
+        ConsoleClosed when the console is not open or closes.
+        """
+        if not self._io.acquire(timeout=timeout):
+            return 0  # a command is reading; the listeners get its text
+        try:
+            sp = self._sp()
+            try:
+                data = sp.read_nonblocking(4096, timeout)
+            except pexpect.TIMEOUT:
+                return 0
+            except pexpect.EOF:
+                self.close()
+                raise ConsoleClosed("console closed", self.tail()) from None
+            sp.buffer = (sp.buffer + data)[-keep:]
+            return len(data)
+        finally:
+            self._io.release()
 
     # -------------------------------------------------------------- lifecycle
     def open(self) -> None:
@@ -134,6 +176,10 @@ class ConsoleDriver:
 
     def close(self) -> None:
         """Disconnect from the console (idempotent)."""
+        with self._io:
+            self._close()
+
+    def _close(self) -> None:
         sp, self._spawn = self._spawn, None
         if sp is not None:
             try:
@@ -175,8 +221,12 @@ class ConsoleDriver:
         Returns the match. Raises ConsoleTimeout (with the console tail) after
         @timeout seconds, ConsoleClosed when the console closes first.
         """
-        sp = self._sp()
         pats = [patterns] if isinstance(patterns, str) else list(patterns)
+        with self._io:
+            return self._expect(pats, timeout)
+
+    def _expect(self, pats: list[str], timeout: float) -> re.Match[str]:
+        sp = self._sp()
         try:
             sp.expect(pats, timeout=timeout)
         except pexpect.TIMEOUT:

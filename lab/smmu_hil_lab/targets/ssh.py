@@ -28,6 +28,7 @@ from ..ipmi import (BmcAccess, EmulatedBmc, IPMIPowerDriver, SshAccess, SSHDrive
                     sol_port)
 from ..resources import CommandSerialPort, QemuMachine, QMPSocket, TcpSerialPort
 from ..strategy import ShellStrategy, StrategyError
+from ..watchdog import ConsoleWatchdog
 from . import Target
 
 
@@ -107,6 +108,11 @@ class SshTarget(Target):
                 else CommandSerialPort(dut.console.argv))
         self.console = ConsoleDriver(port, self._console_log)
         self.strategy = SshStrategy(self, boot_timeout=boot_timeout)
+        # reads SOL into console.log while tests run; panic or no SSH answer
+        # (hang_s: seconds without an SSH answer that make a hang; tests may set it)
+        self.watchdog = ConsoleWatchdog(self.console, alive=self._ssh_answers, hang_s=60.0,
+                                        reopen=self._reopen_console)
+        self._reopened_at = 0.0
 
     def _emulate(self, work: Path | None, ssh_port: int, key: Path,
                  host_key: Path | None) -> None:
@@ -139,7 +145,9 @@ class SshTarget(Target):
             kernel=img.kernel, initrd=initrd, data_disk=disk, share=img.share,
             serial=TcpSerialPort("127.0.0.1", sol), qmp=qmp, ssh_port=ssh_port,
             paused=False, no_reboot=False,
-            append="console=ttyAMA0 panic=-1 smmu_hil_edu.dma_bits=40")
+            # panic=0: a panicked DUT stays down until the lab power-cycles it
+            # through the BMC (the watchdog, not an auto-reboot, drives recovery)
+            append="console=ttyAMA0 panic=0 smmu_hil_edu.dma_bits=40")
         self.kernel_release = img.kernel_release
         self.bmc_sim = EmulatedBmc(self.bmc, machine.argv(), qmp, sol, self.tmp,
                                    self.log_dir / "ipmi_sim.log", self.log_dir / "qemu.log")
@@ -154,6 +162,30 @@ class SshTarget(Target):
             pass  # no session was active
         self.console.open()
         self.power.on()
+        self.watchdog.start()
+
+    def _ssh_answers(self) -> bool:
+        """The watchdog's probe: SSH runs `true` (only while in "shell")."""
+        if self.strategy.state != "shell":
+            return True
+        try:
+            return self.ssh.run("true", self.ssh.connect_timeout + 5)[0] == 0
+        except LabError:
+            return False
+
+    def _reopen_console(self) -> None:
+        """Reopen a SOL session that ended (at most every 5 s, only while up)."""
+        if self.strategy.state != "shell" or time.monotonic() - self._reopened_at < 5:
+            return
+        self._reopened_at = time.monotonic()
+        try:
+            self.power.ipmitool("sol", "deactivate")
+        except PowerError:
+            pass
+        try:
+            self.console.open()
+        except LabError:
+            pass
 
     def kexec_files(self) -> tuple[str, str]:
         """The inventory's kexec kernel and initramfs (DUT-side paths)."""
@@ -200,13 +232,19 @@ class SshTarget(Target):
         """IPMI power cycle; wait for SSH to go and come back. Returns
         seconds from the cycle request to SSH answering."""
         t0 = time.monotonic()
-        self.power.cycle()
-        self.ssh.wait_down(30)
-        self.strategy.boot_timeout = timeout or self.strategy.boot_timeout
-        return self.strategy.wait_ready(t0)
+        self.watchdog.paused = True
+        try:
+            self.strategy.state = "unknown"
+            self.power.cycle()
+            self.ssh.wait_down(30)
+            self.strategy.boot_timeout = timeout or self.strategy.boot_timeout
+            return self.strategy.wait_ready(t0)
+        finally:
+            self.watchdog.paused = False
 
     def shutdown(self) -> None:
         """Power off through the BMC; stop ipmi_sim and the VM (emulated)."""
+        self.watchdog.stop()
         try:
             super().shutdown()
         except LabError:
