@@ -1,7 +1,7 @@
 """Command line of the lab controller: python3 -m smmu_hil_lab VERB ...
 
     run --suite smoke[,transitions...] --results DIR [--target qemu|ssh]
-        [--inventory FILE] [-- PYTEST-ARGS]
+        [--inventory FILE] [--resume RUN_DIR] [-- PYTEST-ARGS]
     validate DIR...        check scenario files
     report RUN_DIR         (re)write report.html and kcidb.json of a finished run
     image --out DIR        assemble the emulated DUT's boot files
@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="qemu or ssh (default: the inventory DUT's, else qemu)")
     rn.add_argument("--inventory", type=Path, default=None,
                     help="inventory file (lab/inventory/*.yaml); its first DUT is used")
+    rn.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR",
+                    help="continue that run: tests in its results.jsonl are not rerun")
     rn.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     qm = sub.add_parser("qemu", help="boot the emulated DUT on this terminal (Ctrl-A X quits)")
     qm.add_argument("--out", type=Path, required=True, help="image directory (the 9p share)")
@@ -69,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         from . import runner
         try:
             rc, run_dir = runner.run(args.suite, args.results, args.target, args.pytest_args,
-                                     args.inventory)
+                                     args.inventory, args.resume)
         except (scenario.ScenarioError, inventory.InventoryError) as e:
             print(f"smmu_hil_lab: error: {e}", file=sys.stderr)
             return 2

@@ -9,6 +9,13 @@ Options:
                           scenario files of SUITE's tests (a test's suite is
                           its module's directory name), or of every test
                           without SUITE=; repeatable; default scenarios/<suite>
+    --shl-resume          continue the run in --shl-run-dir: tests recorded in
+                          its results.jsonl are not run again, their records
+                          are kept
+
+Each finished test is appended to <run-dir>/results.jsonl at once (one JSON
+object per line, report.json's test fields), so a killed controller loses
+nothing.
 
 Fixtures:
     lab_target   (session) the booted Target; powered off at the end
@@ -26,8 +33,11 @@ the failure's message (a DUT hang's message carries the console tail).
 """
 from __future__ import annotations
 
+import json
+import os
 import re
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -55,6 +65,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--shl-scenarios", action="append", default=[], metavar="[SUITE=]DIR",
                 help="scenario directory of SUITE's tests, or of all tests without "
                      "SUITE= (repeatable; default scenarios/<suite>)")
+    g.addoption("--shl-resume", action="store_true",
+                help="continue the run in --shl-run-dir (skip tests in its results.jsonl)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -92,6 +104,10 @@ class Collector:
         self.orphans: list[TestResult] = []
         self.total = 0
         self.done = 0
+        self.resumed: dict[str, TestResult] = {}
+        if config.getoption("shl_resume") and self.run_dir is not None:
+            self.resumed = read_results(self.run_dir / RESULTS_JSONL)
+            self.results.update(self.resumed)   # kept, whatever runs now
 
     # ---------------------------------------------------------- progress
     def progress(self, msg: str) -> None:
@@ -122,6 +138,12 @@ class Collector:
             item.user_properties.append(("scenario", item.stash[NAME]))
             names.setdefault(self.scenario_dir(item), set()).add(item.stash[NAME])
             self.names[item.nodeid] = item.stash[NAME]
+        done = [i for i in items if i.stash[NAME] in self.resumed]
+        if done:
+            # --shl-resume: already recorded, kept as they are
+            items[:] = [i for i in items if i.stash[NAME] not in self.resumed]
+            session.config.hook.pytest_deselected(items=done)
+            self.progress(f"resuming: {len(done)} test(s) already recorded, not run again")
         for directory, implemented in names.items():
             if not directory.is_dir():
                 continue
@@ -179,6 +201,8 @@ class Collector:
         res = self.results.get(self.names.get(nodeid, ""))
         if res is None:
             return
+        if self.run_dir is not None:
+            append_result(self.run_dir / RESULTS_JSONL, res)
         m = " ".join(f"{k}={v}" for k, v in res.metrics.items()
                      if not isinstance(v, (list, dict)))
         line = f"    {res.name}: {res.status.upper()} ({res.duration_s:.1f}s) {m}".rstrip()
@@ -190,7 +214,10 @@ class Collector:
         """Write the report files when --shl-run-dir is set. A scenario file
         without a test is a failed test: the exit status says so too."""
         self.report.tests = list(self.results.values()) + self.orphans
-        if self.orphans and session.exitstatus == pytest.ExitCode.OK:
+        if self.resumed and session.exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+            session.exitstatus = pytest.ExitCode.OK   # everything was recorded already
+        if session.exitstatus == pytest.ExitCode.OK and (
+                self.orphans or any(r.status == "fail" for r in self.results.values())):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if self.run_dir is None:
             return
@@ -213,6 +240,33 @@ class Collector:
         terminalreporter.write(self.report.summary_text())
         if self.run_dir is not None:
             terminalreporter.write_line(f"results: {self.run_dir}")
+
+
+RESULTS_JSONL = "results.jsonl"
+
+
+def append_result(path: Path, res: TestResult) -> None:
+    """Append @res to @path as one JSON line, flushed and fsynced."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(asdict(res), default=str) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def read_results(path: Path) -> dict[str, TestResult]:
+    """The records of a results.jsonl by test name (a later line wins; a
+    torn last line, from a kill mid-write, is ignored). {} when absent."""
+    out: dict[str, TestResult] = {}
+    if not path.exists():
+        return out
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            d = json.loads(line)
+            out[d["name"]] = TestResult(**d)
+        except (ValueError, TypeError, KeyError):
+            continue
+    return out
 
 
 def parse_scenario_dirs(values: list[str]) -> tuple[dict[str, Path], Path | None]:

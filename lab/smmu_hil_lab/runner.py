@@ -31,7 +31,8 @@ def suite_dirs(suite: str) -> tuple[Path, Path]:
 
 def run(suites: str | list[str], results: Path, target: str | None = None,
         pytest_args: list[str] | None = None,
-        inventory_file: Path | None = None) -> tuple[int, Path]:
+        inventory_file: Path | None = None,
+        resume: Path | None = None) -> tuple[int, Path]:
     """Run @suites (a name, "smoke,transitions", or a list) on @target in one
     pytest session (one boot, one report); results go to @results/<run-id>/.
 
@@ -39,6 +40,9 @@ def run(suites: str | list[str], results: Path, target: str | None = None,
     run itself broke, and the run directory). Raises ScenarioError for an
     unknown suite, InventoryError for a bad @inventory_file (whose first DUT
     is the target; its kind is the default @target).
+
+    @resume: a run directory to continue instead of a new one: tests in its
+    results.jsonl are not run again and the report covers them all.
     """
     names = suite_names(suites)
     args = []
@@ -51,9 +55,16 @@ def run(suites: str | list[str], results: Path, target: str | None = None,
         tests, scens = suite_dirs(suite)
         report_bad_scenarios(scens)
         args += [str(tests), f"--shl-scenarios={suite}={scens}"]
-    run_id = new_run_id()
-    run_dir = results.resolve() / run_id
-    run_dir.mkdir(parents=True)
+    if resume is not None:
+        run_dir, run_id = resume.resolve(), resume.resolve().name
+        if not run_dir.is_dir():
+            raise scenario.ScenarioError(f"--resume {resume}: no such run directory")
+        (run_dir / "report.json").unlink(missing_ok=True)   # rewritten at the end
+        args.append("--shl-resume")
+    else:
+        run_id = new_run_id()
+        run_dir = results.resolve() / run_id
+        run_dir.mkdir(parents=True)
     label = ",".join(names)
     print(f"smmu-hil: run {run_id}: suite {label} on target {target} -> {run_dir}", flush=True)
     args += ["-p", "smmu_hil_lab.pytest_plugin",
