@@ -44,6 +44,7 @@
 #include "include/uapi/smmu_hil.h"
 #include "smmu_hil_debugfs.h"
 #include "smmu_hil_kver.h"
+#include "smmu_hil_strtab.h"
 
 #define EVTMON_MAX_SMMUS	8
 #define EVTMON_RING_MIN		16
@@ -61,25 +62,6 @@
 #define SMMU_EVTQ_CONS		0xac
 #define SMMU_PAGE1		0x10000
 #define SMMU_EVTQ_OVF		BIT(31)	/* PROD.OVFLG, CONS.OVACKFLG */
-#define SMMU_STRTAB_BASE	0x80
-#define SMMU_STRTAB_BASE_CFG	0x88
-#define STRTAB_ADDR_MASK	GENMASK_ULL(51, 6)
-#define STRTAB_CFG_LOG2SIZE	GENMASK(5, 0)
-#define STRTAB_CFG_SPLIT	GENMASK(10, 6)
-#define STRTAB_CFG_FMT		GENMASK(17, 16)
-
-/* Structures (5.1 L1STD, 5.2 STE, 5.4 L1CD): what the table walk reads */
-#define ENT_QWORDS		8
-#define ENT_BYTES		(ENT_QWORDS * 8)
-#define L1STD_SPAN		GENMASK_ULL(4, 0)
-#define L1STD_L2PTR		GENMASK_ULL(51, 6)
-#define STE0_V			BIT_ULL(0)
-#define STE0_CFG		GENMASK_ULL(3, 1)
-#define STE0_S1FMT		GENMASK_ULL(5, 4)
-#define STE0_S1CTXPTR		GENMASK_ULL(51, 6)
-#define STE0_S1CDMAX		GENMASK_ULL(63, 59)
-#define L1CD_V			BIT_ULL(0)
-#define L1CD_L2PTR		GENMASK_ULL(51, 12)
 
 static unsigned int ring_size = 4096;
 module_param(ring_size, uint, 0444);
@@ -334,29 +316,21 @@ DEFINE_SHOW_ATTRIBUTE(streams);
 
 /* ------------------------------------------------------------ tables */
 
-/* @pa..@pa+@len is ordinary RAM the kernel maps, within one page. */
-static bool evtmon_pa_ok(u64 pa, size_t len)
+/* Process context only: the tables file is read in process context. */
+static int evtmon_read_pa(phys_addr_t pa, void *buf, size_t len, bool atomic)
 {
-	return pa && pfn_valid(PHYS_PFN(pa)) &&
-	       PHYS_PFN(pa) == PHYS_PFN(pa + len - 1);
+	return smmu_hil_memremap_read(pa, buf, len);
 }
 
-/* Copy @len bytes at physical @pa (checked RAM), little-endian qwords. */
-static int evtmon_read_pa(u64 pa, u64 *q, size_t len)
+/* @len bytes at @pa as CPU-order qwords. */
+static int evtmon_read_q(phys_addr_t pa, u64 *q, size_t len)
 {
 	unsigned int i;
-	void *va;
+	int ret = smmu_hil_memremap_read(pa, q, len);
 
-	if (!evtmon_pa_ok(pa, len))
-		return -EFAULT;
-	va = memremap(pa, len, MEMREMAP_WB);
-	if (!va)
-		return -ENOMEM;
-	memcpy(q, va, len);
-	memunmap(va);
-	for (i = 0; i < len / 8; i++)
+	for (i = 0; !ret && i < len / 8; i++)
 		q[i] = le64_to_cpu(q[i]);
-	return 0;
+	return ret;
 }
 
 /* The SMMU (of em.smmu[]) whose firmware node is @fwnode, or NULL. */
@@ -370,68 +344,12 @@ static struct evtmon_smmu *evtmon_smmu_of(struct fwnode_handle *fwnode)
 	return NULL;
 }
 
-/* Physical address of the STE of @sid: STRTAB_BASE -> (L1STD ->) STE. */
-static int evtmon_locate_ste(struct evtmon_smmu *s, u32 sid, u64 *out)
-{
-	u64 base = readq_relaxed(s->page0 + SMMU_STRTAB_BASE) & STRTAB_ADDR_MASK;
-	u32 cfg = readl_relaxed(s->page0 + SMMU_STRTAB_BASE_CFG);
-	unsigned int log2size = FIELD_GET(STRTAB_CFG_LOG2SIZE, cfg);
-	unsigned int split = FIELD_GET(STRTAB_CFG_SPLIT, cfg);
-	unsigned int span;
-	u64 l1;
-	int ret;
-
-	if (log2size > 32 || (log2size < 32 && sid >= (1ULL << log2size)))
-		return -ERANGE;
-	switch (FIELD_GET(STRTAB_CFG_FMT, cfg)) {
-	case 0:			/* linear */
-		*out = base + (u64)sid * ENT_BYTES;
-		break;
-	case 1:			/* 2-level */
-		if (split < 1 || split > 11 || split > log2size)
-			return -EINVAL;
-		ret = evtmon_read_pa(base + (u64)(sid >> split) * 8, &l1, 8);
-		if (ret)
-			return ret;
-		span = FIELD_GET(L1STD_SPAN, l1);
-		if (!span || span > 12 || (sid & (BIT(split) - 1)) >= BIT(span - 1))
-			return -ENOENT;	/* no level-2 table covers the SID */
-		*out = (l1 & L1STD_L2PTR) + (u64)(sid & (BIT(split) - 1)) * ENT_BYTES;
-		break;
-	default:
-		return -EINVAL;
-	}
-	return evtmon_pa_ok(*out, ENT_BYTES) ? 0 : -EFAULT;
-}
-
-/* Physical address of CD 0 of an STE with qword 0 @q0; -ENOENT without S1. */
-static int evtmon_locate_cd(u64 q0, u64 *out)
-{
-	unsigned int cfg = FIELD_GET(STE0_CFG, q0);
-	unsigned int fmt = FIELD_GET(STE0_S1FMT, q0);
-	u64 ptr = q0 & STE0_S1CTXPTR, l1;
-	int ret;
-
-	if (!(q0 & STE0_V) || (cfg != 5 && cfg != 7) || !ptr)
-		return -ENOENT;
-	if (FIELD_GET(STE0_S1CDMAX, q0) && (fmt == 1 || fmt == 2)) {
-		ret = evtmon_read_pa(ptr, &l1, 8);	/* L1CD of SSID 0 */
-		if (ret)
-			return ret;
-		if (!(l1 & L1CD_V))
-			return -ENOENT;
-		ptr = l1 & L1CD_L2PTR;
-	}
-	*out = ptr;
-	return evtmon_pa_ok(ptr, ENT_BYTES) ? 0 : -EFAULT;
-}
-
-static void evtmon_print_entry(struct seq_file *m, const char *what, u64 pa,
+static void evtmon_print_entry(struct seq_file *m, const char *what, phys_addr_t pa,
 			       const u64 *q)
 {
 	unsigned int i;
 
-	seq_printf(m, " %s 0x%llx ", what, pa);
+	seq_printf(m, " %s %pa ", what, &pa);
 	for (i = 0; i < ENT_QWORDS; i++)
 		seq_printf(m, "%s0x%016llx", i ? "," : "", q[i]);
 }
@@ -446,7 +364,8 @@ static int tables_show(struct seq_file *m, void *v)
 	struct pci_dev *pdev = NULL;
 	struct evtmon_smmu *s;
 	struct iommu_fwspec *fw;
-	u64 ste[ENT_QWORDS], cd[ENT_QWORDS], pa, cpa;
+	u64 ste[ENT_QWORDS], cd[ENT_QWORDS];
+	phys_addr_t pa, cpa;
 	unsigned int i;
 	int ret;
 
@@ -462,17 +381,17 @@ static int tables_show(struct seq_file *m, void *v)
 				seq_printf(m, " error %d smmu\n", -ENODEV);
 				continue;
 			}
-			ret = evtmon_locate_ste(s, fw->ids[i], &pa);
+			ret = smmu_hil_locate_ste(s->page0, fw->ids[i], &pa);
 			if (!ret)
-				ret = evtmon_read_pa(pa, ste, ENT_BYTES);
+				ret = evtmon_read_q(pa, ste, ENT_BYTES);
 			if (ret) {
 				seq_printf(m, " error %d ste\n", ret);
 				continue;
 			}
 			evtmon_print_entry(m, "ste", pa, ste);
-			ret = evtmon_locate_cd(ste[0], &cpa);
+			ret = smmu_hil_locate_cd(ste[0], &cpa, evtmon_read_pa, false);
 			if (!ret)
-				ret = evtmon_read_pa(cpa, cd, ENT_BYTES);
+				ret = evtmon_read_q(cpa, cd, ENT_BYTES);
 			if (!ret)
 				evtmon_print_entry(m, "cd", cpa, cd);
 			else if (ret != -ENOENT)

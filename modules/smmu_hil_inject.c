@@ -50,6 +50,7 @@
 #include "include/uapi/smmu_hil.h"
 #include "smmu_hil_debugfs.h"
 #include "smmu_hil_kver.h"
+#include "smmu_hil_strtab.h"
 
 #define INJ_EDU_DRIVER		"smmu_hil_edu"
 #define INJ_SMMU_DRIVER		"arm-smmu-v3"
@@ -57,30 +58,12 @@
 /* SMMU registers (Arm IHI 0070 6.3) */
 #define SMMU_IDR0		0x00
 #define SMMU_IDR0_COHACC	BIT(4)
-#define SMMU_STRTAB_BASE	0x80
-#define SMMU_STRTAB_BASE_CFG	0x88
-#define STRTAB_ADDR_MASK	GENMASK_ULL(51, 6)
-#define STRTAB_CFG_LOG2SIZE	GENMASK(5, 0)
-#define STRTAB_CFG_SPLIT	GENMASK(10, 6)
-#define STRTAB_CFG_FMT		GENMASK(17, 16)
 
 /* Structures (5.1 L1STD, 5.2 STE, 5.4 CD and L1CD) */
-#define ENT_QWORDS		8
-#define ENT_BYTES		(ENT_QWORDS * 8)
-#define L1STD_SPAN		GENMASK_ULL(4, 0)
-#define L1STD_L2PTR		GENMASK_ULL(51, 6)
-#define STE0_V			BIT_ULL(0)
-#define STE0_CFG		GENMASK_ULL(3, 1)
-#define STE0_S1FMT		GENMASK_ULL(5, 4)
-#define STE0_S1CTXPTR		GENMASK_ULL(55, 6)
-#define STE0_S1CDMAX		GENMASK_ULL(63, 59)
 #define STE3_S2TTB		GENMASK_ULL(55, 4)
 #define CD0_V			BIT_ULL(31)
 #define CD1_TTB0		GENMASK_ULL(55, 4)
 #define CD2_TTB1		GENMASK_ULL(55, 4)
-#define L1CD_V			BIT_ULL(0)
-#define L1CD_L2PTR		GENMASK_ULL(51, 12)
-#define PA_LINUX_MASK		GENMASK_ULL(51, 0)
 
 /* Commands (7.1): opcode q0[7:0], SID q0[63:32], SSID q0[31:12], Leaf q1[0] */
 #define CMD_CFGI_STE		0x03
@@ -209,13 +192,6 @@ static struct inject {
 
 /* ------------------------------------------------------------ locating */
 
-/* @pa is ordinary RAM the kernel maps (SMMU tables are). */
-static bool inj_pa_ok(phys_addr_t pa, size_t len)
-{
-	return pa && pfn_valid(PHYS_PFN(pa)) &&
-	       PHYS_PFN(pa) == PHYS_PFN(pa + len - 1);
-}
-
 /*
  * Read @len bytes at physical address @pa. Process context maps it with
  * memremap(); atomic context (kprobe handlers) reads the linear map with a
@@ -223,75 +199,23 @@ static bool inj_pa_ok(phys_addr_t pa, size_t len)
  */
 static int inj_read_pa(phys_addr_t pa, void *buf, size_t len, bool atomic)
 {
-	void *va;
-
-	if (!inj_pa_ok(pa, len))
+	if (!atomic)
+		return smmu_hil_memremap_read(pa, buf, len);
+	if (!smmu_hil_pa_ok(pa, len))
 		return -EFAULT;
-	if (atomic)
-		return copy_from_kernel_nofault(buf, phys_to_virt(pa), len) ? -EFAULT : 0;
-	va = memremap(pa, len, MEMREMAP_WB);
-	if (!va)
-		return -ENOMEM;
-	memcpy(buf, va, len);
-	memunmap(va);
-	return 0;
+	return copy_from_kernel_nofault(buf, phys_to_virt(pa), len) ? -EFAULT : 0;
 }
 
 /* Walk the stream table from the SMMU registers to the STE of @sid. */
 static int inj_locate_ste(u32 sid, phys_addr_t *out)
 {
-	u64 base = readq_relaxed(inj.regs + SMMU_STRTAB_BASE) & STRTAB_ADDR_MASK;
-	u32 cfg = readl_relaxed(inj.regs + SMMU_STRTAB_BASE_CFG);
-	unsigned int log2size = FIELD_GET(STRTAB_CFG_LOG2SIZE, cfg);
-	unsigned int split = FIELD_GET(STRTAB_CFG_SPLIT, cfg);
-	unsigned int span;
-	u64 l1;
-	int ret;
-
-	if (log2size > 32 || (log2size < 32 && sid >= (1ULL << log2size)))
-		return -ERANGE;
-	switch (FIELD_GET(STRTAB_CFG_FMT, cfg)) {
-	case 0:			/* linear */
-		*out = base + (u64)sid * ENT_BYTES;
-		return inj_pa_ok(*out, ENT_BYTES) ? 0 : -EFAULT;
-	case 1:			/* 2-level */
-		if (split < 1 || split > 11 || split > log2size)
-			return -EINVAL;
-		ret = inj_read_pa(base + (u64)(sid >> split) * 8, &l1, 8, false);
-		if (ret)
-			return ret;
-		l1 = le64_to_cpu(l1);
-		span = FIELD_GET(L1STD_SPAN, l1);
-		if (!span || span > 12 || (sid & (BIT(split) - 1)) >= BIT(span - 1))
-			return -ENOENT;	/* no level-2 table covers the SID */
-		*out = (l1 & L1STD_L2PTR) + (u64)(sid & (BIT(split) - 1)) * ENT_BYTES;
-		return inj_pa_ok(*out, ENT_BYTES) ? 0 : -EFAULT;
-	default:
-		return -EINVAL;
-	}
+	return smmu_hil_locate_ste(inj.regs, sid, out);
 }
 
 /* Where CD 0 of an STE is, from its q0; -ENOENT if it has none. */
 static int inj_locate_cd(u64 q0, phys_addr_t *out, bool atomic)
 {
-	unsigned int cfg = FIELD_GET(STE0_CFG, q0);
-	unsigned int fmt = FIELD_GET(STE0_S1FMT, q0);
-	u64 ptr = q0 & STE0_S1CTXPTR & PA_LINUX_MASK, l1;
-	int ret;
-
-	if (!(q0 & STE0_V) || (cfg != 5 && cfg != 7) || !ptr)
-		return -ENOENT;
-	if (FIELD_GET(STE0_S1CDMAX, q0) && (fmt == 1 || fmt == 2)) {
-		ret = inj_read_pa(ptr, &l1, 8, atomic);	/* L1CD of SSID 0 */
-		if (ret)
-			return ret;
-		l1 = le64_to_cpu(l1);
-		if (!(l1 & L1CD_V))
-			return -ENOENT;
-		ptr = l1 & L1CD_L2PTR;
-	}
-	*out = ptr;
-	return inj_pa_ok(ptr, ENT_BYTES) ? 0 : -EFAULT;
+	return smmu_hil_locate_cd(q0, out, inj_read_pa, atomic);
 }
 
 static void inj_read_ste(u64 *q)
