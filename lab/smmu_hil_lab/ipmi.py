@@ -253,7 +253,9 @@ class EmulatedBmc:
         self.state = workdir / "chassis.json"
         self.state.write_text(json.dumps({
             "argv": ["timeout", "-k", "5", str(max_s), *qemu_argv],
-            "qmp": str(qmp.path), "pidfile": str(workdir / "qemu.pid"), "log": str(qemu_log or log)}))
+            "qmp": str(qmp.path), "pidfile": str(workdir / "qemu.pid"), "log": str(qemu_log or log),
+            # a killed controller must not leave the VM running (see chassis_power)
+            "owner": os.getpid(), "max_s": max_s}))
         lab_dir = Path(__file__).resolve().parents[1]
         chassis = (f"/usr/bin/env PYTHONPATH={lab_dir} {sys.executable} -m smmu_hil_lab.ipmi "
                    f"chassis {self.state}")
@@ -343,6 +345,8 @@ def chassis_power(st: dict[str, Any], on: bool, stop_timeout: float = 10.0) -> N
             p = subprocess.Popen(st["argv"], stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                                  start_new_session=True)
         Path(st["pidfile"]).write_text(str(p.pid))
+        if st.get("owner"):
+            start_reaper(int(st["owner"]), p.pid, int(st.get("max_s", 7200)))
         return
     if pid is None:
         return
@@ -357,6 +361,22 @@ def chassis_power(st: dict[str, Any], on: bool, stop_timeout: float = 10.0) -> N
         if not _pid_alive(pid):
             break
     Path(st["pidfile"]).unlink(missing_ok=True)
+
+
+def start_reaper(owner: int, pgid: int, max_s: int, poll_s: float = 2.0) -> None:
+    """A detached watcher (bounded by `timeout` @max_s) that SIGTERMs the VM's
+    process group @pgid when the controller @owner is gone (a SIGKILLed
+    controller cannot stop it; ipmi_sim dies with it, the VM would not). It
+    ends by itself when the VM goes; the group is only signalled while its
+    leader is still a QEMU (`qemu-system` in its command line), so a reused
+    pid is never hit."""
+    script = ('is_vm() { grep -q qemu-system "/proc/$2/cmdline" 2>/dev/null; }; '
+              f'while kill -0 "$1" 2>/dev/null && is_vm "$@"; do sleep {poll_s}; done; '
+              'if is_vm "$@"; then kill -TERM "-$2"; fi')
+    subprocess.Popen(["timeout", "-k", "5", str(max_s), "sh", "-c", script, "shl-reaper",
+                      str(owner), str(pgid)], stdin=subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     start_new_session=True)
 
 
 def chassis_main(argv: list[str]) -> int:
