@@ -174,7 +174,8 @@ run-liveupdate: setup
 	cd lab && $(PY) -m smmu_hil_lab run --suite liveupdate --results ../results
 
 # The ssh target end to end: the emulated DUT behind ipmi_sim (IPMI power,
-# SOL console), commands over SSH (lab suite, test ssh-ipmi).
+# SOL console), commands over SSH (lab suite: ssh-ipmi, and panic-recovery:
+# a forced panic detected by the console watchdog, recovered through IPMI).
 run-ssh: setup
 	$(MAKE) all
 	cd lab && $(PY) -m smmu_hil_lab run --suite lab --inventory inventory/emulated-ssh.yaml \

@@ -8,8 +8,9 @@ prints reaches console.log while tests run, and recognises
   `Internal error: Oops` (whoever read the text: the reader or a command);
 - a hang: the @alive probe (e.g. SSH answering `true`) failing for @hang_s
   seconds, or, with @quiet_s, no console output for that long.
-The first fault is kept (`fault`, `wait_fault()`) until `rearm()`. One
-thread, joined by stop(); every wait is bounded.
+The first fault is kept (`fault`, `wait_fault()`) until `rearm()`. Two
+threads (the reader, and the prober, so a slow probe never delays reading
+a panic), both joined by stop(); every wait is bounded.
 
 run_iterations() runs a body N times; a fault (or an exception) fails that
 iteration with the console tail as its reason, recover() brings the DUT
@@ -73,34 +74,34 @@ class ConsoleWatchdog:
         self._lock = threading.Lock()
         self._fault_ev = threading.Event()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._probe_failed_since: float | None = None
-        self._next_probe = 0.0
         self.paused = False   # probes off (e.g. during a planned power cycle)
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
         """Start the reader thread (idempotent)."""
-        if self._thread is not None and self._thread.is_alive():
+        if self.running:
             return
         self._stop.clear()
         self.console.add_listener(self._on_data)
-        self._thread = threading.Thread(target=self._loop, name="shl-console-watchdog",
-                                        daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=fn, name=f"shl-watchdog-{what}", daemon=True)
+                         for what, fn in (("reader", self._loop), ("prober", self._probe_loop))]
+        for t in self._threads:
+            t.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop and join the reader thread (idempotent)."""
         self._stop.set()
-        t, self._thread = self._thread, None
-        if t is not None:
+        threads, self._threads = self._threads, []
+        for t in threads:
             t.join(timeout)
         self.console.remove_listener(self._on_data)
 
     @property
     def running(self) -> bool:
         """True while the reader thread runs."""
-        return self._thread is not None and self._thread.is_alive()
+        return any(t.is_alive() for t in self._threads)
 
     def rearm(self) -> None:
         """Forget the fault (after recovery) and restart the hang clocks."""
@@ -157,21 +158,22 @@ class ConsoleWatchdog:
                         f.tail = self.console.tail(self.tail_chars)
                         tail_due = None
                 continue
-            self._check_hang(now)
+            if (self.quiet_s is not None and not self.paused
+                    and now - self.last_output > self.quiet_s):
+                with self._lock:
+                    if self.fault is None:
+                        self._set(Fault("hang", now, f"no console output for "
+                                        f"{self.quiet_s:.0f}s", self.console.tail(self.tail_chars)))
 
-    def _check_hang(self, now: float) -> None:
+    def _probe_loop(self) -> None:
+        while self.alive is not None and not self._stop.wait(self.probe_s):
+            if self.fault is None:
+                self._probe()
+
+    def _probe(self) -> None:
         if self.paused:
             self._probe_failed_since = None
             return
-        if self.quiet_s is not None and now - self.last_output > self.quiet_s:
-            with self._lock:
-                if self.fault is None:
-                    self._set(Fault("hang", now, f"no console output for {self.quiet_s:.0f}s",
-                                    self.console.tail(self.tail_chars)))
-            return
-        if self.alive is None or now < self._next_probe:
-            return
-        self._next_probe = now + self.probe_s
         ok = False
         try:
             ok = bool(self.alive())
