@@ -6,8 +6,9 @@
 #   make run      the nightly run against the emulated DUT (smoke and transitions
 #                 suites, one report) -> results/latest/
 #   make run-transitions   only the STE/CD transition scenarios (driver and raw mode)
-#   make test     every test: C unit tests, fuzzers (briefly), lab tests, the
-#                 smoke suite on the emulated DUT
+#   make test     every test: C unit tests, fuzzers (briefly), checkpatch, the
+#                 modules built by dkms (test-dkms), lab tests, the smoke suite
+#                 on the emulated DUT
 #   make bench    benchmarks (oracle sweep rate, ...)
 #   make kernel-config KSRC=TREE [FRAGMENTS=...]
 #                 merge kernel-config/*.config into TREE/.config (merge_config.sh)
@@ -126,7 +127,7 @@ $(BUILD)/bench/%: harness/bench/%.c $(HOST_LIB) $(HDRS)
 
 test: setup
 	$(MAKE) all
-	$(MAKE) test-c test-fuzz checkpatch test-lab test-dut
+	$(MAKE) test-c test-fuzz checkpatch test-dkms test-lab test-dut
 
 test-c: $(TESTS) $(BUILD)/smmu-hil
 	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
@@ -150,6 +151,14 @@ test-dut: all
 
 checkpatch:
 	lab/setup/checkpatch.sh modules
+
+# The modules built by dkms (modules/dkms.conf) in a private dkms tree under
+# $(BUILD)/dkms: against the host's Debian amd64 6.1 headers and, cross,
+# against the DUT kernel's arm64 headers; prints each build's time.
+.PHONY: test-dkms
+test-dkms: $(SMMU_HIL_CACHE)/dut.lock
+	@test -f "$(KDIR)/Makefile" || lab/setup/setup.sh dut
+	lab/setup/dkms.sh $(BUILD)/dkms $(KREL) $(KDIR)
 
 # The lab's config fragments merged into a kernel tree's .config with the
 # kernel's scripts/kconfig/merge_config.sh; lists options not as requested.

@@ -42,6 +42,7 @@
 #include <linux/version.h>
 
 #include "include/uapi/smmu_hil.h"
+#include "smmu_hil_arch.h"
 #include "smmu_hil_debugfs.h"
 #include "smmu_hil_kver.h"
 #include "smmu_hil_strtab.h"
@@ -508,6 +509,9 @@ static int __init evtmon_init(void)
 {
 	int ret;
 
+	ret = smmu_hil_arch_check("capturing SMMUv3 event records");
+	if (ret)
+		return ret;
 	if (ring_size < EVTMON_RING_MIN || ring_size > EVTMON_RING_MAX) {
 		pr_err("ring_size=%u out of range %u..%lu\n", ring_size,
 		       EVTMON_RING_MIN, EVTMON_RING_MAX);

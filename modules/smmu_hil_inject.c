@@ -48,6 +48,7 @@
 #include <linux/utsname.h>
 
 #include "include/uapi/smmu_hil.h"
+#include "smmu_hil_arch.h"
 #include "smmu_hil_debugfs.h"
 #include "smmu_hil_kver.h"
 #include "smmu_hil_strtab.h"
@@ -1174,6 +1175,9 @@ static int __init inj_init(void)
 {
 	int ret;
 
+	ret = smmu_hil_arch_check("writing live SMMUv3 STEs and CDs");
+	if (ret)
+		return ret;
 	if (rec_size < INJ_REC_MIN || rec_size > INJ_REC_MAX) {
 		pr_err("rec_size=%u out of range %u..%u\n", rec_size, INJ_REC_MIN,
 		       INJ_REC_MAX);

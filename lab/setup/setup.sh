@@ -88,6 +88,41 @@ setup_host() {
 	fi
 }
 
+# dkms and Debian's amd64 6.1 headers, for `make test-dkms` (lab/setup/dkms.sh
+# builds the modules with dkms for the host's architecture too): the headers
+# of the DUT's kernel ABI (dut.lock) if the archive has them for amd64, else
+# the newest 6.1 amd64 headers. The release goes to $CACHE/host-headers.lock.
+setup_host_headers() {
+	local abi pkg cand lock=$CACHE/host-headers.lock miss
+	if [ "$(dpkg --print-architecture)" != amd64 ]; then
+		log "amd64 headers for test-dkms: not an amd64 host, skipped"
+		return
+	fi
+	abi=$(sed -n 's/^kernel_abi=//p' "$CACHE/dut.lock" 2>/dev/null || true)
+	abi=${abi:-${SMMU_HIL_KERNEL_ABI:-}}
+	pkg=
+	if [ -n "$abi" ]; then
+		cand=$(apt-cache policy "linux-headers-$abi-amd64" 2>/dev/null | sed -n 's/ *Candidate: //p')
+		[ -n "$cand" ] && [ "$cand" != "(none)" ] && pkg=linux-headers-$abi-amd64
+	fi
+	if [ -z "$pkg" ]; then
+		pkg=$(apt-cache search --names-only '^linux-headers-6\.1\.0-[0-9]+-amd64$' |
+			sed -n 's/^\(linux-headers-6\.1\.0-[0-9]*-amd64\) .*/\1/p' | sort -V | tail -1)
+		[ -n "$pkg" ] || die "no linux-headers-6.1.0-*-amd64 in the apt lists"
+		log "no amd64 headers for the DUT ABI ${abi:-?}: using $pkg"
+	fi
+	mapfile -t miss < <(missing_pkgs dkms "$pkg")
+	if [ ${#miss[@]} -gt 0 ]; then
+		apt_update
+		log "apt-get install ${miss[*]}"
+		$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends "${miss[@]}" >/dev/null
+	fi
+	echo "host_kernel_release=${pkg#linux-headers-}" >"$lock.tmp"
+	mv "$lock.tmp" "$lock"
+	log "amd64 headers for test-dkms: ${pkg#linux-headers-}"
+}
+
 # ---------------------------------------------------------------- DUT packages
 
 # What the DUT runs besides the kernel: busybox (init, shell), fio (disk
@@ -251,7 +286,10 @@ setup_initramfs() {
 }
 
 case "$what" in
-host) setup_host ;;
+host)
+	setup_host
+	setup_host_headers
+	;;
 dut)
 	setup_dut_packages
 	setup_kernel
@@ -264,6 +302,7 @@ all)
 	setup_kernel
 	setup_sysroot
 	setup_initramfs
+	setup_host_headers
 	;;
 *) die "usage: $0 [host|dut|all]" ;;
 esac
