@@ -559,6 +559,9 @@ static void __exit evtmon_exit(void)
 	};
 	unsigned int i;
 
+	/* Elsewhere init refused (smmu_hil_arch.h): nothing to undo. */
+	if (!smmu_hil_arch_ok())
+		return;
 	unregister_kprobe(&em.kp);
 	for (i = 0; i < ARRAY_SIZE(files); i++)
 		debugfs_lookup_and_remove(files[i], em.dir);

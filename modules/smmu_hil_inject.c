@@ -1236,6 +1236,9 @@ err:
 
 static void __exit inj_exit(void)
 {
+	/* Elsewhere init refused (smmu_hil_arch.h): nothing to undo. */
+	if (!smmu_hil_arch_ok())
+		return;
 	/* Waits for file operations in progress: a raw sequence ends restored. */
 	debugfs_remove(inj.dir);
 	smmu_hil_dir_put(inj.top);
