@@ -92,6 +92,7 @@ setup_host() {
 # builds the modules with dkms for the host's architecture too): the headers
 # of the DUT's kernel ABI (dut.lock) if the archive has them for amd64, else
 # the newest 6.1 amd64 headers. The release goes to $CACHE/host-headers.lock.
+# Also shellcheck (a small package), for lab/tests/test_ci.py's check of ci/.
 setup_host_headers() {
 	local abi pkg cand lock=$CACHE/host-headers.lock miss
 	if [ "$(dpkg --print-architecture)" != amd64 ]; then
@@ -111,7 +112,7 @@ setup_host_headers() {
 		[ -n "$pkg" ] || die "no linux-headers-6.1.0-*-amd64 in the apt lists"
 		log "no amd64 headers for the DUT ABI ${abi:-?}: using $pkg"
 	fi
-	mapfile -t miss < <(missing_pkgs dkms "$pkg")
+	mapfile -t miss < <(missing_pkgs dkms shellcheck "$pkg")
 	if [ ${#miss[@]} -gt 0 ]; then
 		apt_update
 		log "apt-get install ${miss[*]}"
