@@ -160,13 +160,19 @@ def _run(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
     return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
 
 
+def _dir_with(d: Path, files: dict[str, str]) -> Path:
+    """Directory @d (made) holding @files (name -> text)."""
+    d.mkdir()
+    for name, text in files.items():
+        (d / name).write_text(text)
+    return d
+
+
 def test_lava_submit_records_job_ids_and_keeps_the_token_off_argv(
         fake_lava: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
     fake, env = fake_lava
-    jobs = tmp_path / "lava"
-    jobs.mkdir()
-    (jobs / "smoke-server1.yaml").write_text("job_name: a\n")
-    (jobs / "multi-node.yaml").write_text("job_name: b\n")
+    jobs = _dir_with(tmp_path / "lava", {"smoke-server1.yaml": "job_name: a\n",
+                                         "multi-node.yaml": "job_name: b\n"})
     out = tmp_path / "out"
     p = _run([str(CI / "lava-submit.sh"), str(jobs), str(out)], env)
     assert p.returncode == 0, p.stderr
@@ -186,8 +192,7 @@ def test_lava_submit_records_job_ids_and_keeps_the_token_off_argv(
 def test_lava_submit_fails_on_a_refused_job_or_no_jobs(
         fake_lava: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
     _, env = fake_lava
-    jobs = tmp_path / "lava"
-    jobs.mkdir()
+    jobs = _dir_with(tmp_path / "lava", {})
     p = _run([str(CI / "lava-submit.sh"), str(jobs), str(tmp_path / "o1")], env)
     assert p.returncode == 1 and "no LAVA job definitions" in p.stderr
     (jobs / "bad.yaml").write_text("x\n")
@@ -210,9 +215,7 @@ def _lava_job(fake: Path, job: str, health: str, results: list[str]) -> None:
 def test_lava_collect_summarises_and_fails_on_bad_jobs(
         fake_lava: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
     fake, env = fake_lava
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "jobs.tsv").write_text("40\ta.yaml\n")
+    out = _dir_with(tmp_path / "out", {"jobs.tsv": "40\ta.yaml\n"})
     _lava_job(fake, "40", "Complete", ["pass", "pass", "skip"])
     p = _run([str(CI / "lava-collect.sh"), str(out), "60"], env)
     assert p.returncode == 0, p.stderr
@@ -300,8 +303,7 @@ def test_kcidb_submit_checks_without_credentials_and_rejects_bad_documents(
     foreign = _kcidb_run(tmp_path, "foreign", origin="other")
     p = _run([str(CI / "kcidb-submit.sh"), str(good), str(foreign)], env)
     assert p.returncode == 1 and "outside the smmu_hil origin" in p.stderr
-    empty = tmp_path / "empty"
-    empty.mkdir()
+    empty = _dir_with(tmp_path / "empty", {})
     p = _run([str(CI / "kcidb-submit.sh"), str(empty)], env)
     assert p.returncode == 1 and "no kcidb.json" in p.stderr
 
