@@ -9,12 +9,18 @@
  * StreamID of those devices, from the event monitor's debugfs `tables`
  * (a read-only walk of the stream table), decoded with the oracle's field
  * names.
+ *
+ * smmu-hil dut quiesce: stop user space (all but this command's ancestors)
+ * and wait for the block layer's requests in flight to drain, before
+ * `kexec -e` (smmu_hil/quiesce.h says why); `dut thaw` undoes it when the
+ * kexec did not happen.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include <pci/pci.h>
 
@@ -23,6 +29,7 @@
 #include "smmu_hil/entry.h"
 #include "smmu_hil/idr.h"
 #include "smmu_hil/inject.h"
+#include "smmu_hil/quiesce.h"
 
 #define TEXT_MAX	(64 * 1024)
 
@@ -255,10 +262,103 @@ static int cmd_streams(const struct shl_cli *cli)
 	return SHL_EXIT_OK;
 }
 
+#define QUIESCE_PIDS_MAX	4096
+#define QUIESCE_TIMEOUT_MS	5000
+
+static void print_quiesce(const struct shl_cli *cli, long stopped, long inflight, double ms)
+{
+	json_object *o;
+
+	if (!cli->json) {
+		printf("stopped %ld processes, %ld requests in flight after %.1f ms\n",
+		       stopped, inflight, ms);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "stopped", json_object_new_int64(stopped));
+	json_object_object_add(o, "inflight", json_object_new_int64(inflight));
+	json_object_object_add(o, "drain_ms", json_object_new_double(ms));
+	shl_json_print(o, cli);
+}
+
+/*
+ * dut quiesce [--timeout-ms N] [--force]: exit 0 only when nothing is left
+ * in flight. Without --force it refuses unless a kernel is loaded for
+ * kexec, so a mistyped command does not stop a workstation's user space.
+ */
+static int cmd_quiesce(int argc, char **argv, const struct shl_cli *cli)
+{
+	unsigned long long timeout = QUIESCE_TIMEOUT_MS;
+	char sysblock[4096];
+	int i, force = 0;
+	pid_t *pids;
+	long n, stopped, inflight;
+	double ms = 0;
+
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--force")) {
+			force = 1;
+		} else if (!strcmp(argv[i], "--timeout-ms") && i + 1 < argc) {
+			if (shl_parse_uint_range(argv[++i], 0, 600000, &timeout))
+				return shl_err("--timeout-ms: '%s' is not 0..600000", argv[i]);
+		} else {
+			return shl_err("unexpected argument '%s' (usage: smmu-hil dut quiesce "
+				       "[--timeout-ms N] [--force])", argv[i]);
+		}
+	}
+	if (!force && shl_quiesce_kexec_loaded(shl_sysfs_dir()) != 1)
+		return shl_err("no kernel loaded for kexec (kexec -l first): "
+			       "not stopping user space (--force to do it anyway)");
+	snprintf(sysblock, sizeof(sysblock), "%s/block", shl_sysfs_dir());
+	/* check before stopping anything: a DUT without it is not left stopped */
+	inflight = shl_quiesce_inflight(sysblock);
+	if (inflight < 0)
+		return shl_err("%s: %s", sysblock, strerror((int)-inflight));
+	pids = calloc(QUIESCE_PIDS_MAX, sizeof(*pids));
+	if (!pids)
+		return shl_err("out of memory");
+	n = shl_quiesce_user_pids("/proc", getpid(), pids, QUIESCE_PIDS_MAX);
+	if (n > QUIESCE_PIDS_MAX)
+		n = -E2BIG;
+	stopped = n < 0 ? n : shl_quiesce_stop(pids, (size_t)n, SHL_QUIESCE_STATE);
+	free(pids);
+	if (stopped < 0)
+		return shl_err("stopping user space: %s", strerror((int)-stopped));
+	inflight = shl_quiesce_drain(sysblock, (unsigned int)timeout, &ms);
+	print_quiesce(cli, stopped, inflight, ms);
+	if (inflight == 0)
+		return SHL_EXIT_OK;
+	shl_quiesce_thaw(SHL_QUIESCE_STATE);
+	if (inflight < 0)
+		return shl_err("%s: %s (user space continued)", sysblock,
+			       strerror((int)-inflight));
+	return shl_err("%ld block requests still in flight after %llu ms (user space continued)",
+		       inflight, timeout);
+}
+
+static int cmd_thaw(const struct shl_cli *cli)
+{
+	long n = shl_quiesce_thaw(SHL_QUIESCE_STATE);
+	json_object *o;
+
+	if (n < 0)
+		return shl_err("%s: %s", SHL_QUIESCE_STATE, strerror((int)-n));
+	if (cli->json) {
+		o = json_object_new_object();
+		json_object_object_add(o, "continued", json_object_new_int64(n));
+		shl_json_print(o, cli);
+	} else {
+		printf("continued %ld processes\n", n);
+	}
+	return SHL_EXIT_OK;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: smmu-hil dut info [-j]\n"
-		"       smmu-hil dut streams [-j]\n");
+		"       smmu-hil dut streams [-j]\n"
+		"       smmu-hil dut quiesce [--timeout-ms N] [--force] [-j]   (before kexec -e)\n"
+		"       smmu-hil dut thaw [-j]\n");
 }
 
 int shl_cmd_dut(int argc, char **argv, const struct shl_cli *cli)
@@ -272,6 +372,10 @@ int shl_cmd_dut(int argc, char **argv, const struct shl_cli *cli)
 	}
 	if (argc == 2 && !strcmp(argv[1], "streams"))
 		return cmd_streams(cli);
+	if (argc >= 2 && !strcmp(argv[1], "quiesce"))
+		return cmd_quiesce(argc, argv, cli);
+	if (argc == 2 && !strcmp(argv[1], "thaw"))
+		return cmd_thaw(cli);
 	if (argc != 2 || strcmp(argv[1], "info")) {
 		usage();
 		return SHL_EXIT_USAGE;

@@ -5,7 +5,9 @@ It speaks QMP on --qmp (greeting, qmp_capabilities, cont, system_reset,
 quit, query-status) and serves a "guest" on the --serial unix socket: after
 `cont` it prints some firmware noise and `smmu-hil: DUT ready kernel=fake`,
 then runs `sh -i` on the socket with PS1='dut# '. A fake `kexec` on the
-guest's PATH makes `kexec -e` print the ready line again.
+guest's PATH makes `kexec -e` print the ready line again; a fake `smmu-hil`
+answers `dut quiesce` (fails with FAKE_QUIESCE_FAIL set) and `dut thaw`,
+logging each call to $FAKE_AGENT_LOG when set.
 
 Behaviour switches: --no-ready (never print the ready line), --ignore-quit
 (answer quit but keep running, so the driver must kill), --kernel-noise
@@ -38,6 +40,20 @@ for a in "$@"; do
   fi
 done
 exit 0
+"""
+
+# Never the real agent here: its `dut quiesce` would stop the host's processes.
+AGENT = """#!/bin/sh
+[ -n "$FAKE_AGENT_LOG" ] && echo "$*" >> "$FAKE_AGENT_LOG"
+case "$1 $2" in
+"dut quiesce")
+  if [ -n "$FAKE_QUIESCE_FAIL" ]; then
+    echo 'smmu-hil: error: 3 block requests still in flight after 5000 ms' >&2; exit 1
+  fi
+  echo 'stopped 2 processes, 0 requests in flight after 0.4 ms' ;;
+"dut thaw") echo 'continued 0 processes' ;;
+*) echo "fake smmu-hil: $*" >&2; exit 2 ;;
+esac
 """
 
 
@@ -143,6 +159,8 @@ def main() -> int:
     bindir = Path(tempfile.mkdtemp(prefix="fakeqemu-bin-"))
     (bindir / "kexec").write_text(KEXEC)
     (bindir / "kexec").chmod(0o755)
+    (bindir / "smmu-hil").write_text(AGENT)
+    (bindir / "smmu-hil").chmod(0o755)
     guest = Guest(args, bindir)
     ser = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     ser.bind(args.serial)

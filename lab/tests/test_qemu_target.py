@@ -89,6 +89,31 @@ def test_kexec_waits_for_ready_again(make_target) -> None:
     assert t.run("echo new-kernel")[1] == "new-kernel\n"
 
 
+def test_kexec_quiesces_first_and_thaws_when_refused(make_target, tmp_path: Path) -> None:
+    t = make_target()
+    t.boot()
+    log = tmp_path / "agent-calls"
+    t.run(f"export FAKE_AGENT_LOG={log} FAKE_QUIESCE_FAIL=1")
+    with pytest.raises(StrategyError, match="SHL-KEXEC-RETURNED"):
+        t.kexec_exec()
+    # quiesce failed: no kexec -e, the stopped processes continued
+    assert log.read_text().splitlines() == ["dut quiesce", "dut thaw"]
+    assert t.ensure_shell() is False
+    t.run("unset FAKE_QUIESCE_FAIL")
+    assert t.kexec_exec() >= 0
+    assert log.read_text().splitlines()[-1] == "dut quiesce"
+    assert t.strategy.kernel_release == "fake-kexec"
+
+
+def test_kexec_without_quiesce_is_bare(make_target, tmp_path: Path) -> None:
+    t = make_target()
+    t.boot()
+    log = tmp_path / "agent-calls"
+    t.run(f"export FAKE_AGENT_LOG={log}")
+    assert t.kexec_exec(quiesce=False) >= 0
+    assert not log.exists()
+
+
 def test_kexec_that_returns_fails_fast(make_target) -> None:
     t = make_target()
     t.boot()

@@ -20,6 +20,23 @@ from ..resources import HostNetPeer
 from ..strategy import ShellStrategy
 
 
+def kexec_exec_command(quiesce: bool = True) -> str:
+    """The DUT shell command that executes the loaded kernel.
+
+    With @quiesce, `smmu-hil dut quiesce` first stops user space and waits
+    for the block requests in flight to drain, as `systemctl kexec` stops
+    every unit first: a 6.1.y kernel whose device_shutdown() resets a
+    virtio-blk with requests in its ring hangs in the CPU offline that
+    follows (harness/include/smmu_hil/quiesce.h). If kexec -e comes back,
+    `dut thaw` continues what was stopped. Without @quiesce the bare
+    `kexec -e` (reproduces that hang under I/O load).
+    """
+    if not quiesce:
+        return "kexec -e"
+    # the status stays kexec's (or quiesce's) for the caller's $?
+    return "smmu-hil dut quiesce && kexec -e; r=$?; smmu-hil dut thaw >/dev/null; (exit $r)"
+
+
 class CommandError(LabError):
     """A DUT command failed or printed something unusable."""
 
@@ -148,16 +165,19 @@ class Target(ABC):
         opts = " -i" if no_checks else ""
         self.run_check(f"kexec{opts} -l {kernel} --initrd={initrd} {cmdline}", timeout)
 
-    def kexec_exec(self) -> float:
+    def kexec_exec(self, quiesce: bool = True) -> float:
         """`kexec -e` the loaded kernel and wait for the shell again.
 
-        Returns seconds from `kexec -e` to DUT ready. Raises StrategyError
+        @quiesce: stop user space and drain the block layer first
+        (kexec_exec_command()). Returns seconds from `kexec -e` to DUT
+        ready. Raises StrategyError
         at once when `kexec -e` returns (nothing loaded, refused), and
         ConsoleTimeout / ConsoleClosed when the new kernel does not come up
         in time; the state becomes "unknown" (ensure_shell() recovers).
         """
         # printed only if kexec -e comes back; the typed echo reads differently
-        self.console.sendline("kexec -e; printf '%s-%s %d\\n' SHL-KEXEC RETURNED $?")
+        self.console.sendline(f"{kexec_exec_command(quiesce)}; "
+                              "printf '%s-%s %d\\n' SHL-KEXEC RETURNED $?")
         t0 = time.monotonic()
         try:
             return self.strategy.wait_ready(t0, failed=r"SHL-KEXEC-RETURNED \d+")
@@ -165,10 +185,11 @@ class Target(ABC):
             self.strategy.state = "unknown"
             raise
 
-    def kexec(self, append: str | None = None, no_checks: bool = True) -> float:
+    def kexec(self, append: str | None = None, no_checks: bool = True,
+              quiesce: bool = True) -> float:
         """kexec_load() then kexec_exec(); returns kexec_exec()'s seconds."""
         self.kexec_load(append, no_checks)
-        return self.kexec_exec()
+        return self.kexec_exec(quiesce)
 
 
 def _qemu(log_dir: Path, dut: Any = None, **kwargs: Any) -> Target:

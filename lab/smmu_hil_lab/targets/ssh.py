@@ -29,7 +29,7 @@ from ..ipmi import (BmcAccess, EmulatedBmc, IPMIPowerDriver, SshAccess, SSHDrive
 from ..resources import CommandSerialPort, QemuMachine, QMPSocket, TcpSerialPort
 from ..strategy import ShellStrategy, StrategyError
 from ..watchdog import ConsoleWatchdog
-from . import Target
+from . import Target, kexec_exec_command
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
@@ -210,14 +210,16 @@ class SshTarget(Target):
             self.strategy.state = "unknown"
             raise
 
-    def kexec_exec(self) -> float:
-        """Start `kexec -e` detached over SSH, wait for SSH to go and come back.
+    def kexec_exec(self, quiesce: bool = True) -> float:
+        """Start `kexec -e` detached over SSH (after quiescing user space,
+        see kexec_exec_command()), wait for SSH to go and come back.
 
         Returns seconds from the request to SSH answering. Raises
         StrategyError when SSH never goes away (kexec -e refused).
         """
         t0 = time.monotonic()
-        self.ssh.run("(sleep 1; kexec -e) </dev/null >/dev/null 2>&1 &", 15)
+        self.ssh.run(f"(sleep 1; {kexec_exec_command(quiesce)}) </dev/null >/dev/null 2>&1 &",
+                     15)
         try:
             self.ssh.wait_down(30)
         except ConsoleTimeout as e:

@@ -96,7 +96,7 @@ def _iteration(i: int, dut: Target, agent: Agent, s: Scenario, log_dir: Path,
         rec["loads_alive_at_kexec"] = loads_alive
         before = agent.clock(io="/dev/vda")      # fio and iperf3 streaming
         progress(f"iteration {i}: kexec -e")
-        rec["kexec_to_ready_s"] = round(dut.kexec_exec(), 2)
+        rec["kexec_to_ready_s"] = round(dut.kexec_exec(bool(s.param("quiesce", True))), 2)
         after_disk = agent.clock(io="/dev/vda")
         rec["blackout_disk_ms"] = round(lu.ticks_ms(before, after_disk), 1)
     finally:
