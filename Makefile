@@ -166,18 +166,21 @@ kernel-config:
 	@test -n "$(KSRC)" || { echo "make kernel-config: set KSRC=/path/to/kernel/tree" >&2; exit 2; }
 	lab/setup/kernel-config.sh $(KSRC) $(FRAGMENTS)
 
-# The smoke suite and the STE/CD transition scenarios: one boot, one report.
+# The nightly run (lab/plans/nightly.yaml), one report: smoke, the STE/CD
+# transitions and the 10-iteration kexec live update on the qemu target; then
+# the ssh target (SSH, ipmi_sim as BMC, SOL): ssh-ipmi, panic-recovery and
+# the live update again (kexec-live-update@ssh).
 run: setup
 	$(MAKE) all
-	cd lab && $(PY) -m smmu_hil_lab run --suite smoke,transitions --results ../results
+	cd lab && $(PY) -m smmu_hil_lab run --plan plans/nightly.yaml --results ../results
 
 # Just the STE/CD transition scenarios (scenarios/transitions).
 run-transitions: setup
 	$(MAKE) all
 	cd lab && $(PY) -m smmu_hil_lab run --suite transitions --results ../results
 
-# issue 5's live-update flow (kexec under fio and iperf3, STE/CD diffs,
-# blackout): the liveupdate suite. Not part of `make run` (yet).
+# Only the live-update flow (kexec under fio and iperf3, STE/CD diffs,
+# blackout) on the qemu target.
 run-liveupdate: setup
 	$(MAKE) all
 	cd lab && $(PY) -m smmu_hil_lab run --suite liveupdate --results ../results

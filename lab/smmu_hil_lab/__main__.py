@@ -2,6 +2,8 @@
 
     run --suite smoke[,transitions...] --results DIR [--target qemu|ssh]
         [--inventory FILE] [--resume RUN_DIR] [-- PYTEST-ARGS]
+    run --plan FILE --results DIR [--resume RUN_DIR]
+                           a plan's phases (suites on targets), one report
     validate DIR...        check scenario files
     report RUN_DIR         (re)write report.html and kcidb.json of a finished run
     image --out DIR        assemble the emulated DUT's boot files
@@ -35,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="inventory file (lab/inventory/*.yaml); its first DUT is used")
     rn.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR",
                     help="continue that run: tests in its results.jsonl are not rerun")
+    rn.add_argument("--plan", type=Path, default=None,
+                    help="run plan (lab/plans/*.yaml): phases of suites on targets, one "
+                         "report; --suite/--target/--inventory do not apply")
     rn.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     qm = sub.add_parser("qemu", help="boot the emulated DUT on this terminal (Ctrl-A X quits)")
     qm.add_argument("--out", type=Path, required=True, help="image directory (the 9p share)")
@@ -68,11 +73,15 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return 0
     if args.verb == "run":
-        from . import runner
+        from . import plan, runner
         try:
-            rc, run_dir = runner.run(args.suite, args.results, args.target, args.pytest_args,
-                                     args.inventory, args.resume)
-        except (scenario.ScenarioError, inventory.InventoryError) as e:
+            if args.plan is not None:
+                rc, run_dir = runner.run_plan(args.plan, args.results, args.pytest_args,
+                                              args.resume)
+            else:
+                rc, run_dir = runner.run(args.suite, args.results, args.target,
+                                         args.pytest_args, args.inventory, args.resume)
+        except (scenario.ScenarioError, inventory.InventoryError, plan.PlanError) as e:
             print(f"smmu_hil_lab: error: {e}", file=sys.stderr)
             return 2
         if rc == 2:

@@ -9,7 +9,7 @@ duts:
     power: {kind: ipmi, host: 127.0.0.1, port: auto, user: admin,
             password: secret, cipher_suite: 3}
     console: {kind: sol}        # sol | command (argv: [...]) | qemu-serial
-    workloads: {disk: /dev/vda, nic: eth0}
+    workloads: {disk: /dev/vda, nic: eth0}   # + peer_address, peer_bind (iperf3)
     kexec: {kernel: /mnt/host/Image, initrd: /mnt/host/initrd.cpio}
 ```
 
@@ -86,7 +86,9 @@ _TOP = {"name", "target", "emulated", "ssh", "power", "console", "workloads", "k
 _SSH = {"host", "port", "user", "key"}
 _POWER = {"kind", "host", "port", "user", "password", "cipher_suite"}
 _CONSOLE = {"kind", "argv"}
-_WORKLOADS = {"disk", "nic"}
+# peer_address: how the DUT reaches the lab host's iperf3 server;
+# peer_bind: where that server listens on the lab host (default 0.0.0.0)
+_WORKLOADS = {"disk", "nic", "peer_address", "peer_bind"}
 _KEXEC = {"kernel", "initrd"}
 
 

@@ -67,6 +67,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      "SUITE= (repeatable; default scenarios/<suite>)")
     g.addoption("--shl-resume", action="store_true",
                 help="continue the run in --shl-run-dir (skip tests in its results.jsonl)")
+    g.addoption("--shl-name-suffix", default="",
+                help="appended to every test's name (a suite run again on another target)")
+    g.addoption("--shl-report-target", default=None,
+                help="the target(s) the report names (default --shl-target)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -96,7 +100,9 @@ class Collector:
         self.target_name: str = config.getoption("shl_target")
         self.report = Report(run_id=config.getoption("shl_run_id") or
                              (self.run_dir.name if self.run_dir else new_run_id()),
-                             target=self.target_name)
+                             target=config.getoption("shl_report_target") or
+                             self.target_name)
+        self.name_suffix: str = config.getoption("shl_name_suffix") or ""
         self.results: dict[str, TestResult] = {}
         self.scenario_dirs, self.all_scenarios = parse_scenario_dirs(
             config.getoption("shl_scenarios"))
@@ -133,10 +139,10 @@ class Collector:
         """
         names: dict[Path, set[str]] = {}    # scenario directory -> its tests' names
         for item in items:
-            item.stash[NAME] = scenario_name(item)
+            item.stash[NAME] = scenario_name(item) + self.name_suffix
             item.stash[METRICS] = {}
             item.user_properties.append(("scenario", item.stash[NAME]))
-            names.setdefault(self.scenario_dir(item), set()).add(item.stash[NAME])
+            names.setdefault(self.scenario_dir(item), set()).add(scenario_name(item))
             self.names[item.nodeid] = item.stash[NAME]
         done = [i for i in items if i.stash[NAME] in self.resumed]
         if done:

@@ -9,8 +9,10 @@ report.html and kcidb.json are derived at the end (publish.py).
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,7 +34,9 @@ def suite_dirs(suite: str) -> tuple[Path, Path]:
 def run(suites: str | list[str], results: Path, target: str | None = None,
         pytest_args: list[str] | None = None,
         inventory_file: Path | None = None,
-        resume: Path | None = None) -> tuple[int, Path]:
+        resume: Path | None = None, junit: str = "junit.xml",
+        name_suffix: str = "", derive: bool = True,
+        report_target: str | None = None) -> tuple[int, Path]:
     """Run @suites (a name, "smoke,transitions", or a list) on @target in one
     pytest session (one boot, one report); results go to @results/<run-id>/.
 
@@ -43,6 +47,10 @@ def run(suites: str | list[str], results: Path, target: str | None = None,
 
     @resume: a run directory to continue instead of a new one: tests in its
     results.jsonl are not run again and the report covers them all.
+    @junit: pytest's junit file name in the run directory. @name_suffix:
+    appended to every test name (a suite run again on another target).
+    @derive: write report.html and kcidb.json at the end. @report_target:
+    the target(s) the report names (default @target).
     """
     names = suite_names(suites)
     args = []
@@ -69,15 +77,72 @@ def run(suites: str | list[str], results: Path, target: str | None = None,
     print(f"smmu-hil: run {run_id}: suite {label} on target {target} -> {run_dir}", flush=True)
     args += ["-p", "smmu_hil_lab.pytest_plugin",
              f"--shl-target={target}", f"--shl-run-dir={run_dir}", f"--shl-run-id={run_id}",
-             f"--junitxml={run_dir / 'junit.xml'}",
+             f"--junitxml={run_dir / junit}", f"--shl-name-suffix={name_suffix}",
+             f"--shl-report-target={report_target or target}",
              "-o", f"junit_suite_name={label}", "-o", "junit_family=xunit1",
              "-o", "console_output_style=classic", "-p", "no:cacheprovider",
              "--rootdir", str(paths.REPO / "lab"), "-q", "--tb=short"] + list(pytest_args or [])
     rc = int(pytest.main(args))
     if not (run_dir / "report.json").exists():
         return 2, run_dir
-    write_derived(run_dir)
+    if derive:
+        write_derived(run_dir)
     return (0 if rc == 0 else 1 if rc == 1 else 2), run_dir
+
+
+def run_plan(plan_file: Path, results: Path, pytest_args: list[str] | None = None,
+             resume: Path | None = None) -> tuple[int, Path]:
+    """Run a plan's phases (plan.load) one after the other into one run
+    directory: each phase is a run() on its own target that continues the
+    run (like --resume), so report.json, ktap.log and summary.txt cover every
+    phase; the phases' junit files are merged into junit.xml, report.json's
+    target names every target. Returns (the worst exit status, run dir).
+    Raises PlanError, ScenarioError, InventoryError before anything runs.
+    """
+    from . import plan as planmod
+    p = planmod.load(plan_file)
+    for ph in p.phases:     # every error before the first boot
+        for suite in ph.suites:
+            suite_dirs(suite)
+        if ph.inventory is not None:
+            inventory.select(ph.inventory)
+    if resume is not None:
+        run_dir = resume.resolve()
+    else:
+        run_dir = results.resolve() / new_run_id()
+        run_dir.mkdir(parents=True)
+    print(f"smmu-hil: plan {p.name}: {len(p.phases)} phase(s) -> {run_dir}", flush=True)
+    label = "+".join(dict.fromkeys(_phase_target(ph) for ph in p.phases))
+    worst, junits = 0, []
+    for i, ph in enumerate(p.phases, 1):
+        print(f"smmu-hil: phase {i}/{len(p.phases)}: {','.join(ph.suites)}"
+              f"{f' ({ph.inventory.name})' if ph.inventory else ''}", flush=True)
+        junit = f"junit-{i}.xml"
+        env_saved = {k: os.environ.get(k) for k in ph.env}
+        os.environ.update(ph.env)
+        try:
+            rc, _ = run(ph.suites, results, ph.target, pytest_args, ph.inventory,
+                        resume=run_dir, junit=junit, name_suffix=ph.name_suffix,
+                        derive=False, report_target=label)
+        finally:
+            for k, v in env_saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        worst = max(worst, rc)
+        junits.append(run_dir / junit)
+    planmod.merge_junit([j for j in junits if j.exists()], run_dir / "junit.xml")
+    if (run_dir / "report.json").exists():
+        write_derived(run_dir)
+    return worst, run_dir
+
+
+def _phase_target(ph: Any) -> str:
+    """The target name a plan phase runs on."""
+    if ph.target:
+        return str(ph.target)
+    return inventory.select(ph.inventory).target if ph.inventory else "qemu"
 
 
 def suite_names(suites: str | list[str]) -> list[str]:

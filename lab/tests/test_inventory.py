@@ -44,6 +44,18 @@ def test_real_server(tmp_path: Path) -> None:
     assert d.console.argv == ("conserver", "srv3") and not d.emulated
 
 
+def test_iperf3_peer_of_a_dut(tmp_path: Path) -> None:
+    from smmu_hil_lab.targets.ssh import host_peer
+    real = _load(tmp_path, REAL)[0]
+    assert host_peer(real) is None          # a real server names its peer or has none
+    named = _load(tmp_path, REAL + "    workloads: {disk: /dev/nvme0n1, peer_address: 10.0.0.1}\n")[0]
+    peer = host_peer(named)
+    assert peer is not None and (peer.bind, peer.dut_address) == ("0.0.0.0", "10.0.0.1")
+    emulated = inventory.select(INV / "emulated-ssh.yaml")
+    peer = host_peer(emulated)               # QEMU user networking
+    assert peer is not None and (peer.bind, peer.dut_address) == ("127.0.0.1", "10.0.2.2")
+
+
 @pytest.mark.parametrize("old,new,msg", [
     ("cipher_suite: 17", "cipher_suite: 18", "power.cipher_suite"),
     ("target: ssh", "target: lava", "key 'target'"),

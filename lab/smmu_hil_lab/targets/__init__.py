@@ -55,6 +55,8 @@ class Target(ABC):
     # where a host-side traffic peer (iperf3) listens and how the DUT reaches
     # it; None: the DUT cannot reach the lab host (iperf3 workloads fail)
     host_peer: HostNetPeer | None = None
+    # the block device the disk workloads (fio) use
+    disk: str = "/dev/vda"
 
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir

@@ -26,7 +26,7 @@ from ..drivers import ConsoleDriver, ConsoleTimeout, LabError, PowerError
 from ..inventory import AUTO, PER_RUN, Dut
 from ..ipmi import (BmcAccess, EmulatedBmc, IPMIPowerDriver, SshAccess, SSHDriver, make_keys,
                     sol_port)
-from ..resources import CommandSerialPort, QemuMachine, QMPSocket, TcpSerialPort
+from ..resources import CommandSerialPort, HostNetPeer, QemuMachine, QMPSocket, TcpSerialPort
 from ..strategy import ShellStrategy, StrategyError
 from ..watchdog import ConsoleWatchdog
 from . import Target, kexec_exec_command
@@ -62,6 +62,18 @@ class SshStrategy(ShellStrategy):
             return t.ssh.run("true", self.shell_timeout)[0] == 0
         except ConsoleTimeout:
             return False
+
+
+def host_peer(dut: Dut) -> HostNetPeer | None:
+    """The iperf3 peer of @dut: QEMU user networking's for an emulated DUT
+    (the DUT's 10.0.2.2 is the lab host's loopback), else the inventory's
+    workloads.peer_address (how the DUT reaches the lab host) and
+    workloads.peer_bind (where the lab host listens, default 0.0.0.0);
+    None when the inventory names no peer."""
+    w = dut.workloads
+    if "peer_address" in w:
+        return HostNetPeer(bind=w.get("peer_bind", "0.0.0.0"), dut_address=w["peer_address"])
+    return HostNetPeer() if dut.emulated else None
 
 
 class SshTarget(Target):
@@ -103,6 +115,8 @@ class SshTarget(Target):
                                        self.tmp / "known_hosts"))
         if dut.emulated:
             self._emulate(work, ssh_port, key, host_key)
+        self.host_peer = host_peer(dut)
+        self.disk = dut.workloads.get("disk", self.disk)
         self.power = IPMIPowerDriver(self.bmc)
         port = (sol_port(self.bmc) if dut.console.kind == "sol"
                 else CommandSerialPort(dut.console.argv))

@@ -68,13 +68,13 @@ def _iteration(i: int, dut: Target, agent: Agent, s: Scenario, log_dir: Path,
                progress: Callable[[str], None]) -> dict[str, Any]:
     """One kexec under load; returns its record (raises LabError)."""
     rec: dict[str, Any] = {"iteration": i}
-    pattern = Fio(dut, "/dev/vda", "lu-pattern")
+    pattern = Fio(dut, dut.disk, "lu-pattern")
     w = pattern.run(f"{s.param('pattern')} --do_verify=0")
     if w.rc or w.error:
         raise LabError(f"fio pattern write failed: {w.log[-300:]}")
     rec["pattern_mib"] = round(w.write_bytes / 2**20, 1)
     agent.events_clear()
-    load = Fio(dut, "/dev/vda", "lu-load")
+    load = Fio(dut, dut.disk, "lu-load")
     load.start(str(s.param("load")))
     peer = Iperf3Peer(dut.host_peer, log=log_dir / "iperf3-server.log") \
         if dut.host_peer else None
@@ -94,10 +94,10 @@ def _iteration(i: int, dut: Target, agent: Agent, s: Scenario, log_dir: Path,
         rc, n = dut.run(f"grep -cE '{FIO_VERIFY_FAILURES}' {load.out}")
         rec["load_verify_errors"] = int(n.strip() or 0) if rc in (0, 1) else 0
         rec["loads_alive_at_kexec"] = loads_alive
-        before = agent.clock(io="/dev/vda")      # fio and iperf3 streaming
+        before = agent.clock(io=dut.disk)      # fio and iperf3 streaming
         progress(f"iteration {i}: kexec -e")
         rec["kexec_to_ready_s"] = round(dut.kexec_exec(bool(s.param("quiesce", True))), 2)
-        after_disk = agent.clock(io="/dev/vda")
+        after_disk = agent.clock(io=dut.disk)
         rec["blackout_disk_ms"] = round(lu.ticks_ms(before, after_disk), 1)
     finally:
         if peer is not None:
