@@ -9,8 +9,9 @@
  * offline that follows in machine_shutdown() (smp_shutdown_nonboot_cpus())
  * then waits for them forever in block/blk-mq.c blk_mq_hctx_notify_offline().
  * A `kexec -e` issued while fio has I/O in flight hangs the DUT (seen on
- * Debian's 6.1.0-56, 6.1.192: 3 of 7 cold runs). Stopping the submitters
- * and waiting until /sys/block/x/inflight reads 0 avoids it.
+ * Debian's 6.1.0-56, 6.1.192: 4 of 7 loops of up to 10 kexecs). Stopping
+ * the submitters and waiting until /sys/block/x/inflight reads 0 avoids it
+ * (docs/lab.md, "Quiescing before kexec -e").
  */
 #ifndef SMMU_HIL_QUIESCE_H
 #define SMMU_HIL_QUIESCE_H
