@@ -26,10 +26,13 @@ import yaml
 
 from . import image, inventory, paths, scenario
 from .drivers import LabError
+from .report import STATUSES, TestResult
 from .resources import QemuMachine
 
 PROMPT = "smmu-hil-dut:~# "           # set by lab/dut/init.d/lava.sh
 KERNEL_START = "Linux version [0-9]"
+# kexec's boot_message must come before KERNEL_START, which LAVA waits for next
+KEXEC_BOOT_MESSAGE = "Booting Linux on physical CPU"
 DUT_SCENARIOS = "/opt/smmu-hil/scenarios"
 DUT_MODULES = "/opt/smmu-hil/modules"
 EVENT_RING = 262144                   # as the transitions suite: breaking updates flood it
@@ -39,6 +42,7 @@ EVENT_RING = 262144                   # as the transitions suite: breaking updat
 PRINTK_PROBE = "smmu-hil-lava-printk-probe"
 LAVA_HOOK = paths.REPO / "lab" / "dut" / "init.d" / "lava.sh"
 METADATA_SCENARIOS = "smmu-hil.scenarios"
+JOB_TEST = "lava-job"                 # the report's test for LAVA's own job result
 # LAVA's qcow2 test overlay disk is a virtio-blk-pci (if=virtio): behind the
 # SMMU only like the lab's own disk (modern, iommu_platform).
 OVERLAY_DISK_OPTIONS = ["-global", "virtio-blk-pci.disable-legacy=on",
@@ -124,7 +128,7 @@ def _kexec_boot(kernel: str, initrd: str, append: str, deploy: bool) -> dict[str
     boot = {"method": "kexec", "kernel": kernel, "initrd": initrd,
             # -i: no purgatory checksum (about 8 s under emulation)
             "options": ["-i", f"--append='{append}'"],
-            "boot_message": KERNEL_START, "prompts": [PROMPT],
+            "boot_message": KEXEC_BOOT_MESSAGE, "prompts": [PROMPT],
             "timeout": _timeout(5)}
     if deploy:
         boot["deploy"] = True
@@ -358,3 +362,193 @@ def lava_run(job: Path, device: Path, out_dir: Path, job_id: int = 1,
         rc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=fh, env=env,
                             timeout=timeout, check=False).returncode
     return rc, time.monotonic() - t0, log
+
+
+# ------------------------------------------------------------------ results
+
+@dataclass
+class LavaResults:
+    """What a lava-run log reported: the test cases of the job's test
+    definitions (LAVA's own "lava" definition apart), in order, and the
+    job's result."""
+
+    cases: list[dict[str, Any]] = field(default_factory=list)
+    job_result: str | None = None       # "pass" / "fail"; None: the job never ended
+    job_error: str = ""
+    unreadable_lines: int = 0           # not YAML (a torn last line)
+
+
+def log_records(text: str) -> tuple[list[dict[str, Any]], int]:
+    """lava-run's log (its stderr: one YAML mapping a line, parsed with
+    PyYAML) as (records, number of lines that are no record, e.g. torn)."""
+    records, bad = [], 0
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            rec = yaml.safe_load(line)
+        except yaml.YAMLError:
+            rec = None
+        if isinstance(rec, dict) and "lvl" in rec:
+            records.append(rec)
+        else:
+            bad += 1
+    return records, bad
+
+
+def parse_log(text: str) -> LavaResults:
+    """LavaResults from the `lvl: results` records of lava-run's log.
+    Raises LavaError when no line is a LAVA log record."""
+    records, bad = log_records(text)
+    if not records:
+        raise LavaError("no LAVA log record in the log (is it lava-run's stderr?)")
+    out = LavaResults(unreadable_lines=bad)
+    for rec in records:
+        msg = rec.get("msg")
+        if rec["lvl"] != "results" or not isinstance(msg, dict):
+            continue
+        if msg.get("definition") == "lava":
+            if msg.get("case") == "job":
+                out.job_result = str(msg.get("result"))
+                out.job_error = str(msg.get("error_msg") or "")
+            continue
+        out.cases.append(msg)
+    return out
+
+
+def _number(v: Any) -> float | int | None:
+    """A LAVA measurement (LAVA logs it as a float's text) as a number; an
+    integral value as an int (counts), None when not a number."""
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return int(f) if f.is_integer() else f
+
+
+def report_tests(res: LavaResults, expected: list[str]) -> list[TestResult]:
+    """smmu-hil's tests from LAVA's cases: one per case outside a test set
+    (the scenarios, the console and kexec checks), with the measurements of
+    the lava-test-set named after it as metrics; an @expected scenario with
+    no case is a failed test (the job ended early, or a console signal was
+    lost), and so is a LAVA job that did not pass."""
+    metrics: dict[str, dict[str, Any]] = {}
+    tests: list[TestResult] = []
+    for c in res.cases:
+        name, result = str(c.get("case")), str(c.get("result"))
+        if c.get("set"):
+            value = _number(c.get("measurement"))
+            if value is not None:
+                metrics.setdefault(str(c["set"]), {})[name] = value
+            continue
+        status = result if result in STATUSES else "fail"
+        t = TestResult(name, status)
+        if result not in STATUSES:
+            t.reason = f"LAVA result {result!r}"
+        elif status == "skip":
+            t.reason = "skipped on the DUT (the agent's reason is in the LAVA log)"
+        elif status == "fail":
+            t.reason = f"failed on the DUT (definition {c.get('definition')}; see the LAVA log)"
+        if c.get("units") == "s" and _number(c.get("measurement")) is not None:
+            t.metrics["dut_duration_s"] = _number(c["measurement"])
+        tests.append(t)
+    for t in tests:
+        t.metrics.update(metrics.get(t.name, {}))
+    seen = {t.name for t in tests}
+    for name in expected:
+        if name not in seen:
+            tests.append(TestResult(name, "fail", reason=(
+                "LAVA reported no result for this scenario (the job ended early, or its "
+                "test case signal was lost on the console)")))
+    if res.job_result != "pass":
+        tests.append(TestResult(JOB_TEST, "fail", reason=(
+            f"LAVA job result {res.job_result or 'missing (lava-run did not finish)'}"
+            + (f": {res.job_error}" if res.job_error else ""))))
+    else:
+        tests.append(TestResult(JOB_TEST, "pass"))
+    return tests
+
+
+def expected_scenarios(job: dict[str, Any]) -> list[str]:
+    """The scenario names a generated job runs (its metadata)."""
+    names = (job.get("metadata") or {}).get(METADATA_SCENARIOS, "")
+    return [n for n in str(names).split(",") if n]
+
+
+def console_text(log_text: str) -> str:
+    """The DUT's console from lava-run's log (the `lvl: target` records)."""
+    return "\n".join(str(r.get("msg", "")) for r in log_records(log_text)[0]
+                     if r["lvl"] == "target") + "\n"
+
+
+SUITE = paths.REPO / "lab" / "suites" / "lava"
+
+
+def run_job(job: Path, device: Path, results: Path, job_id: int = 1) -> tuple[int, Path, float]:
+    """Run @job on @device with lava-run into a new run directory of
+    @results (lava.log, lava-output/, console.log), then turn LAVA's results
+    into the run's report (the lava suite, through the lab's plugin:
+    report.json, ktap.log, summary.txt, junit.xml, report.html,
+    kcidb.json). Returns (0 all passed or skipped, 1 a test failed, 2 the
+    run broke; the run directory; lava-run's wall seconds)."""
+    from . import runner
+    from .report import new_run_id
+    run_dir = results.resolve() / new_run_id()
+    run_dir.mkdir(parents=True)
+    print(f"smmu-hil: lava-run {job} on {device} -> {run_dir}", flush=True)
+    rc, seconds, log = lava_run(job, device, run_dir, job_id)
+    text = log.read_text(encoding="utf-8", errors="replace")
+    (run_dir / "console.log").write_text(console_text(text), encoding="utf-8")
+    print(f"smmu-hil: lava-run exited {rc} after {seconds:.1f} s", flush=True)
+    status = runner.session([str(SUITE), f"--shl-lava-log={log}", f"--shl-lava-job={job}",
+                             f"--shl-lava-seconds={seconds:.1f}"], run_dir, "lava", "lava")
+    return status, run_dir, seconds
+
+
+def validate_job(job: dict[str, Any]) -> None:
+    """Validate @job with LAVA's own schema (lava_common, strict). Raises
+    LavaError naming the problem; ImportError without lava_common."""
+    from lava_common import schemas
+    from voluptuous import Invalid
+    try:
+        schemas.validate(job, strict=True)
+    except Invalid as e:
+        raise LavaError(f"LAVA job schema: {e}") from e
+
+
+def validate_device(device: dict[str, Any]) -> None:
+    """Validate a device dictionary with lava_common's device schema.
+    Raises LavaError; ImportError without lava_common."""
+    from lava_common.schemas import device as device_schema
+    from voluptuous import Invalid
+    try:
+        device_schema.validate(device)
+    except Invalid as e:
+        raise LavaError(f"LAVA device schema: {e}") from e
+
+
+def validate_dir(out: Path) -> list[tuple[str, bool]]:
+    """Check what write_jobs() wrote into @out: every job against LAVA's
+    schema and with `lava-run --validate` on its device (the emulated job on
+    device-emulated.yaml, jobs/<name>.yaml on devices/<name>.yaml). Returns
+    (line, ok) per check. Raises LavaError when @out holds no job."""
+    jobs = sorted((out / "jobs").glob("*.yaml"))
+    if not jobs:
+        raise LavaError(f"{out}/jobs: no job (run `lava jobs --out {out}` first)")
+    lines = []
+    for path in jobs:
+        device = out / "device-emulated.yaml" if path.stem == "emulated" else \
+            out / "devices" / path.name
+        try:
+            validate_job(yaml.safe_load(path.read_text(encoding="utf-8")))
+            validate_device(yaml.safe_load(device.read_text(encoding="utf-8")))
+            lines.append((f"ok   schema {path} (device {device})", True))
+        except (LavaError, OSError) as e:
+            lines.append((f"FAIL schema {path}: {e}", False))
+            continue
+        rc, _, log = lava_run(path, device, out / "validate" / path.stem, validate_only=True)
+        res = parse_log(log.read_text(encoding="utf-8", errors="replace"))
+        ok = rc == 0 and res.job_result == "pass"
+        lines.append((f"{'ok  ' if ok else 'FAIL'} lava-run --validate {path}"
+                      + ("" if ok else f": {res.job_error or f'exit {rc}'}"), ok))
+    return lines

@@ -67,17 +67,25 @@ def run(suites: str | list[str], results: Path, target: str | None = None,
         run_dir.mkdir(parents=True)
     label = ",".join(names)
     print(f"smmu-hil: run {run_id}: suite {label} on target {target} -> {run_dir}", flush=True)
-    args += ["-p", "smmu_hil_lab.pytest_plugin",
-             f"--shl-target={target}", f"--shl-run-dir={run_dir}", f"--shl-run-id={run_id}",
-             f"--junitxml={run_dir / 'junit.xml'}",
-             "-o", f"junit_suite_name={label}", "-o", "junit_family=xunit1",
-             "-o", "console_output_style=classic", "-p", "no:cacheprovider",
-             "--rootdir", str(paths.REPO / "lab"), "-q", "--tb=short"] + list(pytest_args or [])
+    return session(args + list(pytest_args or []), run_dir, label, target), run_dir
+
+
+def session(args: list[str], run_dir: Path, label: str, target: str) -> int:
+    """One pytest session with the lab plugin over @args (suite directories
+    and options) into @run_dir (its name is the run id; junit's suite name
+    is @label), then report.html and kcidb.json. Returns 0 all passed or
+    skipped, 1 a test failed, 2 the run broke (no report.json)."""
+    args = args + ["-p", "smmu_hil_lab.pytest_plugin",
+                   f"--shl-target={target}", f"--shl-run-dir={run_dir}",
+                   f"--shl-run-id={run_dir.name}", f"--junitxml={run_dir / 'junit.xml'}",
+                   "-o", f"junit_suite_name={label}", "-o", "junit_family=xunit1",
+                   "-o", "console_output_style=classic", "-p", "no:cacheprovider",
+                   "--rootdir", str(paths.REPO / "lab"), "-q", "--tb=short"]
     rc = int(pytest.main(args))
     if not (run_dir / "report.json").exists():
-        return 2, run_dir
+        return 2
     write_derived(run_dir)
-    return (0 if rc == 0 else 1 if rc == 1 else 2), run_dir
+    return 0 if rc == 0 else 1 if rc == 1 else 2
 
 
 def suite_names(suites: str | list[str]) -> list[str]:
