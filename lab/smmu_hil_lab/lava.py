@@ -43,6 +43,7 @@ PRINTK_PROBE = "smmu-hil-lava-printk-probe"
 LAVA_HOOK = paths.REPO / "lab" / "dut" / "init.d" / "lava.sh"
 METADATA_SCENARIOS = "smmu-hil.scenarios"
 JOB_TEST = "lava-job"                 # the report's test for LAVA's own job result
+CONSOLE_TEST = "printk-off-console"   # the host's half of the console check
 # LAVA's qcow2 test overlay disk is a virtio-blk-pci (if=virtio): behind the
 # SMMU only like the lab's own disk (modern, iommu_platform).
 OVERLAY_DISK_OPTIONS = ["-global", "virtio-blk-pci.disable-legacy=on",
@@ -92,7 +93,7 @@ def agent_definition(suite: str, names: list[str]) -> dict[str, Any]:
         "dmesg -n 1",
         f"printf '<4>%s-%s\\n' {half[0]} {half[2]} > /dev/kmsg",
         "lava-test-case console-loglevel --shell 'test $(cut -f1 /proc/sys/kernel/printk) -le 1'",
-        f"lava-test-case printk-probe-in-dmesg --shell 'dmesg | grep -q {PRINTK_PROBE}'",
+        f"lava-test-case printk-probe-in-dmesg --shell 'dmesg | grep -q {PRINTK_PROBE[:-1]}[{PRINTK_PROBE[-1]}]'",
         "lava-test-case load-injector --shell '"
         f"rmmod smmu_hil_evtmon && insmod {DUT_MODULES}/smmu_hil_evtmon.ko ring_size={EVENT_RING}"
         f" && insmod {DUT_MODULES}/smmu_hil_inject.ko allow_raw=1'",
@@ -376,6 +377,7 @@ class LavaResults:
     job_result: str | None = None       # "pass" / "fail"; None: the job never ended
     job_error: str = ""
     unreadable_lines: int = 0           # not YAML (a torn last line)
+    console: list[str] = field(default_factory=list)   # the `lvl: target` lines
 
 
 def log_records(text: str) -> tuple[list[dict[str, Any]], int]:
@@ -405,6 +407,8 @@ def parse_log(text: str) -> LavaResults:
     out = LavaResults(unreadable_lines=bad)
     for rec in records:
         msg = rec.get("msg")
+        if rec["lvl"] == "target":
+            out.console.append(str(msg if msg is not None else ""))
         if rec["lvl"] != "results" or not isinstance(msg, dict):
             continue
         if msg.get("definition") == "lava":
@@ -431,7 +435,8 @@ def report_tests(res: LavaResults, expected: list[str]) -> list[TestResult]:
     (the scenarios, the console and kexec checks), with the measurements of
     the lava-test-set named after it as metrics; an @expected scenario with
     no case is a failed test (the job ended early, or a console signal was
-    lost), and so is a LAVA job that did not pass."""
+    lost), and so is a LAVA job that did not pass. When the job ran tests,
+    CONSOLE_TEST checks PRINTK_PROBE stayed off the console."""
     metrics: dict[str, dict[str, Any]] = {}
     tests: list[TestResult] = []
     for c in res.cases:
@@ -454,6 +459,12 @@ def report_tests(res: LavaResults, expected: list[str]) -> list[TestResult]:
         tests.append(t)
     for t in tests:
         t.metrics.update(metrics.get(t.name, {}))
+    if tests:
+        # dmesg -n 1 holds: the kernel message the agent definition wrote
+        # never reached the console, where it could have split a signal
+        leaked = [ln for ln in res.console if PRINTK_PROBE in ln]
+        tests.append(TestResult(CONSOLE_TEST, "fail" if leaked else "pass", reason=(
+            f"a kernel message reached the console: {leaked[0].strip()}" if leaked else "")))
     seen = {t.name for t in tests}
     for name in expected:
         if name not in seen:
@@ -475,12 +486,6 @@ def expected_scenarios(job: dict[str, Any]) -> list[str]:
     return [n for n in str(names).split(",") if n]
 
 
-def console_text(log_text: str) -> str:
-    """The DUT's console from lava-run's log (the `lvl: target` records)."""
-    return "\n".join(str(r.get("msg", "")) for r in log_records(log_text)[0]
-                     if r["lvl"] == "target") + "\n"
-
-
 SUITE = paths.REPO / "lab" / "suites" / "lava"
 
 
@@ -497,8 +502,11 @@ def run_job(job: Path, device: Path, results: Path, job_id: int = 1) -> tuple[in
     run_dir.mkdir(parents=True)
     print(f"smmu-hil: lava-run {job} on {device} -> {run_dir}", flush=True)
     rc, seconds, log = lava_run(job, device, run_dir, job_id)
-    text = log.read_text(encoding="utf-8", errors="replace")
-    (run_dir / "console.log").write_text(console_text(text), encoding="utf-8")
+    try:
+        console = parse_log(log.read_text(encoding="utf-8", errors="replace")).console
+    except LavaError:
+        console = []
+    (run_dir / "console.log").write_text("\n".join(console) + "\n", encoding="utf-8")
     print(f"smmu-hil: lava-run exited {rc} after {seconds:.1f} s", flush=True)
     status = runner.session([str(SUITE), f"--shl-lava-log={log}", f"--shl-lava-job={job}",
                              f"--shl-lava-seconds={seconds:.1f}"], run_dir, "lava", "lava")
