@@ -292,6 +292,12 @@ def write_jobs(out: Path, inventory_files: list[Path], suite: str = "transitions
             raise LavaError(f"not an agent scenario of {suite}: {', '.join(unknown)} "
                             f"(known: {', '.join(known)})")
     chosen = names or known
+    servers: list[inventory.Dut] = []
+    for inv in inventory_files:
+        try:
+            servers += [d for d in inventory.load(inv) if d.power.kind == "ipmi"]
+        except inventory.InventoryError as e:
+            raise LavaError(str(e)) from e
     img = image.build_image(out / "share",
                             extra={"etc/smmu-hil/init.d/lava.sh": LAVA_HOOK})
     machine = QemuMachine(kernel=img.kernel, initrd=img.initrd, data_disk=img.data_disk,
@@ -299,19 +305,12 @@ def write_jobs(out: Path, inventory_files: list[Path], suite: str = "transitions
     gen = Generated(device=write_yaml(out / "device-emulated.yaml", emulated_device(machine)),
                     emulated_job=write_yaml(out / "jobs" / "emulated.yaml",
                                             emulated_job(img, machine, suite, chosen)))
-    for inv in inventory_files:
-        try:
-            duts = inventory.load(inv)
-        except inventory.InventoryError as e:
-            raise LavaError(str(e)) from e
-        for dut in duts:
-            if dut.power.kind != "ipmi":
-                continue
-            gen.server_jobs.append(write_yaml(
-                out / "jobs" / f"{dut.name}.yaml",
-                server_job(dut, artifacts_url, suite, chosen, machine.append)))
-            gen.server_devices.append(write_yaml(out / "devices" / f"{dut.name}.yaml",
-                                                 server_device(dut)))
+    for dut in servers:
+        gen.server_jobs.append(write_yaml(
+            out / "jobs" / f"{dut.name}.yaml",
+            server_job(dut, artifacts_url, suite, chosen, machine.append)))
+        gen.server_devices.append(write_yaml(out / "devices" / f"{dut.name}.yaml",
+                                             server_device(dut)))
     return gen
 
 

@@ -202,3 +202,19 @@ def test_lava_suite_writes_the_report(tmp_path: Path, emulated: dict) -> None:
     storm = [t for t in kcidb["tests"] if t["misc"]["name"] == "driver-storm"]
     assert storm[0]["status"] == "PASS" and storm[0]["misc"]["metrics"]["transitions"] == 1020
     assert (run_dir / "report.html").is_file()
+
+
+def test_cli_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`lava validate` of a directory without jobs and `lava jobs` with a
+    broken inventory: exit 2 and one error line naming the problem."""
+    from smmu_hil_lab.__main__ import main
+    assert main(["lava", "validate", str(tmp_path)]) == 2
+    assert "no job (run `lava jobs" in capsys.readouterr().err
+    bad = tmp_path / "inv.yaml"
+    bad.write_text("duts:\n  - name: x\n    target: qemu\n    power: {kind: telnet}\n"
+                   "    console: {kind: qemu-serial}\n")
+    assert main(["lava", "jobs", "--out", str(tmp_path / "o"), "--scenario", "nope"]) == 2
+    assert "not an agent scenario of transitions: nope" in capsys.readouterr().err
+    assert main(["lava", "jobs", "--out", str(tmp_path / "o"), "--inventory", str(bad)]) == 2
+    assert "duts[0]: key 'power.kind': must be one of ipmi, qmp" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()         # nothing written for bad input
