@@ -218,3 +218,16 @@ def test_cli_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert main(["lava", "jobs", "--out", str(tmp_path / "o"), "--inventory", str(bad)]) == 2
     assert "duts[0]: key 'power.kind': must be one of ipmi, qmp" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()         # nothing written for bad input
+
+
+def test_supermin_env(tmp_path: Path) -> None:
+    """libguestfs' host kernel comes from set-up's cache; none is a clear error."""
+    with pytest.raises(lava.LavaError, match="run `make setup`"):
+        lava.supermin_env(tmp_path)
+    root = tmp_path / "supermin" / "6.1.0-56-amd64"
+    root.mkdir(parents=True)
+    (root / ".stamp").write_text("linux-image-6.1.0-56-amd64-unsigned\n")
+    env = lava.supermin_env(tmp_path)
+    assert env["SUPERMIN_KERNEL"] == str(root / "boot" / "vmlinuz-6.1.0-56-amd64")
+    assert env["SUPERMIN_MODULES"] == str(root / "lib" / "modules" / "6.1.0-56-amd64")
+    assert env["LIBGUESTFS_BACKEND_SETTINGS"] == "force_tcg"
