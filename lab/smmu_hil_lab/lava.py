@@ -17,7 +17,11 @@ The files are built as Python data and written with PyYAML.
 """
 from __future__ import annotations
 
+import os
 import shlex
+import shutil
+import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,8 +48,9 @@ LAVA_HOOK = paths.REPO / "lab" / "dut" / "init.d" / "lava.sh"
 METADATA_SCENARIOS = "smmu-hil.scenarios"
 JOB_TEST = "lava-job"                 # the report's test for LAVA's own job result
 CONSOLE_TEST = "printk-off-console"   # the host's half of the console check
-# LAVA's qcow2 test overlay disk is a virtio-blk-pci (if=virtio): behind the
-# SMMU only like the lab's own disk (modern, iommu_platform).
+# LAVA's qcow2 test overlay disk is a virtio-blk-pci (if=virtio): like the
+# lab's own disk it must be modern with iommu_platform, or its DMA bypasses
+# the SMMU.
 OVERLAY_DISK_OPTIONS = ["-global", "virtio-blk-pci.disable-legacy=on",
                         "-global", "virtio-blk-pci.iommu_platform=on"]
 
@@ -136,20 +141,26 @@ def _kexec_boot(kernel: str, initrd: str, append: str, deploy: bool) -> dict[str
     return {"boot": boot}
 
 
+def _constants() -> dict[str, Any]:
+    """The device dictionary's constants (what lava-server's base template
+    would give): busybox shell, prompt, kernel start message, retries."""
+    return {
+        "posix": {"lava_test_sh_cmd": "/bin/sh", "lava_test_results_dir": "/lava-%s",
+                  "lava_test_shell_file": "~/.profile"},
+        "kernel-start-message": KERNEL_START,
+        "default-shell-prompt": PROMPT,
+        "spawn_maxread": 4092,
+        "failure_retry": 1,
+        "boot_retry": None,
+        "shutdown-message": "reboot: Restarting system",
+    }
+
+
 def emulated_device(machine: QemuMachine) -> dict[str, Any]:
     """The emulated DUT's LAVA device dictionary (device type qemu): the
     lab's QEMU machine (device_args()) and what LAVA needs besides."""
     return {
-        "constants": {
-            "posix": {"lava_test_sh_cmd": "/bin/sh", "lava_test_results_dir": "/lava-%s",
-                      "lava_test_shell_file": "~/.profile"},
-            "kernel-start-message": KERNEL_START,
-            "default-shell-prompt": PROMPT,
-            "spawn_maxread": 4092,
-            "failure_retry": 1,
-            "boot_retry": None,
-            "shutdown-message": "reboot: Restarting system",
-        },
+        "constants": _constants(),
         "parameters": {},
         "available_architectures": ["arm64"],
         "actions": {
@@ -220,20 +231,20 @@ def server_job(dut: inventory.Dut, artifacts_url: str, suite: str, names: list[s
     return job
 
 
-def server_device(dut: inventory.Dut) -> dict[str, Any]:
+def server_device(dut: inventory.Dut, append: str) -> dict[str, Any]:
     """A LAVA device dictionary for a real server of the inventory: power
     by ipmitool (the DUT's BMC and cipher suite), console by SOL, grub
     netboot of a ramdisk. What a LAVA admin would render from
     lava-server's templates; here it lets `lava-run --validate` check
-    server_job(). Raises LavaError unless the DUT has IPMI power."""
+    server_job(); @append is the kernel command line. Raises LavaError
+    unless the DUT has IPMI power."""
     p = dut.power
     if p.kind != "ipmi":
         raise LavaError(f"{dut.name}: a server job needs IPMI power (power.kind is {p.kind})")
     ipmi = (f"ipmitool -I lanplus -H {p.host} -p {p.port} -U {p.user} -P {p.password}"
             f" -C {p.cipher_suite}")
     return {
-        "constants": emulated_device(QemuMachine(Path("k"), Path("i"), Path("d"),
-                                                 Path("s")))["constants"],
+        "constants": _constants(),
         "parameters": {},
         "available_architectures": ["arm64"],
         "commands": {"connect": f"{ipmi} sol activate",
@@ -248,8 +259,7 @@ def server_device(dut: inventory.Dut) -> dict[str, Any]:
                                         "boot_message": KERNEL_START},
                          "ramdisk": {"commands": [
                              "net_bootp",
-                             "linux (tftp,{SERVER_IP})/{KERNEL} console=ttyAMA0 "
-                             "smmu_hil_edu.dma_bits=40",
+                             f"linux (tftp,{{SERVER_IP}})/{{KERNEL}} {append}",
                              "initrd (tftp,{SERVER_IP})/{RAMDISK}",
                              "boot"]}}}},
         },
@@ -310,7 +320,7 @@ def write_jobs(out: Path, inventory_files: list[Path], suite: str = "transitions
             out / "jobs" / f"{dut.name}.yaml",
             server_job(dut, artifacts_url, suite, chosen, machine.append)))
         gen.server_devices.append(write_yaml(out / "devices" / f"{dut.name}.yaml",
-                                             server_device(dut)))
+                                             server_device(dut, machine.append)))
     return gen
 
 
@@ -340,10 +350,6 @@ def lava_run(job: Path, device: Path, out_dir: Path, job_id: int = 1,
     directory is @out_dir/lava-output. Returns (exit status, wall seconds,
     log path). lava-run exits 0 even when test cases fail: read the log.
     Raises LavaError when lava-run is not installed."""
-    import os
-    import shutil
-    import subprocess
-    import time
     exe = shutil.which("lava-run")
     if exe is None:
         raise LavaError("lava-run not found: run `make setup` (Debian's lava-dispatcher)")

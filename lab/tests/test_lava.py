@@ -41,7 +41,7 @@ def emulated(machine: QemuMachine) -> dict:
 def server() -> tuple[dict, dict]:
     dut = inventory.select(INVENTORY / "emulated-ssh.yaml")
     return (lava.server_job(dut, "http://lab.example/smmu-hil", "transitions", SCENARIOS,
-                            "console=ttyAMA0"), lava.server_device(dut))
+                            "console=ttyAMA0"), lava.server_device(dut, "console=ttyAMA0"))
 
 
 def lava_common_schemas():
@@ -83,7 +83,7 @@ def test_schema_rejects_a_broken_job(emulated: dict) -> None:
 def test_server_device_needs_ipmi() -> None:
     dut = inventory.select(INVENTORY / "emulated.yaml")
     with pytest.raises(lava.LavaError, match="needs IPMI power"):
-        lava.server_device(dut)
+        lava.server_device(dut, "console=ttyAMA0")
 
 
 def test_device_options_are_the_lab_machine(machine: QemuMachine) -> None:
