@@ -194,6 +194,7 @@ def test_lava_suite_writes_the_report(tmp_path: Path, emulated: dict) -> None:
     report = json.loads((run_dir / "report.json").read_text())
     by_name = {t["name"]: t for t in report["tests"]}
     assert by_name["driver-storm"]["metrics"]["transitions"] == 1020
+    assert by_name["driver-storm"]["duration_s"] == pytest.approx(27.692, abs=0.01)
     assert by_name[lava.JOB_TEST]["metrics"]["lava_run_s"] == 107.8
     assert report["summary"] == {"pass": 8, "fail": 0, "skip": 2}
     cases = {c.get("name") for c in ET.parse(run_dir / "junit.xml").getroot().iter("testcase")}
