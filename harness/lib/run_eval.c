@@ -286,9 +286,20 @@ static const char *lava_units(const char *metric)
 
 void shl_run_lava_result(FILE *f, const char *name, const struct shl_run_result *o)
 {
-	const char *units;
+	const char *units, *c;
 	bool set = false;
 
+	if (o->reason[0]) {
+		/* the reason on the console, single-quoted for sh */
+		fprintf(f, "echo 'smmu-hil: %s: %s: ", name, o->status);
+		for (c = o->reason; *c; c++) {
+			if (*c == '\'')
+				fputs("'\\''", f);
+			else
+				fputc(*c == '\n' ? ' ' : *c, f);
+		}
+		fputs("'\n", f);
+	}
 	fprintf(f, "lava-test-case %s --result %s --measurement %.3f --units s\n", name, o->status,
 		o->duration_s);
 	if (!o->metrics)

@@ -18,6 +18,7 @@ The files are built as Python data and written with PyYAML.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -48,6 +49,8 @@ LAVA_HOOK = paths.REPO / "lab" / "dut" / "init.d" / "lava.sh"
 METADATA_SCENARIOS = "smmu-hil.scenarios"
 JOB_TEST = "lava-job"                 # the report's test for LAVA's own job result
 CONSOLE_TEST = "printk-off-console"   # the host's half of the console check
+# `smmu-hil run --lava` echoes a failed or skipped scenario's reason as one line
+AGENT_REASON = re.compile(r"^smmu-hil: (?P<name>[\w.-]+): (?P<status>fail|skip): (?P<reason>.+)$")
 # LAVA's qcow2 test overlay disk is a virtio-blk-pci (if=virtio): like the
 # lab's own disk it must be modern with iommu_platform, or its DMA bypasses
 # the SMMU.
@@ -440,12 +443,15 @@ def _number(v: Any) -> float | int | None:
 def report_tests(res: LavaResults, expected: list[str]) -> list[TestResult]:
     """smmu-hil's tests from LAVA's cases: one per case outside a test set
     (the scenarios, the console and kexec checks), with the measurements of
-    the lava-test-set named after it as metrics; an @expected scenario with
+    the lava-test-set named after it as metrics, the reason the agent
+    echoed on the console for a fail or skip; an @expected scenario with
     no case is a failed test (the job ended early, or a console signal was
     lost), and so is a LAVA job that did not pass. When the job ran tests,
     CONSOLE_TEST checks PRINTK_PROBE stayed off the console."""
     metrics: dict[str, dict[str, Any]] = {}
     tests: list[TestResult] = []
+    reasons = {(m["name"], m["status"]): m["reason"].strip()
+               for m in map(AGENT_REASON.match, res.console) if m}
     for c in res.cases:
         name, result = str(c.get("case")), str(c.get("result"))
         if c.get("set"):
@@ -458,9 +464,10 @@ def report_tests(res: LavaResults, expected: list[str]) -> list[TestResult]:
         if result not in STATUSES:
             t.reason = f"LAVA result {result!r}"
         elif status == "skip":
-            t.reason = "skipped on the DUT (the agent's reason is in the LAVA log)"
+            t.reason = reasons.get((name, status), "skipped on the DUT (see the LAVA log)")
         elif status == "fail":
-            t.reason = f"failed on the DUT (definition {c.get('definition')}; see the LAVA log)"
+            t.reason = reasons.get((name, status), "failed on the DUT (definition "
+                                   f"{c.get('definition')}; see the LAVA log)")
         if c.get("units") == "s" and _number(c.get("measurement")) is not None:
             t.metrics["dut_duration_s"] = _number(c["measurement"])
         tests.append(t)

@@ -150,6 +150,8 @@ void shl_run_ktap_result(FILE *f, int num, const char *name, const struct shl_ru
 
 /*
  * shl_run_lava_result() - one test as LAVA test shell commands, a line each:
+ * for a fail or skip "echo 'smmu-hil: NAME: STATUS: REASON'" (the reason on
+ * the console, quoted for sh), then
  * "lava-test-case NAME --result STATUS --measurement DURATION --units s",
  * then, when @o has numeric metrics, "lava-test-set start NAME", one
  * "lava-test-case METRIC --result STATUS --measurement V [--units U]" per
