@@ -147,10 +147,13 @@ def test_report_tests_from_captured_log() -> None:
     storm = tests["driver-storm"]
     assert storm.status == "pass"
     assert storm.metrics["transitions"] == 1020 and isinstance(storm.metrics["transitions"], int)
-    assert storm.metrics["rate_per_s"] == pytest.approx(36.858)
-    assert storm.metrics["dut_duration_s"] == pytest.approx(27.692)
+    assert storm.metrics["rate_per_s"] == pytest.approx(32.065)
+    assert storm.metrics["dut_duration_s"] == pytest.approx(31.838)
     assert storm.metrics["unexpected_events"] == 0
     assert tests["ats-eats"].status == "skip" and tests["s2-transitions"].status == "skip"
+    # the reasons the agent echoed on the console
+    assert tests["ats-eats"].reason == "the SMMU lacks ATS"
+    assert tests["s2-transitions"].reason == "the SMMU lacks S2P"
     assert tests[lava.CONSOLE_TEST].status == "pass"
     assert tests[lava.JOB_TEST].status == "pass"
 
@@ -159,7 +162,8 @@ def test_lost_signal_and_failed_job_are_failures() -> None:
     """A scenario whose test case line never came (a kernel message split its
     signal, or the job died) fails; so does a LAVA job that did not pass."""
     lines = [ln for ln in LOG.read_text().splitlines()
-             if '"case": "driver-storm"' not in ln and '"case": "job"' not in ln]
+             if '"case": "driver-storm"' not in ln and '"case": "job"' not in ln
+             and "smmu-hil: ats-eats: skip" not in ln]
     lines.append('{"dt": "2026-11-22T02:29:49.1", "lvl": "results", "msg": {"case": "job", '
                  '"definition": "lava", "error_msg": "lava-test-shell timed out", '
                  '"error_type": "Test", "result": "fail"}}')
@@ -173,6 +177,8 @@ def test_lost_signal_and_failed_job_are_failures() -> None:
     assert "no result" in tests["driver-storm"].reason
     assert tests[lava.JOB_TEST].status == "fail"
     assert "lava-test-shell timed out" in tests[lava.JOB_TEST].reason
+    assert tests["ats-eats"].status == "skip"
+    assert tests["ats-eats"].reason == "skipped on the DUT (see the LAVA log)"
     assert tests[lava.CONSOLE_TEST].status == "fail"
     assert "reached the console" in tests[lava.CONSOLE_TEST].reason
 
@@ -194,7 +200,8 @@ def test_lava_suite_writes_the_report(tmp_path: Path, emulated: dict) -> None:
     report = json.loads((run_dir / "report.json").read_text())
     by_name = {t["name"]: t for t in report["tests"]}
     assert by_name["driver-storm"]["metrics"]["transitions"] == 1020
-    assert by_name["driver-storm"]["duration_s"] == pytest.approx(27.692, abs=0.01)
+    assert by_name["driver-storm"]["duration_s"] == pytest.approx(31.838, abs=0.01)
+    assert by_name["ats-eats"]["reason"] == "the SMMU lacks ATS"
     assert by_name[lava.JOB_TEST]["metrics"]["lava_run_s"] == 107.8
     assert report["summary"] == {"pass": 8, "fail": 0, "skip": 2}
     cases = {c.get("name") for c in ET.parse(run_dir / "junit.xml").getroot().iter("testcase")}
