@@ -33,6 +33,7 @@ from . import image, inventory, paths, scenario
 from .drivers import LabError
 from .report import STATUSES, TestResult
 from .resources import QemuMachine
+from .strategy import READY
 
 PROMPT = "smmu-hil-dut:~# "           # set by lab/dut/init.d/lava.sh
 KERNEL_START = "Linux version [0-9]"
@@ -492,6 +493,16 @@ def report_tests(res: LavaResults, expected: list[str]) -> list[TestResult]:
     else:
         tests.append(TestResult(JOB_TEST, "pass"))
     return tests
+
+
+def dut_kernel(res: LavaResults) -> str | None:
+    """The kernel release the DUT's init announced on the console (the
+    lab's ready line), the first boot's; None when it never came."""
+    for line in res.console:
+        m = re.search(READY, line)
+        if m:
+            return m.group(1)
+    return None
 
 
 def expected_scenarios(job: dict[str, Any]) -> list[str]:

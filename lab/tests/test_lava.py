@@ -204,6 +204,7 @@ def test_lava_suite_writes_the_report(tmp_path: Path, emulated: dict) -> None:
     assert by_name["ats-eats"]["reason"] == "the SMMU lacks ATS"
     assert by_name[lava.JOB_TEST]["metrics"]["lava_run_s"] == 107.8
     assert report["summary"] == {"pass": 8, "fail": 0, "skip": 2}
+    assert report["dut"] == {"kernel": "6.1.0-56-arm64"}
     cases = {c.get("name") for c in ET.parse(run_dir / "junit.xml").getroot().iter("testcase")}
     assert {"driver-storm", "ats-eats", lava.JOB_TEST} <= cases
     kcidb = json.loads((run_dir / "kcidb.json").read_text())

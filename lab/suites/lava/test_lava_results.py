@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from smmu_hil_lab import lava
+from smmu_hil_lab.pytest_plugin import collector
 from smmu_hil_lab.report import TestResult
 
 
@@ -33,6 +34,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             t.metrics["lava_run_s"] = seconds
     metafunc.parametrize("lava_test", [pytest.param(t, marks=pytest.mark.scenario(t.name),
                                                     id=t.name) for t in tests])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def lava_dut(request: pytest.FixtureRequest) -> None:
+    """The report's dut: the kernel the DUT announced on LAVA's console."""
+    log = request.config.getoption("shl_lava_log")
+    kernel = lava.dut_kernel(lava.parse_log(log.read_text(encoding="utf-8")))
+    if kernel:
+        collector(request.config).report.dut = {"kernel": kernel}
 
 
 def test_lava_result(lava_test: TestResult, metrics: dict[str, Any]) -> None:
