@@ -332,15 +332,17 @@ def write_jobs(out: Path, inventory_files: list[Path], suite: str = "transitions
 
 def supermin_env(cache: Path | None = None) -> dict[str, str]:
     """Environment for libguestfs' supermin appliance (LAVA builds its
-    overlay disk with it): the host kernel set-up unpacked into
-    $SMMU_HIL_CACHE/supermin/<release>, and TCG (no KVM here). Raises
-    LavaError when set-up has not unpacked one."""
+    overlay disk with it): the amd64 kernel of the locked DUT kernel ABI that
+    set-up unpacked into $SMMU_HIL_CACHE/supermin/<release>, and TCG (no KVM
+    here). Raises LavaError when set-up has not unpacked it."""
     cache = cache or paths.cache_dir()
-    roots = sorted((cache / "supermin").glob("*/.stamp"))
-    if not roots:
-        raise LavaError(f"no host kernel for libguestfs in {cache}/supermin: run `make setup`")
-    root = roots[-1].parent
-    rel = root.name
+    try:
+        rel = f"{paths.read_lock(cache)['kernel_abi']}-amd64"
+    except (FileNotFoundError, KeyError) as e:
+        raise LavaError(f"no DUT set-up in {cache}: run `make setup`") from e
+    root = cache / "supermin" / rel
+    if not (root / ".stamp").is_file():
+        raise LavaError(f"no host kernel for libguestfs in {root}: run `make setup`")
     return {"SUPERMIN_KERNEL": str(root / "boot" / f"vmlinuz-{rel}"),
             "SUPERMIN_MODULES": str(root / "lib" / "modules" / rel),
             "SUPERMIN_KERNEL_VERSION": rel,

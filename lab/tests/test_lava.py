@@ -231,8 +231,13 @@ def test_cli_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 def test_supermin_env(tmp_path: Path) -> None:
     """libguestfs' host kernel comes from set-up's cache; none is a clear error."""
-    with pytest.raises(lava.LavaError, match="run `make setup`"):
+    with pytest.raises(lava.LavaError, match="no DUT set-up"):
         lava.supermin_env(tmp_path)
+    (tmp_path / "dut.lock").write_text("kernel_abi=6.1.0-56\nkernel_release=6.1.0-56-arm64\n")
+    with pytest.raises(lava.LavaError, match="no host kernel for libguestfs"):
+        lava.supermin_env(tmp_path)
+    (tmp_path / "supermin" / "6.1.0-55-amd64").mkdir(parents=True)    # another ABI's
+    (tmp_path / "supermin" / "6.1.0-55-amd64" / ".stamp").write_text("x\n")
     root = tmp_path / "supermin" / "6.1.0-56-amd64"
     root.mkdir(parents=True)
     (root / ".stamp").write_text("linux-image-6.1.0-56-amd64-unsigned\n")
