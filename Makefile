@@ -10,6 +10,9 @@
 #                 modules built by dkms (test-dkms), lab tests, the smoke suite
 #                 on the emulated DUT
 #   make bench    benchmarks (oracle sweep rate, ...)
+#   make lava-jobs / test-lava
+#                 LAVA jobs from the inventory and scenarios into build/lava; the
+#                 emulated DUT's job through lava-run into a report (docs/lava.md)
 #   make kernel-config KSRC=TREE [FRAGMENTS=...]
 #                 merge kernel-config/*.config into TREE/.config (merge_config.sh)
 #
@@ -56,7 +59,8 @@ KDIR      ?= $(SMMU_HIL_CACHE)/kernel/$(KREL)/build
 MOD_SRCS  := $(wildcard modules/*.c modules/*.h modules/Kbuild modules/include/uapi/*.h)
 
 .PHONY: all tool agent modules setup setup-host setup-dut run run-transitions test test-c test-fuzz \
-	test-lab test-dut run-ssh run-liveupdate bench checkpatch kernel-config clean
+	test-lab test-dut run-ssh run-liveupdate bench checkpatch kernel-config clean \
+	lava-jobs test-lava
 
 all: tool agent modules
 
@@ -127,7 +131,7 @@ $(BUILD)/bench/%: harness/bench/%.c $(HOST_LIB) $(HDRS)
 
 test: setup
 	$(MAKE) all
-	$(MAKE) test-c test-fuzz checkpatch test-dkms test-lab test-dut
+	$(MAKE) test-c test-fuzz checkpatch test-dkms test-lab test-dut test-lava
 
 test-c: $(TESTS) $(BUILD)/smmu-hil
 	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
@@ -159,6 +163,19 @@ checkpatch:
 test-dkms: $(SMMU_HIL_CACHE)/dut.lock
 	@test -f "$(KDIR)/Makefile" || lab/setup/setup.sh dut
 	lab/setup/dkms.sh $(BUILD)/dkms $(KREL) $(KDIR)
+
+# LAVA (docs/lava.md): the emulated DUT's device dictionary and job, and a
+# job (+ device) per inventory DUT with IPMI power, into $(BUILD)/lava.
+LAVA_OUT := $(abspath $(BUILD))/lava
+lava-jobs: all
+	cd lab && $(PY) -m smmu_hil_lab lava jobs --out $(LAVA_OUT) \
+		--inventory $(wildcard $(CURDIR)/lab/inventory/*.yaml)
+
+# The emulated DUT's job through lava-run; LAVA's results as a run directory
+# (report.json, junit.xml, kcidb.json ...) under $(BUILD)/lava/results.
+test-lava: lava-jobs
+	cd lab && $(PY) -m smmu_hil_lab lava run --job $(LAVA_OUT)/jobs/emulated.yaml \
+		--device $(LAVA_OUT)/device-emulated.yaml --results $(LAVA_OUT)/results
 
 # The lab's config fragments merged into a kernel tree's .config with the
 # kernel's scripts/kconfig/merge_config.sh; lists options not as requested.

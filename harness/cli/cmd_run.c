@@ -7,7 +7,9 @@
  * (harness/lib/dut_domain.c), raw mode stores planned STE/CD sequences
  * through smmu_hil_inject (harness/lib/dut_inject.c); the event ring is
  * cleared before and read after each scenario and compared with `expect`.
- * Output: KTAP v1, or with -j {"tests": [...]} for the lab's report.json.
+ * Output: KTAP v1, or with -j {"tests": [...]} for the lab's report.json, or
+ * with --lava LAVA test shell commands (lava-test-case per scenario, its
+ * numeric metrics as a lava-test-set) for a LAVA job to run (docs/lava.md).
  * Exit 0 no failure, 1 a scenario failed, 2 bad input.
  */
 #include <errno.h>
@@ -34,8 +36,9 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: smmu-hil run [-j] SCENARIO.yaml...\n"
-		   "Runs transition scenarios on this DUT and prints KTAP (JSON with -j).\n");
+	fprintf(f, "usage: smmu-hil run [-j|--lava] SCENARIO.yaml...\n"
+		   "Runs transition scenarios on this DUT and prints KTAP (JSON with -j,\n"
+		   "lava-test-case commands with --lava).\n");
 }
 
 static double now_s(void)
@@ -598,12 +601,18 @@ int shl_cmd_run(int argc, char **argv, const struct shl_cli *cli)
 	size_t nfeat = 0;
 	int i, n = argc - 1, bad = 0, failed = 0;
 	json_object *root, *tests;
+	bool lava = false;
 
 	if (argc >= 2 && !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return SHL_EXIT_OK;
 	}
-	if (n < 1) {
+	if (argc >= 2 && !strcmp(argv[1], "--lava")) {
+		lava = true;
+		argv++;
+		n--;
+	}
+	if (n < 1 || (lava && cli->json)) {
 		usage(stderr);
 		return SHL_EXIT_USAGE;
 	}
@@ -632,7 +641,7 @@ int shl_cmd_run(int argc, char **argv, const struct shl_cli *cli)
 		free(o);
 		return SHL_EXIT_USAGE;
 	}
-	if (!cli->json) {
+	if (!cli->json && !lava) {
 		shl_run_ktap_header(stdout, n);
 		fflush(stdout);
 	}
@@ -641,6 +650,11 @@ int shl_cmd_run(int argc, char **argv, const struct shl_cli *cli)
 		failed += shl_run_failed(&o[i]);
 		if (cli->json)
 			continue;
+		if (lava) {
+			shl_run_lava_result(stdout, s[i].name, &o[i]);
+			fflush(stdout);
+			continue;
+		}
 		shl_run_ktap_result(stdout, i + 1, s[i].name, &o[i]);
 		fflush(stdout);
 	}

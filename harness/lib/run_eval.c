@@ -267,6 +267,57 @@ void shl_run_ktap_result(FILE *f, int num, const char *name, const struct shl_ru
 		fprintf(f, "ok %d %s\n", num, name);
 }
 
+/* LAVA units of a metric, from its name's suffix; NULL: a plain count. */
+static const char *lava_units(const char *metric)
+{
+	static const char *const map[][2] = {
+		{ "_per_s", "per_s" }, { "_ms", "ms" }, { "_s", "s" }, { "_pct", "pct" },
+		{ "_mbps", "Mbit_s" }, { "_mib", "MiB" },
+	};
+	size_t n = strlen(metric), i, l;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		l = strlen(map[i][0]);
+		if (n > l && !strcmp(metric + n - l, map[i][0]))
+			return map[i][1];
+	}
+	return NULL;
+}
+
+void shl_run_lava_result(FILE *f, const char *name, const struct shl_run_result *o)
+{
+	const char *units, *c;
+	bool set = false;
+
+	if (o->reason[0]) {
+		/* the reason on the console, single-quoted for sh */
+		fprintf(f, "echo 'smmu-hil: %s: %s: ", name, o->status);
+		for (c = o->reason; *c; c++) {
+			if (*c == '\'')
+				fputs("'\\''", f);
+			else
+				fputc(*c == '\n' ? ' ' : *c, f);
+		}
+		fputs("'\n", f);
+	}
+	fprintf(f, "lava-test-case %s --result %s --measurement %.3f --units s\n", name, o->status,
+		o->duration_s);
+	if (!o->metrics)
+		return;
+	json_object_object_foreach(o->metrics, k, v) {
+		if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
+			continue;
+		if (!set)
+			fprintf(f, "lava-test-set start %s\n", name);
+		set = true;
+		units = lava_units(k);
+		fprintf(f, "lava-test-case %s --result %s --measurement %s%s%s\n", k, o->status,
+			json_object_get_string(v), units ? " --units " : "", units ? units : "");
+	}
+	if (set)
+		fprintf(f, "lava-test-set stop %s\n", name);
+}
+
 json_object *shl_run_test_json(const char *name, const struct shl_run_result *o)
 {
 	json_object *t = json_object_new_object();

@@ -365,6 +365,57 @@ static void test_ktap(void **state)
 	free(t);
 }
 
+/* The LAVA commands shl_run_lava_result() writes for @o as test @name. */
+static char *lava(const char *name)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	shl_run_lava_result(f, name, &o);
+	fclose(f);
+	return buf;
+}
+
+static void test_lava(void **state)
+{
+	char *t;
+
+	(void)state;
+	shl_run_metric_int(&o, "transitions", 3000);
+	shl_run_metric_double(&o, "rate_per_s", 674.04321);
+	shl_run_metric_str(&o, "sid", "0x18");
+	shl_run_metric_double(&o, "blackout_ms", 12.5);
+	o.duration_s = 4.6649;
+	t = lava("raw-hitless");
+	assert_string_equal(t, "lava-test-case raw-hitless --result pass --measurement 4.665 --units s\n"
+			       "lava-test-set start raw-hitless\n"
+			       "lava-test-case transitions --result pass --measurement 3000\n"
+			       "lava-test-case rate_per_s --result pass --measurement 674.043 --units per_s\n"
+			       "lava-test-case blackout_ms --result pass --measurement 12.500 --units ms\n"
+			       "lava-test-set stop raw-hitless\n");
+	free(t);
+
+	shl_run_set_status(&o, "fail", "3 of 24 edu round trips failed\nfirst at 0x1000");
+	t = lava("raw-hitless");
+	assert_memory_equal(t, "echo 'smmu-hil: raw-hitless: fail: 3 of 24 edu round trips failed "
+			       "first at 0x1000'\nlava-test-case raw-hitless --result fail ", 100);
+	assert_non_null(strstr(t, "lava-test-case transitions --result fail --measurement 3000\n"));
+	free(t);
+
+	shl_run_free(&o);
+	shl_run_init(&o);
+	shl_run_set_status(&o, "skip", "the SMMU lacks S2P, NESTED (can't nest)");
+	shl_run_metric_str(&o, "explain", "not numeric");
+	t = lava("nested-update-safe");
+	assert_string_equal(t, "echo 'smmu-hil: nested-update-safe: skip: the SMMU lacks S2P, NESTED "
+			       "(can'\\''t nest)'\n"
+			       "lava-test-case nested-update-safe --result skip --measurement 0.000 "
+			       "--units s\n");
+	free(t);
+}
+
 static void test_json(void **state)
 {
 	struct shl_run_result skip;
@@ -534,6 +585,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_legality, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ktap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lava, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
 		cmocka_unit_test(test_cli),
 	};

@@ -77,7 +77,9 @@ if [ -f "$sysroot/usr/share/misc/pci.ids" ]; then
 fi
 
 # Kernel modules the DUT needs at boot, with their dependencies, in load order.
-mods=(virtio_pci virtio_blk virtio_net 9pnet_virtio 9p)
+# ext4 (which mounts ext2; its checksums need crc32c) for LAVA's test overlay
+# disk (docs/lava.md).
+mods=(virtio_pci virtio_blk virtio_net 9pnet_virtio 9p crc32c_generic ext4)
 moddir=$kroot/lib/modules/$rel
 declare -A modseen=()
 order=()

@@ -5,7 +5,7 @@
 # same inputs does nothing. Everything downloaded or built goes under
 # $SMMU_HIL_CACHE (default ~/.cache/smmu-hil), never into the repository.
 #
-# Usage: lab/setup/setup.sh [host|dut|all]   (default: all)
+# Usage: lab/setup/setup.sh [host|dut|lava|all]   (default: all)
 #
 # Environment:
 #   SMMU_HIL_CACHE       cache directory (default ~/.cache/smmu-hil)
@@ -38,6 +38,7 @@ HOST_PKGS=(
 	python3 python3-pytest python3-pexpect python3-yaml python3-matplotlib
 	fio iperf3 valgrind
 	openipmi ipmitool openssh-client dropbear-bin
+	lava-dispatcher
 )
 # arm64 development libraries the DUT agent links against (multiarch, so
 # aarch64-linux-gnu-gcc finds them in /usr/lib/aarch64-linux-gnu).
@@ -286,6 +287,30 @@ setup_initramfs() {
 	echo "$inputs" >"$stamp"
 }
 
+# LAVA's qemu jobs (docs/lava.md) put the test overlay on a disk built with
+# libguestfs, whose supermin appliance needs a host kernel (there may be none
+# in /boot): Debian's amd64 image of the DUT's kernel ABI, unpacked into the
+# cache; lab/smmu_hil_lab/lava.py points SUPERMIN_KERNEL* at it.
+setup_supermin_kernel() {
+	local abi rel pkg dir
+	abi=$(sed -n 's/^kernel_abi=//p' "$CACHE/dut.lock")
+	rel=$abi-amd64
+	pkg=linux-image-$rel-unsigned
+	dir=$CACHE/supermin/$rel
+	if [ -f "$dir/.stamp" ]; then
+		log "host kernel for libguestfs: $rel unpacked"
+		return
+	fi
+	log "unpacking host kernel $rel for libguestfs (LAVA jobs)"
+	rm -rf "$dir"
+	mkdir -p "$dir" "$CACHE/debs-host"
+	(cd "$CACHE/debs-host" && apt-get download -qq -o APT::Sandbox::User=root "$pkg" >/dev/null) ||
+		die "apt-get download $pkg failed"
+	dpkg -x "$(ls "$CACHE/debs-host/${pkg}"_*_amd64.deb | head -1)" "$dir"
+	depmod -b "$dir" "$rel"
+	echo "$pkg" >"$dir/.stamp"
+}
+
 case "$what" in
 host)
 	setup_host
@@ -304,7 +329,9 @@ all)
 	setup_sysroot
 	setup_initramfs
 	setup_host_headers
+	setup_supermin_kernel
 	;;
-*) die "usage: $0 [host|dut|all]" ;;
+lava) setup_supermin_kernel ;;
+*) die "usage: $0 [host|dut|lava|all]" ;;
 esac
 log "done (cache: $CACHE)"

@@ -9,6 +9,11 @@
     image --out DIR        assemble the emulated DUT's boot files
     qemu --out DIR [--append ARGS] [-- QEMU-ARGS]
                            assemble them and boot the DUT on this terminal
+    lava jobs --out DIR [--inventory FILE...] [--suite S] [--scenario NAME...]
+                           LAVA device dictionary and jobs (docs/lava.md)
+    lava validate DIR      the jobs of DIR against lava_common's schema and lava-run --validate
+    lava run --job J --device D --results DIR
+                           lava-run a job, its results as a run directory
 """
 from __future__ import annotations
 
@@ -49,6 +54,22 @@ def main(argv: list[str] | None = None) -> int:
     rp.add_argument("run_dir", type=Path)
     va = sub.add_parser("validate", help="validate scenario files or directories")
     va.add_argument("paths", type=Path, nargs="+")
+    lv = sub.add_parser("lava", help="LAVA jobs: generate, validate, run (docs/lava.md)")
+    lsub = lv.add_subparsers(dest="lava_verb", required=True)
+    lj = lsub.add_parser("jobs", help="write the device dictionary and jobs")
+    lj.add_argument("--out", type=Path, required=True)
+    lj.add_argument("--inventory", type=Path, nargs="*", default=[],
+                    help="inventory files: a server job per DUT with IPMI power")
+    lj.add_argument("--suite", default="transitions", help="scenario suite (agent scenarios)")
+    lj.add_argument("--scenario", nargs="*", default=None, help="only these scenarios")
+    lj.add_argument("--artifacts-url", default="http://lava-artifacts.example/smmu-hil",
+                    help="where a real server's LAVA worker fetches Image and initrd.cpio")
+    lval = lsub.add_parser("validate", help="validate the jobs written by `lava jobs`")
+    lval.add_argument("dir", type=Path)
+    lr = lsub.add_parser("run", help="lava-run a job; its results as a run directory")
+    lr.add_argument("--job", type=Path, required=True)
+    lr.add_argument("--device", type=Path, required=True)
+    lr.add_argument("--results", type=Path, required=True)
     args = ap.parse_args(argv)
 
     if args.verb == "image":
@@ -72,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"smmu_hil_lab: error: {e}", file=sys.stderr)
             return 2
         return 0
+    if args.verb == "lava":
+        return lava_command(args)
     if args.verb == "run":
         from . import plan, runner
         try:
@@ -109,6 +132,30 @@ def boot_interactive(out: Path, append: str, qemu_args: list[str]) -> int:
     sys.stdout.flush()
     os.execv(argv[0], argv)
     return 2  # not reached
+
+
+def lava_command(args: argparse.Namespace) -> int:
+    """`lava jobs|validate|run`. Returns the exit status (2: bad input)."""
+    from . import lava
+    try:
+        if args.lava_verb == "jobs":
+            gen = lava.write_jobs(args.out, args.inventory, args.suite, args.artifacts_url,
+                                  args.scenario)
+            for f in [gen.device, gen.emulated_job, *gen.server_jobs, *gen.server_devices]:
+                print(f)
+            return 0
+        if args.lava_verb == "validate":
+            bad = 0
+            for line, ok in lava.validate_dir(args.dir):
+                print(line)
+                bad += not ok
+            return 1 if bad else 0
+        rc, run_dir, seconds = lava.run_job(args.job, args.device, args.results)
+        print(f"smmu-hil: lava-run {seconds:.1f} s; results in {run_dir}")
+        return rc
+    except (lava.LavaError, image.ImageError, FileNotFoundError) as e:
+        print(f"smmu_hil_lab: error: {e}", file=sys.stderr)
+        return 2
 
 
 def validate(targets: list[Path]) -> int:

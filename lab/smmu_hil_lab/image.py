@@ -58,11 +58,12 @@ def _copy_if_changed(src: Path, dst: Path) -> None:
 
 
 def build_image(out: Path, data_disk_mib: int = 256, cache: Path | None = None,
-                build: Path | None = None) -> DutImage:
+                build: Path | None = None, extra: dict[str, Path] | None = None) -> DutImage:
     """Write Image, initrd.cpio and data.img into @out (the 9p share).
 
     @data_disk_mib: size of the raw virtio-blk data disk, created sparse once and
     kept between boots (the kexec scenario relies on its contents surviving).
+    @extra: more overlay files, DUT path ("etc/smmu-hil/init.d/lava.sh") -> host file.
     Raises ImageError naming the missing step (make setup / make).
     """
     cache = cache or paths.cache_dir()
@@ -92,6 +93,10 @@ def build_image(out: Path, data_disk_mib: int = 256, cache: Path | None = None,
             # must not meet a lab-run file (evtmon-cost), which it would reject
             shutil.copytree(paths.SCENARIOS, stage / "opt/smmu-hil/scenarios",
                             ignore=_lab_scenarios)
+        for dut_path, src in (extra or {}).items():
+            dst = stage / dut_path
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)
         overlay = Path(tmp) / "overlay.cpio"
         overlay_cpio(stage, overlay)
         initrd_tmp = out / f"initrd.cpio.{os.getpid()}.tmp"

@@ -140,11 +140,21 @@ class QemuMachine:
 
     def _hardware_args(self) -> list[str]:
         """The machine itself: CPU, memory, firmware, boot files, devices."""
+        return self.device_args(boot_files=True)
+
+    def boot_args(self) -> list[str]:
+        """The boot files: -kernel, -initrd and -append (the kernel command line)."""
+        return ["-kernel", str(self.kernel), "-initrd", str(self.initrd), "-append", self.append]
+
+    def device_args(self, boot_files: bool = False) -> list[str]:
+        """The hardware without the console, QMP and (unless @boot_files) the
+        boot files: firmware, machine, CPU, memory, disks and devices. A LAVA
+        device dictionary's qemu options are these (lab/smmu_hil_lab/lava.py),
+        its jobs supply the boot files."""
         args = [
             "-machine", "virt,iommu=smmuv3,gic-version=3",
             "-cpu", "cortex-a57", "-smp", str(self.cpus), "-m", str(self.memory_mib),
-            "-kernel", str(self.kernel), "-initrd", str(self.initrd),
-            "-append", self.append,
+            *(self.boot_args() if boot_files else []),
             "-drive", f"if=none,id=data,file={self.data_disk},format=raw,cache=unsafe",
             "-device", "virtio-blk-pci,drive=data,disable-legacy=on,iommu_platform=on",
             "-netdev", "user,id=net0" + (f",hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22"

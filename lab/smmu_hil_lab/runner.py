@@ -75,19 +75,35 @@ def run(suites: str | list[str], results: Path, target: str | None = None,
         run_dir.mkdir(parents=True)
     label = ",".join(names)
     print(f"smmu-hil: run {run_id}: suite {label} on target {target} -> {run_dir}", flush=True)
-    args += ["-p", "smmu_hil_lab.pytest_plugin",
-             f"--shl-target={target}", f"--shl-run-dir={run_dir}", f"--shl-run-id={run_id}",
-             f"--junitxml={run_dir / junit}", f"--shl-name-suffix={name_suffix}",
-             f"--shl-report-target={report_target or target}",
-             "-o", f"junit_suite_name={label}", "-o", "junit_family=xunit1",
-             "-o", "console_output_style=classic", "-p", "no:cacheprovider",
-             "--rootdir", str(paths.REPO / "lab"), "-q", "--tb=short"] + list(pytest_args or [])
+    rc = session(args + list(pytest_args or []), run_dir, label, target, junit=junit,
+                 name_suffix=name_suffix, report_target=report_target or target,
+                 derive=derive)
+    return rc, run_dir
+
+
+def session(args: list[str], run_dir: Path, label: str, target: str,
+            junit: str = "junit.xml", name_suffix: str = "",
+            report_target: str | None = None, derive: bool = True) -> int:
+    """One pytest session with the lab plugin over @args (suite directories
+    and options) into @run_dir (its name is the run id; junit's suite name
+    is @label, its file @junit), then, with @derive, report.html and
+    kcidb.json. @name_suffix is appended to every test name, @report_target
+    is the target(s) the report names (default @target). Returns 0 all
+    passed or skipped, 1 a test failed, 2 the run broke (no report.json)."""
+    args = args + ["-p", "smmu_hil_lab.pytest_plugin",
+                   f"--shl-target={target}", f"--shl-run-dir={run_dir}",
+                   f"--shl-run-id={run_dir.name}", f"--junitxml={run_dir / junit}",
+                   f"--shl-name-suffix={name_suffix}",
+                   f"--shl-report-target={report_target or target}",
+                   "-o", f"junit_suite_name={label}", "-o", "junit_family=xunit1",
+                   "-o", "console_output_style=classic", "-p", "no:cacheprovider",
+                   "--rootdir", str(paths.REPO / "lab"), "-q", "--tb=short"]
     rc = int(pytest.main(args))
     if not (run_dir / "report.json").exists():
-        return 2, run_dir
+        return 2
     if derive:
         write_derived(run_dir)
-    return (0 if rc == 0 else 1 if rc == 1 else 2), run_dir
+    return 0 if rc == 0 else 1 if rc == 1 else 2
 
 
 def run_plan(plan_file: Path, results: Path, pytest_args: list[str] | None = None,

@@ -3,7 +3,7 @@
  * The decisions of `smmu-hil run` (docs/scenarios.md) that need no DUT:
  * a scenario's outcome and metrics, the `requires` -> skip decision, the
  * events captured after a scenario judged against its `expect`, the DMA
- * verdict, and the two output forms (KTAP v1 and the -j JSON object the
+ * verdict, and the output forms (KTAP v1, LAVA test shell commands and the -j JSON object the
  * lab merges into report.json). harness/cli/cmd_run.c drives the DUT and
  * calls these; harness/tests/test_run.c tests them.
  */
@@ -147,6 +147,19 @@ void shl_run_ktap_header(FILE *f, int n);
  * "ok N name # SKIP reason" or "# reason: ..." and "not ok N name".
  */
 void shl_run_ktap_result(FILE *f, int num, const char *name, const struct shl_run_result *o);
+
+/*
+ * shl_run_lava_result() - one test as LAVA test shell commands, a line each:
+ * for a fail or skip "echo 'smmu-hil: NAME: STATUS: REASON'" (the reason on
+ * the console, quoted for sh), then
+ * "lava-test-case NAME --result STATUS --measurement DURATION --units s",
+ * then, when @o has numeric metrics, "lava-test-set start NAME", one
+ * "lava-test-case METRIC --result STATUS --measurement V [--units U]" per
+ * metric (units from the name: _s, _ms, _per_s, _pct, _mbps, _mib; none for
+ * a count) and "lava-test-set stop NAME". String metrics and the reason have
+ * no place in a LAVA test case and are left out.
+ */
+void shl_run_lava_result(FILE *f, const char *name, const struct shl_run_result *o);
 
 /*
  * shl_run_test_json() - {"name", "status", "duration_s", "reason" (null
