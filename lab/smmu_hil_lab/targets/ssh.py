@@ -14,6 +14,7 @@ port to ipmi_sim's SOL. Everything is torn down at shutdown().
 """
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import tempfile
@@ -91,6 +92,9 @@ class SshTarget(Target):
         self.dut = dut
         self.tmp = Path(tempfile.mkdtemp(prefix="shl-ssh-"))
         self.bmc_sim: EmulatedBmc | None = None
+        # emulated: the run's initramfs (with its SSH keys) on the 9p share,
+        # for kexec; removed at shutdown
+        self._shared_initrd: Path | None = None
         self._console_log = (log_dir / "console.log").open("a", encoding="utf-8",
                                                              errors="replace")
         try:
@@ -150,6 +154,13 @@ class SshTarget(Target):
                 shutil.copyfileobj(b, fh)
             fh.write(b"\0" * ((-fh.tell()) % 4))
             fh.write(overlay.read_bytes())
+        # kexec must boot an initramfs with the keys too, or the new kernel
+        # comes up without dropbear: put this one on the DUT's 9p share
+        self._shared_initrd = img.share / f"initrd-{self.tmp.name}.cpio"
+        try:
+            os.link(initrd, self._shared_initrd)
+        except OSError:
+            shutil.copyfile(initrd, self._shared_initrd)
         disk = self.tmp / "data.img"
         with disk.open("wb") as fh:
             fh.truncate(img.data_disk.stat().st_size)
@@ -202,8 +213,12 @@ class SshTarget(Target):
             pass
 
     def kexec_files(self) -> tuple[str, str]:
-        """The inventory's kexec kernel and initramfs (DUT-side paths)."""
+        """The inventory's kexec kernel and initramfs (DUT-side paths); for
+        an emulated DUT the initramfs is the run's own (with its SSH keys),
+        on the 9p share."""
         k = self.dut.kexec
+        if self._shared_initrd is not None and "kernel" in k:
+            return k["kernel"], f"/mnt/host/{self._shared_initrd.name}"
         if "kernel" not in k or "initrd" not in k:
             raise LabError(f"{self.dut.name}: inventory has no kexec kernel/initrd")
         return k["kernel"], k["initrd"]
@@ -275,3 +290,5 @@ class SshTarget(Target):
         finally:
             self._console_log.close()
             shutil.rmtree(self.tmp, ignore_errors=True)
+            if self._shared_initrd is not None:
+                self._shared_initrd.unlink(missing_ok=True)
