@@ -44,14 +44,22 @@ class BmcAccess:
 
 
 def ipmitool_argv(bmc: BmcAccess, *args: str) -> list[str]:
-    """`ipmitool -I lanplus -H HOST -p PORT -U USER -P PASSWORD -C SUITE ARGS...`."""
+    """`ipmitool -I lanplus -H HOST -p PORT -U USER -E -C SUITE ARGS...`: the
+    password comes from the environment (ipmitool_env()), so it never shows
+    in the process list."""
     return ["ipmitool", "-I", "lanplus", "-H", bmc.host, "-p", str(bmc.port),
-            "-U", bmc.user, "-P", bmc.password, "-C", str(bmc.cipher_suite), *args]
+            "-U", bmc.user, "-E", "-C", str(bmc.cipher_suite), *args]
+
+
+def ipmitool_env(bmc: BmcAccess) -> dict[str, str]:
+    """The variables ipmitool_argv()'s `-E` reads: {"IPMI_PASSWORD": ...}."""
+    return {"IPMI_PASSWORD": bmc.password}
 
 
 def sol_port(bmc: BmcAccess) -> CommandSerialPort:
     """The BMC's serial-over-LAN console as a console resource."""
-    return CommandSerialPort(tuple(ipmitool_argv(bmc, "sol", "activate")))
+    return CommandSerialPort(tuple(ipmitool_argv(bmc, "sol", "activate")),
+                             env=ipmitool_env(bmc))
 
 
 class IPMIPowerDriver:
@@ -71,7 +79,8 @@ class IPMIPowerDriver:
         argv = ipmitool_argv(self.bmc, *args)
         try:
             p = subprocess.run(argv, capture_output=True, text=True, timeout=self.timeout,
-                               stdin=subprocess.DEVNULL)
+                               stdin=subprocess.DEVNULL,
+                               env=dict(os.environ, **ipmitool_env(self.bmc)))
         except subprocess.TimeoutExpired:
             raise PowerError(f"ipmitool {' '.join(args)}: no answer within "
                              f"{self.timeout:.0f}s from {self.bmc.host}:{self.bmc.port}") from None

@@ -91,8 +91,10 @@ def test_ipmitool_argv() -> None:
     b = BmcAccess("10.0.1.3", 623, "admin", "pw", 17)
     assert ipmitool_argv(b, "chassis", "power", "cycle") == [
         "ipmitool", "-I", "lanplus", "-H", "10.0.1.3", "-p", "623", "-U", "admin",
-        "-P", "pw", "-C", "17", "chassis", "power", "cycle"]
-    assert sol_port(b).argv[-2:] == ("sol", "activate")
+        "-E", "-C", "17", "chassis", "power", "cycle"]
+    assert "pw" not in ipmitool_argv(b, "chassis", "power", "status")   # not in ps
+    sol = sol_port(b)
+    assert sol.argv[-2:] == ("sol", "activate") and sol.env == {"IPMI_PASSWORD": "pw"}
 
 
 def test_ssh_argv(tmp_path: Path) -> None:
