@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 
+from . import yamlfile
 from .drivers import LabError
 
 KINDS = {"target": ("qemu", "ssh"), "power": ("ipmi", "qmp"),
@@ -197,12 +197,7 @@ def parse_dut(d: Any, where: str) -> Dut:
 
 def load(path: Path) -> list[Dut]:
     """Load and validate the inventory @path. Raises InventoryError."""
-    try:
-        doc = yaml.safe_load(path.read_text())
-    except OSError as e:
-        raise InventoryError(f"{path}: {e.strerror}") from e
-    except yaml.YAMLError as e:
-        raise InventoryError(f"{path}: not YAML: {e}") from e
+    doc = yamlfile.read(path, InventoryError)
     if not isinstance(doc, dict) or set(doc) != {"duts"}:
         raise InventoryError(f"{path}: must be a mapping with one key, 'duts'")
     if not isinstance(doc["duts"], list) or not doc["duts"]:

@@ -22,8 +22,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
+from . import yamlfile
 from .drivers import LabError
 from .targets import TARGETS
 
@@ -88,12 +87,7 @@ def _phase(path: Path, i: int, raw: object) -> Phase:
 
 def load(path: Path) -> Plan:
     """Read and validate the plan @path. Raises PlanError."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise PlanError(f"{path}: {e.strerror}") from None
-    except yaml.YAMLError as e:
-        raise PlanError(f"{path}: not YAML: {e}") from None
+    raw = yamlfile.read(path, PlanError)
     if not isinstance(raw, dict):
         raise PlanError(f"{path}: must be a mapping with `phases`")
     unknown = set(raw) - _PLAN_KEYS

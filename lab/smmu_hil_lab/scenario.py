@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from . import yamlfile
 from .drivers import LabError
 
 KEYS = {"name", "description", "requires", "params"}
@@ -62,12 +63,7 @@ def load(path: Path) -> Scenario:
 
     Returns the Scenario. Raises ScenarioError("<file>: key '<key>': ...").
     """
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ScenarioError(f"{path}: cannot read: {e.strerror}") from e
-    except yaml.YAMLError as e:
-        raise ScenarioError(f"{path}: not valid YAML: {e}") from e
+    doc = yamlfile.read(path, ScenarioError)
     if not isinstance(doc, dict):
         raise ScenarioError(f"{path}: expected a mapping at the top level, "
                             f"got {type(doc).__name__}")

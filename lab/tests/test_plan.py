@@ -50,7 +50,7 @@ def test_bad_plans_are_refused(tmp_path: Path, text: str, error: str) -> None:
 
 
 def test_missing_plan_file(tmp_path: Path) -> None:
-    with pytest.raises(plan.PlanError, match="No such file"):
+    with pytest.raises(plan.PlanError, match="cannot read: No such file"):
         plan.load(tmp_path / "absent.yaml")
 
 
