@@ -60,8 +60,10 @@ install_bin "$sysroot/usr/bin/iperf3" usr/bin/iperf3
 # SSH server for the lab's ssh target (host keys and authorized_keys come
 # from the lab's per-run overlay; lab/dut/init starts it when they are there)
 install_bin "$sysroot/usr/sbin/dropbear" usr/sbin/dropbear
+# perf (Debian's linux-perf: /usr/bin/perf is the tool itself)
+install_bin "$sysroot/usr/bin/perf" usr/bin/perf
 copy_closure "$stage/usr/bin/fio" "$stage/sbin/kexec" "$stage/usr/bin/iperf3" \
-	"$stage/usr/sbin/dropbear"
+	"$stage/usr/sbin/dropbear" "$stage/usr/bin/perf"
 # The DUT agent is built later (build/arm64/smmu-hil) and added by the lab as an
 # overlay; ship the shared libraries it links against now.
 for lib in libpci.so.3 libjson-c.so.5 libyaml-0.so.2; do

@@ -129,10 +129,11 @@ setup_host_headers() {
 
 # What the DUT runs besides the kernel: busybox (init, shell), fio (disk
 # workload), kexec-tools (live update), iperf3 (NIC workload), dropbear (SSH
-# server for the lab's `ssh` target), and the
-# libraries the agent links against. Their run-time closure is resolved by apt.
+# server for the lab's `ssh` target), perf (CPU and SMMUv3 PMCG counters
+# during the live update), and the libraries the agent links against. Their
+# run-time closure is resolved by apt.
 DUT_PKGS=(busybox-static:arm64 fio:arm64 kexec-tools:arm64 iperf3:arm64 dropbear-bin:arm64
-	libpci3:arm64 libjson-c5:arm64 libyaml-0-2:arm64)
+	linux-perf:arm64 libpci3:arm64 libjson-c5:arm64 libyaml-0-2:arm64)
 
 # Newest 6.1 arm64 kernel ABI whose image and headers have the same version.
 resolve_kernel_abi() {

@@ -10,6 +10,8 @@ The oracle lists only non-zero fields, so a field missing on one side is 0.
 """
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 from pathlib import Path
@@ -160,6 +162,26 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------ perf
+CPU_EVENTS = ("cycles", "instructions")
+
+
+def perf_stat_csv(text: str) -> dict[str, Optional[float]]:
+    """`perf stat -x,` output (one CSV row per event: value, unit, event,
+    run time, run percentage, ...; tools/perf/Documentation/perf-stat.txt)
+    as {event: value}; "<not supported>" / "<not counted>" give None.
+    Lines that are not such rows (comments, blank, errors) are ignored."""
+    out: dict[str, Optional[float]] = {}
+    for row in csv.reader(io.StringIO(text)):
+        if len(row) < 3 or not row[2] or row[0].startswith("#"):
+            continue
+        try:
+            out[row[2]] = float(row[0])
+        except ValueError:
+            if row[0].startswith("<not"):
+                out[row[2]] = None
+    return out
+
+
 def pmcg_devices(event_source_listing: str) -> list[str]:
     """The SMMUv3 PMCG perf PMUs (smmuv3_pmcg_*) in a listing of
     /sys/bus/event_source/devices."""

@@ -128,3 +128,24 @@ def test_report_plot_and_table_registered(tmp_path: Path) -> None:
     page = html_report.render(RunDir(path=tmp_path, report={"tests": [test]}))
     assert "STE.S1ContextPtr 0x1→0x2" in page and "Blackout per kexec iteration" in page
     json.dumps(rows)
+
+
+def test_perf_stat_csv_rows() -> None:
+    # perf 6.1 `perf stat -x, -a -e ...` on stderr (2>&1), one row per event:
+    # value, unit, event, run time (ns), run %, metric value, metric unit
+    # (the first two rows as the emulated DUT printed them: TCG counts no
+    # instructions)
+    text = ("2080818872,,cycles,2082715600,100.00,,\n"
+            "<not supported>,,instructions,0,100.00,,\n"
+            "7654321,,armv8_pmuv3_0/inst_retired/,2004103728,100.00,0.62,insn per cycle\n"
+            "<not supported>,,smmuv3_pmcg_100020/tlb_miss/,0,100.00,,\n"
+            "<not counted>,,smmuv3_pmcg_100020/transaction/,0,0.00,,\n"
+            "# started on Sun Nov 22 03:00:00 2026\n"
+            "\n"
+            "perf: some warning, with a comma\n")
+    got = lu.perf_stat_csv(text)
+    assert got == {"cycles": 2080818872.0, "instructions": None,
+                   "armv8_pmuv3_0/inst_retired/": 7654321.0,
+                   "smmuv3_pmcg_100020/tlb_miss/": None,
+                   "smmuv3_pmcg_100020/transaction/": None}
+    assert lu.perf_stat_csv("") == {}

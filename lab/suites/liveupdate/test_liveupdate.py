@@ -36,17 +36,21 @@ def _streams(agent: Agent) -> list[dict[str, Any]]:
 
 
 def _perf(dut: Target) -> dict[str, Any]:
-    """perf stat of the SMMUv3 PMCG counters for 1 s, or why not."""
-    _, out = dut.run("ls /sys/bus/event_source/devices 2>/dev/null")
-    pmcgs = lu.pmcg_devices(out)
-    if not pmcgs:
-        return {"perf": f"skipped: {lu.NO_PMCG}"}
+    """perf stat for 1 s under the load: the CPU counters, and the SMMUv3
+    PMCG counters where the DUT has a PMCG (or why not)."""
     rc, _ = dut.run("command -v perf")
     if rc != 0:
-        return {"perf": f"skipped: perf not installed on the DUT (PMCGs {', '.join(pmcgs)})"}
-    ev = ",".join(f"{p}/transaction/,{p}/tlb_miss/,{p}/config_cache_miss/" for p in pmcgs)
-    rc, out = dut.run(f"perf stat -x, -a -e {ev} -- sleep 1 2>&1", 60)
-    return {"perf": out.strip()[-2000:] if rc == 0 else f"failed (rc {rc}): {out[-300:]}"}
+        return {"perf": "skipped: perf not installed on the DUT"}
+    _, out = dut.run("ls /sys/bus/event_source/devices 2>/dev/null")
+    pmcgs = lu.pmcg_devices(out)
+    ev = list(lu.CPU_EVENTS) + [f"{p}/{e}/" for p in pmcgs
+                                for e in ("transaction", "tlb_miss", "config_cache_miss")]
+    rc, out = dut.run(f"perf stat -x, -a -e {','.join(ev)} -- sleep 1 2>&1", 60)
+    if rc != 0:
+        return {"perf": f"failed (rc {rc}): {out.strip()[-300:]}"}
+    counts = lu.perf_stat_csv(out)
+    return {"perf": "pmcg: " + (", ".join(pmcgs) if pmcgs else f"skipped: {lu.NO_PMCG}"),
+            "perf_counts": counts}
 
 
 def _nic_probe(dut: Target, address: str, port: int, nbytes: str, timeout_s: float) -> dict:
@@ -160,6 +164,7 @@ def test_kexec_live_update(dut: Target, agent: Agent, scenario: Scenario,
                  f"({rec['elapsed_s']} s)")
     metrics.update(lu.summarize(records))
     metrics["perf"] = next((r["perf"] for r in records if r.get("perf")), "not run")
+    metrics["perf_counts"] = [r.get("perf_counts") for r in records]
     metrics["iterations_file"] = lu.ITERATIONS_FILE
     failed = [r for r in records if r.get("error")]
     assert not failed, f"{len(failed)} of {n} iterations failed, first: {failed[0]['error']}"
