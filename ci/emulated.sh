@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Nightly step 2: the emulated suite (`make run`: smoke + transitions on the
-# QEMU DUT), its run directory copied to ARTIFACTS/emulated/.
+# Nightly step 2: the emulated suite (`make run`: lab/plans/nightly.yaml, the
+# QEMU DUT as the qemu and the ssh target), its run directory copied to
+# ARTIFACTS/emulated/.
 #
 # Usage: ci/emulated.sh ARTIFACTS
 # Exit status: make run's (0 all passed, 1 a test failed, 2 the run broke);
