@@ -17,8 +17,6 @@ and raises PlanError naming the file and the key.
 """
 from __future__ import annotations
 
-import os
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,16 +101,3 @@ def load(path: Path) -> Plan:
         raise PlanError(f"{path}: suite(s) {', '.join(dup)} run twice under the same "
                         "test names (give one phase a name_suffix)")
     return Plan(name=str(raw.get("name") or path.stem), phases=out)
-
-
-def merge_junit(parts: list[Path], out: Path) -> None:
-    """Write one JUnit XML file with the <testsuite> elements of @parts (each
-    a pytest junit file: <testsuites> or a bare <testsuite>), in order."""
-    root = ET.Element("testsuites")
-    for p in parts:
-        top = ET.parse(p).getroot()
-        suites = [top] if top.tag == "testsuite" else list(top.iter("testsuite"))
-        root.extend(suites)
-    tmp = out.with_suffix(".tmp")
-    ET.ElementTree(root).write(tmp, encoding="utf-8", xml_declaration=True)
-    os.replace(tmp, out)

@@ -233,8 +233,9 @@ class Collector:
         """After junitxml wrote its file: scenario names, latest link."""
         if self.run_dir is None:
             return
-        junit = self.run_dir / "junit.xml"
-        if junit.exists():
+        xml = config.getoption("xmlpath", None)
+        junit = Path(xml) if xml else None
+        if junit is not None and junit.exists():
             rename_junit_cases(junit)
         if self.run_dir.parent.is_dir():
             link_latest(self.run_dir.parent, self.run_dir)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import time
 import xml.etree.ElementTree as ET
@@ -151,3 +152,43 @@ def rename_junit_cases(path: Path, prop: str = "scenario") -> None:
                 case.set("name", p.get("value", ""))
                 break
     tree.write(path, encoding="utf-8", xml_declaration=True)
+
+
+def merge_junit(parts: list[Path], out: Path) -> None:
+    """Write @out, one JUnit XML file with the <testsuite> elements of
+    @parts (pytest junit files: <testsuites> or a bare <testsuite>), in
+    order. A testcase named again in a later part replaces the earlier one
+    (a resumed run re-reports nothing, a re-run test is its latest record);
+    suites left empty are dropped and each suite's counts are recomputed."""
+    suites = []
+    for p in parts:
+        top = ET.parse(p).getroot()
+        suites += [top] if top.tag == "testsuite" else list(top.iter("testsuite"))
+    last = {}
+    for si, suite in enumerate(suites):
+        for case in suite.findall("testcase"):
+            last[case.get("name")] = (si, case)
+    root = ET.Element("testsuites")
+    for si, suite in enumerate(suites):
+        for case in suite.findall("testcase"):
+            if last[case.get("name")][1] is not case:
+                suite.remove(case)
+        cases = suite.findall("testcase")
+        if not cases:
+            continue
+        suite.set("tests", str(len(cases)))
+        for kind, tag in (("failures", "failure"), ("errors", "error"), ("skipped", "skipped")):
+            suite.set(kind, str(sum(1 for c in cases if c.find(tag) is not None)))
+        root.append(suite)
+    tmp = out.with_suffix(".tmp")
+    ET.ElementTree(root).write(tmp, encoding="utf-8", xml_declaration=True)
+    os.replace(tmp, out)
+
+
+def session_junit_files(run_dir: Path) -> list[Path]:
+    """The per-session junit files of @run_dir (junit-1.xml, junit-2.xml ...)
+    in session order."""
+    def index(p: Path) -> int:
+        m = re.fullmatch(r"junit-(\d+)\.xml", p.name)
+        return int(m.group(1)) if m else -1
+    return sorted((p for p in run_dir.glob("junit-*.xml") if index(p) >= 0), key=index)

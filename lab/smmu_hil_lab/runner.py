@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from . import inventory, paths, scenario
+from . import inventory, paths, report, scenario
 from .report import new_run_id
 
 SUITES = paths.REPO / "lab" / "suites"
@@ -34,7 +34,7 @@ def suite_dirs(suite: str) -> tuple[Path, Path]:
 def run(suites: str | list[str], results: Path, target: str | None = None,
         pytest_args: list[str] | None = None,
         inventory_file: Path | None = None,
-        resume: Path | None = None, junit: str = "junit.xml",
+        resume: Path | None = None,
         name_suffix: str = "", derive: bool = True,
         report_target: str | None = None) -> tuple[int, Path]:
     """Run @suites (a name, "smoke,transitions", or a list) on @target in one
@@ -47,7 +47,7 @@ def run(suites: str | list[str], results: Path, target: str | None = None,
 
     @resume: a run directory to continue instead of a new one: tests in its
     results.jsonl are not run again and the report covers them all.
-    @junit: pytest's junit file name in the run directory. @name_suffix:
+    @name_suffix:
     appended to every test name (a suite run again on another target).
     @derive: write report.html and kcidb.json at the end. @report_target:
     the target(s) the report names (default @target).
@@ -75,30 +75,37 @@ def run(suites: str | list[str], results: Path, target: str | None = None,
         run_dir.mkdir(parents=True)
     label = ",".join(names)
     print(f"smmu-hil: run {run_id}: suite {label} on target {target} -> {run_dir}", flush=True)
-    rc = session(args + list(pytest_args or []), run_dir, label, target, junit=junit,
+    rc = session(args + list(pytest_args or []), run_dir, label, target,
                  name_suffix=name_suffix, report_target=report_target or target,
                  derive=derive)
     return rc, run_dir
 
 
 def session(args: list[str], run_dir: Path, label: str, target: str,
-            junit: str = "junit.xml", name_suffix: str = "",
+            name_suffix: str = "",
             report_target: str | None = None, derive: bool = True) -> int:
     """One pytest session with the lab plugin over @args (suite directories
-    and options) into @run_dir (its name is the run id; junit's suite name
-    is @label, its file @junit), then, with @derive, report.html and
+    and options) into @run_dir (its name is the run id). pytest's junit file
+    is the session's own junit-N.xml (suite name @label); junit.xml is
+    rewritten as the merge of all sessions' (report.merge_junit), so a
+    resumed run or a plan's phases give one junit.xml of every test.
+    Then, with @derive, report.html and
     kcidb.json. @name_suffix is appended to every test name, @report_target
     is the target(s) the report names (default @target). Returns 0 all
     passed or skipped, 1 a test failed, 2 the run broke (no report.json)."""
+    junit = run_dir / f"junit-{len(report.session_junit_files(run_dir)) + 1}.xml"
     args = args + ["-p", "smmu_hil_lab.pytest_plugin",
                    f"--shl-target={target}", f"--shl-run-dir={run_dir}",
-                   f"--shl-run-id={run_dir.name}", f"--junitxml={run_dir / junit}",
+                   f"--shl-run-id={run_dir.name}", f"--junitxml={junit}",
                    f"--shl-name-suffix={name_suffix}",
                    f"--shl-report-target={report_target or target}",
                    "-o", f"junit_suite_name={label}", "-o", "junit_family=xunit1",
                    "-o", "console_output_style=classic", "-p", "no:cacheprovider",
                    "--rootdir", str(paths.REPO / "lab"), "-q", "--tb=short"]
     rc = int(pytest.main(args))
+    parts = [p for p in report.session_junit_files(run_dir) if p.stat().st_size]
+    if parts:
+        report.merge_junit(parts, run_dir / "junit.xml")
     if not (run_dir / "report.json").exists():
         return 2
     if derive:
@@ -111,7 +118,7 @@ def run_plan(plan_file: Path, results: Path, pytest_args: list[str] | None = Non
     """Run a plan's phases (plan.load) one after the other into one run
     directory: each phase is a run() on its own target that continues the
     run (like --resume), so report.json, ktap.log and summary.txt cover every
-    phase; the phases' junit files are merged into junit.xml, report.json's
+    phase and so does junit.xml (session()), report.json's
     target names every target. Returns (the worst exit status, run dir).
     Raises PlanError, ScenarioError, InventoryError before anything runs.
     """
@@ -129,16 +136,15 @@ def run_plan(plan_file: Path, results: Path, pytest_args: list[str] | None = Non
         run_dir.mkdir(parents=True)
     print(f"smmu-hil: plan {p.name}: {len(p.phases)} phase(s) -> {run_dir}", flush=True)
     label = "+".join(dict.fromkeys(_phase_target(ph) for ph in p.phases))
-    worst, junits = 0, []
+    worst = 0
     for i, ph in enumerate(p.phases, 1):
         print(f"smmu-hil: phase {i}/{len(p.phases)}: {','.join(ph.suites)}"
               f"{f' ({ph.inventory.name})' if ph.inventory else ''}", flush=True)
-        junit = f"junit-{i}.xml"
         env_saved = {k: os.environ.get(k) for k in ph.env}
         os.environ.update(ph.env)
         try:
             rc, _ = run(ph.suites, results, ph.target, pytest_args, ph.inventory,
-                        resume=run_dir, junit=junit, name_suffix=ph.name_suffix,
+                        resume=run_dir, name_suffix=ph.name_suffix,
                         derive=False, report_target=label)
         finally:
             for k, v in env_saved.items():
@@ -147,8 +153,6 @@ def run_plan(plan_file: Path, results: Path, pytest_args: list[str] | None = Non
                 else:
                     os.environ[k] = v
         worst = max(worst, rc)
-        junits.append(run_dir / junit)
-    planmod.merge_junit([j for j in junits if j.exists()], run_dir / "junit.xml")
     if (run_dir / "report.json").exists():
         write_derived(run_dir)
     return worst, run_dir

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from smmu_hil_lab import plan
+from smmu_hil_lab import plan, report
 
 from test_plugin import fake_target, two_suites  # noqa: F401 - fixture
 
@@ -54,16 +54,29 @@ def test_missing_plan_file(tmp_path: Path) -> None:
         plan.load(tmp_path / "absent.yaml")
 
 
-def test_merge_junit_keeps_every_suite(tmp_path: Path) -> None:
-    a = write(tmp_path / "a.xml", '<testsuites><testsuite name="one" tests="1">'
-              '<testcase name="x"/></testsuite></testsuites>')
-    b = write(tmp_path / "b.xml", '<testsuite name="two" tests="2"><testcase name="y"/>'
-              '<testcase name="z"><failure message="m"/></testcase></testsuite>')
-    plan.merge_junit([a, b], tmp_path / "junit.xml")
+def test_merge_junit_keeps_every_suite_and_the_latest_case(tmp_path: Path) -> None:
+    a = write(tmp_path / "a.xml", '<testsuites><testsuite name="one" tests="2" failures="1">'
+              '<testcase name="x"/><testcase name="w"><failure message="old"/></testcase>'
+              '</testsuite></testsuites>')
+    b = write(tmp_path / "b.xml", '<testsuite name="two" tests="3"><testcase name="y"/>'
+              '<testcase name="z"><failure message="m"/></testcase>'
+              '<testcase name="w"><skipped message="s"/></testcase></testsuite>')
+    empty = write(tmp_path / "c.xml", '<testsuites><testsuite name="three" tests="0"/>'
+                  '</testsuites>')
+    report.merge_junit([a, b, empty], tmp_path / "junit.xml")
     root = ET.parse(tmp_path / "junit.xml").getroot()
     assert root.tag == "testsuites"
-    assert [s.get("name") for s in root] == ["one", "two"]
-    assert [c.get("name") for c in root.iter("testcase")] == ["x", "y", "z"]
+    assert [s.get("name") for s in root] == ["one", "two"]      # the empty one dropped
+    assert [c.get("name") for c in root.iter("testcase")] == ["x", "y", "z", "w"]
+    one, two = root
+    assert (one.get("tests"), one.get("failures")) == ("1", "0")   # w moved on
+    assert (two.get("tests"), two.get("failures"), two.get("skipped")) == ("3", "1", "1")
+    assert [p.name for p in report.session_junit_files(tmp_path)] == []
+    for n in (10, 2, 1):
+        write(tmp_path / f"junit-{n}.xml", "<testsuites/>")
+    write(tmp_path / "junit-x.xml", "<testsuites/>")
+    assert [p.name for p in report.session_junit_files(tmp_path)] == \
+        ["junit-1.xml", "junit-2.xml", "junit-10.xml"]
 
 
 def test_plan_runs_phases_into_one_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -81,6 +94,17 @@ def test_plan_runs_phases_into_one_report(tmp_path: Path, monkeypatch: pytest.Mo
               "     env: {SHL_PLAN_PROBE: '1'}}\n")
     try:
         rc, run_dir = runner.run_plan(p, tmp_path / "results")
+        recorded = (run_dir / "results.jsonl").read_text()
+        for mod in ("test_alpha", "test_beta"):
+            sys.modules.pop(mod, None)
+        # resuming the finished plan run runs nothing again
+        rc2, again = runner.run_plan(p, tmp_path / "results", resume=run_dir)
+        assert again == run_dir and rc2 == rc
+        assert (run_dir / "results.jsonl").read_text() == recorded
+        # junit.xml still has every test (the resumed sessions ran none)
+        cases = [c.get("name") for c in ET.parse(run_dir / "junit.xml").getroot().iter(
+            "testcase")]
+        assert len(cases) == 5
     finally:   # later tests import suites of the same module names
         for mod in ("test_alpha", "test_beta"):
             sys.modules.pop(mod, None)
