@@ -1,9 +1,11 @@
 """`run`: one or more suites on one target, in one pytest session, into
-results/<run-id>/.
+results/<run-id>/; `run_plan`: a plan's phases (sessions on several
+targets) into one run directory.
 
 A suite is a pytest package lab/suites/<suite>/; its scenario files are
-scenarios/<suite>/*.yaml (passed per suite as --shl-scenarios SUITE=DIR). pytest writes junit.xml itself (--junitxml); the
-lab plugin (pytest_plugin.py) writes report.json, ktap.log and summary.txt,
+scenarios/<suite>/*.yaml (passed per suite as --shl-scenarios SUITE=DIR).
+pytest writes each session's junit-N.xml (--junitxml), merged into
+junit.xml; the lab plugin (pytest_plugin.py) writes report.json, ktap.log and summary.txt,
 the target writes console.log, results/latest points at the run, and
 report.html and kcidb.json are derived at the end (publish.py).
 """
