@@ -20,6 +20,7 @@ are host times of each iteration's steps).
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections import Counter
@@ -68,22 +69,33 @@ def iperf3_documents(text: str) -> list[dict[str, Any]]:
 
 
 def iperf3_series(text: str) -> list[dict[str, Any]]:
-    """Per interval of every test in iperf3 server JSON @text: {"t", "t_end"
-    (host seconds since the epoch: the test's start.timestamp.timesecs plus
-    the interval's start/end), "mbps" (MB/s, 10^6 bytes), "bytes"}, in time
-    order. Documents without a start timestamp (an "error" only) add nothing."""
+    """Per interval of every test in iperf3 server JSON @text (documents in
+    the order the servers wrote them): {"t", "t_end" (host seconds since the
+    epoch: the test's start plus the interval's start/end), "mbps" (MB/s,
+    10^6 bytes), "bytes", "iperf3_test" (the test's index in @text)}, in
+    time order.
+
+    A test starts within the second start.timestamp.timesecs names, and a
+    server runs one test at a time: a test whose whole second began before
+    the previous test ended starts when that one ended (else at timesecs).
+    Documents without a start timestamp (an "error" only) add nothing."""
     out = []
-    for doc in iperf3_documents(text):
+    prev_end = None
+    for k, doc in enumerate(iperf3_documents(text)):
         ts = ((doc.get("start") or {}).get("timestamp") or {}).get("timesecs")
         if ts is None:
             continue
+        t0 = float(ts)
+        if prev_end is not None and t0 < prev_end < t0 + 1:
+            t0 = prev_end
         for iv in doc.get("intervals") or []:
             s = iv.get("sum") or {}
             if "start" not in s or "end" not in s:
                 continue
-            out.append({"t": ts + float(s["start"]), "t_end": ts + float(s["end"]),
+            out.append({"t": t0 + float(s["start"]), "t_end": t0 + float(s["end"]),
                         "mbps": float(s.get("bits_per_second", 0.0)) / 8e6,
-                        "bytes": int(s.get("bytes", 0))})
+                        "bytes": int(s.get("bytes", 0)), "iperf3_test": k})
+            prev_end = out[-1]["t_end"]
     return sorted(out, key=lambda r: r["t"])
 
 
@@ -230,18 +242,35 @@ def _kexec_spans(axes: list[Any], recs: list[dict[str, Any]], t0: float,
 def _step_xy(series: list[dict[str, Any]], gap_s: float = 0.3
              ) -> tuple[list[float], list[float]]:
     """Flat segments for intervals {"t", "t_end", "mbps"}, NaN between
-    intervals further apart than @gap_s (no data there)."""
+    intervals further apart than @gap_s (no data there) or overlapping."""
     xs: list[float] = []
     ys: list[float] = []
     prev_end = None
     for s in series:
-        if prev_end is not None and s["t"] - prev_end > gap_s:
+        if prev_end is not None and not -1e-6 < s["t"] - prev_end <= gap_s:
             xs.append(prev_end)
             ys.append(float("nan"))
         xs += [s["t"], s["t_end"]]
         ys += [s["mbps"], s["mbps"]]
         prev_end = s["t_end"]
     return xs, ys
+
+
+def _lone(series: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The intervals of @series (time order) that are a whole iperf3 test:
+    no interval of the same test ends where they start or starts where
+    they end."""
+    def joined(a: dict[str, Any], b: dict[str, Any]) -> bool:
+        return a.get("iperf3_test") == b.get("iperf3_test") and abs(a["t_end"] - b["t"]) < 1e-6
+    return [s for i, s in enumerate(series)
+            if not (i > 0 and joined(series[i - 1], s))
+            and not (i + 1 < len(series) and joined(s, series[i + 1]))]
+
+
+def _headroom(ax: Any, values: list[float]) -> None:
+    """y from 0 to 1.3 × the largest of @values (room for labels and legend)."""
+    top = max((v for v in values if not math.isnan(v)), default=0.0)
+    ax.set_ylim(0, top * 1.3 if top > 0 else 1.0)
 
 
 def _note(ax: Any, text: str) -> None:
@@ -267,10 +296,10 @@ def plot_throughput(rd: RunDir, t: dict[str, Any]) -> Optional[tuple[str, Any]]:
     rates = disk_rates(tl.get("disk", []))
     if rates:
         xs = [r[0] - t0 for r in rates]
-        ax_d.plot(xs, [r[2] for r in rates], "-", lw=1, color="#1565c0", label="write")
-        ax_d.plot(xs, [r[1] for r in rates], "-", lw=1, color="#2e7d32", label="read")
-        ax_d.legend(fontsize=7, loc="upper right")
-        ax_d.set_ylim(bottom=0)
+        ax_d.plot(xs, [r[2] for r in rates], "-", lw=1.2, color="#1565c0", label="write")
+        ax_d.plot(xs, [r[1] for r in rates], "--", lw=1.2, color="#2e7d32", label="read")
+        ax_d.legend(fontsize=7, loc="upper right", ncol=2)
+        _headroom(ax_d, [v for r in rates for v in r[1:]])
     elif tl.get("disk-missing"):
         _note(ax_d, "no disk throughput: " + str(tl["disk-missing"][0].get("why")))
     else:
@@ -280,8 +309,12 @@ def plot_throughput(rd: RunDir, t: dict[str, Any]) -> Optional[tuple[str, Any]]:
     nic = tl.get("nic", [])
     if nic:
         xs, ys = _step_xy([{**s, "t": s["t"] - t0, "t_end": s["t_end"] - t0} for s in nic])
-        ax_n.plot(xs, ys, "-", lw=1, color="#6a1b9a", label="iperf3 received")
-        ax_n.set_ylim(bottom=0)
+        ax_n.plot(xs, ys, "-", lw=1.2, color="#6a1b9a", label="iperf3 received")
+        # short tests (the probe's 64 KiB transfers) would be specks: a dot each
+        short = [s for s in _lone(nic) if s["t_end"] - s["t"] < 0.25]
+        ax_n.plot([(s["t"] + s["t_end"]) / 2 - t0 for s in short], [s["mbps"] for s in short],
+                  ".", ms=5, color="#6a1b9a")
+        _headroom(ax_n, ys)
         ax_n.text(0.005, 0.98, "host iperf3 server; test starts known to 1 s",
                   transform=ax_n.transAxes, fontsize=7, va="top", color="#555")
     else:

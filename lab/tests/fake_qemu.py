@@ -3,11 +3,12 @@
 
 It speaks QMP on --qmp (greeting, qmp_capabilities, cont, system_reset,
 quit, query-status, query-blockstats: drive "data" whose rd_bytes and
-wr_bytes grow by 4096 and 8192 with every query, from 0 at start) and serves a "guest" on the --serial unix socket: after
-`cont` it prints some firmware noise and `smmu-hil: DUT ready kernel=fake`,
-then runs `sh -i` on the socket with PS1='dut# '. A fake `kexec` on the
-guest's PATH makes `kexec -e` print the ready line again; a fake `smmu-hil`
-answers `dut quiesce` (fails with FAKE_QUIESCE_FAIL set) and `dut thaw`,
+wr_bytes grow by 4096 and 8192 with every query, from 0 at start) and
+serves a "guest" on the --serial unix socket: after `cont` it prints some
+firmware noise and `smmu-hil: DUT ready kernel=fake`, then runs `sh -i` on
+the socket with PS1='dut# '. A fake `kexec` on the guest's PATH makes
+`kexec -e` print the ready line again; a fake `smmu-hil` answers `dut
+quiesce` (fails with FAKE_QUIESCE_FAIL set) and `dut thaw`,
 logging each call to $FAKE_AGENT_LOG when set.
 
 Behaviour switches: --no-ready (never print the ready line), --ignore-quit

@@ -44,7 +44,13 @@ def test_iperf3_series_from_captured_server_output() -> None:
         iv["sum"]["bytes"] for d in docs for iv in d["intervals"])
     # the stopped client: the server's last intervals carry nothing
     assert [r["mbps"] for r in s[-2:]] == [0.0, 0.0]
-    assert s[-1]["t_end"] == pytest.approx(1795316007 + 3.304795)
+    # one server, one test at a time: the third test's whole second (…007)
+    # began before the 64K test ended, so it starts there; the 64K test's
+    # second began before the first test's end too
+    assert [r["iperf3_test"] for r in s] == [0, 0, 1, 2, 2, 2, 2, 2]
+    assert s[2]["t"] == pytest.approx(s[1]["t_end"])
+    assert s[3]["t"] == pytest.approx(s[2]["t_end"])
+    assert s[-1]["t_end"] == pytest.approx(s[3]["t"] + 3.304795)
 
 
 def test_iperf3_documents_skip_torn_and_foreign_text() -> None:
@@ -104,8 +110,11 @@ def test_block_sampler_shares_the_power_drivers_qmp(make_target, tmp_path: Path)
     with tlm.BlockSampler(t, tl, period=0.05):
         t.power.off()
         time.sleep(0.4)
-    errors = _entries(tl.path, "disk-error")
-    assert [e["error"] for e in errors] == ["QEMU is off"]
+    errors = [e["error"] for e in _entries(tl.path, "disk-error")]
+    # a query between QMP `quit` and the driver dropping its client fails on
+    # the closed socket first
+    assert errors[-1] == "QEMU is off" and len(errors) <= 2
+    assert all(e.startswith("qmp query-blockstats: ") for e in errors[:-1])
 
 
 class _BareTarget(Target):
@@ -175,7 +184,10 @@ def _run_dir(tmp_path: Path, recs: list[dict[str, Any]], test: str = "kexec-live
     else:
         tl.append("disk-missing", why="target ssh (lab-server): a real server")
     for k in range(20):
-        tl.append("nic", t=T0 + 1 + k * 0.5, t_end=T0 + 1.5 + k * 0.5, mbps=3.0, bytes=1_500_000)
+        tl.append("nic", t=T0 + 1 + k * 0.5, t_end=T0 + 1.5 + k * 0.5, mbps=3.0, bytes=1_500_000,
+                  iperf3_test=k // 4)
+    # a probe's 64 KiB transfer: one short interval, a test of its own
+    tl.append("nic", t=T0 + 30, t_end=T0 + 30.05, mbps=1.3, bytes=65536, iperf3_test=9)
     for r in recs:
         lu.append_jsonl(tmp_path / lu.ITERATIONS_FILE, r)
     test_entry = {"name": test, "status": "pass", "metrics": {}}
@@ -213,6 +225,8 @@ def test_throughput_plot_marks_each_kexec(tmp_path: Path) -> None:
     write = ax_d.lines[0].get_ydata()
     assert write[1:] == pytest.approx([2.0] * 98)           # 1 MB every 0.5 s
     assert max(ax_n.lines[0].get_ydata()) == 3.0
+    dots = ax_n.lines[1]          # whole tests too short for a visible step
+    assert list(dots.get_xdata()) == pytest.approx([30.025]) and list(dots.get_ydata()) == [1.3]
     html_report.plt.close(fig)
 
 
