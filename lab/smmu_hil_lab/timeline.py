@@ -215,6 +215,15 @@ def _origin(tl: dict[str, list[dict[str, Any]]], recs: list[dict[str, Any]]) -> 
     return min(ts) if ts else None
 
 
+def _set_xlim(ax: Any, tl: dict[str, list[dict[str, Any]]], recs: list[dict[str, Any]],
+              t0: float) -> None:
+    """The same x range in both plots: from the test's start to its last
+    time (a sample's or a record's), a second of margin each side."""
+    ts = [float(e.get("t_end", e["t"])) for k in tl.values() for e in k if "t" in e] + \
+        [float(r[f]) for r in recs for f, _ in STEPS if r.get(f) is not None]
+    ax.set_xlim(-1, max(ts, default=t0) - t0 + 1)
+
+
 def _kexec_spans(axes: list[Any], recs: list[dict[str, Any]], t0: float,
                  label_ax: Any) -> int:
     """Shade each iteration's kexec (request → DUT ready, or → iteration end
@@ -325,6 +334,7 @@ def plot_throughput(rd: RunDir, t: dict[str, Any]) -> Optional[tuple[str, Any]]:
                          gid="nic-back")
     ax_n.set_ylabel(f"NIC MB/s\n(iperf3, {NIC_INTERVAL_S} s)")
     n = _kexec_spans([ax_d, ax_n], recs, t0, ax_d)
+    _set_xlim(ax_n, tl, recs, t0)
     ax_n.set_xlabel("seconds since the test started (shaded: kexec -e → DUT ready; "
                     "dotted: first NIC transfer after)")
     for ax in (ax_d, ax_n):
@@ -388,6 +398,7 @@ def plot_events(rd: RunDir, t: dict[str, Any]) -> Optional[tuple[str, Any]]:
         ax_e.legend(fontsize=7, loc="upper right")
     ax_e.set_ylabel("SMMU events\nper read")
     _kexec_spans([ax_s, ax_e], recs, t0, ax_s)
+    _set_xlim(ax_e, tl, recs, t0)
     ax_e.set_xlabel("seconds since the test started (shaded: kexec -e → DUT ready)")
     for ax in (ax_s, ax_e):
         ax.grid(alpha=0.3, axis="x")

@@ -250,7 +250,11 @@ def test_event_timeline_zero_events_and_types(tmp_path: Path) -> None:
     # each step of each iteration is a tick on its row
     ticks = {ln.get_label(): list(ln.get_xdata()) for ln in ax_s.lines}
     assert ticks["kexec -e"] == [5.0, 25.0] and ticks["DUT ready"] == [12.0, 32.0]
+    # one x range for both plots: the test's start to its last sample (disk at 49.5 s)
+    _, fig_tp = tlm.plot_throughput(rd, t)
+    assert ax_e.get_xlim() == fig_tp.axes[1].get_xlim() == pytest.approx((-1, 50.5))
     html_report.plt.close(fig)
+    html_report.plt.close(fig_tp)
 
     other = tmp_path / "typed"
     other.mkdir()
