@@ -315,7 +315,12 @@ class QMPError(LabError):
 
 
 class QMPClient:
-    """A minimal QMP client: one JSON object per line, over a unix socket."""
+    """A minimal QMP client: one JSON object per line, over a unix socket.
+
+    Threads may share one client (a unix QMP socket serves one client at a
+    time: a second connection gets no greeting until the first closes):
+    execute() and close() are serialised by a lock.
+    """
 
     def __init__(self, sock: QMPSocket, timeout: float = 10.0) -> None:
         self.sock_res = sock
@@ -323,6 +328,7 @@ class QMPClient:
         self._sock: socket.socket | None = None
         self._rfile: IO[bytes] | None = None
         self.events: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
 
     def connect(self) -> dict[str, Any]:
         """Connect, read the greeting and negotiate capabilities.
@@ -357,11 +363,15 @@ class QMPClient:
         Raises QMPError on an "error" reply, a socket error or a closed
         connection.
         """
-        if self._sock is None:
-            raise QMPError("qmp: not connected")
         req: dict[str, Any] = {"execute": command}
         if arguments:
             req["arguments"] = arguments
+        with self._lock:
+            return self._execute(command, req)
+
+    def _execute(self, command: str, req: dict[str, Any]) -> Any:
+        if self._sock is None:
+            raise QMPError("qmp: not connected")
         try:
             self._sock.sendall(json.dumps(req).encode() + b"\n")
             while True:
@@ -379,13 +389,28 @@ class QMPClient:
             raise QMPError(f"qmp {command}: {e}") from e
 
     def close(self) -> None:
-        """Close the connection (idempotent)."""
+        """Close the connection (idempotent; waits for a command in flight)."""
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         if self._rfile is not None:
             self._rfile.close()
             self._rfile = None
         if self._sock is not None:
             self._sock.close()
             self._sock = None
+
+
+def qmp_block_counters(qmp: QMPClient, device: str) -> dict[str, int]:
+    """Bytes read and written so far by QEMU drive @device (its -drive id):
+    {"rd_bytes", "wr_bytes"} from `query-blockstats` (counters start at 0
+    when QEMU starts). Raises QMPError when QMP fails or has no such drive."""
+    for dev in qmp.execute("query-blockstats") or []:
+        if dev.get("device") == device:
+            st = dev.get("stats") or {}
+            return {"rd_bytes": int(st.get("rd_bytes", 0)), "wr_bytes": int(st.get("wr_bytes", 0))}
+    raise QMPError(f"qmp query-blockstats: no drive {device!r}")
 
 
 class PowerDriver(Protocol):

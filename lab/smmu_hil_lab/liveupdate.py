@@ -189,16 +189,26 @@ def pmcg_devices(event_source_listing: str) -> list[str]:
 
 
 # ------------------------------------------------------------------ report
-def _records(rd: RunDir, t: dict[str, Any]) -> list[dict[str, Any]]:
-    if t.get("name") != TEST_NAME:
+def is_test(name: str) -> bool:
+    """True for the live-update test's report name: kexec-live-update, or
+    with a plan phase's suffix (kexec-live-update@ssh)."""
+    return name.split("@", 1)[0] == TEST_NAME
+
+
+def records(rd: RunDir, t: dict[str, Any]) -> list[dict[str, Any]]:
+    """The iteration records of report entry @t in run @rd (a run of several
+    phases holds each variant's: a record's "test" names its test; records
+    without one belong to any); [] for another test."""
+    name = str(t.get("name"))
+    if not is_test(name):
         return []
-    return read_jsonl(rd.path / ITERATIONS_FILE)
+    return [r for r in read_jsonl(rd.path / ITERATIONS_FILE) if r.get("test", name) == name]
 
 
 def plot_blackout(rd: RunDir, t: dict[str, Any]) -> Any:
     """Disk and NIC blackout per iteration (ms), from the test's metrics."""
     m = t.get("metrics") or {}
-    if t.get("name") != TEST_NAME or not m.get("blackout_ms"):
+    if not is_test(str(t.get("name"))) or not m.get("blackout_ms"):
         return None
     plt = html_report.plt
     disk, nic = m.get("blackout_ms") or [], m.get("blackout_nic_ms") or []
@@ -226,7 +236,7 @@ def _fmt_change(old: Any, new: Any) -> str:
 def table_diffs(rd: RunDir, t: dict[str, Any]) -> Any:
     """Per iteration and StreamID: STE Config before/after and the STE/CD
     fields that changed across kexec (from the iteration records)."""
-    recs = _records(rd, t)
+    recs = records(rd, t)
     rows: list[list[Any]] = []
     for r in recs:
         for d in r.get("ste_diffs") or []:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import html_report, kcidb, liveupdate, rundir
+from . import html_report, kcidb, rundir, timeline
 from .report import _atomic_write
 
-liveupdate.register()   # the kexec-live-update plot and diff table
+timeline.register()   # the kexec-live-update plots and diff table
 
 
 def write_all(run_dir: Path) -> list[Path]:

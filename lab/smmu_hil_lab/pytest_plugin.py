@@ -403,6 +403,13 @@ def metrics(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 @pytest.fixture
+def test_name(request: pytest.FixtureRequest) -> str:
+    """The test's name in the report: its scenario plus the phase's
+    --shl-name-suffix (kexec-live-update@ssh)."""
+    return request.node.stash.get(NAME, scenario_name(request.node))
+
+
+@pytest.fixture
 def log_dir(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     """Where the test's side logs go: the run directory (a temporary
     directory without --shl-run-dir)."""

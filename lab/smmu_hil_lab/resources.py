@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 EFI_FIRMWARE = Path("/usr/share/qemu-efi-aarch64/QEMU_EFI.fd")
+DATA_DRIVE = "data"     # the -drive id of the DUT's data disk (QMP query-blockstats)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,9 @@ class QemuMachine:
     share: Path
     serial: UnixSocketSerialPort | TcpSerialPort | None = None   # argv() needs both;
     qmp: QMPSocket | None = None                 # interactive_argv() uses stdio, no QMP
+    # a second QMP monitor for a sampler that must not take the first one
+    # from its owner (a unix QMP socket serves one client at a time)
+    stats_qmp: QMPSocket | None = None
     # forward the host's 127.0.0.1:ssh_port to the DUT's port 22 (ssh target)
     ssh_port: int | None = None
     paused: bool = True                          # -S: wait for QMP `cont`
@@ -120,6 +124,8 @@ class QemuMachine:
                 "-serial", "chardev:con0",
                 "-monitor", "none",
                 "-qmp", f"unix:{self.qmp.path},server=on,wait=off",
+                *(["-qmp", f"unix:{self.stats_qmp.path},server=on,wait=off"]
+                  if self.stats_qmp else []),
                 *self.extra_args]
 
     def interactive_argv(self) -> list[str]:
@@ -155,8 +161,8 @@ class QemuMachine:
             "-machine", "virt,iommu=smmuv3,gic-version=3",
             "-cpu", "cortex-a57", "-smp", str(self.cpus), "-m", str(self.memory_mib),
             *(self.boot_args() if boot_files else []),
-            "-drive", f"if=none,id=data,file={self.data_disk},format=raw,cache=unsafe",
-            "-device", "virtio-blk-pci,drive=data,disable-legacy=on,iommu_platform=on",
+            "-drive", f"if=none,id={DATA_DRIVE},file={self.data_disk},format=raw,cache=unsafe",
+            "-device", f"virtio-blk-pci,drive={DATA_DRIVE},disable-legacy=on,iommu_platform=on",
             "-netdev", "user,id=net0" + (f",hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22"
                                          if self.ssh_port else ""),
             "-device", "virtio-net-pci,netdev=net0,disable-legacy=on,iommu_platform=on,romfile=",

@@ -75,15 +75,18 @@ class Iperf3Peer:
     """`iperf3 -s` on the lab host, bound to @net.bind on a free port.
 
     Use as a context manager or call start()/stop(). The server's own
-    output goes to @log (or is discarded). @max_s bounds its life even
-    when stop() is never called.
+    output goes to @log (or is discarded); with @json_interval (seconds) it
+    is JSON (`-J -i N`): one document per finished test (iperf3 3.12 also
+    writes the test a SIGTERM interrupts), timeline.iperf3_series() reads
+    it. @max_s bounds its life even when stop() is never called.
     """
 
     def __init__(self, net: HostNetPeer, log: Path | None = None, max_s: float = 3600.0,
                  start_timeout: float = 10.0, stop_timeout: float = 5.0,
-                 exe: str = "iperf3") -> None:
+                 exe: str = "iperf3", json_interval: float | None = None) -> None:
         self.net = net
         self.log = log
+        self.json_interval = json_interval
         self.max_s = max_s
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
@@ -94,8 +97,9 @@ class Iperf3Peer:
 
     def argv(self, port: int) -> list[str]:
         """The server's command line on @port (under `timeout`)."""
+        fmt = ["-J", "-i", str(self.json_interval)] if self.json_interval else []
         return ["timeout", "-k", "5", str(int(self.max_s)), self.exe, "-s",
-                "-B", self.net.bind, "-p", str(port)]
+                "-B", self.net.bind, "-p", str(port), *fmt]
 
     def start(self) -> int:
         """Start the server; return its port once it listens.

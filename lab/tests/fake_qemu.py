@@ -2,11 +2,13 @@
 """A stand-in for qemu-system-aarch64 in the lab's unit tests.
 
 It speaks QMP on --qmp (greeting, qmp_capabilities, cont, system_reset,
-quit, query-status) and serves a "guest" on the --serial unix socket: after
-`cont` it prints some firmware noise and `smmu-hil: DUT ready kernel=fake`,
-then runs `sh -i` on the socket with PS1='dut# '. A fake `kexec` on the
-guest's PATH makes `kexec -e` print the ready line again; a fake `smmu-hil`
-answers `dut quiesce` (fails with FAKE_QUIESCE_FAIL set) and `dut thaw`,
+quit, query-status, query-blockstats: drive "data" whose rd_bytes and
+wr_bytes grow by 4096 and 8192 with every query, from 0 at start) and
+serves a "guest" on the --serial unix socket: after `cont` it prints some
+firmware noise and `smmu-hil: DUT ready kernel=fake`, then runs `sh -i` on
+the socket with PS1='dut# '. A fake `kexec` on the guest's PATH makes
+`kexec -e` print the ready line again; a fake `smmu-hil` answers `dut
+quiesce` (fails with FAKE_QUIESCE_FAIL set) and `dut thaw`,
 logging each call to $FAKE_AGENT_LOG when set.
 
 Behaviour switches: --no-ready (never print the ready line), --ignore-quit
@@ -170,6 +172,7 @@ def main() -> int:
     qmp.bind(args.qmp)
     qmp.listen(1)
     running = False
+    queries = 0
     while True:
         conn, _ = qmp.accept()
         send(conn, {"QMP": {"version": {"qemu": {"major": 7, "minor": 2, "micro": 0}},
@@ -189,6 +192,12 @@ def main() -> int:
             elif cmd == "query-status":
                 send(conn, {"return": {"running": running, "status":
                                        "running" if running else "prelaunch"}})
+            elif cmd == "query-blockstats":
+                queries += 1
+                send(conn, {"return": [
+                    {"device": "data", "stats": {"rd_bytes": 4096 * queries,
+                                                 "wr_bytes": 8192 * queries}},
+                    {"device": "floppy0", "stats": {"rd_bytes": 0, "wr_bytes": 0}}]})
             elif cmd == "system_reset":
                 guest.stop()
                 send(conn, {"event": "RESET", "timestamp": {"seconds": 0, "microseconds": 0}})

@@ -79,6 +79,18 @@ class Target(ABC):
         """Target facts for the report (name, and subclass extras)."""
         return {"name": self.name}
 
+    def block_counters(self) -> dict[str, int] | None:
+        """Bytes the DUT's data disk has read and written so far, seen from
+        the lab host (not the DUT, so it survives kexec): {"rd_bytes",
+        "wr_bytes"}; None when this target has no such view (a real server).
+        Safe to call from another thread. Raises LabError when the counters
+        exist but cannot be read right now (machine off)."""
+        return None
+
+    def block_counters_missing(self) -> str:
+        """Why block_counters() is None here (for the report)."""
+        return f"target {self.name}: the lab host cannot see the DUT's disk counters"
+
     def is_ready(self) -> bool:
         """True when the last command found a shell (no hang or crash since)."""
         return self.strategy.state == "shell"

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import image, paths
-from ..drivers import ConsoleDriver, QMPPowerDriver
-from ..resources import HostNetPeer, QemuMachine, QMPSocket, UnixSocketSerialPort
+from ..drivers import ConsoleDriver, LabError, QMPPowerDriver, qmp_block_counters
+from ..resources import DATA_DRIVE, HostNetPeer, QemuMachine, QMPSocket, UnixSocketSerialPort
 from ..strategy import ShellStrategy
 from . import Target
 
@@ -73,6 +73,15 @@ class QemuTarget(Target):
     def kexec_files(self) -> tuple[str, str]:
         """The boot files as the DUT sees them on the 9p share."""
         return "/mnt/host/Image", "/mnt/host/initrd.cpio"
+
+    def block_counters(self) -> dict[str, int]:
+        """The data drive's QMP block counters, through the power driver's
+        QMP client (QEMU's one QMP socket serves one client; the client
+        serialises the threads). Raises LabError while QEMU is off or QMP fails."""
+        qmp = self.power.qmp
+        if qmp is None:
+            raise LabError("QEMU is off")
+        return qmp_block_counters(qmp, DATA_DRIVE)
 
     def describe(self) -> dict[str, Any]:
         """Name, machine and kernel release for the report."""

@@ -23,11 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from .. import image, paths
-from ..drivers import ConsoleDriver, ConsoleTimeout, LabError, PowerError
+from ..drivers import (ConsoleDriver, ConsoleTimeout, LabError, PowerError, QMPClient,
+                       qmp_block_counters)
 from ..inventory import AUTO, PER_RUN, Dut
 from ..ipmi import (BmcAccess, EmulatedBmc, IPMIPowerDriver, SshAccess, SSHDriver, make_keys,
                     sol_port)
-from ..resources import CommandSerialPort, HostNetPeer, QemuMachine, QMPSocket, TcpSerialPort
+from ..resources import (DATA_DRIVE, CommandSerialPort, HostNetPeer, QemuMachine, QMPSocket,
+                         TcpSerialPort)
 from ..strategy import ShellStrategy, StrategyError
 from ..watchdog import ConsoleWatchdog
 from . import Target, kexec_exec_command
@@ -95,6 +97,9 @@ class SshTarget(Target):
         # emulated: the run's initramfs (with its SSH keys) on the 9p share,
         # for kexec; removed at shutdown
         self._shared_initrd: Path | None = None
+        # the emulated VM's second QMP monitor (block counters) and its client
+        self._stats_sock: QMPSocket | None = None
+        self._stats: QMPClient | None = None
         self._console_log = (log_dir / "console.log").open("a", encoding="utf-8",
                                                              errors="replace")
         try:
@@ -166,9 +171,12 @@ class SshTarget(Target):
             fh.truncate(img.data_disk.stat().st_size)
         sol = free_port()
         qmp = QMPSocket(self.tmp / "qmp.sock")
+        # the chassis control's reset connects to qmp.sock; samplers use their own
+        self._stats_sock = QMPSocket(self.tmp / "stats.sock")
         machine = QemuMachine(
             kernel=img.kernel, initrd=initrd, data_disk=disk, share=img.share,
-            serial=TcpSerialPort("127.0.0.1", sol), qmp=qmp, ssh_port=ssh_port,
+            serial=TcpSerialPort("127.0.0.1", sol), qmp=qmp, stats_qmp=self._stats_sock,
+            ssh_port=ssh_port,
             paused=False, no_reboot=False,
             # panic=0: a panicked DUT stays down until the lab power-cycles it
             # through the BMC (the watchdog, not an auto-reboot, drives recovery)
@@ -222,6 +230,33 @@ class SshTarget(Target):
         if "kernel" not in k or "initrd" not in k:
             raise LabError(f"{self.dut.name}: inventory has no kexec kernel/initrd")
         return k["kernel"], k["initrd"]
+
+    def block_counters(self) -> dict[str, int] | None:
+        """An emulated DUT: the data drive's counters from its VM's second
+        QMP monitor (connected on first use, again after the VM restarted);
+        raises LabError while the VM is off. A real server: None."""
+        if self._stats_sock is None:
+            return None
+        try:
+            if self._stats is None:
+                q = QMPClient(self._stats_sock, timeout=5)
+                try:
+                    q.connect()
+                except (OSError, TimeoutError) as e:
+                    q.close()
+                    raise LabError(f"stats QMP: {e}") from e
+                self._stats = q
+            return qmp_block_counters(self._stats, DATA_DRIVE)
+        except LabError:
+            if self._stats is not None:
+                self._stats.close()
+                self._stats = None
+            raise
+
+    def block_counters_missing(self) -> str:
+        """A real server's disk is only visible from the DUT."""
+        return (f"target {self.name} ({self.dut.name}): a real server; the lab host "
+                "cannot see its disk counters")
 
     def describe(self) -> dict[str, Any]:
         """Name, DUT, BMC and SSH endpoints for the report."""
@@ -284,6 +319,9 @@ class SshTarget(Target):
             self._release()
 
     def _release(self) -> None:
+        if self._stats is not None:
+            self._stats.close()
+            self._stats = None
         try:
             if self.bmc_sim is not None:
                 self.bmc_sim.stop()

@@ -6,18 +6,26 @@ the STEs/CDs (`smmu-hil dut streams -j`), read the event queue, kexec into
 the same kernel, then disk and NIC probes on the arm64 counter, a second
 snapshot and its diff, the events of the new kernel, the pattern verified.
 Each iteration's record is appended to <run-dir>/liveupdate-iterations.jsonl
-as soon as it is complete; an iteration that breaks (DUT dead, command
-failed) is recorded with its error and the DUT is brought back for the next.
+as soon as it is complete, with the host times (t_*) of its steps; an
+iteration that breaks (DUT dead, command failed) is recorded with its error
+(and the times it got to) and the DUT is brought back for the next.
+
+Measured on the lab host while the test runs, into
+<run-dir>/liveupdate-timeline.jsonl (timeline.py): the disk's throughput
+(Target.block_counters(), QMP, every 0.5 s) and the NIC's (the host iperf3
+servers' JSON intervals, iperf3-server.json, added when each server stops).
 
 SMMU_HIL_ITERATIONS overrides the scenario's `iterations` (shorter runs).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import time
+from collections import Counter
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -26,7 +34,10 @@ from smmu_hil_lab.agent import AGENT, FIO_VERIFY_FAILURES, Agent, Fio
 from smmu_hil_lab.drivers import LabError
 from smmu_hil_lab.scenario import Scenario
 from smmu_hil_lab.targets import Target
+from smmu_hil_lab.timeline import NIC_INTERVAL_S, TIMELINE_FILE, BlockSampler, Timeline
 from smmu_hil_lab.workloads import Iperf3Client, Iperf3Peer
+
+IPERF3_JSON = "iperf3-server.json"     # the host servers' JSON, appended
 
 scenario = pytest.mark.scenario
 
@@ -53,6 +64,30 @@ def _perf(dut: Target) -> dict[str, Any]:
             "perf_counts": counts}
 
 
+@contextlib.contextmanager
+def _host_peer(dut: Target, log_dir: Path, tl: Timeline) -> Iterator[Iperf3Peer]:
+    """A fresh host iperf3 server with JSON output (not started); when the
+    block ends it is stopped and its intervals go to @tl. Raises LabError
+    when the target has no host network peer."""
+    if dut.host_peer is None:
+        raise LabError(f"target {dut.name} has no host network peer for iperf3")
+    log = log_dir / IPERF3_JSON
+    offset = log.stat().st_size if log.exists() else 0
+    peer = Iperf3Peer(dut.host_peer, log=log, json_interval=NIC_INTERVAL_S)
+    try:
+        yield peer
+    finally:
+        peer.stop()
+        with log.open("rb") as fh:
+            fh.seek(offset)
+            tl.add_iperf3(fh.read().decode("utf-8", errors="replace"))
+
+
+def _types(events: list[dict[str, Any]]) -> dict[str, int]:
+    """Event records counted by their type (name)."""
+    return dict(Counter(str(e.get("name", "?")) for e in events))
+
+
 def _nic_probe(dut: Target, address: str, port: int, nbytes: str, timeout_s: float) -> dict:
     """Retry a short iperf3 transfer until it succeeds, then read the clock;
     also time one more transfer (the probe's own cost). Raises LabError."""
@@ -68,10 +103,11 @@ def _nic_probe(dut: Target, address: str, port: int, nbytes: str, timeout_s: flo
     return out
 
 
-def _iteration(i: int, dut: Target, agent: Agent, s: Scenario, log_dir: Path,
-               progress: Callable[[str], None]) -> dict[str, Any]:
-    """One kexec under load; returns its record (raises LabError)."""
-    rec: dict[str, Any] = {"iteration": i}
+def _iteration(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario, log_dir: Path,
+               tl: Timeline, progress: Callable[[str], None]) -> None:
+    """One kexec under load, filling its record @rec (host times t_* as
+    they happen). Raises LabError."""
+    i = rec["iteration"]
     pattern = Fio(dut, dut.disk, "lu-pattern")
     w = pattern.run(f"{s.param('pattern')} --do_verify=0")
     if w.rc or w.error:
@@ -79,13 +115,11 @@ def _iteration(i: int, dut: Target, agent: Agent, s: Scenario, log_dir: Path,
     rec["pattern_mib"] = round(w.write_bytes / 2**20, 1)
     agent.events_clear()
     load = Fio(dut, dut.disk, "lu-load")
+    rec["t_load_start"] = time.time()
     load.start(str(s.param("load")))
-    peer = Iperf3Peer(dut.host_peer, log=log_dir / "iperf3-server.log") \
-        if dut.host_peer else None
-    try:
-        if peer is None:
-            raise LabError(f"target {dut.name} has no host network peer for iperf3")
+    with _host_peer(dut, log_dir, tl) as peer:
         port = peer.start()
+        assert dut.host_peer is not None
         client = Iperf3Client(dut, dut.host_peer.dut_address, port, seconds=2, tag="lu-iperf3")
         client.start()
         dut.kexec_load()
@@ -93,28 +127,32 @@ def _iteration(i: int, dut: Target, agent: Agent, s: Scenario, log_dir: Path,
         time.sleep(float(s.param("load_s", 3)))
         before_streams = _streams(agent)
         ev = agent.events().get("records", [])
+        rec["t_events_before"] = time.time()
         rec["events_before"] = len(ev)
+        rec["event_types_before"] = _types(ev)
         loads_alive = load.running() and client.running()
         rc, n = dut.run(f"grep -cE '{FIO_VERIFY_FAILURES}' {load.out}")
         rec["load_verify_errors"] = int(n.strip() or 0) if rc in (0, 1) else 0
         rec["loads_alive_at_kexec"] = loads_alive
+        t_a = time.time()
         before = agent.clock(io=dut.disk)      # fio and iperf3 streaming
+        t_before = (t_a + time.time()) / 2     # host time of the counter reading
         progress(f"iteration {i}: kexec -e")
+        rec["t_kexec_request"] = time.time()
         rec["kexec_to_ready_s"] = round(dut.kexec_exec(bool(s.param("quiesce", True))), 2)
+        rec["t_ready"] = time.time()
         after_disk = agent.clock(io=dut.disk)
         rec["blackout_disk_ms"] = round(lu.ticks_ms(before, after_disk), 1)
-    finally:
-        if peer is not None:
-            peer.stop()      # its client died with the old kernel: a fresh one
-    peer = Iperf3Peer(dut.host_peer, log=log_dir / "iperf3-server.log")
-    try:
+    # the loop's client died with the old kernel: a fresh server for the probe
+    with _host_peer(dut, log_dir, tl) as peer:
         port = peer.start()
         nic = _nic_probe(dut, dut.host_peer.dut_address, port,
                          str(s.param("nic_probe_bytes", "64K")),
                          float(s.param("nic_timeout_s", 60)))
-    finally:
-        peer.stop()
     first_end = lu.ticks_ms(before, nic["first"])
+    # the first successful transfer's end on the host clock, through the DUT
+    # counter's offset from the reading before the kexec
+    rec["t_nic_first_ok"] = t_before + first_end / 1000
     cost = lu.ticks_ms(nic["first"], nic["cost_end"])
     # the first transfer's first packet: its end minus one transfer's length
     rec["nic_probe_ms"] = round(cost, 1)
@@ -125,7 +163,9 @@ def _iteration(i: int, dut: Target, agent: Agent, s: Scenario, log_dir: Path,
     rec["ste_diff_summary"] = lu.diff_summary(diffs)
     rec["snapshot_before"], rec["snapshot_after"] = before_streams, after_streams
     ev_after = agent.events().get("records", [])
+    rec["t_events_after"] = time.time()
     rec["events_after"] = len(ev_after)
+    rec["event_types_after"] = _types(ev_after)
     rec["unexpected_events"] = rec["events_before"] + len(ev_after)
     rec["first_events"] = (ev + ev_after)[:5]
     v = pattern.run(f"{s.param('pattern')} --verify_only")
@@ -133,39 +173,54 @@ def _iteration(i: int, dut: Target, agent: Agent, s: Scenario, log_dir: Path,
     rec["verify_errors"] = v.verify_errors + rec["load_verify_errors"] + \
         (1 if (v.error or v.rc) and not v.verify_errors else 0) + \
         (1 if v.read_bytes < w.write_bytes else 0)
+
+
+def _run_iteration(i: int, dut: Target, agent: Agent, s: Scenario, log_dir: Path,
+                   tl: Timeline, progress: Callable[[str], None]) -> dict[str, Any]:
+    """Iteration @i's record; one that breaks keeps its host times and its
+    error, and the DUT is brought back (rebooted when dead)."""
+    t0 = time.monotonic()
+    rec: dict[str, Any] = {"iteration": i, "test": tl.test}
+    try:
+        _iteration(rec, dut, agent, s, log_dir, tl, progress)
+    except (LabError, ValueError, KeyError) as e:
+        rec = {k: v for k, v in rec.items() if k in ("iteration", "test") or k.startswith("t_")}
+        rec["error"] = f"{type(e).__name__}: {e}"
+        progress(f"iteration {i}: FAILED {e}")
+        if dut.ensure_shell():
+            progress(f"iteration {i}: DUT was dead: rebooted")
+    rec["t_end"] = time.time()
+    rec["elapsed_s"] = round(time.monotonic() - t0, 1)
     return rec
 
 
 @scenario("kexec-live-update")
 def test_kexec_live_update(dut: Target, agent: Agent, scenario: Scenario,
-                           metrics: dict[str, Any], log_dir: Path,
+                           metrics: dict[str, Any], log_dir: Path, test_name: str,
                            progress: Callable[[str], None]) -> None:
     """N kexecs under fio and iperf3: 0 data errors, 0 events, the SMMU's
     tables found again after each; blackout per iteration in the report."""
     n = int(os.environ.get("SMMU_HIL_ITERATIONS") or scenario.param("iterations", 10))
     out = log_dir / lu.ITERATIONS_FILE
     records: list[dict[str, Any]] = []
-    for i in range(1, n + 1):
-        t0 = time.monotonic()
-        try:
-            rec = _iteration(i, dut, agent, scenario, log_dir, progress)
-        except (LabError, ValueError, KeyError) as e:
-            rec = {"iteration": i, "error": f"{type(e).__name__}: {e}"}
-            progress(f"iteration {i}: FAILED {e}")
-            if dut.ensure_shell():
-                progress(f"iteration {i}: DUT was dead: rebooted")
-        rec["elapsed_s"] = round(time.monotonic() - t0, 1)
-        lu.append_jsonl(out, rec)
-        records.append(rec)
-        progress(f"iteration {i}/{n}: disk {rec.get('blackout_disk_ms')} ms, NIC "
-                 f"{rec.get('blackout_nic_ms')} ms, verify errors {rec.get('verify_errors')}, "
-                 f"events {rec.get('unexpected_events')}, "
-                 f"{(rec.get('ste_diff_summary') or {}).get('changed')} StreamIDs changed "
-                 f"({rec['elapsed_s']} s)")
+    tl = Timeline(log_dir / TIMELINE_FILE, test_name)
+    tl.append("start", t=time.time(), target=dut.name)
+    with BlockSampler(dut, tl) as sampler:
+        for i in range(1, n + 1):
+            records.append(_run_iteration(i, dut, agent, scenario, log_dir, tl, progress))
+            rec = records[-1]
+            lu.append_jsonl(out, rec)
+            progress(f"iteration {i}/{n}: disk {rec.get('blackout_disk_ms')} ms, NIC "
+                     f"{rec.get('blackout_nic_ms')} ms, verify errors "
+                     f"{rec.get('verify_errors')}, events {rec.get('unexpected_events')}, "
+                     f"{(rec.get('ste_diff_summary') or {}).get('changed')} StreamIDs "
+                     f"changed ({rec['elapsed_s']} s)")
     metrics.update(lu.summarize(records))
     metrics["perf"] = next((r["perf"] for r in records if r.get("perf")), "not run")
     metrics["perf_counts"] = [r.get("perf_counts") for r in records]
     metrics["iterations_file"] = lu.ITERATIONS_FILE
+    metrics["timeline_file"] = TIMELINE_FILE
+    metrics["disk_samples"] = sampler.samples
     failed = [r for r in records if r.get("error")]
     assert not failed, f"{len(failed)} of {n} iterations failed, first: {failed[0]['error']}"
     assert metrics["verify_errors"] == 0, f"{metrics['verify_errors']} fio verify errors"
