@@ -361,7 +361,8 @@ def dut(request: pytest.FixtureRequest, lab_target: Target) -> Iterator[Target]:
         col.progress("    DUT was dead: rebooted")
     yield lab_target
     if col.run_dir is not None and lab_target.is_ready():
-        save_dmesg(lab_target, col.run_dir / "dmesg" / f"{scenario_name(request.node)}.log")
+        name = request.node.stash.get(NAME, scenario_name(request.node))   # with any suffix
+        save_dmesg(lab_target, col.run_dir / "dmesg" / f"{name}.log")
 
 
 def save_dmesg(target: Target, path: Path, timeout: float = 30.0) -> bool:
