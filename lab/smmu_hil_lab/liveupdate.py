@@ -206,9 +206,11 @@ def records(rd: RunDir, t: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def plot_blackout(rd: RunDir, t: dict[str, Any]) -> Any:
-    """Disk and NIC blackout per iteration (ms), from the test's metrics."""
+    """Disk and NIC blackout per iteration (ms), from the test's metrics;
+    None when no iteration measured one (every iteration failed)."""
     m = t.get("metrics") or {}
-    if not is_test(str(t.get("name"))) or not m.get("blackout_ms"):
+    if not is_test(str(t.get("name"))) or \
+            all(v is None for v in (m.get("blackout_ms") or []) + (m.get("blackout_nic_ms") or [])):
         return None
     plt = html_report.plt
     disk, nic = m.get("blackout_ms") or [], m.get("blackout_nic_ms") or []

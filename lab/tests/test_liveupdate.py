@@ -125,6 +125,9 @@ def test_report_plot_and_table_registered(tmp_path: Path) -> None:
     got = lu.plot_blackout(rd, test)
     assert got is not None and got[0].startswith("Blackout")
     assert lu.plot_blackout(rd, {"name": "other", "metrics": {}}) is None
+    failed = {"name": lu.TEST_NAME, "metrics": {"blackout_ms": [None, None],
+                                                "blackout_nic_ms": [None, None]}}
+    assert lu.plot_blackout(rd, failed) is None      # every iteration failed: no plot
     page = html_report.render(RunDir(path=tmp_path, report={"tests": [test]}))
     assert "STE.S1ContextPtr 0x1→0x2" in page and "Blackout per kexec iteration" in page
     json.dumps(rows)
