@@ -3,12 +3,14 @@
 #   make          host tool build/smmu-hil, arm64 DUT agent build/arm64/smmu-hil,
 #                 kernel modules build/modules/*.ko (cross-built for the DUT kernel)
 #   make setup    host packages, DUT packages, DUT initramfs (idempotent)
-#   make run      the nightly run against the emulated DUT (smoke and transitions
-#                 suites, one report) -> results/latest/
-#   make run-transitions   only the STE/CD transition scenarios (driver and raw mode)
+#   make run      the nightly run against the emulated DUT (lab/plans/nightly.yaml:
+#                 smoke, transitions, liveupdate on the qemu target, then the lab
+#                 suite and the live update on the ssh target; one report)
+#                 -> results/latest/
+#   make run-transitions / run-liveupdate / run-ssh   one part of it
 #   make test     every test: C unit tests, fuzzers (briefly), checkpatch, the
 #                 modules built by dkms (test-dkms), lab tests, the smoke suite
-#                 on the emulated DUT
+#                 on the emulated DUT, the emulated LAVA job (test-lava)
 #   make bench    benchmarks (oracle sweep rate, ...)
 #   make lava-jobs / test-lava
 #                 LAVA jobs from the inventory and scenarios into build/lava; the
