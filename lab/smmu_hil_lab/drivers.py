@@ -483,7 +483,12 @@ class QMPPowerDriver:
             raise PowerError(f"power on failed: {e}") from e
 
     def reset(self) -> None:
-        """system_reset through QMP. Raises PowerError when off or on failure."""
+        """system_reset through QMP. Raises PowerError when off or on failure.
+
+        On a machine started with -no-reboot (QemuMachine.no_reboot, the lab
+        target's default) QEMU turns every reset into its exit: the machine
+        is then off and the target powers it on again (ensure_shell()); the
+        lab's recovery paths do exactly that and never call reset()."""
         if not self.is_on() or self.qmp is None:
             raise PowerError("reset: machine is off")
         try:
