@@ -262,11 +262,15 @@ class ConsoleDriver:
         end_re = rf"@@SHL-E-{tag}-(\d+)@@"
         body = cmd.rstrip()
         sep = "" if body.endswith("&") else ";"
-        self._sp().sendline(f"printf '\\n@@%s-%s@@\\n' SHL-B {tag}; {body}{sep} "
-                            f"printf '\\n@@%s-%s-%d@@\\n' SHL-E {tag} $?")
-        self.expect(re.escape(begin), timeout)
-        m = self.expect(end_re, timeout)
-        return int(m.group(1)), clean_output(self._sp().before, strip_kernel)
+        # one hold of the console from typing to the end marker: a background
+        # pump() between the two expects would move text past pexpect's
+        # `before` and lose the command's output
+        with self._io:
+            self._sp().sendline(f"printf '\\n@@%s-%s@@\\n' SHL-B {tag}; {body}{sep} "
+                                f"printf '\\n@@%s-%s-%d@@\\n' SHL-E {tag} $?")
+            self._expect([re.escape(begin)], timeout)
+            m = self._expect([end_re], timeout)
+            return int(m.group(1)), clean_output(self._sp().before, strip_kernel)
 
     def sync(self, timeout: float = 10.0, attempts: int = 3) -> None:
         """Get the shell into a known state: run a no-op; when it does not

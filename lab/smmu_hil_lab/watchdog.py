@@ -140,6 +140,9 @@ class ConsoleWatchdog:
             try:
                 if self.console.is_open:
                     self.console.pump(0.2)
+                    # let a command waiting for the console take it: the lock
+                    # is not fair, and re-taking it at once starves run()
+                    self._stop.wait(0.005)
                 else:
                     self._stop.wait(0.2)
                     if self.reopen is not None and not self._stop.is_set():

@@ -157,3 +157,16 @@ def test_run_iterations_records_fault_and_goes_on() -> None:
     assert its[1].metrics == {"i": 2, "recover_s": 1.5}
     assert any("iteration 2/4: FAIL" in ln for ln in lines)
     assert any(ln.startswith("iteration 4/4: pass") for ln in lines)
+
+
+def test_commands_keep_their_output_beside_the_reader(
+        console: tuple[ConsoleDriver, io.StringIO]) -> None:
+    c, _ = console
+    wd = ConsoleWatchdog(c)
+    wd.start()
+    try:
+        # the reader pumps between commands; no command may lose its output to it
+        for i in range(60):
+            assert c.run(f"echo out-{i}", 5) == (0, f"out-{i}\n")
+    finally:
+        wd.stop()
