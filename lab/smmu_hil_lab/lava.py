@@ -31,6 +31,7 @@ import yaml
 
 from . import image, inventory, paths, scenario
 from .drivers import LabError
+from .ipmi import BmcAccess, ipmitool_argv, ipmitool_env
 from .report import STATUSES, TestResult
 from .resources import QemuMachine
 from .strategy import READY
@@ -245,8 +246,12 @@ def server_device(dut: inventory.Dut, append: str) -> dict[str, Any]:
     p = dut.power
     if p.kind != "ipmi":
         raise LavaError(f"{dut.name}: a server job needs IPMI power (power.kind is {p.kind})")
-    ipmi = (f"ipmitool -I lanplus -H {p.host} -p {p.port} -U {p.user} -P {p.password}"
-            f" -C {p.cipher_suite}")
+    # the lab's own ipmitool command line (password in the environment, -E),
+    # quoted for the dispatcher's shell; an emulated DUT's `auto` port is
+    # written as it stands (only the lab resolves it)
+    bmc = BmcAccess(p.host, p.port, p.user, p.password, p.cipher_suite)  # type: ignore[arg-type]
+    ipmi = shlex.join(["env", *(f"{k}={v}" for k, v in ipmitool_env(bmc).items()),
+                       *ipmitool_argv(bmc)])
     return {
         "constants": _constants(),
         "parameters": {},
