@@ -15,6 +15,7 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -78,8 +79,7 @@ def run(suites: str | list[str], results: Path, target: str | None = None,
     label = ",".join(names)
     print(f"smmu-hil: run {run_id}: suite {label} on target {target} -> {run_dir}", flush=True)
     rc = session(args + list(pytest_args or []), run_dir, label, target,
-                 name_suffix=name_suffix, report_target=report_target or target,
-                 derive=derive)
+                 name_suffix=name_suffix, report_target=report_target, derive=derive)
     return rc, run_dir
 
 
@@ -91,8 +91,7 @@ def session(args: list[str], run_dir: Path, label: str, target: str,
     is the session's own junit-N.xml (suite name @label); junit.xml is
     rewritten as the merge of all sessions' (report.merge_junit), so a
     resumed run or a plan's phases give one junit.xml of every test.
-    Then, with @derive, report.html and
-    kcidb.json. @name_suffix is appended to every test name, @report_target
+    Then, with @derive, report.html and kcidb.json. @name_suffix is appended to every test name, @report_target
     is the target(s) the report names (default @target). Returns 0 all
     passed or skipped, 1 a test failed, 2 the run broke (no report.json)."""
     junit = run_dir / f"junit-{len(report.session_junit_files(run_dir)) + 1}.xml"
@@ -142,18 +141,10 @@ def run_plan(plan_file: Path, results: Path, pytest_args: list[str] | None = Non
     for i, ph in enumerate(p.phases, 1):
         print(f"smmu-hil: phase {i}/{len(p.phases)}: {','.join(ph.suites)}"
               f"{f' ({ph.inventory.name})' if ph.inventory else ''}", flush=True)
-        env_saved = {k: os.environ.get(k) for k in ph.env}
-        os.environ.update(ph.env)
-        try:
+        with mock.patch.dict(os.environ, ph.env):   # this phase's env only
             rc, _ = run(ph.suites, results, ph.target, pytest_args, ph.inventory,
                         resume=run_dir, name_suffix=ph.name_suffix,
                         derive=False, report_target=label)
-        finally:
-            for k, v in env_saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
         worst = max(worst, rc)
     if (run_dir / "report.json").exists():
         write_derived(run_dir)
