@@ -35,20 +35,39 @@ CROSS     := aarch64-linux-gnu-
 
 WARN      := -Wall -Wextra -Werror
 CFLAGS    ?= -O2 -g
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -Iharness/include -D_GNU_SOURCE
 LDLIBS    := -lpci -ljson-c -lyaml -lm
 
-LIB_SRCS  := $(wildcard harness/lib/*.c)
+# harness/ is three layers (docs/architecture.md). Each is compiled with only
+# the include paths it may use, so a wrong-way include does not build:
+#   oracle  the STE/CD model, rules, planner, checker, sweep, event decoding
+#           (harness/oracle, pure: no DUT, no CLI)
+#   agent   DUT discovery, domains, injection, quiesce, the scenario runner
+#           (harness/agent: oracle + the modules' uapi)
+#   cli     the thin `smmu-hil OBJECT VERB` front end (harness/cli: both)
+ORACLE_INC := -Iharness/oracle/include
+AGENT_INC  := $(ORACLE_INC) -Iharness/agent/include -Imodules/include
+CLI_INC    := $(AGENT_INC) -Iharness/cli
+BASE_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE
+ORACLE_CFLAGS = $(BASE_CFLAGS) $(ORACLE_INC)
+AGENT_CFLAGS  = $(BASE_CFLAGS) $(AGENT_INC)
+ALL_CFLAGS    = $(BASE_CFLAGS) $(CLI_INC)
+
+ORACLE_SRCS := $(wildcard harness/oracle/*.c)
+AGENT_SRCS  := $(wildcard harness/agent/*.c)
+LIB_SRCS  := $(ORACLE_SRCS) $(AGENT_SRCS)
 CLI_SRCS  := $(wildcard harness/cli/*.c)
-HDRS      := $(wildcard harness/include/smmu_hil/*.h)
+HDRS      := $(wildcard harness/oracle/include/smmu_hil/*.h harness/oracle/*.h \
+		harness/agent/include/smmu_hil/*.h harness/cli/*.h modules/include/uapi/*.h)
 TEST_SRCS := $(wildcard harness/tests/test_*.c)
 FUZZ_SRCS := $(wildcard harness/fuzz/fuzz_*.c)
 BENCH_SRCS:= $(wildcard harness/bench/bench_*.c)
 
 HOST_LIB  := $(BUILD)/host/libsmmu-hil.a
 ARM64_LIB := $(BUILD)/arm64/libsmmu-hil.a
-HOST_LIB_OBJS  := $(LIB_SRCS:harness/lib/%.c=$(BUILD)/host/lib/%.o)
-ARM64_LIB_OBJS := $(LIB_SRCS:harness/lib/%.c=$(BUILD)/arm64/lib/%.o)
+lib_objs = $(ORACLE_SRCS:harness/oracle/%.c=$(BUILD)/$(1)/oracle/%.o) \
+	   $(AGENT_SRCS:harness/agent/%.c=$(BUILD)/$(1)/agent/%.o)
+HOST_LIB_OBJS  := $(call lib_objs,host)
+ARM64_LIB_OBJS := $(call lib_objs,arm64)
 HOST_CLI_OBJS  := $(CLI_SRCS:harness/cli/%.c=$(BUILD)/host/cli/%.o)
 ARM64_CLI_OBJS := $(CLI_SRCS:harness/cli/%.c=$(BUILD)/arm64/cli/%.o)
 TESTS     := $(TEST_SRCS:harness/tests/%.c=$(BUILD)/tests/%)
@@ -69,15 +88,21 @@ all: tool agent modules
 tool: $(BUILD)/smmu-hil
 agent: $(BUILD)/arm64/smmu-hil
 
-$(BUILD)/host/lib/%.o: harness/lib/%.c $(HDRS)
+$(BUILD)/host/oracle/%.o: harness/oracle/%.c $(HDRS)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(HOST_CC) $(ORACLE_CFLAGS) -c -o $@ $<
+$(BUILD)/host/agent/%.o: harness/agent/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(AGENT_CFLAGS) -c -o $@ $<
 $(BUILD)/host/cli/%.o: harness/cli/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(ALL_CFLAGS) -c -o $@ $<
-$(BUILD)/arm64/lib/%.o: harness/lib/%.c $(HDRS)
+$(BUILD)/arm64/oracle/%.o: harness/oracle/%.c $(HDRS)
 	@mkdir -p $(@D)
-	$(ARM64_CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(ARM64_CC) $(ORACLE_CFLAGS) -c -o $@ $<
+$(BUILD)/arm64/agent/%.o: harness/agent/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(ARM64_CC) $(AGENT_CFLAGS) -c -o $@ $<
 $(BUILD)/arm64/cli/%.o: harness/cli/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(ARM64_CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -124,7 +149,7 @@ $(BUILD)/tests/%: harness/tests/%.c $(HOST_LIB) $(HDRS)
 
 $(BUILD)/fuzz/%: harness/fuzz/%.c $(LIB_SRCS) $(HDRS)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) -std=gnu11 -g -O1 -Wall -Wextra -Werror -Iharness/include -D_GNU_SOURCE \
+	$(FUZZ_CC) -std=gnu11 -g -O1 -Wall -Wextra -Werror $(CLI_INC) -D_GNU_SOURCE \
 		-fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRCS) $(LDLIBS)
 
 $(BUILD)/bench/%: harness/bench/%.c $(HOST_LIB) $(HDRS)

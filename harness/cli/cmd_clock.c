@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "smmu_hil/cli.h"
+#include "cli.h"
 
 #define IO_SIZE 4096
 

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "smmu_hil/cli.h"
+#include "cli.h"
 #include "smmu_hil/dut.h"
 #include "cmd_edu.h"
 

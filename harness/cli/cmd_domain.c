@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "smmu_hil/cli.h"
+#include "cli.h"
 #include "smmu_hil/dut.h"
 #include "cmd_edu.h"
 

@@ -24,7 +24,7 @@
 
 #include <pci/pci.h>
 
-#include "smmu_hil/cli.h"
+#include "cli.h"
 #include "smmu_hil/dut.h"
 #include "smmu_hil/entry.h"
 #include "smmu_hil/idr.h"

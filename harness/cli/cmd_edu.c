@@ -2,7 +2,7 @@
 /* Helpers shared by the dma and domain commands. */
 #include <errno.h>
 
-#include "smmu_hil/cli.h"
+#include "cli.h"
 #include "cmd_edu.h"
 
 int shl_edu_pick(const char *want, char bdf[SHL_BDF_LEN])

@@ -3,7 +3,7 @@
 #ifndef SMMU_HIL_CLI_CMD_ENTRY_H
 #define SMMU_HIL_CLI_CMD_ENTRY_H
 
-#include "smmu_hil/cli.h"
+#include "cli.h"
 #include "smmu_hil/entry.h"
 
 /*

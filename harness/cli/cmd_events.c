@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smmu_hil/cli.h"
+#include "cli.h"
 #include "smmu_hil/dut.h"
 #include "smmu_hil/event.h"
 

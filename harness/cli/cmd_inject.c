@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "smmu_hil/check.h"
-#include "smmu_hil/cli.h"
+#include "cli.h"
 #include "smmu_hil/dut.h"
 #include "smmu_hil/idr.h"
 #include "smmu_hil/inject.h"

@@ -20,7 +20,7 @@
 #include <time.h>
 
 #include "smmu_hil/check.h"
-#include "smmu_hil/cli.h"
+#include "cli.h"
 #include "smmu_hil/dut.h"
 #include "smmu_hil/event.h"
 #include "smmu_hil/inject.h"

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smmu_hil/cli.h"
+#include "cli.h"
 #include "smmu_hil/sweep.h"
 
 static void add_counts(json_object *o, const char *key, const uint64_t *a, const uint64_t *b,

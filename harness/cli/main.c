@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smmu_hil/cli.h"
+#include "cli.h"
 
 static const struct shl_cmd shl_cmds[] = {
 	{ "ste", "STE model: decode, encode, plan and verify updates", shl_cmd_ste },

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "smmu_hil/cli.h"
+#include "smmu_hil/parse.h"
 #include "smmu_hil/dut.h"
 
 static void test_bdf_accepts(void **state)

@@ -27,7 +27,7 @@ from . import yamlfile
 from .drivers import LabError
 
 KEYS = {"name", "description", "requires", "params"}
-# Top-level keys of an agent-run scenario (docs/scenarios.md, harness/lib/scenario.c).
+# Top-level keys of an agent-run scenario (docs/scenarios.md, harness/agent/scenario.c).
 AGENT_KEYS = {"name", "description", "requires", "device", "mode", "entry", "transitions",
               "repeat", "dwell_us", "workloads", "dma_len", "dma_every", "record",
               "legality", "expect"}

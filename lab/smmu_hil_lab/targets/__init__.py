@@ -27,7 +27,7 @@ def kexec_exec_command(quiesce: bool = True) -> str:
     for the block requests in flight to drain, as `systemctl kexec` stops
     every unit first: a 6.1.y kernel whose device_shutdown() resets a
     virtio-blk with requests in its ring hangs in the CPU offline that
-    follows (harness/include/smmu_hil/quiesce.h). If kexec -e comes back,
+    follows (harness/agent/include/smmu_hil/quiesce.h). If kexec -e comes back,
     `dut thaw` continues what was stopped. Without @quiesce the bare
     `kexec -e` (reproduces that hang under I/O load).
     """

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* smmu-hil command line: number parsing shared by every handler (cli.h). */
+/* smmu-hil agent: number parsing shared by the agent and the CLI (parse.h). */
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 
-#include "smmu_hil/cli.h"
+#include "smmu_hil/parse.h"
 
 int shl_parse_u64(const char *s, unsigned long long *out)
 {

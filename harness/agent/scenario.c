@@ -12,7 +12,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "smmu_hil/cli.h"
+#include "smmu_hil/parse.h"
 #include "smmu_hil/dut.h"
 #include "smmu_hil/event.h"
 #include "smmu_hil/scenario.h"

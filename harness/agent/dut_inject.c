@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smmu_hil/cli.h"
+#include "smmu_hil/parse.h"
 #include "smmu_hil/dut.h"
 #include "smmu_hil/inject.h"
 

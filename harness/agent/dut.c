@@ -14,10 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "smmu_hil/cli.h"
+#include "smmu_hil/parse.h"
 #include "smmu_hil/dut.h"
 #include "smmu_hil/idr.h"
-#include "../../modules/include/uapi/smmu_hil.h"
+#include <uapi/smmu_hil.h>
 
 _Static_assert(sizeof(struct shl_evt_rec) == sizeof(struct smmu_hil_evt_rec),
 	       "agent and module disagree on the event record");

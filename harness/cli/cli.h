@@ -44,12 +44,7 @@ int shl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 void shl_json_print(json_object *obj, const struct shl_cli *cli);
 
-/*
- * shl_parse_u64() - parse a whole string as an unsigned number (decimal, or
- * hex with 0x). Returns 0, or -1 if @s is empty, has trailing garbage or
- * overflows 64 bits.
- */
-int shl_parse_u64(const char *s, unsigned long long *out);
+#include "smmu_hil/parse.h"
 
 /* Handlers, one per OBJECT (harness/cli/cmd_*.c). */
 int shl_cmd_ste(int argc, char **argv, const struct shl_cli *cli);
