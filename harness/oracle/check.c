@@ -210,20 +210,10 @@ static int window_enumerate(struct checker *c, uint32_t at)
 
 const struct shl_pointer_field *shl_pointer_fields(enum shl_entry_kind kind, size_t *n)
 {
-	static const struct shl_pointer_field ste[] = {
-		{ SHL_QW(SHL_STE_S1CONTEXTPTR), SHL_MASK(SHL_STE_S1CONTEXTPTR), "S1ContextPtr" },
-		{ SHL_QW(SHL_STE_S2TTB), SHL_MASK(SHL_STE_S2TTB), "S2TTB" },
-	};
-	static const struct shl_pointer_field cd[] = {
-		{ SHL_QW(SHL_CD_TTB0), SHL_MASK(SHL_CD_TTB0), "TTB0" },
-	};
+	const struct shl_entry_ops *ops = shl_entry_ops(kind);
 
-	if (kind == SHL_KIND_STE) {
-		*n = sizeof(ste) / sizeof(ste[0]);
-		return ste;
-	}
-	*n = kind == SHL_KIND_CD ? sizeof(cd) / sizeof(cd[0]) : 0;
-	return cd;
+	*n = ops ? ops->nptrs : 0;
+	return ops ? ops->ptrs : shl_entry_ops(SHL_KIND_CD)->ptrs;
 }
 
 /* A store that sets a pointer field to a table not yet ordered by dma_wmb. */

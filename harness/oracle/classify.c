@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "smmu_hil/entry_ops.h"
 #include "smmu_hil/rules.h"
 
 static const struct {
@@ -125,28 +126,30 @@ const char *shl_class_name(enum shl_class c)
 	return c < SHL_CLASS_COUNT ? names[c] : "unknown";
 }
 
+bool shl_model_valid(const struct shl_model *m, const struct shl_entry *e)
+{
+	return shl_entry_ops(m->kind)->valid(e);
+}
+
 void shl_model_used(const struct shl_model *m, const struct shl_entry *e, struct shl_entry *used)
 {
-	if (m->kind == SHL_KIND_STE) {
-		if (m->spec)
-			shl_ste_used_spec(m->p, e, used);
-		else
-			shl_ste_used_linux(e, used);
-	} else {
-		if (m->spec)
-			shl_cd_used_spec(m->p, e, used);
-		else
-			shl_cd_used_linux(e, used);
-	}
+	const struct shl_entry_ops *ops = shl_entry_ops(m->kind);
+
+	if (m->spec)
+		ops->used_spec(m->p, e, used);
+	else
+		ops->used_linux(e, used);
 }
 
 enum shl_rule shl_model_bad(const struct shl_model *m, const struct shl_entry *e)
 {
-	if (!shl_model_valid(m, e))
-		return m->kind == SHL_KIND_STE ? SHL_RULE_STE_V0 : SHL_RULE_CD_V0;
+	const struct shl_entry_ops *ops = shl_entry_ops(m->kind);
+
+	if (!ops->valid(e))
+		return ops->rule_v0;
 	if (!m->spec)
 		return SHL_RULE_NONE;
-	return m->kind == SHL_KIND_STE ? shl_ste_bad(m->p, e) : shl_cd_bad(m->p, &m->cd, e);
+	return ops->bad(m->p, &m->cd, e);
 }
 
 void shl_endpoints_init(const struct shl_model *m, const struct shl_entry *init,
@@ -165,8 +168,10 @@ static bool equivalent(const struct shl_model *m, const struct shl_entry *obs,
 	struct shl_entry safe;
 	unsigned int i;
 
-	if (m->update_safe && m->kind == SHL_KIND_STE) {
-		shl_ste_update_safe(obs, x, &safe);
+	const struct shl_entry_ops *ops = shl_entry_ops(m->kind);
+
+	if (m->update_safe && ops->update_safe) {
+		ops->update_safe(obs, x, &safe);
 		for (i = 0; i < SHL_ENTRY_QWORDS; i++)
 			if ((obs->q[i] ^ x->q[i]) & used->q[i] & ~safe.q[i])
 				return false;

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "smmu_hil/entry_ops.h"
 #include "smmu_hil/rules.h"
 #include "smmu_hil/sweep.h"
 #include "vmsa.h"
@@ -31,7 +32,7 @@ struct sink {
 static void emit(struct sink *s, const struct shl_entry *e)
 {
 	struct shl_cd_ctx ctx = { 0 };
-	enum shl_rule r = s->kind == SHL_KIND_STE ? shl_ste_bad(s->p, e) : shl_cd_bad(s->p, &ctx, e);
+	enum shl_rule r = shl_entry_ops(s->kind)->bad(s->p, &ctx, e);
 
 	if (r != SHL_RULE_NONE && r != SHL_RULE_CD_V0) {
 		s->dropped++;
@@ -277,13 +278,16 @@ size_t shl_corpus(enum shl_entry_kind kind, const struct shl_profile *p, unsigne
 		  struct shl_entry *out, size_t max, size_t *dropped)
 {
 	struct sink s = { .p = p, .kind = kind, .out = out, .max = max };
+	/* one generator per entry kind (the ops cover judging, not generating) */
+	static void (*const gen[])(struct sink *, unsigned int) = {
+		[SHL_KIND_STE] = corpus_ste,
+		[SHL_KIND_CD] = corpus_cd,
+	};
 
 	if (!scale)
 		scale = 1;
-	if (kind == SHL_KIND_STE)
-		corpus_ste(&s, scale);
-	else
-		corpus_cd(&s, scale);
+	if ((unsigned int)kind < sizeof(gen) / sizeof(gen[0]))
+		gen[kind](&s, scale);	/* the level-1 descriptors have no corpus */
 	if (dropped)
 		*dropped = s.dropped;
 	return s.n;

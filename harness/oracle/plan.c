@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "smmu_hil/entry_ops.h"
 #include "smmu_hil/plan.h"
 #include "smmu_hil/rules.h"
 
@@ -54,14 +55,6 @@ static void entry_set(struct writer *w, const struct shl_entry *want, unsigned i
 		w->plan->nsteps++;
 }
 
-static void used_linux(enum shl_entry_kind kind, const struct shl_entry *e, struct shl_entry *u)
-{
-	if (kind == SHL_KIND_STE)
-		shl_ste_used_linux(e, u);
-	else
-		shl_cd_used_linux(e, u);
-}
-
 /*
  * arm_smmu_entry_qword_diff(): @unused gets the current entry with every bit
  * it does not use (and every safe bit) already at its target value; returns
@@ -76,8 +69,8 @@ static unsigned int quanta_diff(enum shl_entry_kind kind, const struct shl_entry
 	const struct shl_entry *tu = target_used;
 	unsigned int i, diff = 0;
 
-	if (kind == SHL_KIND_STE && o->update_safe)
-		shl_ste_update_safe(cur, target, &safe);
+	if (o->update_safe)
+		shl_entry_update_safe(shl_entry_ops(kind), cur, target, &safe);
 	*warn = false;
 	for (i = 0; i < SHL_ENTRY_QWORDS; i++) {
 		safe.q[i] &= cu.q[i] & tu->q[i];
@@ -118,10 +111,11 @@ void shl_plan_entry(enum shl_entry_kind kind, const struct shl_entry *init,
 		    const struct shl_entry *target, const struct shl_plan_opts *opts,
 		    struct shl_plan *out)
 {
+	const struct shl_entry_ops *ops = shl_entry_ops(kind);
 	struct shl_entry iu, tu;
 
-	used_linux(kind, init, &iu);
-	used_linux(kind, target, &tu);
+	ops->used_linux(init, &iu);
+	ops->used_linux(target, &tu);
 	shl_plan_entry_used(kind, init, &iu, target, &tu, opts, out);
 }
 

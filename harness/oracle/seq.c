@@ -233,13 +233,9 @@ size_t shl_plan_to_ops_tables(enum shl_entry_kind kind, const struct shl_entry *
 {
 	size_t i, n = 0, np;
 	const struct shl_pointer_field *ptrs = shl_pointer_fields(kind, &np);
-
 	struct shl_entry used;
 
-	if (kind == SHL_KIND_STE)
-		shl_ste_used_linux(target, &used);
-	else
-		shl_cd_used_linux(target, &used);
+	shl_entry_ops(kind)->used_linux(target, &used);
 	for (i = 0; i < np && n < max; i++) {
 		uint64_t addr = target->q[ptrs[i].qword] & ptrs[i].mask;
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "smmu_hil/entry_ops.h"
 #include "smmu_hil/sweep.h"
 
 const char *shl_sweep_class_name(enum shl_sweep_class c)
@@ -117,10 +118,7 @@ int shl_sweep(const struct shl_sweep_opts *o, struct shl_sweep_stats *st)
 	shl_corpus(o->kind, o->p, o->scale, raw, n, NULL);
 	for (i = 0; i < n; i++) {
 		corpus[i].e = raw[i];
-		if (o->kind == SHL_KIND_STE)
-			shl_ste_used_linux(&raw[i], &corpus[i].used);
-		else
-			shl_cd_used_linux(&raw[i], &corpus[i].used);
+		shl_entry_ops(o->kind)->used_linux(&raw[i], &corpus[i].used);
 		corpus[i].bad = shl_model_bad(&m, &raw[i]);
 	}
 	free(raw);

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "smmu_hil/entry.h"
+#include "smmu_hil/entry_ops.h"
 #include "smmu_hil/plan.h"
 #include "smmu_hil/rules.h"
 
@@ -56,16 +57,11 @@ void shl_seq_free(struct shl_seq *seq);
 /* shl_seq_print() - write @ops back in the sequence syntax. */
 void shl_seq_print(FILE *f, const struct shl_op *ops, size_t n);
 
-/* A pointer field the SMMU follows: STE S1ContextPtr / S2TTB, CD TTB0. */
-struct shl_pointer_field {
-	uint8_t qword;
-	uint64_t mask;		/* address bits in place */
-	const char *name;
-};
-
 /*
  * shl_pointer_fields() - the pointer fields of @kind whose target must be
- * visible before the pointer store (the "unordered" rule). @n gets the count.
+ * visible before the pointer store (the "unordered" rule): the kind's
+ * ops->ptrs (struct shl_pointer_field, entry_ops.h). @n gets the count
+ * (0 for the level-1 descriptors).
  */
 const struct shl_pointer_field *shl_pointer_fields(enum shl_entry_kind kind, size_t *n);
 

@@ -159,21 +159,19 @@ enum shl_rule shl_cd_bad(const struct shl_profile *p, const struct shl_cd_ctx *c
  * What judges an entry. @spec selects the hardware view (spec used bits and
  * C_BAD_* legality); otherwise the Linux view (driver used bits, no
  * legality), which is what the kernel's KUnit test checks at each sync.
- * @update_safe subtracts shl_ste_update_safe() bits when comparing STEs.
+ * @update_safe subtracts the kind's update-safe bits (shl_ste_update_safe()
+ * for an STE; a CD has none) when comparing entries.
  */
 struct shl_model {
-	enum shl_entry_kind kind;	/* SHL_KIND_STE or SHL_KIND_CD */
+	enum shl_entry_kind kind;	/* SHL_KIND_STE or SHL_KIND_CD: its ops judge */
 	const struct shl_profile *p;
 	struct shl_cd_ctx cd;
 	bool spec;
 	bool update_safe;
 };
 
-/* shl_model_valid() - V of an STE (q0[0]) or CD (q0[31]). */
-static inline bool shl_model_valid(const struct shl_model *m, const struct shl_entry *e)
-{
-	return m->kind == SHL_KIND_STE ? (e->q[0] & 1) : ((e->q[0] >> 31) & 1);
-}
+/* shl_model_valid() - V of @e: STE q0[0], CD q0[31] (the kind's ops, entry_ops.h). */
+bool shl_model_valid(const struct shl_model *m, const struct shl_entry *e);
 
 /* shl_model_used() - used bits of @e in the model's view (Linux or spec). */
 void shl_model_used(const struct shl_model *m, const struct shl_entry *e, struct shl_entry *used);

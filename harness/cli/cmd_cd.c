@@ -1,8 +1,0 @@
-// SPDX-License-Identifier: GPL-2.0-only
-/* smmu-hil cd: the CD oracle (decode, encode, plan, verify, rules). */
-#include "cmd_entry.h"
-
-int shl_cmd_cd(int argc, char **argv, const struct shl_cli *cli)
-{
-	return shl_entry_cmd(SHL_KIND_CD, argc, argv, cli);
-}
