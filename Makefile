@@ -71,6 +71,14 @@ ARM64_LIB_OBJS := $(call lib_objs,arm64)
 HOST_CLI_OBJS  := $(CLI_SRCS:harness/cli/%.c=$(BUILD)/host/cli/%.o)
 ARM64_CLI_OBJS := $(CLI_SRCS:harness/cli/%.c=$(BUILD)/arm64/cli/%.o)
 TESTS     := $(TEST_SRCS:harness/tests/%.c=$(BUILD)/tests/%)
+# test-asan: the library, every unit test and the host tool again with
+# AddressSanitizer and UBSan (first error fatal) in $(BUILD)/asan
+ASAN      := $(BUILD)/asan
+ASAN_FLAGS:= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ASAN_LIB  := $(ASAN)/libsmmu-hil.a
+ASAN_LIB_OBJS := $(call lib_objs,asan)
+ASAN_CLI_OBJS := $(CLI_SRCS:harness/cli/%.c=$(ASAN)/cli/%.o)
+ASAN_TESTS:= $(TEST_SRCS:harness/tests/%.c=$(ASAN)/tests/%)
 FUZZERS   := $(FUZZ_SRCS:harness/fuzz/%.c=$(BUILD)/fuzz/%)
 BENCHES   := $(BENCH_SRCS:harness/bench/%.c=$(BUILD)/bench/%)
 
@@ -80,6 +88,7 @@ KDIR      ?= $(SMMU_HIL_CACHE)/kernel/$(KREL)/build
 MOD_SRCS  := $(wildcard modules/*.c modules/*.h modules/Kbuild modules/include/uapi/*.h)
 
 .PHONY: all tool agent modules setup setup-host setup-dut run run-transitions test test-c test-fuzz \
+	test-asan test-cli \
 	test-lab test-dut run-ssh run-liveupdate bench checkpatch kernel-config clean \
 	lava-jobs test-lava
 
@@ -107,6 +116,16 @@ $(BUILD)/arm64/cli/%.o: harness/cli/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(ARM64_CC) $(ALL_CFLAGS) -c -o $@ $<
 
+$(ASAN)/oracle/%.o: harness/oracle/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(ORACLE_CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
+$(ASAN)/agent/%.o: harness/agent/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(AGENT_CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
+$(ASAN)/cli/%.o: harness/cli/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(ALL_CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
+
 $(HOST_LIB): $(HOST_LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
@@ -116,6 +135,12 @@ $(ARM64_LIB): $(ARM64_LIB_OBJS)
 
 $(BUILD)/smmu-hil: $(HOST_CLI_OBJS) $(HOST_LIB)
 	$(HOST_CC) $(CFLAGS) -o $@ $(HOST_CLI_OBJS) $(HOST_LIB) $(LDLIBS)
+
+$(ASAN_LIB): $(ASAN_LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+$(ASAN)/smmu-hil: $(ASAN_CLI_OBJS) $(ASAN_LIB)
+	$(HOST_CC) $(ASAN_FLAGS) -o $@ $(ASAN_CLI_OBJS) $(ASAN_LIB) $(LDLIBS)
 
 # The DUT agent: Debian ships libpci only as a shared library, so the agent is
 # linked dynamically; its library closure is part of the DUT initramfs.
@@ -147,6 +172,10 @@ $(BUILD)/tests/%: harness/tests/%.c $(HOST_LIB) $(HDRS)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(ALL_CFLAGS) -o $@ $< $(HOST_LIB) -lcmocka $(LDLIBS)
 
+$(ASAN)/tests/%: harness/tests/%.c $(ASAN_LIB) $(HDRS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(ALL_CFLAGS) $(ASAN_FLAGS) -o $@ $< $(ASAN_LIB) -lcmocka $(LDLIBS)
+
 $(BUILD)/fuzz/%: harness/fuzz/%.c $(LIB_SRCS) $(HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=gnu11 -g -O1 -Wall -Wextra -Werror $(CLI_INC) -D_GNU_SOURCE \
@@ -158,10 +187,29 @@ $(BUILD)/bench/%: harness/bench/%.c $(HOST_LIB) $(HDRS)
 
 test: setup
 	$(MAKE) all
-	$(MAKE) test-c test-fuzz checkpatch test-dkms test-lab test-dut test-lava
+	$(MAKE) test-c test-asan test-fuzz checkpatch test-dkms test-lab test-dut test-lava
 
 test-c: $(TESTS) $(BUILD)/smmu-hil
 	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
+	harness/tests/include_graph.sh
+	SMMU_HIL_TOOL=$(BUILD)/smmu-hil harness/tests/cli_tests.sh
+
+# The CLI tests (harness/tests/cli_tests.sh) against the host tool.
+test-cli: $(BUILD)/smmu-hil
+	SMMU_HIL_TOOL=$(BUILD)/smmu-hil harness/tests/cli_tests.sh
+
+# Every unit test and the CLI tests under ASan+UBSan (the tool too: the unit
+# tests that run it find $(ASAN)/smmu-hil next to them), then a few CLI
+# paths under valgrind with the uninstrumented json-c and libyaml.
+VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite
+test-asan: $(ASAN_TESTS) $(ASAN)/smmu-hil $(BUILD)/smmu-hil
+	@set -e; export ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1; \
+	for t in $(ASAN_TESTS); do echo "== $$t"; $$t; done; \
+	echo "== cli_tests.sh (asan)"; SMMU_HIL_TOOL=$(ASAN)/smmu-hil harness/tests/cli_tests.sh
+	@echo "== cli_tests.sh (valgrind)"; \
+	SMMU_HIL_TOOL=$(BUILD)/smmu-hil SMMU_HIL_WRAP="$(VALGRIND)" SMMU_HIL_QUICK=1 \
+		harness/tests/cli_tests.sh
 
 FUZZ_SECONDS ?= 10
 test-fuzz: $(FUZZERS)

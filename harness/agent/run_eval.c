@@ -246,25 +246,16 @@ bool shl_run_legality_agrees(bool bad, const struct shl_run_events *c)
 
 /* -------------------------------------------------------------- output */
 
-void shl_run_ktap_header(FILE *f, int n)
+int shl_run_exit_code(const struct shl_run_result *o, size_t n)
 {
-	fprintf(f, "KTAP version 1\n1..%d\n", n);
-}
+	size_t i, skipped = 0;
 
-void shl_run_ktap_result(FILE *f, int num, const char *name, const struct shl_run_result *o)
-{
-	fprintf(f, "# name: %s\n", name);
-	if (o->metrics) {
-		json_object_object_foreach(o->metrics, k, v)
-			fprintf(f, "# %s: %s\n", k, json_object_get_string(v));
+	for (i = 0; i < n; i++) {
+		if (shl_run_failed(&o[i]))
+			return 1;
+		skipped += shl_run_skipped(&o[i]);
 	}
-	fprintf(f, "# duration_s: %.3f\n", o->duration_s);
-	if (shl_run_skipped(o))
-		fprintf(f, "ok %d %s # SKIP %s\n", num, name, o->reason);
-	else if (shl_run_failed(o))
-		fprintf(f, "# reason: %s\nnot ok %d %s\n", o->reason, num, name);
-	else
-		fprintf(f, "ok %d %s\n", num, name);
+	return n && skipped == n ? 4 : 0;
 }
 
 /* LAVA units of a metric, from its name's suffix; NULL: a plain count. */

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * smmu-hil ste|cd decode|encode|plan|verify|rules: the STE/CD oracle's
- * command line (docs/oracle.md, "Command-line contract").
+ * command line (docs/oracle.md, "Command-line contract"). One verb table
+ * per object; what differs between the two comes from the kind's ops
+ * (entry_ops.h).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd_entry.h"
+#include "cli.h"
 #include "smmu_hil/check.h"
+#include "smmu_hil/entry_ops.h"
 #include "smmu_hil/plan.h"
 #include "smmu_hil/profile.h"
 #include "smmu_hil/rules.h"
@@ -33,56 +36,74 @@ enum {
 	OPT_BREAKING = 1 << 7, OPT_L1 = 1 << 8, OPT_STE = 1 << 9,
 };
 
+/* getopt_long values: 256 + the option's bit number in enum above */
+#define OPT_VAL(bit) (256 + __builtin_ctz(bit))
+
 static int parse_args(int argc, char **argv, unsigned int allowed, struct entry_args *a)
 {
-	static const struct {
-		const char *name;
-		unsigned int bit;
-		size_t off;		/* of a const char * in struct entry_args, or -1 */
-	} opts[] = {
-		{ "--from", OPT_FROM, offsetof(struct entry_args, from) },
-		{ "--to", OPT_TO, offsetof(struct entry_args, to) },
-		{ "--sequence", OPT_SEQUENCE, offsetof(struct entry_args, sequence) },
-		{ "--profile", OPT_PROFILE, offsetof(struct entry_args, profile) },
-		{ "--granularity", OPT_GRANULARITY, offsetof(struct entry_args, granularity) },
-		{ "--ste", OPT_STE, offsetof(struct entry_args, ste) },
+	static const struct option opts[] = {
+		{ "from", required_argument, NULL, OPT_VAL(OPT_FROM) },
+		{ "to", required_argument, NULL, OPT_VAL(OPT_TO) },
+		{ "sequence", required_argument, NULL, OPT_VAL(OPT_SEQUENCE) },
+		{ "profile", required_argument, NULL, OPT_VAL(OPT_PROFILE) },
+		{ "granularity", required_argument, NULL, OPT_VAL(OPT_GRANULARITY) },
+		{ "quanta", required_argument, NULL, OPT_VAL(OPT_QUANTA) },
+		{ "no-update-safe", no_argument, NULL, OPT_VAL(OPT_NO_SAFE) },
+		{ "allow-breaking", no_argument, NULL, OPT_VAL(OPT_BREAKING) },
+		{ "l1", no_argument, NULL, OPT_VAL(OPT_L1) },
+		{ "ste", required_argument, NULL, OPT_VAL(OPT_STE) },
+		{ NULL, 0, NULL, 0 },
 	};
-	int i;
-	size_t k;
+	unsigned int bit;
+	int c;
 
 	memset(a, 0, sizeof(*a));
 	a->quanta = 64;
-	a->pos = argv;
-	for (i = 0; i < argc; i++) {
-		const char *s = argv[i];
-
-		if (s[0] != '-' || s[1] == 0) {
-			a->pos[a->npos++] = argv[i];
-			continue;
-		}
-		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
-			if (!strcmp(s, opts[k].name))
-				break;
-		if (k < sizeof(opts) / sizeof(opts[0]) && (allowed & opts[k].bit)) {
-			if (i + 1 >= argc)
-				return shl_err("%s needs a value", s);
-			*(const char **)((char *)a + opts[k].off) = argv[++i];
-		} else if (!strcmp(s, "--quanta") && (allowed & OPT_QUANTA)) {
-			if (i + 1 >= argc || (strcmp(argv[i + 1], "64") && strcmp(argv[i + 1], "128")))
+	while ((c = shl_getopt(argc, argv, "", opts)) != -1) {
+		if (c == SHL_GETOPT_ERR)
+			return SHL_EXIT_USAGE;
+		bit = 1u << (c - 256);
+		if (!(allowed & bit))
+			return shl_err("%s takes no --%s", argv[0], opts[c - 256].name);
+		switch (bit) {
+		case OPT_FROM:
+			a->from = optarg;
+			break;
+		case OPT_TO:
+			a->to = optarg;
+			break;
+		case OPT_SEQUENCE:
+			a->sequence = optarg;
+			break;
+		case OPT_PROFILE:
+			a->profile = optarg;
+			break;
+		case OPT_GRANULARITY:
+			if (strcmp(optarg, "store") && strcmp(optarg, "sync"))
+				return shl_err("--granularity takes store or sync");
+			a->granularity = optarg;
+			break;
+		case OPT_QUANTA:
+			if (strcmp(optarg, "64") && strcmp(optarg, "128"))
 				return shl_err("--quanta takes 64 or 128");
-			a->quanta = (unsigned int)atoi(argv[++i]);
-		} else if (!strcmp(s, "--no-update-safe") && (allowed & OPT_NO_SAFE)) {
+			a->quanta = (unsigned int)atoi(optarg);
+			break;
+		case OPT_NO_SAFE:
 			a->no_update_safe = true;
-		} else if (!strcmp(s, "--allow-breaking") && (allowed & OPT_BREAKING)) {
+			break;
+		case OPT_BREAKING:
 			a->allow_breaking = true;
-		} else if (!strcmp(s, "--l1") && (allowed & OPT_L1)) {
+			break;
+		case OPT_L1:
 			a->l1 = true;
-		} else {
-			return shl_err("unknown option '%s'", s);
+			break;
+		case OPT_STE:
+			a->ste = optarg;
+			break;
 		}
 	}
-	if (a->granularity && strcmp(a->granularity, "store") && strcmp(a->granularity, "sync"))
-		return shl_err("--granularity takes store or sync");
+	a->pos = argv + optind;
+	a->npos = argc - optind;
 	return 0;
 }
 
@@ -108,14 +129,13 @@ static int load_profile(const char *spec, struct shl_profile *p)
 
 /* --------------------------------------------------------------- decode */
 
+/* @e's C_BAD_* rule for an STE or CD; none for a level-1 descriptor */
 static enum shl_rule entry_bad(enum shl_entry_kind kind, const struct shl_profile *p,
 			       const struct shl_cd_ctx *ctx, const struct shl_entry *e)
 {
-	if (kind == SHL_KIND_STE)
-		return shl_ste_bad(p, e);
-	if (kind == SHL_KIND_CD)
-		return shl_cd_bad(p, ctx, e);
-	return SHL_RULE_NONE;
+	const struct shl_entry_ops *ops = shl_entry_ops(kind);
+
+	return ops ? ops->bad(p, ctx, e) : SHL_RULE_NONE;
 }
 
 static int cd_context(enum shl_entry_kind kind, const struct entry_args *a,
@@ -125,7 +145,7 @@ static int cd_context(enum shl_entry_kind kind, const struct entry_args *a,
 	int ret;
 
 	memset(ctx, 0, sizeof(*ctx));
-	if (kind != SHL_KIND_CD || !a->ste)
+	if (!shl_entry_ops(kind)->has_ctx || !a->ste)
 		return 0;
 	ret = parse_q("--ste", a->ste, SHL_ENTRY_QWORDS, &ste);
 	if (!ret)
@@ -135,6 +155,7 @@ static int cd_context(enum shl_entry_kind kind, const struct entry_args *a,
 
 static int cmd_decode(enum shl_entry_kind kind, int argc, char **argv, const struct shl_cli *cli)
 {
+	const struct shl_entry_ops *ops = shl_entry_ops(kind);
 	struct entry_args a;
 	struct shl_profile p;
 	struct shl_cd_ctx ctx;
@@ -145,21 +166,21 @@ static int cmd_decode(enum shl_entry_kind kind, int argc, char **argv, const str
 	if (ret)
 		return ret;
 	if (a.l1)
-		kind = kind == SHL_KIND_STE ? SHL_KIND_L1STD : SHL_KIND_L1CD;
+		kind = ops->l1_kind;
 	if (a.npos != 1)
 		return shl_err("decode takes one entry Q (hex qwords separated by commas)");
 	ret = parse_q("entry", a.pos[0], shl_kind_qwords(kind), &e);
 	if (!ret)
 		ret = load_profile(a.profile, &p);
 	if (!ret)
-		ret = cd_context(kind, &a, &p, &ctx);
+		ret = cd_context(ops->kind, &a, &p, &ctx);
 	if (ret)
 		return ret;
 	bad = entry_bad(kind, &p, &ctx, &e);
 	if (cli->json) {
 		json_object *o = shl_entry_to_json(kind, &e);
 
-		if (kind == SHL_KIND_STE || kind == SHL_KIND_CD) {
+		if (!a.l1) {
 			json_object_object_add(o, "profile", json_object_new_string(p.name));
 			json_object_object_add(o, "rule", bad ? json_object_new_string(shl_rule_name(bad))
 							      : NULL);
@@ -168,8 +189,7 @@ static int cmd_decode(enum shl_entry_kind kind, int argc, char **argv, const str
 	} else {
 		shl_entry_print(stdout, kind, &e);
 		if (bad)
-			printf("# %s under profile %s: %s\n",
-			       kind == SHL_KIND_STE ? "C_BAD_STE" : "C_BAD_CD", p.name,
+			printf("# %s under profile %s: %s\n", ops->bad_event, p.name,
 			       shl_rule_name(bad));
 	}
 	return SHL_EXIT_OK;
@@ -187,7 +207,7 @@ static int cmd_encode(enum shl_entry_kind kind, int argc, char **argv, const str
 	if (ret)
 		return ret;
 	if (a.l1)
-		kind = kind == SHL_KIND_STE ? SHL_KIND_L1STD : SHL_KIND_L1CD;
+		kind = shl_entry_ops(kind)->l1_kind;
 	if (shl_entry_encode(kind, a.npos, a.pos, &e, err, sizeof(err)))
 		return shl_err("%s", err);
 	shl_entry_format_q(&e, shl_kind_qwords(kind), q, sizeof(q));
@@ -257,7 +277,7 @@ static int cmd_plan(enum shl_entry_kind kind, int argc, char **argv, const struc
 	unsigned int allowed = OPT_FROM | OPT_TO | OPT_QUANTA;
 	int ret;
 
-	if (kind == SHL_KIND_STE)
+	if (shl_entry_ops(kind)->update_safe)
 		allowed |= OPT_NO_SAFE;
 	ret = parse_args(argc, argv, allowed, &a);
 	if (ret)
@@ -362,7 +382,8 @@ static void verify_print(enum shl_entry_kind kind, const struct shl_check_result
 static int cmd_verify(enum shl_entry_kind kind, int argc, char **argv, const struct shl_cli *cli)
 {
 	unsigned int allowed = OPT_FROM | OPT_TO | OPT_SEQUENCE | OPT_PROFILE | OPT_GRANULARITY |
-			       OPT_QUANTA | OPT_BREAKING | (kind == SHL_KIND_CD ? OPT_STE : 0);
+			       OPT_QUANTA | OPT_BREAKING |
+			       (shl_entry_ops(kind)->has_ctx ? OPT_STE : 0);
 	struct entry_args a;
 	struct shl_profile p;
 	struct shl_entry from, to;
@@ -414,14 +435,20 @@ static int cmd_verify(enum shl_entry_kind kind, int argc, char **argv, const str
 
 /* ---------------------------------------------------------------- rules */
 
-static int cmd_rules(enum shl_entry_kind kind, const struct shl_cli *cli)
+static int cmd_rules(enum shl_entry_kind kind, int argc, char **argv, const struct shl_cli *cli)
 {
-	enum shl_rule first = kind == SHL_KIND_STE ? SHL_RULE_STE_V0 : SHL_RULE_CD_V0;
-	enum shl_rule last = kind == SHL_KIND_STE ? SHL_RULE_STE_RES0 : SHL_RULE_CD_RES0;
-	json_object *arr = json_object_new_array();
+	const struct shl_entry_ops *ops = shl_entry_ops(kind);
+	json_object *arr;
+	struct entry_args a;
 	unsigned int r;
+	int ret = parse_args(argc, argv, 0, &a);
 
-	for (r = first; r <= last; r++) {
+	if (ret)
+		return ret;
+	if (a.npos)
+		return shl_err("rules takes no argument ('%s')", a.pos[0]);
+	arr = json_object_new_array();
+	for (r = ops->rule_v0; r <= ops->rule_last; r++) {
 		if (cli->json) {
 			json_object *o = json_object_new_object();
 
@@ -439,38 +466,52 @@ static int cmd_rules(enum shl_entry_kind kind, const struct shl_cli *cli)
 	return SHL_EXIT_OK;
 }
 
-static void usage(const char *obj)
+static void usage(FILE *f, const struct shl_entry_ops *ops)
 {
-	printf("usage: smmu-hil %s decode Q [--l1] [--profile NAME|FILE]%s [-j]\n"
-	       "       smmu-hil %s encode FIELD=VALUE ... [--l1] [-j]\n"
-	       "       smmu-hil %s plan --from Q --to Q%s [--quanta 64|128] [-j]\n"
-	       "       smmu-hil %s verify --from Q --to Q --sequence FILE [--granularity store|sync]\n"
-	       "                [--allow-breaking] [--quanta 64|128] [--profile NAME|FILE]%s [-j]\n"
-	       "       smmu-hil %s rules [-j]\n"
-	       "Q: up to 8 hex qwords separated by commas, qword 0 first.\n",
-	       obj, strcmp(obj, "cd") ? "" : " [--ste Q]", obj, obj,
-	       strcmp(obj, "cd") ? " [--no-update-safe]" : "", obj,
-	       strcmp(obj, "cd") ? "" : " [--ste Q]", obj);
+	const char *obj = ops->name, *ste = ops->has_ctx ? " [--ste Q]" : "";
+
+	fprintf(f, "usage: smmu-hil %s decode Q [--l1] [--profile NAME|FILE]%s [-j]\n"
+		   "       smmu-hil %s encode FIELD=VALUE ... [--l1] [-j]\n"
+		   "       smmu-hil %s plan --from Q --to Q%s [--quanta 64|128] [-j]\n"
+		   "       smmu-hil %s verify --from Q --to Q --sequence FILE [--granularity store|sync]\n"
+		   "                [--allow-breaking] [--quanta 64|128] [--profile NAME|FILE]%s [-j]\n"
+		   "       smmu-hil %s rules [-j]\n"
+		   "Q: up to 8 hex qwords separated by commas, qword 0 first.\n",
+		   obj, ste, obj, obj, ops->update_safe ? " [--no-update-safe]" : "", obj, ste, obj);
 }
 
-int shl_entry_cmd(enum shl_entry_kind kind, int argc, char **argv, const struct shl_cli *cli)
-{
-	const char *verb = argc > 1 ? argv[1] : NULL;
+/* The verbs of one kind: the kind-generic handlers above bound to @kind. */
+#define ENTRY_VERBS(pfx, kind)								\
+static int pfx##_decode(int argc, char **argv, const struct shl_cli *cli)		\
+{ return cmd_decode(kind, argc, argv, cli); }						\
+static int pfx##_encode(int argc, char **argv, const struct shl_cli *cli)		\
+{ return cmd_encode(kind, argc, argv, cli); }						\
+static int pfx##_plan(int argc, char **argv, const struct shl_cli *cli)		\
+{ return cmd_plan(kind, argc, argv, cli); }						\
+static int pfx##_verify(int argc, char **argv, const struct shl_cli *cli)		\
+{ return cmd_verify(kind, argc, argv, cli); }						\
+static int pfx##_rules(int argc, char **argv, const struct shl_cli *cli)		\
+{ return cmd_rules(kind, argc, argv, cli); }						\
+static void pfx##_usage(FILE *f)							\
+{ usage(f, shl_entry_ops(kind)); }							\
+static const struct shl_verb pfx##_verbs[] = {						\
+	{ "decode", pfx##_decode, "decode an entry, with its C_BAD_* verdict" },	\
+	{ "encode", pfx##_encode, "build an entry from FIELD=VALUE" },			\
+	{ "plan", pfx##_plan, "the driver's update sequence (arm_smmu_write_entry)" },	\
+	{ "verify", pfx##_verify, "judge a store sequence per store" },		\
+	{ "rules", pfx##_rules, "the C_BAD_* rules" },					\
+	{ NULL, NULL, NULL },								\
+}
 
-	if (!verb || !strcmp(verb, "help") || !strcmp(verb, "--help") || !strcmp(verb, "-h")) {
-		usage(argv[0]);
-		return verb ? SHL_EXIT_OK : SHL_EXIT_USAGE;
-	}
-	if (!strcmp(verb, "decode"))
-		return cmd_decode(kind, argc - 2, argv + 2, cli);
-	if (!strcmp(verb, "encode"))
-		return cmd_encode(kind, argc - 2, argv + 2, cli);
-	if (!strcmp(verb, "plan"))
-		return cmd_plan(kind, argc - 2, argv + 2, cli);
-	if (!strcmp(verb, "verify"))
-		return cmd_verify(kind, argc - 2, argv + 2, cli);
-	if (!strcmp(verb, "rules"))
-		return cmd_rules(kind, cli);
-	return shl_err("unknown verb '%s' for %s (decode, encode, plan, verify, rules)", verb,
-		       argv[0]);
+ENTRY_VERBS(ste, SHL_KIND_STE);
+ENTRY_VERBS(cd, SHL_KIND_CD);
+
+int shl_cmd_ste(int argc, char **argv, const struct shl_cli *cli)
+{
+	return shl_cmd_select("ste", ste_verbs, NULL, argc - 1, argv + 1, cli, ste_usage);
+}
+
+int shl_cmd_cd(int argc, char **argv, const struct shl_cli *cli)
+{
+	return shl_cmd_select("cd", cd_verbs, NULL, argc - 1, argv + 1, cli, cd_usage);
 }

@@ -146,45 +146,76 @@ static int events_show(bool clear, const struct shl_cli *cli)
 	return SHL_EXIT_OK;
 }
 
+static int cmd_show(int argc, char **argv, const struct shl_cli *cli)
+{
+	static const struct option opts[] = {
+		{ "clear", no_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool clear = false;
+	int c;
+
+	while ((c = shl_getopt(argc, argv, "", opts)) != -1) {
+		if (c == SHL_GETOPT_ERR)
+			return SHL_EXIT_USAGE;
+		clear = true;
+	}
+	if (optind < argc)
+		return shl_err("events show: unexpected argument '%s'", argv[optind]);
+	return events_show(clear, cli);
+}
+
+/* A verb without options or arguments. */
+static int no_args(int argc, char **argv)
+{
+	static const struct option none[] = { { NULL, 0, NULL, 0 } };
+	int c = shl_getopt(argc, argv, "", none);
+
+	if (c == SHL_GETOPT_ERR)
+		return SHL_EXIT_USAGE;
+	if (optind < argc)
+		return shl_err("events %s: unexpected argument '%s'", argv[0], argv[optind]);
+	return 0;
+}
+
+static int cmd_stats(int argc, char **argv, const struct shl_cli *cli)
+{
+	json_object *st;
+	int ret = no_args(argc, argv);
+
+	if (ret)
+		return ret;
+	ret = read_stats(&st);
+	if (ret)
+		return no_module(ret);
+	if (cli->json) {
+		shl_json_print(st, cli);
+	} else {
+		print_stats_text(st);
+		json_object_put(st);
+	}
+	return SHL_EXIT_OK;
+}
+
+static int cmd_clear(int argc, char **argv, const struct shl_cli *cli)
+{
+	int ret = no_args(argc, argv);
+
+	(void)cli;
+	if (ret)
+		return ret;
+	ret = shl_events_clear();
+	return ret ? no_module(ret) : SHL_EXIT_OK;
+}
+
+static const struct shl_verb verbs[] = {
+	{ "show", cmd_show, "drain the ring: counters and records (the default)" },
+	{ "stats", cmd_stats, "counters only" },
+	{ "clear", cmd_clear, "empty the ring, zero the counters" },
+	{ NULL, NULL, NULL },
+};
+
 int shl_cmd_events(int argc, char **argv, const struct shl_cli *cli)
 {
-	const char *verb = argc > 1 ? argv[1] : "show";
-	bool clear = false;
-	json_object *st;
-	int i, first = argc > 1 && argv[1][0] != '-' ? 2 : 1, ret;
-
-	if (first == 1)
-		verb = "show";
-	if (!strcmp(verb, "help")) {
-		usage(stdout);
-		return SHL_EXIT_OK;
-	}
-	for (i = first; i < argc; i++) {
-		if (!strcmp(verb, "show") && !strcmp(argv[i], "--clear")) {
-			clear = true;
-		} else {
-			usage(stderr);
-			return shl_err("unexpected argument '%s'", argv[i]);
-		}
-	}
-	if (!strcmp(verb, "show"))
-		return events_show(clear, cli);
-	if (!strcmp(verb, "stats")) {
-		ret = read_stats(&st);
-		if (ret)
-			return no_module(ret);
-		if (cli->json) {
-			shl_json_print(st, cli);
-		} else {
-			print_stats_text(st);
-			json_object_put(st);
-		}
-		return SHL_EXIT_OK;
-	}
-	if (!strcmp(verb, "clear")) {
-		ret = shl_events_clear();
-		return ret ? no_module(ret) : SHL_EXIT_OK;
-	}
-	usage(stderr);
-	return shl_err("unknown verb '%s'", verb);
+	return shl_cmd_select("events", verbs, "show", argc - 1, argv + 1, cli, usage);
 }

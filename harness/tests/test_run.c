@@ -21,6 +21,7 @@
 
 #include "smmu_hil/dut.h"
 #include "smmu_hil/event.h"
+#include "smmu_hil/ktap.h"
 #include "smmu_hil/run.h"
 #include "smmu_hil/scenario.h"
 
@@ -315,54 +316,65 @@ static void test_dma(void **state)
 
 /* -------------------------------------------------------------- output */
 
-/* The KTAP shl_run_ktap_result() writes for @o as test @num. */
-static char *ktap(int num, const char *name)
+/* The KTAP the one writer (ktap.h) prints for @o as the only test @name. */
+static char *ktap(const char *name)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
+	struct shl_ktap k;
 
 	assert_non_null(f);
-	shl_run_ktap_result(f, num, name, &o);
+	shl_ktap_start(&k, f, NULL, 1);
+	shl_ktap_test(&k, name, o.status, o.reason, o.metrics);
+	shl_ktap_finish(&k);
 	fclose(f);
 	return buf;
 }
 
 static void test_ktap(void **state)
 {
-	char *buf = NULL, *t;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	struct shl_run_result r[3];
+	char *t;
+	int i;
 
 	(void)state;
-	shl_run_ktap_header(f, 9);
-	fclose(f);
-	assert_string_equal(buf, "KTAP version 1\n1..9\n");
-	free(buf);
-
 	shl_run_metric_int(&o, "transitions", 3000);
 	shl_run_metric_double(&o, "rate_per_s", 674.04321);
 	shl_run_metric_str(&o, "sid", "0x18");
-	o.duration_s = 4.6649;
-	t = ktap(6, "raw-hitless");
-	assert_string_equal(t, "# name: raw-hitless\n# transitions: 3000\n# rate_per_s: 674.043\n"
-			       "# sid: 0x18\n# duration_s: 4.665\nok 6 raw-hitless\n");
+	t = ktap("raw-hitless");
+	assert_string_equal(t, "KTAP version 1\n1..1\n# raw-hitless: transitions=3000\n"
+			       "# raw-hitless: rate_per_s=674.043\n# raw-hitless: sid=0x18\n"
+			       "ok 1 raw-hitless\n"
+			       "# Totals: pass:1 fail:0 xfail:0 xpass:0 skip:0 error:0\n");
 	free(t);
 
 	shl_run_set_status(&o, "fail", "%llu of %llu edu round trips failed", 3ULL, 24ULL);
-	t = ktap(6, "raw-hitless");
-	assert_string_equal(t, "# name: raw-hitless\n# transitions: 3000\n# rate_per_s: 674.043\n"
-			       "# sid: 0x18\n# duration_s: 4.665\n"
-			       "# reason: 3 of 24 edu round trips failed\nnot ok 6 raw-hitless\n");
+	t = ktap("raw-hitless");
+	assert_non_null(strstr(t, "# 3 of 24 edu round trips failed\nnot ok 1 raw-hitless\n"
+				  "# Totals: pass:0 fail:1 xfail:0 xpass:0 skip:0 error:0\n"));
 	free(t);
 
 	shl_run_free(&o);
 	shl_run_init(&o);
 	shl_run_set_status(&o, "skip", "the SMMU lacks S2P, NESTED");
-	t = ktap(4, "nested-update-safe");
-	assert_string_equal(t, "# name: nested-update-safe\n# duration_s: 0.000\n"
-			       "ok 4 nested-update-safe # SKIP the SMMU lacks S2P, NESTED\n");
+	t = ktap("nested-update-safe");
+	assert_string_equal(t, "KTAP version 1\n1..1\n"
+			       "ok 1 nested-update-safe # SKIP the SMMU lacks S2P, NESTED\n"
+			       "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0\n");
 	free(t);
+
+	/* kselftest's exit codes: 1 on a failure, 4 when all skipped, else 0 */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(shl_run_init(&r[i]), 0);
+	shl_run_set_status(&r[0], "skip", "x");
+	assert_int_equal(shl_run_exit_code(r, 1), SHL_KSFT_SKIP);
+	assert_int_equal(shl_run_exit_code(r, 2), SHL_KSFT_PASS);
+	shl_run_set_status(&r[2], "fail", "y");
+	assert_int_equal(shl_run_exit_code(r, 3), SHL_KSFT_FAIL);
+	assert_int_equal(shl_run_exit_code(r, 0), SHL_KSFT_PASS);
+	for (i = 0; i < 3; i++)
+		shl_run_free(&r[i]);
 }
 
 /* The LAVA commands shl_run_lava_result() writes for @o as test @name. */
@@ -537,19 +549,19 @@ static void test_cli(void **state)
 	snprintf(want, sizeof(want), "smmu-hil: error: %s:1: name: 'cli-skip' also names %s\n", dup, good);
 	assert_string_equal(errout, want);
 
-	/* Features this host lacks: skipped, exit 0, KTAP and JSON. */
+	/* Features this host lacks: skipped, exit 4 (KSFT_SKIP), KTAP and JSON. */
 	if (shl_dut_features(&feat, &nfeat) == 0 && nfeat == 0) {
 		snprintf(args, sizeof(args), "run %s", good);
-		assert_int_equal(run_tool(args, out, sizeof(out), errout, sizeof(errout)), 0);
+		assert_int_equal(run_tool(args, out, sizeof(out), errout, sizeof(errout)), 4);
 		assert_string_equal(errout, "");
 		want[0] = '\0';
-		if (sscanf(out, "KTAP version 1\n1..1\n# name: cli-skip\n# duration_s: %*f\n%511[^\n]",
+		if (sscanf(out, "KTAP version 1\n1..1\n# cli-skip: duration_s=%*f\n%511[^\n]",
 			   want) != 1)
 			fail_msg("KTAP \"%s\"", out);
 		assert_string_equal(want, "ok 1 cli-skip # SKIP the SMMU lacks S1P, NESTED, HTTU_DIRTY");
 
 		snprintf(args, sizeof(args), "run -j %s", good);
-		assert_int_equal(run_tool(args, out, sizeof(out), errout, sizeof(errout)), 0);
+		assert_int_equal(run_tool(args, out, sizeof(out), errout, sizeof(errout)), 4);
 		doc = json_tokener_parse(out);
 		assert_non_null(doc);
 		t = json_object_array_get_idx(json_object_object_get(doc, "tests"), 0);

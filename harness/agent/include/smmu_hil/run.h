@@ -3,9 +3,10 @@
  * The decisions of `smmu-hil run` (docs/scenarios.md) that need no DUT:
  * a scenario's outcome and metrics, the `requires` -> skip decision, the
  * events captured after a scenario judged against its `expect`, the DMA
- * verdict, and the output forms (KTAP v1, LAVA test shell commands and the -j JSON object the
- * lab merges into report.json). harness/cli/cmd_run.c drives the DUT and
- * calls these; harness/tests/test_run.c tests them.
+ * verdict, the exit code, and the output forms (LAVA test shell commands
+ * and the -j JSON object the lab merges into report.json; KTAP is
+ * ktap.h's). harness/agent/runner.c drives the DUT and calls these;
+ * harness/tests/test_run.c tests them.
  */
 #ifndef SMMU_HIL_RUN_H
 #define SMMU_HIL_RUN_H
@@ -138,15 +139,12 @@ void shl_run_events_seen(const struct shl_run_events *c, char *out, size_t len);
  */
 bool shl_run_legality_agrees(bool bad, const struct shl_run_events *c);
 
-/* shl_run_ktap_header() - "KTAP version 1" and the plan "1..@n" on @f. */
-void shl_run_ktap_header(FILE *f, int n);
-
 /*
- * shl_run_ktap_result() - test @num (1-based) named @name on @f: "# name:",
- * each metric as "# key: value", "# duration_s: S.SSS", then "ok N name",
- * "ok N name # SKIP reason" or "# reason: ..." and "not ok N name".
+ * shl_run_exit_code() - kselftest's exit code for the @n results @o:
+ * 1 (KSFT_FAIL) when one failed, 4 (KSFT_SKIP) when every one was skipped
+ * (n > 0), else 0. The KTAP form of the results is ktap.h's.
  */
-void shl_run_ktap_result(FILE *f, int num, const char *name, const struct shl_run_result *o);
+int shl_run_exit_code(const struct shl_run_result *o, size_t n);
 
 /*
  * shl_run_lava_result() - one test as LAVA test shell commands, a line each:

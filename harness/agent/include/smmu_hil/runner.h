@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The scenario executor of `smmu-hil run` (harness/agent/runner.c): runs
+ * one validated scenario (scenario.h) on this machine and fills its result
+ * (run.h). Driver mode moves the device among IOMMU domains through the
+ * kernel; raw mode stores the oracle's planned STE/CD sequences through
+ * smmu_hil_inject; the event ring is cleared before and read after, and
+ * judged against the scenario's `expect` (docs/scenarios.md).
+ */
+#ifndef SMMU_HIL_RUNNER_H
+#define SMMU_HIL_RUNNER_H
+
+#include <stddef.h>
+
+#include "smmu_hil/check.h"
+#include "smmu_hil/entry.h"
+#include "smmu_hil/run.h"
+#include "smmu_hil/scenario.h"
+
+/* raw mode: one planned update per step and the way back */
+#define SHL_RUN_MAX_BODY	((SHL_SCN_MAX_STEPS + 1) * SHL_PLAN_MAX_OPS)
+
+/*
+ * Everything a run needs between scenarios: the DUT's SMMU feature names
+ * (read once) and raw mode's work buffers (a prologue to the scenario's
+ * start entry, the body's ops, one target entry per step and the return).
+ * Allocated by shl_run_ctx_new(); too large for a stack.
+ */
+struct shl_run_ctx {
+	char **feat;				/* the DUT's SMMU features (dut.h) */
+	size_t nfeat;
+	struct shl_op pro[SHL_PLAN_MAX_OPS];
+	struct shl_op body[SHL_RUN_MAX_BODY];
+	struct shl_entry targets[SHL_SCN_MAX_STEPS + 1];
+};
+
+/*
+ * shl_run_ctx_new() - a context with the DUT's features (shl_dut_features();
+ * none on a machine without an SMMU). Returns NULL when out of memory.
+ */
+struct shl_run_ctx *shl_run_ctx_new(void);
+
+/* shl_run_ctx_free() - free @ctx (NULL-safe). */
+void shl_run_ctx_free(struct shl_run_ctx *ctx);
+
+/*
+ * shl_run_scenario() - run @s (validated by shl_scenario_load()) and fill
+ * @o (initialised here with shl_run_init(); the caller shl_run_free()s it):
+ * "skip" with the reason when the DUT lacks a required feature or the
+ * device, "fail" with the reason, or "pass"; metrics as docs/scenarios.md
+ * lists them, and o->duration_s in seconds. Needs the smmu_hil modules
+ * (evtmon; edu for DMA; inject for raw mode and the recorder).
+ */
+void shl_run_scenario(struct shl_run_ctx *ctx, const struct shl_scenario *s,
+		      struct shl_run_result *o);
+
+#endif /* SMMU_HIL_RUNNER_H */

@@ -1,0 +1,604 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The scenario executor of `smmu-hil run` (runner.h, docs/scenarios.md):
+ * resolves the scenario's device, clears the event ring, runs driver mode
+ * (moves among domains through the kernel, dut_domain.c) or raw mode
+ * (planned STE/CD sequences stored through smmu_hil_inject, dut_inject.c),
+ * reads the events back and judges the outcome with run_eval.c. All state
+ * lives in struct shl_run_ctx; nothing here prints.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "smmu_hil/check.h"
+#include "smmu_hil/dut.h"
+#include "smmu_hil/event.h"
+#include "smmu_hil/inject.h"
+#include "smmu_hil/plan.h"
+#include "smmu_hil/profile.h"
+#include "smmu_hil/rules.h"
+#include "smmu_hil/run.h"
+#include "smmu_hil/runner.h"
+#include "smmu_hil/scenario.h"
+
+#define EVT_BATCH	1024
+#define RESULT_MAX	1024
+
+struct shl_run_ctx *shl_run_ctx_new(void)
+{
+	struct shl_run_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (!ctx)
+		return NULL;
+	if (shl_dut_features(&ctx->feat, &ctx->nfeat)) {
+		free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+void shl_run_ctx_free(struct shl_run_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	shl_strv_free(ctx->feat, ctx->nfeat);
+	free(ctx);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ------------------------------------------------------------- events */
+
+static int events_collect(uint32_t sid, struct shl_run_events *c)
+{
+	struct shl_evt_rec *recs = malloc(EVT_BATCH * sizeof(*recs));
+	char path[4096], text[4096];
+	struct shl_event ev;
+	long n, i;
+
+	memset(c, 0, sizeof(*c));
+	if (!recs)
+		return -ENOMEM;
+	while ((n = shl_events_read(recs, EVT_BATCH)) > 0) {
+		for (i = 0; i < n; i++) {
+			shl_event_decode(recs[i].evt, &ev);
+			shl_run_events_add(c, sid, &ev);
+		}
+	}
+	free(recs);
+	if (n < 0)
+		return (int)n;
+	snprintf(path, sizeof(path), "%s/stats", shl_debugfs_dir());
+	if (shl_read_text(path, text, sizeof(text)) > 0)
+		shl_kv_u64(text, "dropped", &c->dropped);
+	return 0;
+}
+
+/* ------------------------------------------------------------- driver */
+
+static int driver_dom(enum shl_scn_named n)
+{
+	switch (n) {
+	case SHL_SCN_IDENTITY:
+	case SHL_SCN_BYPASS:
+		return SHL_DOM_IDENTITY;
+	case SHL_SCN_DMA:
+	case SHL_SCN_S1:
+		return SHL_DOM_DMA;
+	case SHL_SCN_PAGING:
+		return SHL_DOM_PAGING;
+	default:
+		return -1;
+	}
+}
+
+/* The recorder's distinct driver updates as metrics; 0, or -1 on failure. */
+static int recorder_metrics(struct shl_run_result *o)
+{
+	struct shl_profile p;
+	json_object *rep, *dist, *x;
+	char *text = NULL, err[300], k[32], v[400];
+	int ret, worst;
+	size_t j;
+
+	ret = shl_inject_record_ctl("stop");
+	if (!ret)
+		ret = shl_inject_record_read(&text);
+	if (ret) {
+		shl_run_set_status(o, "fail", "recorder: %s", strerror(-ret));
+		return -1;
+	}
+	if (shl_dut_profile(NULL, &p, err, sizeof(err))) {
+		free(text);
+		shl_run_set_status(o, "fail", "profile: %s", err);
+		return -1;
+	}
+	rep = shl_inject_record_report(&p, text, &worst, err, sizeof(err));
+	free(text);
+	if (!rep) {
+		shl_run_set_status(o, "fail", "recorder: %s", err);
+		return -1;
+	}
+	dist = json_object_object_get(rep, "distinct");
+	shl_run_metric_str(o, "profile", p.name);
+	shl_run_metric_int(o, "recorded_snapshots",
+		   (unsigned long long)json_object_get_int64(json_object_object_get(rep, "snapshots")));
+	shl_run_metric_int(o, "recorded_updates",
+		   json_object_array_length(json_object_object_get(rep, "updates")));
+	shl_run_metric_int(o, "distinct_sequences", json_object_array_length(dist));
+	for (j = 0; j < json_object_array_length(dist); j++) {
+		x = json_object_array_get_idx(dist, j);
+		snprintf(k, sizeof(k), "sequence_%zu", j + 1);
+		snprintf(v, sizeof(v), "%s x%d: %s (e.g. %s -> %s)",
+			 json_object_get_string(json_object_object_get(x, "shape")),
+			 json_object_get_int(json_object_object_get(x, "count")),
+			 json_object_get_string(json_object_object_get(x, "verdict")),
+			 json_object_get_string(json_object_object_get(
+				 json_object_object_get(x, "example"), "initial")),
+			 json_object_get_string(json_object_object_get(
+				 json_object_object_get(x, "example"), "final")));
+		shl_run_metric_str(o, k, v);
+	}
+	json_object_put(rep);
+	if (worst == 2)
+		shl_run_set_status(o, "fail", "the oracle could not judge a recorded update");
+	else if (worst == 1)
+		shl_run_set_status(o, "fail", "a recorded driver update is not safe by the oracle (see the sequence_N metrics)");
+	return 0;
+}
+
+static void run_driver(const struct shl_scenario *s, const char *bdf, struct shl_run_result *o)
+{
+	unsigned long long moves = 0, per[SHL_DOM_NR] = { 0 }, rts = 0, dma_err = 0, r;
+	enum shl_dom dom[SHL_SCN_MAX_STEPS], start;
+	struct shl_edu_roundtrip rt;
+	char cur[32];
+	double t0, el;
+	size_t i;
+	int d, ret;
+
+	for (i = 0; i < s->nsteps; i++) {
+		d = driver_dom(s->steps[i].named);
+		if (d < 0) {
+			shl_run_set_status(o, "skip", "driver mode: this kernel offers no '%s' domain to move %s into",
+				   shl_scn_named_name(s->steps[i].named), bdf);
+			return;
+		}
+		dom[i] = (enum shl_dom)d;
+	}
+	ret = shl_dom_current(bdf, cur, sizeof(cur));
+	if (ret) {
+		shl_run_set_status(o, "fail", "%s: cannot tell its domain: %s", bdf, strerror(-ret));
+		return;
+	}
+	start = shl_dom_classify(cur);
+	if (s->record) {
+		ret = shl_inject_record_ctl("clear");
+		if (!ret)
+			ret = shl_inject_record_ctl("start");
+		if (ret) {
+			shl_run_set_status(o, "fail", "recorder: %s%s", strerror(-ret),
+				   ret == -ENOENT ? " (insmod smmu_hil_inject.ko)" : "");
+			return;
+		}
+	}
+	t0 = now_s();
+	for (r = 0; r < s->repeat; r++) {
+		for (i = 0; i < s->nsteps; i++) {
+			if (shl_dom_current(bdf, cur, sizeof(cur)) == 0 &&
+			    shl_dom_classify(cur) == dom[i])
+				continue;
+			ret = shl_dom_set(bdf, dom[i]);
+			if (ret) {
+				shl_run_set_status(o, "fail", "move %llu to %s failed: %s", moves + 1,
+					   shl_dom_name(dom[i]), strerror(-ret));
+				goto out;
+			}
+			moves++;
+			per[dom[i]]++;
+			if ((s->workloads & SHL_SCN_WL_EDU_DMA) && moves % s->dma_every == 0) {
+				rts++;
+				ret = shl_edu_roundtrip(bdf, s->dma_len, 1, &rt);
+				if (ret || rt.errors || rt.transfers != 1)
+					dma_err++;
+			}
+		}
+	}
+out:
+	el = now_s() - t0;
+	if (start != SHL_DOM_OTHER)
+		shl_dom_set(bdf, start);
+	shl_run_metric_int(o, "transitions", moves);
+	for (d = 0; d < SHL_DOM_OTHER; d++) {
+		char k[32];
+
+		snprintf(k, sizeof(k), "to_%s", shl_dom_name((enum shl_dom)d));
+		shl_run_metric_int(o, k, per[d]);
+	}
+	shl_run_metric_double(o, "transitions_s", el);
+	shl_run_metric_double(o, "rate_per_s", el > 0 ? (double)moves / el : 0);
+	shl_run_metric_int(o, "dma_roundtrips", rts);
+	shl_run_metric_int(o, "dma_errors", dma_err);
+	if (s->record && recorder_metrics(o))
+		return;
+	shl_run_judge_dma(s, dma_err, rts, o);
+}
+
+/* ---------------------------------------------------------------- raw */
+
+static int set_field(struct shl_entry *e, const char *name, uint64_t v)
+{
+	const struct shl_field *f = shl_field_find(SHL_KIND_STE, name);
+
+	return f ? shl_field_store(e, f, v) : -1;
+}
+
+/* The stage-2 half of an s2/nested STE: a 40-bit IPA space, empty tables. */
+static int set_s2(struct shl_entry *e, uint64_t zero_table)
+{
+	return set_field(e, "S2VMID", 1) | set_field(e, "S2T0SZ", 24) |
+	       set_field(e, "S2SL0", 1) | set_field(e, "S2IR0", 1) | set_field(e, "S2OR0", 1) |
+	       set_field(e, "S2SH0", 3) | set_field(e, "S2TG", 0) | set_field(e, "S2PS", 2) |
+	       set_field(e, "S2AA64", 1) | set_field(e, "S2R", 1) |
+	       set_field(e, "S2TTB", zero_table);
+}
+
+/* Build step @st's entry from the live entries. Returns 0, or -1 with @why. */
+static int raw_target(const struct shl_scenario *s, const struct shl_scn_step *st,
+		      const struct shl_inject_entry *ste, const struct shl_inject_entry *live,
+		      struct shl_entry *out, char *why, size_t len)
+{
+	unsigned int cfg;
+	size_t i;
+	uint64_t v;
+
+	*out = live->e;
+	if (st->kind == SHL_SCN_STEP_PAIR) {
+		*out = st->to;
+		return 0;
+	}
+	if (st->kind == SHL_SCN_STEP_FIELDS) {
+		for (i = 0; i < st->nf; i++) {
+			v = st->f[i].sym == SHL_SCN_SHADOW_CD ? ste->shadow_cd :
+			    st->f[i].sym == SHL_SCN_ZERO_TABLE ? ste->zero_table : st->f[i].value;
+			if (shl_field_store(out, st->f[i].f, v)) {
+				snprintf(why, len, "line %u: %s = 0x%llx does not fit", st->line,
+					 st->f[i].f->name, (unsigned long long)v);
+				return -1;
+			}
+		}
+		return 0;
+	}
+	cfg = (unsigned int)shl_field_value(&live->e, shl_field_find(SHL_KIND_STE, "Config"));
+	switch (st->named) {
+	case SHL_SCN_ABORT:
+		return set_field(out, "Config", 0);
+	case SHL_SCN_BYPASS:
+		return set_field(out, "Config", 4);
+	case SHL_SCN_S1:
+		if (cfg != 5) {
+			snprintf(why, len, "line %u: s1 is the driver's own S1 STE, but the live STE is %s",
+				 st->line, shl_inject_config_name(SHL_KIND_STE, &live->e));
+			return -1;
+		}
+		return 0;
+	case SHL_SCN_S2:
+		return set_field(out, "Config", 6) | set_s2(out, ste->zero_table);
+	case SHL_SCN_NESTED:
+		if (cfg != 5) {
+			snprintf(why, len, "line %u: nested keeps the driver's S1 half, but the live STE is %s",
+				 st->line, shl_inject_config_name(SHL_KIND_STE, &live->e));
+			return -1;
+		}
+		return set_field(out, "Config", 7) | set_s2(out, ste->zero_table);
+	default:
+		snprintf(why, len, "line %u: %s is not a raw entry", st->line,
+			 shl_scn_named_name(st->named));
+		return -1;
+	}
+	(void)s;
+}
+
+/* Stores taking @a to @b: other qwords first, qword 0 last, one sync. */
+static size_t direct_ops(const struct shl_entry *a, const struct shl_entry *b, bool q0_last,
+			 struct shl_op *ops)
+{
+	size_t n = 0;
+	int i, q;
+
+	for (i = 0; i < SHL_ENTRY_QWORDS; i++) {
+		q = q0_last ? (i + 1) % SHL_ENTRY_QWORDS : i;
+		if (a->q[q] == b->q[q])
+			continue;
+		memset(&ops[n], 0, sizeof(ops[n]));
+		ops[n].kind = SHL_OP_WRITE;
+		ops[n].qword = (unsigned int)q;
+		ops[n].nq = 1;
+		ops[n++].v[0] = b->q[q];
+	}
+	memset(&ops[n], 0, sizeof(ops[n]));
+	ops[n++].kind = SHL_OP_SYNC;
+	return n;
+}
+
+static int edu_loop(const char *bdf, bool start, unsigned int len,
+		    unsigned long long *transfers, unsigned long long *errors)
+{
+	char line[64], res[RESULT_MAX];
+	int ret;
+
+	if (start)
+		snprintf(line, sizeof(line), "loop start %u", len);
+	else
+		snprintf(line, sizeof(line), "loop stop");
+	ret = shl_edu_ctl(bdf, line, res, sizeof(res));
+	if (!ret && !start && (shl_kv_u64(res, "transfers", transfers) ||
+			       shl_kv_u64(res, "errors", errors)))
+		ret = -EPROTO;
+	return ret;
+}
+
+static int raw_apply(enum shl_entry_kind kind, const struct shl_op *pro, size_t npro,
+		     const struct shl_op *body, size_t nbody, unsigned long long repeat,
+		     unsigned long long dwell_us, struct shl_inject_result *res, char *why, size_t len)
+{
+	char *text = shl_inject_raw_text(kind, pro, npro, body, nbody, (unsigned int)repeat,
+					 (unsigned int)dwell_us, why, len);
+	int ret;
+
+	if (!text)
+		return -1;
+	ret = shl_inject_raw(text, res);
+	free(text);
+	if (ret) {
+		snprintf(why, len, "the injector refused the sequence: %s", strerror(-ret));
+		return -1;
+	}
+	if (res->error) {
+		snprintf(why, len, "the injector stopped with error %lld", res->error);
+		return -1;
+	}
+	return 0;
+}
+
+/* legality: each entry on its own, its events against the oracle's prediction. */
+static void run_legality(const struct shl_scenario *s, const struct shl_inject_entry *ste,
+			 const struct shl_entry *targets, uint32_t sid, struct shl_run_result *o)
+{
+	struct shl_op ops[2 * (SHL_ENTRY_QWORDS + 1)];
+	unsigned long long agree = 0, disagree = 0;
+	struct shl_inject_result res;
+	struct shl_profile p;
+	struct shl_run_events c;
+	enum shl_rule bad;
+	char why[300], k[32], v[400], seen[96];
+	const char *pred;
+	size_t i, n;
+
+	if (shl_dut_profile(NULL, &p, why, sizeof(why))) {
+		shl_run_set_status(o, "fail", "profile: %s", why);
+		return;
+	}
+	shl_run_metric_str(o, "profile", p.name);
+	for (i = 0; i < s->nsteps; i++) {
+		bad = shl_ste_bad(&p, &targets[i]);
+		pred = bad ? "C_BAD_STE" : "none";
+		n = direct_ops(&ste->e, &targets[i], true, ops);
+		n += direct_ops(&targets[i], &ste->e, false, ops + n);
+		shl_events_clear();
+		if (raw_apply(SHL_KIND_STE, NULL, 0, ops, n, s->repeat, s->dwell_us, &res, why,
+			      sizeof(why))) {
+			snprintf(v, sizeof(v), "%s: not written: %s",
+				 shl_inject_config_name(SHL_KIND_STE, &targets[i]), why);
+			disagree++;
+		} else {
+			events_collect(sid, &c);
+			shl_run_events_seen(&c, seen, sizeof(seen));
+			if (shl_run_legality_agrees(bad, &c)) {
+				agree++;
+				snprintf(v, sizeof(v), "agree: %s (line %u) oracle %s%s%s, SMMU %s",
+					 shl_inject_config_name(SHL_KIND_STE, &targets[i]),
+					 s->steps[i].line, pred, bad ? " " : "",
+					 bad ? shl_rule_name(bad) : "", seen);
+			} else {
+				disagree++;
+				snprintf(v, sizeof(v), "DISAGREE: %s (line %u) oracle %s%s%s, SMMU %s",
+					 shl_inject_config_name(SHL_KIND_STE, &targets[i]),
+					 s->steps[i].line, pred, bad ? " " : "",
+					 bad ? shl_rule_name(bad) : "", seen);
+			}
+		}
+		snprintf(k, sizeof(k), "entry_%zu", i + 1);
+		shl_run_metric_str(o, k, v);
+	}
+	shl_run_metric_int(o, "agreements", agree);
+	shl_run_metric_int(o, "disagreements", disagree);
+	if (disagree && s->fail_on_disagreement)
+		shl_run_set_status(o, "fail", "%llu disagreement(s) between the SMMU and the oracle", disagree);
+}
+
+static void run_raw(struct shl_run_ctx *ctx, const struct shl_scenario *s, const char *bdf,
+		    uint32_t sid, struct shl_run_result *o, struct shl_run_events *c)
+{
+	struct shl_op *pro = ctx->pro, *body = ctx->body;
+	struct shl_entry *targets = ctx->targets, from;
+	unsigned long long transitions, xfers = 0, xerr = 0;
+	struct shl_inject_entry ste, live;
+	struct shl_inject_result res;
+	struct shl_plan plan;
+	struct shl_profile p;
+	size_t i, npro = 0, nbody = 0, n0;
+	const char *label;
+	char why[300], k[32], v[700];
+	json_object *d;
+	bool loop = s->workloads & SHL_SCN_WL_EDU_DMA;
+	int ret;
+
+	ret = shl_inject_read_entry(SHL_KIND_STE, &ste);
+	if (!ret)
+		ret = shl_inject_read_entry(s->entry, &live);
+	if (ret) {
+		shl_run_set_status(o, "fail", "injector: %s%s", strerror(-ret),
+			   ret == -ENOENT ? " (insmod smmu_hil_inject.ko allow_raw=1)" : "");
+		return;
+	}
+	if (strcmp(ste.bdf, bdf)) {
+		shl_run_set_status(o, "fail", "the injector claimed %s, the scenario's device is %s", ste.bdf, bdf);
+		return;
+	}
+	if (!ste.shadow_cd) {
+		shl_run_set_status(o, "fail", "raw mode is off: load smmu_hil_inject with allow_raw=1");
+		return;
+	}
+	if (!live.present) {
+		shl_run_set_status(o, "skip", "the device's STE locates no CD: no CD to update");
+		return;
+	}
+	if (sid != ste.sid)
+		sid = ste.sid;
+	for (i = 0; i < s->nsteps; i++)
+		if (raw_target(s, &s->steps[i], &ste, &live, &targets[i], why, sizeof(why))) {
+			shl_run_set_status(o, "skip", "%s", why);
+			return;
+		}
+	if (loop && (ret = edu_loop(bdf, true, s->dma_len, NULL, NULL))) {
+		shl_run_set_status(o, "fail", "edu loop start: %s", strerror(-ret));
+		return;
+	}
+	shl_events_clear();
+	if (s->legality) {
+		run_legality(s, &ste, targets, sid, o);
+		goto stop;
+	}
+	if (shl_dut_profile(NULL, &p, why, sizeof(why))) {
+		shl_run_set_status(o, "fail", "profile: %s", why);
+		goto stop;
+	}
+	from = live.e;
+	if (s->steps[0].kind == SHL_SCN_STEP_PAIR) {
+		from = s->steps[0].from;
+		if (memcmp(&from, &live.e, sizeof(from)))
+			shl_inject_plan_ops(s->entry, &live.e, &from, &plan, pro, &npro);
+	}
+	/* from -> t1 -> ... -> tn -> from */
+	targets[s->nsteps] = from;
+	for (i = 0; i <= s->nsteps; i++) {
+		const struct shl_entry *a = i ? &targets[i - 1] : &from;
+
+		n0 = nbody;
+		shl_inject_plan_ops(s->entry, a, &targets[i], &plan, body, &nbody);
+		d = shl_inject_direction_json(s->entry, &p, &ste.e, a, &targets[i], body + n0,
+					      nbody - n0, &plan, &label, why, sizeof(why));
+		snprintf(k, sizeof(k), "update_%zu", i + 1);
+		snprintf(v, sizeof(v), "%s -> %s: %s, %d sync(s), oracle %s",
+			 json_object_get_string(json_object_object_get(d, "from_config")),
+			 json_object_get_string(json_object_object_get(d, "to_config")),
+			 json_object_get_string(json_object_object_get(d, "path")),
+			 json_object_get_int(json_object_object_get(d, "syncs")),
+			 label ? label : why);
+		shl_run_metric_str(o, k, v);
+		json_object_put(d);
+	}
+	shl_run_metric_str(o, "profile", p.name);
+	if (raw_apply(s->entry, pro, npro, body, nbody, s->repeat, s->dwell_us, &res, why,
+		      sizeof(why))) {
+		shl_run_set_status(o, "fail", "%s", why);
+		goto stop;
+	}
+	transitions = (s->nsteps + 1) * s->repeat;
+	if (res.iterations < s->repeat)
+		transitions = (s->nsteps + 1) * res.iterations;
+	shl_run_metric_int(o, "transitions", transitions);
+	shl_run_metric_int(o, "syncs", res.syncs);
+	shl_run_metric_int(o, "writes", res.writes);
+	shl_run_metric_double(o, "transitions_s", (double)res.total_ns / 1e9);
+	shl_run_metric_double(o, "rate_per_s", res.total_ns ? (double)transitions * 1e9 / (double)res.total_ns : 0);
+	shl_run_metric_int(o, "ns_per_sync", res.ns_per_sync);
+	shl_run_metric_int(o, "max_sync_ns", res.max_sync_ns);
+	shl_run_metric_int(o, "dwell_us", s->dwell_us);
+	shl_run_metric_int(o, "restored", res.restored);
+	if (res.conflict)
+		shl_run_set_status(o, "fail", "the driver rewrote the STE during the sequence (stopped early)");
+stop:
+	events_collect(sid, c);
+	if (loop) {
+		ret = edu_loop(bdf, false, 0, &xfers, &xerr);
+		if (ret && !shl_run_failed(o))
+			shl_run_set_status(o, "fail", "edu loop stop: %s", strerror(-ret));
+		shl_run_metric_int(o, "dma_roundtrips", xfers + xerr);
+		shl_run_metric_int(o, "dma_errors", xerr);
+		shl_run_metric_int(o, "dma_affected", xerr);
+		shl_run_judge_dma(s, xerr, xfers + xerr, o);
+	}
+}
+
+/* ---------------------------------------------------------------- run */
+
+static int resolve_device(const struct shl_scenario *s, char bdf[SHL_BDF_LEN], struct shl_run_result *o)
+{
+	if ((s->dev_kind == SHL_SCN_DEV_ROLE && strcmp(s->device, "edu")) ||
+	    (s->dev_kind == SHL_SCN_DEV_ID && strcmp(s->device, "1234:11e8"))) {
+		shl_run_set_status(o, "skip", "device %s: only the edu device (1234:11e8) can be driven", s->device);
+		return -1;
+	}
+	if (shl_edu_find(s->dev_kind == SHL_SCN_DEV_BDF ? s->device : NULL, bdf)) {
+		shl_run_set_status(o, "skip", "device %s: not bound to %s", s->device, SHL_EDU_DRIVER);
+		return -1;
+	}
+	return 0;
+}
+
+void shl_run_scenario(struct shl_run_ctx *ctx, const struct shl_scenario *s,
+		      struct shl_run_result *o)
+{
+	char bdf[SHL_BDF_LEN];
+	struct shl_run_events c = { 0 };
+	uint32_t sid = 0;
+	double t0 = now_s();
+	int ret;
+
+	if (shl_run_init(o)) {
+		shl_run_set_status(o, "fail", "out of memory");
+		goto out;
+	}
+	if (shl_run_requires(s, ctx->feat, ctx->nfeat, o))
+		goto out;
+	if (resolve_device(s, bdf, o))
+		goto out;
+	shl_run_metric_str(o, "device", bdf);
+	ret = shl_dut_sid(bdf, &sid);
+	if (ret) {
+		shl_run_set_status(o, "fail", "%s: no StreamID (%s)", bdf, strerror(-ret));
+		goto out;
+	}
+	ret = shl_events_clear();
+	if (ret) {
+		shl_run_set_status(o, "fail", "event monitor: %s%s", strerror(-ret),
+			   ret == -ENOENT ? " (insmod smmu_hil_evtmon.ko)" : "");
+		goto out;
+	}
+	if (s->mode == SHL_SCN_DRIVER) {
+		run_driver(s, bdf, o);
+		if (shl_run_skipped(o))
+			goto out;
+		events_collect(sid, &c);
+	} else {
+		run_raw(ctx, s, bdf, sid, o, &c);
+		if (shl_run_skipped(o))
+			goto out;
+	}
+	shl_run_judge(s, &c, sid, o);
+out:
+	o->duration_s = now_s() - t0;
+}
+

@@ -1,0 +1,153 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The command line end to end: the oracle's verbs (ste/cd decode, encode,
+# plan, verify, rules; sweep), `run` on the shipped agent scenarios against
+# an empty fake DUT (every scenario skips), `report ktap`, and error cases,
+# in text and under -j (errors as {"error": "..."} on stdout).
+#
+# Environment: SMMU_HIL_TOOL the tool (default build/smmu-hil);
+# SMMU_HIL_WRAP a command to run it under (valgrind ...); SMMU_HIL_QUICK=1
+# runs only the cases marked quick (for slow wrappers).
+# Exit 0 when every case passes, 1 otherwise (each failure named on stderr).
+set -u
+here=$(cd "$(dirname "$0")/../.." && pwd)
+tool=${SMMU_HIL_TOOL:-$here/build/smmu-hil}
+wrap=${SMMU_HIL_WRAP:-}
+quick=${SMMU_HIL_QUICK:-0}
+tmp=$(mktemp -d /tmp/shl-cli-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+# an empty fake DUT: no SMMU, no PCI device, no debugfs
+mkdir -p "$tmp/sys" "$tmp/debugfs"
+export SMMU_HIL_SYSFS=$tmp/sys SMMU_HIL_DEBUGFS=$tmp/debugfs
+fails=0 n=0
+
+# t [quick] RC ARGS... : run the tool, expect exit RC; stdout in $out, stderr in $err.
+t() {
+	local q=0 want
+	[ "$1" = quick ] && { q=1; shift; }
+	want=$1
+	shift
+	last_skipped=0
+	if [ "$quick" = 1 ] && [ $q = 0 ]; then
+		last_skipped=1
+		return 0
+	fi
+	n=$((n + 1))
+	$wrap "$tool" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	out=$(cat "$tmp/out")
+	err=$(cat "$tmp/err")
+	if [ "$rc" != "$want" ]; then
+		echo "FAIL: smmu-hil $*: exit $rc, want $want; stderr: $err" >&2
+		fails=$((fails + 1))
+		last_skipped=1
+	fi
+}
+
+# expect WHAT CONDITION-COMMAND... : after t, a check of $out / $err.
+expect() {
+	local what=$1
+	shift
+	[ "$last_skipped" = 1 ] && return 0
+	if ! "$@"; then
+		echo "FAIL: $what; stdout: ${out:0:400}; stderr: ${err:0:400}" >&2
+		fails=$((fails + 1))
+	fi
+}
+
+has() { grep -qF -- "$1" <<<"$2"; }
+# is_json [PY-EXPR]: stdout is one JSON document (and PY-EXPR on it, as d, holds)
+is_json() { python3 -c "import json,sys; d=json.load(open('$tmp/out')); sys.exit(0 if (${1:-True}) else 1)" 2>/dev/null; }
+json_error() { is_json "isinstance(d, dict) and list(d) == ['error'] and isinstance(d['error'], str) and d['error']" && [ -z "$err" ]; }
+text_error() { [ -z "$out" ] && has "smmu-hil: error: " "$err"; }
+
+STE_S1=0x1b,0,0,0   # V=1 Config=101 (ATS etc. zero)
+
+# --------------------------------------------------------------- oracle
+t quick 0 ste decode 0x9
+expect "ste decode names Config" has "Config=4" "$out"
+t quick 0 -j ste decode 0x9
+expect "ste decode -j" is_json "d['fields']['Config'] == 4 and d['rule'] is None"
+t 0 ste decode 0xf --profile qemu-7.2
+expect "ste decode flags C_BAD_STE" has "C_BAD_STE" "$out"
+t quick 0 ste encode V=1 Config=4
+expect "ste encode" [ "$out" = "0x9" ]
+t 0 -p ste encode V=1 Config=4
+expect "ste encode -p" is_json "d['q'] == '0x9'"
+t 0 ste encode --l1 Span=8 L2Ptr=0x1000
+expect "l1 encode" [ -n "$out" ]
+t 0 cd decode 0x80000000
+expect "cd decode" has "V=1" "$out"
+t quick 0 ste plan --from 0x1 --to 0x9
+expect "ste plan text" has "# path hitless" "$out"
+printf '%s\n' "$out" >"$tmp/seq.txt"
+t quick 0 ste verify --from 0x1 --to 0x9 --sequence "$tmp/seq.txt"
+expect "ste verify pass" has "pass: " "$out"
+t 0 -j ste plan --from 0x9 --to 0x1b,0,0,0 --quanta 128
+expect "ste plan -j" is_json "d['path'] in ('hitless', 'breaking', 'nochange')"
+t 0 ste plan --from 0x9 --to 0x1 --no-update-safe
+t 0 cd plan --from 0x80000000 --to 0x80000010
+printf 'write 0 0x1\nsync\n' >"$tmp/bad-seq.txt"
+t 1 -j cd verify --from 0x80000000 --to 0x80000010 --sequence "$tmp/bad-seq.txt" --ste 0x1b
+expect "cd verify -j fails as a verdict" is_json "d['verdict'] == 'fail'"
+t 0 ste verify --from 0x1 --to 0x9 --sequence "$tmp/seq.txt" --granularity sync --allow-breaking
+t 0 ste rules
+expect "ste rules" has "ste-s2tg" "$out"
+t 0 -j cd rules
+expect "cd rules -j" is_json "any(r['rule'] == 'cd-asid-16' for r in d)"
+t 0 ste help
+expect "ste help" has "usage: smmu-hil ste" "$out"
+t quick 0 -j sweep --entry cd
+expect "sweep cd -j" is_json "isinstance(d, dict)"
+t 0 sweep --entry ste --quanta 128 --granularity sync
+t 0 --json sweep --entry cd --profile qemu-7.2 --no-dma-wmb
+expect "sweep --json" is_json
+
+# ------------------------------------------------------------------ run
+scn=()
+for f in "$here"/scenarios/transitions/*.yaml; do
+	grep -q '^mode:' "$f" && scn+=("$f")
+done
+t quick 4 -j run "${scn[@]}"
+expect "run -j: every scenario skips on an empty DUT" \
+	is_json "len(d['tests']) == ${#scn[@]} and all(x['status'] == 'skip' for x in d['tests'])"
+t 4 run "${scn[@]}"
+expect "run KTAP header" has "KTAP version 1" "$out"
+expect "run KTAP plan" has "1..${#scn[@]}" "$out"
+expect "run KTAP totals" has "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:${#scn[@]} error:0" "$out"
+t 4 run --lava "${scn[0]}"
+expect "run --lava" has "lava-test-case" "$out"
+
+# ------------------------------------------------------------- errors
+t quick 2 -j nosuch
+expect "unknown object under -j" json_error
+t 2 nosuch
+expect "unknown object" text_error
+t quick 2 -j ste frobnicate
+expect "unknown verb under -j" json_error
+t 2 ste frobnicate
+expect "unknown verb" text_error
+t 2 -j ste plan --from 0x1
+expect "missing --to under -j" json_error
+t 2 -j ste plan --from 0x1 --to 0x9 --bogus
+expect "unknown option under -j" json_error
+t 2 ste decode zz
+expect "bad Q" text_error
+t 2 -j ste decode zz
+expect "bad Q under -j" json_error
+t 2 -j sweep --quanta 7
+expect "bad --quanta under -j" json_error
+t quick 2 -j run "$tmp/missing.yaml"
+expect "run on a missing file under -j" json_error
+t 2 run "$tmp/missing.yaml"
+expect "run on a missing file" text_error
+t 2 -j ste verify --from 0x1 --to 0x9 --sequence "$tmp/missing.txt"
+expect "verify missing sequence under -j" json_error
+t 2 -j events --bogus
+expect "events bad option under -j" json_error
+t 2 -j clock --io
+expect "clock --io without a value under -j" json_error
+
+echo "cli_tests: $n cases, $fails failure(s)${wrap:+ (under $wrap)}"
+[ $fails = 0 ]
