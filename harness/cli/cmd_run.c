@@ -116,7 +116,7 @@ static int cmd_run(int argc, char **argv, const struct shl_cli *cli)
 		if (lava) {
 			shl_run_lava_result(stdout, s[i].name, &o[i]);
 		} else {
-			char d[64];
+			char d[512];
 
 			snprintf(d, sizeof(d), "%s: duration_s=%.3f", s[i].name, o[i].duration_s);
 			shl_ktap_diag(&k, d);
