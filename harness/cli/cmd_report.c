@@ -6,7 +6,10 @@
  */
 #include <stdio.h>
 
+#include <json-c/json_util.h>
+
 #include "cli.h"
+#include "smmu_hil/ktap.h"
 
 static void usage(FILE *f)
 {
@@ -16,10 +19,26 @@ static void usage(FILE *f)
 
 static int cmd_ktap(int argc, char **argv, const struct shl_cli *cli)
 {
-	(void)argc;
-	(void)argv;
+	static const struct option none[] = { { NULL, 0, NULL, 0 } };
+	json_object *report;
+	char err[300];
+	int c;
+
 	(void)cli;
-	return shl_err("report ktap: not yet");
+	while ((c = shl_getopt(argc, argv, "", none)) != -1)
+		if (c == SHL_GETOPT_ERR)
+			return SHL_EXIT_USAGE;
+	if (argc - optind != 1)
+		return shl_err("report ktap takes one report.json");
+	report = json_object_from_file(argv[optind]);
+	if (!report)
+		return shl_err("%s: %s", argv[optind], json_util_get_last_err());
+	if (shl_ktap_report(stdout, report, err, sizeof(err))) {
+		json_object_put(report);
+		return shl_err("%s: %s", argv[optind], err);
+	}
+	json_object_put(report);
+	return SHL_EXIT_OK;
 }
 
 static const struct shl_verb verbs[] = {
