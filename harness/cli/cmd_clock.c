@@ -65,25 +65,37 @@ static int direct_read(const char *dev)
 	return err;
 }
 
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: smmu-hil clock [--io /dev/vdX] [-j]\n");
+}
+
+/* clock is an object without verbs: `clock [--io DEV]` */
 int shl_cmd_clock(int argc, char **argv, const struct shl_cli *cli)
 {
+	static const struct option opts[] = {
+		{ "io", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *io = NULL;
 	uint64_t cnt, frq, mono;
 	json_object *o;
-	int i, ret;
+	int c, ret;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "help")) {
-			printf("usage: smmu-hil clock [--io /dev/vdX] [-j]\n");
-			return SHL_EXIT_OK;
-		}
-		if (!strcmp(argv[i], "--io") && i + 1 < argc && !io) {
-			io = argv[++i];
-			continue;
-		}
-		return shl_err("unexpected argument '%s' (usage: smmu-hil clock [--io DEV] [-j])",
-			       argv[i]);
+	if (argc >= 2 && !strcmp(argv[1], "help"))
+		return usage(stdout), SHL_EXIT_OK;
+	optind = 0;
+	while ((c = shl_getopt(argc, argv, "h", opts)) != -1) {
+		if (c == SHL_GETOPT_ERR)
+			return SHL_EXIT_USAGE;
+		if (c == 'h')
+			return usage(stdout), SHL_EXIT_OK;
+		io = optarg;
 	}
+	if (optind < argc)
+		return shl_err("unexpected argument '%s' (usage: smmu-hil clock [--io DEV] [-j])",
+			       argv[optind]);
 	if (io) {
 		ret = direct_read(io);
 		if (ret)

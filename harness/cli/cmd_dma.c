@@ -76,43 +76,44 @@ static int fault(const char *bdf, unsigned int count, const struct shl_cli *cli)
 	return injected == count ? SHL_EXIT_OK : SHL_EXIT_FAIL;
 }
 
-int shl_cmd_dma(int argc, char **argv, const struct shl_cli *cli)
+/* dma roundtrip|fault [--dev BDF] [--len N] [--count N] */
+static int dma_verb(int argc, char **argv, const struct shl_cli *cli, bool is_fault)
 {
+	static const struct option opts[] = {
+		{ "dev", required_argument, NULL, 'd' },
+		{ "len", required_argument, NULL, 'l' },
+		{ "count", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
 	unsigned long long len = EDU_MAX_LEN, count = 0;
-	const char *verb = argc > 1 ? argv[1] : "", *dev = NULL;
-	bool is_fault = !strcmp(verb, "fault"), have_count = false;
+	unsigned int max_count = is_fault ? 4096 : 10000;
+	const char *dev = NULL;
+	bool have_count = false;
 	char bdf[SHL_BDF_LEN];
-	int i, ret;
+	int c, ret;
 
-	if (!strcmp(verb, "help")) {
-		usage(stdout);
-		return SHL_EXIT_OK;
-	}
-	if (!is_fault && strcmp(verb, "roundtrip")) {
-		usage(stderr);
-		return SHL_EXIT_USAGE;
-	}
-	for (i = 2; i < argc; i++) {
-		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (!val)
-			return shl_err("%s needs a value", opt);
-		if (!strcmp(opt, "--dev")) {
-			dev = val;
-		} else if (!strcmp(opt, "--len") && !is_fault) {
-			if (shl_parse_uint_range(val, 1, EDU_MAX_LEN, &len))
-				return shl_err("--len: expected 1..%d, got '%s'", EDU_MAX_LEN, val);
-		} else if (!strcmp(opt, "--count")) {
-			if (shl_parse_uint_range(val, 1, is_fault ? 4096 : 10000, &count))
-				return shl_err("--count: expected 1..%d, got '%s'",
-					       is_fault ? 4096 : 10000, val);
+	while ((c = shl_getopt(argc, argv, "", opts)) != -1) {
+		switch (c) {
+		case SHL_GETOPT_ERR:
+			return SHL_EXIT_USAGE;
+		case 'd':
+			dev = optarg;
+			break;
+		case 'l':
+			if (is_fault)
+				return shl_err("dma fault takes no --len");
+			if (shl_parse_uint_range(optarg, 1, EDU_MAX_LEN, &len))
+				return shl_err("--len: expected 1..%d, got '%s'", EDU_MAX_LEN, optarg);
+			break;
+		case 'c':
+			if (shl_parse_uint_range(optarg, 1, max_count, &count))
+				return shl_err("--count: expected 1..%u, got '%s'", max_count, optarg);
 			have_count = true;
-		} else {
-			usage(stderr);
-			return shl_err("unknown option '%s'", opt);
+			break;
 		}
-		i++;
 	}
+	if (optind < argc)
+		return shl_err("dma %s: unexpected argument '%s'", argv[0], argv[optind]);
 	if (is_fault && !have_count)
 		return shl_err("dma fault needs --count N");
 	ret = shl_edu_pick(dev, bdf);
@@ -121,4 +122,25 @@ int shl_cmd_dma(int argc, char **argv, const struct shl_cli *cli)
 	if (is_fault)
 		return fault(bdf, (unsigned int)count, cli);
 	return roundtrip(bdf, (unsigned int)len, have_count ? (unsigned int)count : 1, cli);
+}
+
+static int cmd_roundtrip(int argc, char **argv, const struct shl_cli *cli)
+{
+	return dma_verb(argc, argv, cli, false);
+}
+
+static int cmd_fault(int argc, char **argv, const struct shl_cli *cli)
+{
+	return dma_verb(argc, argv, cli, true);
+}
+
+static const struct shl_verb verbs[] = {
+	{ "roundtrip", cmd_roundtrip, "DMA a pattern through a mapping and check it" },
+	{ "fault", cmd_fault, "DMA to unmapped IOVAs (F_TRANSLATION records)" },
+	{ NULL, NULL, NULL },
+};
+
+int shl_cmd_dma(int argc, char **argv, const struct shl_cli *cli)
+{
+	return shl_cmd_select("dma", verbs, NULL, argc - 1, argv + 1, cli, usage);
 }

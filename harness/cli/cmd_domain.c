@@ -136,69 +136,86 @@ static int cycle(const char *bdf, const int *seq, int nseq, unsigned long long c
 	return dma_errors ? SHL_EXIT_FAIL : SHL_EXIT_OK;
 }
 
-int shl_cmd_domain(int argc, char **argv, const struct shl_cli *cli)
+/* domain show|set|cycle: the options of all three, each verb its own subset */
+static int domain_verb(int argc, char **argv, const struct shl_cli *cli)
 {
-	const char *verb = argc > 1 ? argv[1] : "", *dev = NULL, *target = NULL;
+	static const struct option opts[] = {
+		{ "dev", required_argument, NULL, 'd' },
+		{ "sequence", required_argument, NULL, 's' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "len", required_argument, NULL, 'l' },
+		{ "dma-between", no_argument, NULL, 'B' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *verb = argv[0], *dev = NULL, *target = NULL;
 	unsigned long long count = 0, len = CYCLE_LEN;
-	bool dma_between = false, have_seq = false;
-	int i, ret, seq[MAX_SEQ], nseq = 0, t;
+	bool dma_between = false, have_seq = false, is_cycle = !strcmp(verb, "cycle");
+	bool is_set = !strcmp(verb, "set");
+	int c, ret, seq[MAX_SEQ], nseq = 0, t, k;
 	char bdf[SHL_BDF_LEN];
 
-	if (!strcmp(verb, "help")) {
-		usage(stdout);
-		return SHL_EXIT_OK;
-	}
-	if (strcmp(verb, "show") && strcmp(verb, "set") && strcmp(verb, "cycle")) {
-		usage(stderr);
-		return SHL_EXIT_USAGE;
-	}
-	for (i = 2; i < argc; i++) {
-		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-		bool is_cycle = !strcmp(verb, "cycle");
-
-		if (is_cycle && !strcmp(opt, "--dma-between")) {
+	while ((c = shl_getopt(argc, argv, "", opts)) != -1) {
+		if (c == SHL_GETOPT_ERR)
+			return SHL_EXIT_USAGE;
+		if (c != 'd' && !is_cycle) {
+			for (k = 0; opts[k].val != c; k++)
+				;
+			return shl_err("domain %s takes no --%s", verb, opts[k].name);
+		}
+		switch (c) {
+		case 'd':
+			dev = optarg;
+			break;
+		case 'B':
 			dma_between = true;
-			continue;
-		}
-		if (!strcmp(verb, "set") && opt[0] != '-' && !target) {
-			target = opt;
-			continue;
-		}
-		if (!val || opt[0] != '-')
-			return shl_err("unexpected argument '%s'", opt);
-		if (!strcmp(opt, "--dev")) {
-			dev = val;
-		} else if (is_cycle && !strcmp(opt, "--sequence")) {
-			if (parse_sequence(val, seq, &nseq))
+			break;
+		case 's':
+			if (parse_sequence(optarg, seq, &nseq))
 				return shl_err("--sequence: 2..%d of identity,dma,paging, each different from the one before (also around the cycle), got '%s'",
-					       MAX_SEQ, val);
+					       MAX_SEQ, optarg);
 			have_seq = true;
-		} else if (is_cycle && !strcmp(opt, "--count")) {
-			if (shl_parse_uint_range(val, 1, 1000000, &count))
-				return shl_err("--count: expected 1..1000000, got '%s'", val);
-		} else if (is_cycle && !strcmp(opt, "--len")) {
-			if (shl_parse_uint_range(val, 1, 4095, &len))
-				return shl_err("--len: expected 1..4095, got '%s'", val);
-		} else {
-			return shl_err("unknown option '%s'", opt);
+			break;
+		case 'c':
+			if (shl_parse_uint_range(optarg, 1, 1000000, &count))
+				return shl_err("--count: expected 1..1000000, got '%s'", optarg);
+			break;
+		case 'l':
+			if (shl_parse_uint_range(optarg, 1, 4095, &len))
+				return shl_err("--len: expected 1..4095, got '%s'", optarg);
+			break;
 		}
-		i++;
 	}
-	if (!strcmp(verb, "set") && (!target || shl_dom_parse(target) < 0))
+	if (is_set && optind < argc)
+		target = argv[optind++];
+	if (optind < argc)
+		return shl_err("unexpected argument '%s'", argv[optind]);
+	if (is_set && (!target || shl_dom_parse(target) < 0))
 		return shl_err("domain set needs one of identity, dma, paging");
-	if (!strcmp(verb, "cycle") && (!have_seq || !count))
+	if (is_cycle && (!have_seq || !count))
 		return shl_err("domain cycle needs --sequence and --count");
 	ret = shl_edu_pick(dev, bdf);
 	if (ret)
 		return ret;
-	if (!strcmp(verb, "show"))
-		return show(bdf, cli);
-	if (!strcmp(verb, "set")) {
+	if (is_set) {
 		t = shl_dom_parse(target);
 		ret = shl_dom_set(bdf, (enum shl_dom)t);
 		if (ret)
 			return shl_err("%s: cannot move to %s: %s", bdf, target, strerror(-ret));
 		return show(bdf, cli);
 	}
-	return cycle(bdf, seq, nseq, count, dma_between, (unsigned int)len, cli);
+	if (is_cycle)
+		return cycle(bdf, seq, nseq, count, dma_between, (unsigned int)len, cli);
+	return show(bdf, cli);
+}
+
+static const struct shl_verb verbs[] = {
+	{ "show", domain_verb, "the device's IOMMU domain" },
+	{ "set", domain_verb, "move the device to identity, dma or paging" },
+	{ "cycle", domain_verb, "move it around a sequence of domains N times" },
+	{ NULL, NULL, NULL },
+};
+
+int shl_cmd_domain(int argc, char **argv, const struct shl_cli *cli)
+{
+	return shl_cmd_select("domain", verbs, NULL, argc - 1, argv + 1, cli, usage);
 }

@@ -288,24 +288,29 @@ static void print_quiesce(const struct shl_cli *cli, long stopped, long inflight
  */
 static int cmd_quiesce(int argc, char **argv, const struct shl_cli *cli)
 {
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "timeout-ms", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
 	unsigned long long timeout = QUIESCE_TIMEOUT_MS;
 	char sysblock[4096];
-	int i, force = 0;
+	int c, force = 0;
 	pid_t *pids;
 	long n, stopped, inflight;
 	double ms = 0;
 
-	for (i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--force")) {
+	while ((c = shl_getopt(argc, argv, "", opts)) != -1) {
+		if (c == SHL_GETOPT_ERR)
+			return SHL_EXIT_USAGE;
+		if (c == 'f')
 			force = 1;
-		} else if (!strcmp(argv[i], "--timeout-ms") && i + 1 < argc) {
-			if (shl_parse_uint_range(argv[++i], 0, 600000, &timeout))
-				return shl_err("--timeout-ms: '%s' is not 0..600000", argv[i]);
-		} else {
-			return shl_err("unexpected argument '%s' (usage: smmu-hil dut quiesce "
-				       "[--timeout-ms N] [--force])", argv[i]);
-		}
+		else if (shl_parse_uint_range(optarg, 0, 600000, &timeout))
+			return shl_err("--timeout-ms: '%s' is not 0..600000", optarg);
 	}
+	if (optind < argc)
+		return shl_err("unexpected argument '%s' (usage: smmu-hil dut quiesce "
+			       "[--timeout-ms N] [--force])", argv[optind]);
 	if (!force && shl_quiesce_kexec_loaded(shl_sysfs_dir()) != 1)
 		return shl_err("no kernel loaded for kexec (kexec -l first): "
 			       "not stopping user space (--force to do it anyway)");
@@ -336,10 +341,26 @@ static int cmd_quiesce(int argc, char **argv, const struct shl_cli *cli)
 		       inflight, timeout);
 }
 
-static int cmd_thaw(const struct shl_cli *cli)
+/* A verb without options or arguments: 0, or an error's exit code. */
+static int no_args(int argc, char **argv)
 {
-	long n = shl_quiesce_thaw(SHL_QUIESCE_STATE);
+	static const struct option none[] = { { NULL, 0, NULL, 0 } };
+
+	if (shl_getopt(argc, argv, "", none) == SHL_GETOPT_ERR)
+		return SHL_EXIT_USAGE;
+	if (optind < argc)
+		return shl_err("dut %s: unexpected argument '%s'", argv[0], argv[optind]);
+	return 0;
+}
+
+static int cmd_thaw(int argc, char **argv, const struct shl_cli *cli)
+{
 	json_object *o;
+	long n;
+
+	if (no_args(argc, argv))
+		return SHL_EXIT_USAGE;
+	n = shl_quiesce_thaw(SHL_QUIESCE_STATE);
 
 	if (n < 0)
 		return shl_err("%s: %s", SHL_QUIESCE_STATE, strerror((int)-n));
@@ -353,33 +374,21 @@ static int cmd_thaw(const struct shl_cli *cli)
 	return SHL_EXIT_OK;
 }
 
-static void usage(void)
+static void usage(FILE *f)
 {
-	fprintf(stderr, "usage: smmu-hil dut info [-j]\n"
+	fprintf(f, "usage: smmu-hil dut info [-j]\n"
 		"       smmu-hil dut streams [-j]\n"
 		"       smmu-hil dut quiesce [--timeout-ms N] [--force] [-j]   (before kexec -e)\n"
 		"       smmu-hil dut thaw [-j]\n");
 }
 
-int shl_cmd_dut(int argc, char **argv, const struct shl_cli *cli)
+static int cmd_info(int argc, char **argv, const struct shl_cli *cli)
 {
 	struct utsname u;
 	json_object *info;
 
-	if (argc >= 2 && !strcmp(argv[1], "help")) {
-		usage();
-		return SHL_EXIT_OK;
-	}
-	if (argc == 2 && !strcmp(argv[1], "streams"))
-		return cmd_streams(cli);
-	if (argc >= 2 && !strcmp(argv[1], "quiesce"))
-		return cmd_quiesce(argc, argv, cli);
-	if (argc == 2 && !strcmp(argv[1], "thaw"))
-		return cmd_thaw(cli);
-	if (argc != 2 || strcmp(argv[1], "info")) {
-		usage();
+	if (no_args(argc, argv))
 		return SHL_EXIT_USAGE;
-	}
 	if (uname(&u))
 		return shl_err("uname: %s", strerror(errno));
 	info = json_object_new_object();
@@ -393,4 +402,22 @@ int shl_cmd_dut(int argc, char **argv, const struct shl_cli *cli)
 		json_object_put(info);
 	}
 	return SHL_EXIT_OK;
+}
+
+static int cmd_streams_verb(int argc, char **argv, const struct shl_cli *cli)
+{
+	return no_args(argc, argv) ? SHL_EXIT_USAGE : cmd_streams(cli);
+}
+
+static const struct shl_verb verbs[] = {
+	{ "info", cmd_info, "kernel, SMMU ID registers and features, PCI devices" },
+	{ "streams", cmd_streams_verb, "each StreamID's live STE and CD" },
+	{ "quiesce", cmd_quiesce, "stop user space and drain block I/O before kexec -e" },
+	{ "thaw", cmd_thaw, "continue what quiesce stopped" },
+	{ NULL, NULL, NULL },
+};
+
+int shl_cmd_dut(int argc, char **argv, const struct shl_cli *cli)
+{
+	return shl_cmd_select("dut", verbs, NULL, argc - 1, argv + 1, cli, usage);
 }

@@ -17,6 +17,7 @@
 #include "smmu_hil/check.h"
 #include "cli.h"
 #include "smmu_hil/dut.h"
+#include "smmu_hil/entry_ops.h"
 #include "smmu_hil/idr.h"
 #include "smmu_hil/inject.h"
 #include "smmu_hil/plan.h"
@@ -46,42 +47,63 @@ struct inj_args {
 	unsigned long long repeat, dwell_us;
 };
 
+/* The options of @argv[0]'s verb: --profile for all, the rest for apply only. */
 static int parse_args(int argc, char **argv, bool apply, struct inj_args *a)
 {
-	int i;
+	static const struct option opts[] = {
+		{ "profile", required_argument, NULL, 'P' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "sequence", required_argument, NULL, 's' },
+		{ "entry", required_argument, NULL, 'e' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "dwell-us", required_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, k;
 
 	memset(a, 0, sizeof(*a));
 	a->kind = SHL_KIND_STE;
 	a->repeat = 1;
-	for (i = 0; i < argc; i++) {
-		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (!v)
-			return shl_err("%s: unexpected or missing value", o);
-		if (!strcmp(o, "--profile"))
-			a->profile = v;
-		else if (apply && !strcmp(o, "--from"))
-			a->from = v;
-		else if (apply && !strcmp(o, "--to"))
-			a->to = v;
-		else if (apply && !strcmp(o, "--sequence"))
-			a->sequence = v;
-		else if (apply && !strcmp(o, "--entry") && !strcmp(v, "ste"))
-			a->kind = SHL_KIND_STE;
-		else if (apply && !strcmp(o, "--entry") && !strcmp(v, "cd"))
-			a->kind = SHL_KIND_CD;
-		else if (apply && !strcmp(o, "--repeat")) {
-			if (shl_parse_uint_range(v, 1, MAX_REPEAT, &a->repeat))
-				return shl_err("--repeat: expected 1..%d, got '%s'", MAX_REPEAT, v);
-		} else if (apply && !strcmp(o, "--dwell-us")) {
-			if (shl_parse_uint_range(v, 0, MAX_DWELL_US, &a->dwell_us))
-				return shl_err("--dwell-us: expected 0..%d, got '%s'", MAX_DWELL_US, v);
-		} else {
-			usage(stderr);
-			return shl_err("unknown option '%s %s'", o, v);
+	while ((c = shl_getopt(argc, argv, "", opts)) != -1) {
+		if (c == SHL_GETOPT_ERR)
+			return SHL_EXIT_USAGE;
+		if (c != 'P' && !apply) {
+			for (k = 0; opts[k].val != c; k++)
+				;
+			return shl_err("inject %s takes no --%s", argv[0], opts[k].name);
 		}
-		i++;
+		switch (c) {
+		case 'P':
+			a->profile = optarg;
+			break;
+		case 'f':
+			a->from = optarg;
+			break;
+		case 't':
+			a->to = optarg;
+			break;
+		case 's':
+			a->sequence = optarg;
+			break;
+		case 'e':
+			if (strcmp(optarg, "ste") && strcmp(optarg, "cd"))
+				return shl_err("--entry takes ste or cd");
+			a->kind = strcmp(optarg, "cd") ? SHL_KIND_STE : SHL_KIND_CD;
+			break;
+		case 'r':
+			if (shl_parse_uint_range(optarg, 1, MAX_REPEAT, &a->repeat))
+				return shl_err("--repeat: expected 1..%d, got '%s'", MAX_REPEAT, optarg);
+			break;
+		case 'w':
+			if (shl_parse_uint_range(optarg, 0, MAX_DWELL_US, &a->dwell_us))
+				return shl_err("--dwell-us: expected 0..%d, got '%s'", MAX_DWELL_US,
+					       optarg);
+			break;
+		}
 	}
+	if (optind < argc)
+		return shl_err("inject %s: unexpected argument '%s'", argv[0], argv[optind]);
 	return 0;
 }
 
@@ -108,17 +130,15 @@ static int no_module(int err)
 static json_object *entry_json(enum shl_entry_kind kind, const struct shl_profile *p,
 			       const struct shl_inject_entry *ie, const struct shl_entry *ste)
 {
+	const struct shl_entry_ops *ops = shl_entry_ops(kind);
 	json_object *o = shl_entry_to_json(kind, &ie->e);
-	struct shl_cd_ctx ctx;
+	struct shl_cd_ctx ctx = { 0 };
 	enum shl_rule bad;
 	char pa[32];
 
-	if (kind == SHL_KIND_CD) {
+	if (ops->has_ctx)
 		shl_cd_ctx_from_ste(p, ste, &ctx);
-		bad = shl_cd_bad(p, &ctx, &ie->e);
-	} else {
-		bad = shl_ste_bad(p, &ie->e);
-	}
+	bad = ops->bad(p, &ctx, &ie->e);
 	snprintf(pa, sizeof(pa), "0x%llx", (unsigned long long)ie->pa);
 	json_object_object_add(o, "pa", json_object_new_string(pa));
 	json_object_object_add(o, "q", shl_inject_qjson(&ie->e));
@@ -221,9 +241,15 @@ static void print_direction(json_object *d)
 	       json_object_get_string(json_object_object_get(d, "expected_events")));
 }
 
-static int cmd_apply(int argc, char **argv, const struct shl_cli *cli)
+/* apply's ops: a prologue to --from, then the body (too large for a stack) */
+struct apply_ops {
+	struct shl_op pro[SHL_PLAN_MAX_OPS];
+	struct shl_op body[MAX_SEQ_OPS + 2 * SHL_PLAN_MAX_OPS];
+};
+
+static int apply(int argc, char **argv, const struct shl_cli *cli, struct shl_op *pro,
+		 struct shl_op *body)
 {
-	static struct shl_op pro[SHL_PLAN_MAX_OPS], body[MAX_SEQ_OPS + 2 * SHL_PLAN_MAX_OPS];
 	struct shl_inject_entry live, ste;
 	struct shl_entry from, to, end;
 	struct shl_plan p1, p2, p0;
@@ -353,6 +379,18 @@ static int cmd_apply(int argc, char **argv, const struct shl_cli *cli)
 	return res.error ? SHL_EXIT_FAIL : SHL_EXIT_OK;
 }
 
+static int cmd_apply(int argc, char **argv, const struct shl_cli *cli)
+{
+	struct apply_ops *ops = calloc(1, sizeof(*ops));
+	int ret;
+
+	if (!ops)
+		return shl_err("out of memory");
+	ret = apply(argc, argv, cli, ops->pro, ops->body);
+	free(ops);
+	return ret;
+}
+
 /* --------------------------------------------------------------- record */
 
 static int cmd_record_show(int argc, char **argv, const struct shl_cli *cli)
@@ -398,40 +436,45 @@ static int cmd_record_show(int argc, char **argv, const struct shl_cli *cli)
 	return worst == 2 ? SHL_EXIT_USAGE : worst ? SHL_EXIT_FAIL : SHL_EXIT_OK;
 }
 
-static int cmd_record(int argc, char **argv, const struct shl_cli *cli)
+/* record start|stop: a start begins a fresh recording */
+static int cmd_record_ctl(int argc, char **argv, const struct shl_cli *cli)
 {
-	const char *verb = argc > 1 ? argv[1] : "";
-	int ret;
+	struct inj_args a;
+	int ret = parse_args(argc, argv, false, &a);
 
-	if (!strcmp(verb, "show"))
-		return cmd_record_show(argc - 2, argv + 2, cli);
-	if (argc != 2 || (strcmp(verb, "start") && strcmp(verb, "stop"))) {
-		usage(stderr);
-		return shl_err("record takes start, stop or show");
-	}
-	/* A start begins a fresh recording. */
-	ret = strcmp(verb, "start") ? 0 : shl_inject_record_ctl("clear");
+	(void)cli;
+	if (ret)
+		return ret;
+	if (a.profile)
+		return shl_err("record %s takes no --profile", argv[0]);
+	ret = strcmp(argv[0], "start") ? 0 : shl_inject_record_ctl("clear");
 	if (!ret)
-		ret = shl_inject_record_ctl(verb);
+		ret = shl_inject_record_ctl(argv[0]);
 	if (ret == -EOPNOTSUPP)
 		return shl_err("the recorder does not know this kernel (see docs/injector.md)");
 	return ret ? no_module(ret) : SHL_EXIT_OK;
 }
 
+static const struct shl_verb record_verbs[] = {
+	{ "start", cmd_record_ctl, "clear and start recording the driver's STE/CD updates" },
+	{ "stop", cmd_record_ctl, "stop recording" },
+	{ "show", cmd_record_show, "the recorded updates with the oracle's verdicts" },
+	{ NULL, NULL, NULL },
+};
+
+static int cmd_record(int argc, char **argv, const struct shl_cli *cli)
+{
+	return shl_cmd_select("inject record", record_verbs, NULL, argc - 1, argv + 1, cli, usage);
+}
+
+static const struct shl_verb verbs[] = {
+	{ "show", cmd_show, "the claimed device's live STE and CD" },
+	{ "apply", cmd_apply, "raw updates of the live entry (allow_raw=1)" },
+	{ "record", cmd_record, "the recorder of the driver's own updates" },
+	{ NULL, NULL, NULL },
+};
+
 int shl_cmd_inject(int argc, char **argv, const struct shl_cli *cli)
 {
-	const char *verb = argc > 1 ? argv[1] : NULL;
-
-	if (!verb || !strcmp(verb, "help")) {
-		usage(verb ? stdout : stderr);
-		return verb ? SHL_EXIT_OK : SHL_EXIT_USAGE;
-	}
-	if (!strcmp(verb, "show"))
-		return cmd_show(argc - 2, argv + 2, cli);
-	if (!strcmp(verb, "apply"))
-		return cmd_apply(argc - 2, argv + 2, cli);
-	if (!strcmp(verb, "record"))
-		return cmd_record(argc - 1, argv + 1, cli);
-	usage(stderr);
-	return shl_err("unknown verb '%s' for inject (show, apply, record)", verb);
+	return shl_cmd_select("inject", verbs, NULL, argc - 1, argv + 1, cli, usage);
 }

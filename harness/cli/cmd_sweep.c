@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "smmu_hil/dut.h"
+#include "smmu_hil/entry_ops.h"
 #include "smmu_hil/sweep.h"
 
 static void add_counts(json_object *o, const char *key, const uint64_t *a, const uint64_t *b,
@@ -60,54 +62,84 @@ static void print_text(const struct shl_sweep_stats *st)
 	}
 }
 
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: smmu-hil sweep [--entry ste|cd] [--profile NAME|FILE] [--quanta 64|128]\n"
+		   "                      [--granularity store|sync] [--no-update-safe] [--no-dma-wmb] [--scale N] [-j]\n");
+}
+
 int shl_cmd_sweep(int argc, char **argv, const struct shl_cli *cli)
 {
 	struct shl_sweep_opts o = { .quanta = 64, .update_safe = true, .scale = 1 };
 	struct shl_sweep_stats st[2];
+	static const struct option opts[] = {
+		{ "entry", required_argument, NULL, 'e' },
+		{ "profile", required_argument, NULL, 'P' },
+		{ "quanta", required_argument, NULL, 'q' },
+		{ "granularity", required_argument, NULL, 'g' },
+		{ "scale", required_argument, NULL, 's' },
+		{ "no-dma-wmb", no_argument, NULL, 'W' },
+		{ "no-update-safe", no_argument, NULL, 'U' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *entry = NULL, *profile = NULL;
+	unsigned long long scale;
 	struct shl_profile p;
 	char err[400];
-	int i, nst = 0;
+	int i, c, nst = 0;
 
-	for (i = 1; i < argc; i++) {
-		const char *s = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (!strcmp(s, "--entry") && v) {
-			entry = v;
-			i++;
-		} else if (!strcmp(s, "--profile") && v) {
-			profile = v;
-			i++;
-		} else if (!strcmp(s, "--quanta") && v && (!strcmp(v, "64") || !strcmp(v, "128"))) {
-			o.quanta = (unsigned int)atoi(v);
-			i++;
-		} else if (!strcmp(s, "--granularity") && v &&
-			   (!strcmp(v, "store") || !strcmp(v, "sync"))) {
-			o.sync_only = !strcmp(v, "sync");
-			i++;
-		} else if (!strcmp(s, "--scale") && v && atoi(v) >= 1 && atoi(v) <= 64) {
-			o.scale = (unsigned int)atoi(v);
-			i++;
-		} else if (!strcmp(s, "--no-dma-wmb")) {
-			o.no_dma_wmb = true;
-		} else if (!strcmp(s, "--no-update-safe")) {
-			o.update_safe = false;
-		} else if (!strcmp(s, "help") || !strcmp(s, "--help")) {
-			printf("usage: smmu-hil sweep [--entry ste|cd] [--profile NAME|FILE] [--quanta 64|128]\n"
-			       "                      [--granularity store|sync] [--no-update-safe] [--no-dma-wmb] [--scale N] [-j]\n");
+	if (argc >= 2 && !strcmp(argv[1], "help"))
+		return usage(stdout), SHL_EXIT_OK;
+	optind = 0;
+	while ((c = shl_getopt(argc, argv, "h", opts)) != -1) {
+		switch (c) {
+		case SHL_GETOPT_ERR:
+			return SHL_EXIT_USAGE;
+		case 'h':
+			usage(stdout);
 			return SHL_EXIT_OK;
-		} else {
-			return shl_err("sweep: bad argument '%s' (try `smmu-hil sweep help`)", s);
+		case 'e':
+			if (strcmp(optarg, "ste") && strcmp(optarg, "cd"))
+				return shl_err("--entry takes ste or cd");
+			entry = optarg;
+			break;
+		case 'P':
+			profile = optarg;
+			break;
+		case 'q':
+			if (strcmp(optarg, "64") && strcmp(optarg, "128"))
+				return shl_err("--quanta takes 64 or 128");
+			o.quanta = (unsigned int)atoi(optarg);
+			break;
+		case 'g':
+			if (strcmp(optarg, "store") && strcmp(optarg, "sync"))
+				return shl_err("--granularity takes store or sync");
+			o.sync_only = !strcmp(optarg, "sync");
+			break;
+		case 's':
+			if (shl_parse_uint_range(optarg, 1, 64, &scale))
+				return shl_err("--scale: expected 1..64, got '%s'", optarg);
+			o.scale = (unsigned int)scale;
+			break;
+		case 'W':
+			o.no_dma_wmb = true;
+			break;
+		case 'U':
+			o.update_safe = false;
+			break;
 		}
 	}
-	if (entry && strcmp(entry, "ste") && strcmp(entry, "cd"))
-		return shl_err("--entry takes ste or cd");
+	if (optind < argc)
+		return shl_err("sweep: unexpected argument '%s' (try `smmu-hil sweep help`)",
+			       argv[optind]);
 	if (shl_profile_load(profile, &p, err, sizeof(err)))
 		return shl_err("%s", err);
 	o.p = &p;
-	for (i = 0; i < 2; i++) {
-		o.kind = i == 0 ? SHL_KIND_STE : SHL_KIND_CD;
-		if (entry && strcmp(entry, shl_kind_name(o.kind)))
+	/* every kind that has ops (the STE, then the CD), or the one asked for */
+	for (i = 0; shl_entry_ops((enum shl_entry_kind)i); i++) {
+		o.kind = (enum shl_entry_kind)i;
+		if (entry && strcmp(entry, shl_entry_ops(o.kind)->name))
 			continue;
 		if (shl_sweep(&o, &st[nst]))
 			return shl_err("sweep of the %s corpus failed", shl_kind_name(o.kind));

@@ -213,7 +213,7 @@ const struct shl_pointer_field *shl_pointer_fields(enum shl_entry_kind kind, siz
 	const struct shl_entry_ops *ops = shl_entry_ops(kind);
 
 	*n = ops ? ops->nptrs : 0;
-	return ops ? ops->ptrs : shl_entry_ops(SHL_KIND_CD)->ptrs;
+	return ops ? ops->ptrs : NULL;
 }
 
 /* A store that sets a pointer field to a table not yet ordered by dma_wmb. */

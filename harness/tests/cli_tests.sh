@@ -175,5 +175,61 @@ expect "events bad option under -j" json_error
 t 2 -j clock --io
 expect "clock --io without a value under -j" json_error
 
+# every object's verb table: help, unknown verbs and options, -j errors;
+# the lab's command lines parse (they fail for want of a DUT, not of syntax)
+for obj in ste cd dut events dma domain inject report; do
+	t 0 $obj help
+	expect "$obj help" has "usage: smmu-hil $obj" "$out"
+	t 2 -j $obj frobnicate
+	expect "$obj: unknown verb under -j" json_error
+done
+t 0 sweep help
+t 0 run help
+t 0 clock help
+t 0 help
+expect "help lists the objects" has "report" "$out"
+t 2 -j dut info --bogus
+expect "dut info --bogus under -j" json_error
+t 2 -j dut quiesce --timeout-ms x
+expect "dut quiesce --timeout-ms x under -j" json_error
+t 2 dut quiesce
+expect "dut quiesce refuses without a kexec kernel" text_error
+t 2 -j dma roundtrip --len 0
+expect "dma --len 0 under -j" json_error
+t 2 -j dma fault --dev 0000:00:03.0
+expect "dma fault without --count under -j" json_error
+t 2 -j dma roundtrip --dev 0000:00:03.0 --len 64 --count 1
+expect "dma roundtrip without an edu device under -j" json_error
+t 2 -j domain cycle --dev 0000:00:03.0 --sequence identity,dma --count 2 --dma-between
+expect "domain cycle without an edu device under -j" json_error
+t 2 -j domain show --count 2
+expect "domain show --count under -j" json_error
+t 2 -j domain set sideways
+expect "domain set sideways under -j" json_error
+t 2 -j inject apply --entry xx
+expect "inject --entry xx under -j" json_error
+t 2 -j inject record start x
+expect "inject record start x under -j" json_error
+t 2 -j events --clear
+expect "events --clear without the monitor under -j" json_error
+t 2 events clear
+expect "events clear without the monitor" text_error
+t 2 -j events stats
+expect "events stats without the monitor under -j" json_error
+t quick 0 -j clock
+expect "clock -j" is_json "set(d) >= {'cntvct', 'cntfrq', 'monotonic_ns'}"
+t 2 -j clock --io /nonexistent
+expect "clock --io /nonexistent under -j" json_error
+t quick 0 -j dut info
+expect "dut info -j on the fake DUT" is_json "d['smmu'] == [] and 'kernel' in d"
+t 2 -j dut streams
+expect "dut streams without the monitor under -j" json_error
+t 2 -j
+expect "no object under -j" json_error
+t 2 -j run
+expect "run without files under -j" json_error
+t 2 -j run --lava "${scn[0]}"
+expect "run -j --lava under -j" json_error
+
 echo "cli_tests: $n cases, $fails failure(s)${wrap:+ (under $wrap)}"
 [ $fails = 0 ]
