@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "smmu_hil/entry_ops.h"
 #include "smmu_hil/plan.h"
 #include "smmu_hil/rules.h"
 
@@ -15,6 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct shl_profile p[2];
 	static int init;
+	const struct shl_entry_ops *ops;
 	enum shl_entry_kind kind;
 	struct shl_entry e, u, back;
 	struct shl_plan plan;
@@ -41,19 +43,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (shl_entry_parse_q(q, shl_kind_qwords(kind), &back, err, sizeof(err)) ||
 	    memcmp(&e, &back, sizeof(e)))
 		abort();
-	if (kind == SHL_KIND_STE) {
-		shl_ste_used_linux(&e, &u);
-		shl_ste_used_spec(&p[data[0] & 1], &e, &u);
-		(void)shl_ste_bad(&p[data[0] & 1], &e);
-		shl_cd_ctx_from_ste(&p[0], &e, &ctx);
-	} else if (kind == SHL_KIND_CD) {
-		shl_cd_used_linux(&e, &u);
-		shl_cd_used_spec(&p[data[0] & 1], &e, &u);
-		(void)shl_cd_bad(&p[data[0] & 1], &ctx, &e);
-	}
-	if (kind <= SHL_KIND_CD) {
+	ops = shl_entry_ops(kind);
+	if (ops) {
 		struct shl_entry zero = { { 0 } };
 
+		ops->used_linux(&e, &u);
+		ops->used_spec(&p[data[0] & 1], &e, &u);
+		(void)ops->bad(&p[data[0] & 1], &ctx, &e);
+		if (!ops->has_ctx)	/* an STE: the context it gives its CDs */
+			shl_cd_ctx_from_ste(&p[0], &e, &ctx);
 		shl_plan_entry(kind, &zero, &e, &po, &plan);
 		if (plan.nsteps > SHL_PLAN_MAX_STEPS)
 			abort();
