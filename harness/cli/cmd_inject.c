@@ -103,7 +103,7 @@ static int parse_args(int argc, char **argv, bool apply, struct inj_args *a)
 		}
 	}
 	if (optind < argc)
-		return shl_err("inject %s: unexpected argument '%s'", argv[0], argv[optind]);
+		return shl_err("unexpected argument '%s' (try `smmu-hil inject help`)", argv[optind]);
 	return 0;
 }
 
