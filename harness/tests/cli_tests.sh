@@ -224,6 +224,17 @@ t quick 0 -j dut info
 expect "dut info -j on the fake DUT" is_json "d['smmu'] == [] and 'kernel' in d"
 t 2 -j dut streams
 expect "dut streams without the monitor under -j" json_error
+# global options anywhere on the line, as the lab and the docs write them
+t 4 run -j "${scn[0]}"
+expect "run -j FILE (the lab's form)" is_json "len(d['tests']) == 1"
+t 4 run "${scn[0]}" --pretty
+expect "run FILE --pretty" is_json "len(d['tests']) == 1"
+t 0 dut info -j
+expect "dut info -j" is_json
+t 0 ste plan --from 0x1 -j --to 0x9
+expect "-j between options" is_json "d['path'] == 'hitless'"
+t 2 ste decode -- -j
+expect "-- ends the global options" text_error
 t 2 -j
 expect "no object under -j" json_error
 t 2 -j run
