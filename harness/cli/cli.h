@@ -60,6 +60,12 @@ int shl_cmd_select(const char *object, const struct shl_verb *verbs, const char 
 int shl_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 
 /*
+ * shl_no_args() - for a verb of @object that takes no option or argument:
+ * 0 when argv has none after argv[0], else SHL_EXIT_USAGE after shl_err().
+ */
+int shl_no_args(const char *object, int argc, char **argv);
+
+/*
  * shl_err() - print "smmu-hil: error: <message>" on stderr, or under -j
  * {"error": "<message>"} on stdout (one line, flushed).
  * Returns SHL_EXIT_USAGE so handlers can `return shl_err(...)`.

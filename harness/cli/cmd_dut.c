@@ -341,24 +341,12 @@ static int cmd_quiesce(int argc, char **argv, const struct shl_cli *cli)
 		       inflight, timeout);
 }
 
-/* A verb without options or arguments: 0, or an error's exit code. */
-static int no_args(int argc, char **argv)
-{
-	static const struct option none[] = { { NULL, 0, NULL, 0 } };
-
-	if (shl_getopt(argc, argv, "", none) == SHL_GETOPT_ERR)
-		return SHL_EXIT_USAGE;
-	if (optind < argc)
-		return shl_err("dut %s: unexpected argument '%s'", argv[0], argv[optind]);
-	return 0;
-}
-
 static int cmd_thaw(int argc, char **argv, const struct shl_cli *cli)
 {
 	json_object *o;
 	long n;
 
-	if (no_args(argc, argv))
+	if (shl_no_args("dut", argc, argv))
 		return SHL_EXIT_USAGE;
 	n = shl_quiesce_thaw(SHL_QUIESCE_STATE);
 
@@ -387,7 +375,7 @@ static int cmd_info(int argc, char **argv, const struct shl_cli *cli)
 	struct utsname u;
 	json_object *info;
 
-	if (no_args(argc, argv))
+	if (shl_no_args("dut", argc, argv))
 		return SHL_EXIT_USAGE;
 	if (uname(&u))
 		return shl_err("uname: %s", strerror(errno));
@@ -406,7 +394,7 @@ static int cmd_info(int argc, char **argv, const struct shl_cli *cli)
 
 static int cmd_streams_verb(int argc, char **argv, const struct shl_cli *cli)
 {
-	return no_args(argc, argv) ? SHL_EXIT_USAGE : cmd_streams(cli);
+	return shl_no_args("dut", argc, argv) ? SHL_EXIT_USAGE : cmd_streams(cli);
 }
 
 static const struct shl_verb verbs[] = {

@@ -165,23 +165,10 @@ static int cmd_show(int argc, char **argv, const struct shl_cli *cli)
 	return events_show(clear, cli);
 }
 
-/* A verb without options or arguments. */
-static int no_args(int argc, char **argv)
-{
-	static const struct option none[] = { { NULL, 0, NULL, 0 } };
-	int c = shl_getopt(argc, argv, "", none);
-
-	if (c == SHL_GETOPT_ERR)
-		return SHL_EXIT_USAGE;
-	if (optind < argc)
-		return shl_err("events %s: unexpected argument '%s'", argv[0], argv[optind]);
-	return 0;
-}
-
 static int cmd_stats(int argc, char **argv, const struct shl_cli *cli)
 {
 	json_object *st;
-	int ret = no_args(argc, argv);
+	int ret = shl_no_args("events", argc, argv);
 
 	if (ret)
 		return ret;
@@ -199,7 +186,7 @@ static int cmd_stats(int argc, char **argv, const struct shl_cli *cli)
 
 static int cmd_clear(int argc, char **argv, const struct shl_cli *cli)
 {
-	int ret = no_args(argc, argv);
+	int ret = shl_no_args("events", argc, argv);
 
 	(void)cli;
 	if (ret)

@@ -121,6 +121,17 @@ int shl_getopt(int argc, char **argv, const char *shortopts, const struct option
 	return c;
 }
 
+int shl_no_args(const char *object, int argc, char **argv)
+{
+	static const struct option none[] = { { NULL, 0, NULL, 0 } };
+
+	if (shl_getopt(argc, argv, "", none) == SHL_GETOPT_ERR)
+		return SHL_EXIT_USAGE;
+	if (optind < argc)
+		return shl_err("%s %s: unexpected argument '%s'", object, argv[0], argv[optind]);
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	size_t i;
