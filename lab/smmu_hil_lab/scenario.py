@@ -198,7 +198,7 @@ def load(path: Path) -> Scenario:
 
     Returns the Scenario. Raises ScenarioError("<file>: key '<key>': ...").
     """
-    doc = yamlfile.read(path, ScenarioError)
+    doc = yamlfile.read(path, ScenarioError, yamlfile.NoBase60Loader)
     if not isinstance(doc, dict):
         raise ScenarioError(f"{path}: expected a mapping at the top level, "
                             f"got {type(doc).__name__}")

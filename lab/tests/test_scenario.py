@@ -154,3 +154,17 @@ def test_agent_schema_errors_name_key_path(tmp_path, mode, tr, expect, extra, ke
         load(p)
     msg = str(ei.value)
     assert msg.startswith(f"{p}: key '{key}': ") and words in msg, msg
+
+
+@pytest.mark.parametrize("device", ["0000:00:03.0", "00:03.0", "1234:11e8", "edu"])
+def test_agent_device_forms_read_as_the_agent_reads_them(tmp_path, device):
+    """A PCI address is a string, not YAML 1.1's base-60 float 3.0."""
+    s = load(write(tmp_path, "a", AGENT.format(mode="raw", tr="[abort]", expect="{events: none}")
+                   + f"device: {device}\n"))
+    assert s.param("device") == device
+
+
+def test_bad_pci_address_is_refused(tmp_path):
+    with pytest.raises(ScenarioError, match="key 'device': "):
+        load(write(tmp_path, "a", AGENT.format(mode="raw", tr="[abort]", expect="{events: none}")
+                   + "device: 0000:00:33.0\n"))
