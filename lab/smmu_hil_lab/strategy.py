@@ -154,11 +154,13 @@ class ShellStrategy:
         return self.wait_ready(time.monotonic(), failed=KEXEC_RETURNED)
 
     def alive(self) -> bool:
-        """True when the console shell answers a no-op in time."""
+        """True when the console shell answers a no-op in time: up to four
+        tries, Ctrl-C before all but the first (a shell slow under load is
+        not a dead one; a reboot costs minutes)."""
         if not self.console.is_open or not self.power.is_on():
             return False
         try:
-            self.console.sync(self.shell_timeout, attempts=2)
+            self.console.sync(self.shell_timeout, attempts=4)
         except ConsoleTimeout:
             return False
         return True
@@ -197,11 +199,15 @@ class SshStrategy(ShellStrategy):
         return self.last_boot_s
 
     def alive(self) -> bool:
-        """True when `true` runs over the command channel in time."""
-        try:
-            return self.command.run("true", self.shell_timeout)[0] == 0
-        except ConsoleTimeout:
-            return False
+        """True when `true` runs over the command channel in time (two
+        tries)."""
+        for _ in range(2):
+            try:
+                if self.command.run("true", self.shell_timeout)[0] == 0:
+                    return True
+            except ConsoleTimeout:
+                pass
+        return False
 
     def wait_up(self, timeout: float) -> float:
         """Poll `true` (every second) until the DUT answers; returns seconds
