@@ -11,7 +11,8 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from .targets import CommandError, Target
+from .errors import CommandError
+from .targets import Target
 
 AGENT = "smmu-hil"
 FIO_VERIFY_FAILURES = "verify failed|verify: bad|verify type mismatch"

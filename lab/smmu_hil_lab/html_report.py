@@ -1,5 +1,7 @@
 """report.html: one self-contained page a person reads (no external files:
-CSS inline, plots as PNG data: URIs drawn by matplotlib's Agg backend).
+CSS inline, plots as PNG data: URIs drawn by matplotlib's Agg backend),
+rendered from the Jinja2 templates in templates/ (report.html.j2, its
+test_section.html.j2 and macros.html.j2, report.css) with autoescape.
 
 Layout: header (run, target, kernel, SMMU features), totals, the run's plots
 (RUN_PLOTS), a summary table, then one section per test (status, reason,
@@ -15,11 +17,13 @@ TEST_TABLES the same way.
 from __future__ import annotations
 
 import base64
-import html
 import io
 import json
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Callable, Optional
 
+import jinja2
 import matplotlib
 
 matplotlib.use("Agg")
@@ -126,23 +130,12 @@ def png_data_uri(fig: Figure) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-CSS = """
-body{font-family:sans-serif;margin:1.5em auto;max-width:1100px;color:#222}
-h1{font-size:1.4em} h2{font-size:1.15em;margin-top:1.6em}
-table{border-collapse:collapse;margin:.5em 0} td,th{border:1px solid #ccc;padding:.2em .6em;
-text-align:left;vertical-align:top;font-size:.9em} th{background:#f3f3f3}
-.pass{color:#2e7d32;font-weight:bold}.fail{color:#c62828;font-weight:bold}
-.skip{color:#757575;font-weight:bold} pre{background:#f7f7f7;padding:.5em;overflow-x:auto;
-font-size:.85em;white-space:pre-wrap} figure{margin:1em 0} img{max-width:100%}
-section.test{border-top:1px solid #ddd;margin-top:1em}
-"""
-
-
-def _e(v: Any) -> str:
-    return html.escape(str(v), quote=True)
+TEMPLATES = Path(__file__).with_name("templates")
 
 
 def _fmt(v: Any) -> str:
+    """A metric or table cell as text: floats to 6 significant digits,
+    lists and mappings as JSON."""
     if isinstance(v, float):
         return f"{v:.6g}"
     if isinstance(v, (list, dict)):
@@ -154,74 +147,50 @@ def _anchor(name: str) -> str:
     return "t-" + "".join(c if c.isalnum() else "-" for c in name)
 
 
-def _figure(title: str, fig: Figure) -> str:
-    return (f'<figure><img alt="{_e(title)}" src="{png_data_uri(fig)}">'
-            f"<figcaption>{_e(title)}</figcaption></figure>")
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment of templates/ (autoescape on: a test's name,
+    reason or metric can never add markup to the page)."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+                             autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    env.filters["fmt"] = _fmt
+    return env
 
 
-def render(rd: RunDir) -> str:
-    """The whole report.html page of run @rd."""
-    rep = rd.report
-    dut = rep.get("dut") or {}
-    tests = rd.tests
-    counts = {s: sum(1 for t in tests if t.get("status") == s) for s in COLORS}
-    feats = sorted({f for s in dut.get("smmu") or [] for f in s.get("features") or []})
-    run_id = rep.get("run_id", rd.path.name)
-    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-           f"<title>smmu-hil run {_e(run_id)}</title><style>{CSS}</style></head><body>",
-           f"<h1>smmu-hil run {_e(run_id)}</h1>",
-           "<table>",
-           f"<tr><th>target</th><td>{_e(rep.get('target', '?'))}</td></tr>",
-           f"<tr><th>kernel</th><td>{_e(dut.get('kernel', '?'))}</td></tr>",
-           f"<tr><th>started</th><td>{_e(rd.started.isoformat() if rd.started else '?')}</td></tr>",
-           f"<tr><th>SMMU features</th><td>{_e(' '.join(feats) or '?')}</td></tr>",
-           "<tr><th>result</th><td>" + " ".join(
-               f'<span class="{s}">{counts[s]} {s}</span>' for s in COLORS) + "</td></tr>",
-           "</table>", '<h2 id="plots">Plots</h2>']
-    for plot in RUN_PLOTS:
-        got = plot(rd)
-        if got:
-            out.append(_figure(*got))
-    out += ['<h2 id="summary">Tests</h2>', "<table><tr><th>#</th><th>test</th><th>suite</th>"
-            "<th>status</th><th>duration (s)</th><th>reason</th></tr>"]
-    for i, t in enumerate(tests, 1):
-        reason = (t.get("reason") or "").splitlines()
-        out.append(f"<tr><td>{i}</td><td><a href=\"#{_anchor(t['name'])}\">{_e(t['name'])}</a>"
-                   f"</td><td>{_e(rd.suite(t['name']))}</td>"
-                   f"<td class=\"{_e(t['status'])}\">{_e(t['status'].upper())}</td>"
-                   f"<td>{float(t.get('duration_s') or 0):.1f}</td>"
-                   f"<td>{_e(reason[0][:200] if reason else '')}</td></tr>")
-    out.append("</table>")
-    for t in tests:
-        out.append(_test_section(rd, t))
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
+def _plot(got: tuple[str, Figure]) -> dict[str, str]:
+    title, fig = got
+    return {"title": title, "uri": png_data_uri(fig)}
 
 
-def _test_section(rd: RunDir, t: dict[str, Any]) -> str:
-    name, status = t["name"], t["status"]
-    parts = [f'<section class="test" id="{_anchor(name)}">',
-             f'<h2>{_e(name)} <span class="{_e(status)}">{_e(status.upper())}</span></h2>',
-             f"<p>suite {_e(rd.suite(name))}, {float(t.get('duration_s') or 0):.1f} s</p>"]
-    if t.get("reason"):
-        parts.append(f"<pre>{_e(t['reason'])}</pre>")
-    metrics = t.get("metrics") or {}
-    if metrics:
-        parts.append("<table><tr><th>metric</th><th>value</th></tr>")
-        parts += [f"<tr><td>{_e(k)}</td><td>{_e(_fmt(v))}</td></tr>" for k, v in metrics.items()]
-        parts.append("</table>")
+def _test(rd: RunDir, t: dict[str, Any]) -> dict[str, Any]:
+    """One test's template context: its fields, then its tables and plots."""
+    reason = t.get("reason") or ""
+    lines = reason.splitlines()
+    tables = []
     for table in TEST_TABLES:
         got = table(rd, t)
         if got:
             title, head, rows = got
-            parts.append(f"<h3>{_e(title)}</h3><table><tr>"
-                         + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr>")
-            parts += ["<tr>" + "".join(f"<td>{_e(_fmt(c))}</td>" for c in r) + "</tr>"
-                      for r in rows]
-            parts.append("</table>")
-    for plot in TEST_PLOTS:
-        got = plot(rd, t)
-        if got:
-            parts.append(_figure(*got))
-    parts.append("</section>")
-    return "\n".join(parts)
+            tables.append({"title": title, "head": head, "rows": rows})
+    plots = [_plot(got) for plot in TEST_PLOTS if (got := plot(rd, t))]
+    return {"name": t["name"], "anchor": _anchor(t["name"]), "suite": rd.suite(t["name"]),
+            "status": t["status"], "duration_s": float(t.get("duration_s") or 0),
+            "reason": reason, "reason_line": lines[0][:200] if lines else "",
+            "metrics": t.get("metrics") or {}, "tables": tables, "plots": plots}
+
+
+def render(rd: RunDir) -> str:
+    """The whole report.html page of run @rd (templates/report.html.j2)."""
+    rep = rd.report
+    dut = rep.get("dut") or {}
+    tests = rd.tests
+    feats = sorted({f for s in dut.get("smmu") or [] for f in s.get("features") or []})
+    run = {"run_id": rep.get("run_id", rd.path.name), "target": rep.get("target", "?"),
+           "kernel": dut.get("kernel", "?"),
+           "started": rd.started.isoformat() if rd.started else "?",
+           "features": " ".join(feats) or "?",
+           "counts": {s: sum(1 for t in tests if t.get("status") == s) for s in COLORS}}
+    run_plots = [_plot(got) for plot in RUN_PLOTS if (got := plot(rd))]
+    return environment().get_template("report.html.j2").render(
+        run=run, run_plots=run_plots, tests=[_test(rd, t) for t in tests])

@@ -15,10 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import paths, scenario
-
-
-class ImageError(RuntimeError):
-    """The DUT image cannot be assembled (set-up or build missing)."""
+from .errors import ImageError
 
 
 @dataclass

@@ -26,16 +26,12 @@ from typing import Any
 
 
 from . import yamlfile
-from .drivers import LabError
+from .errors import InventoryError
 
 KINDS = {"target": ("qemu", "ssh"), "power": ("ipmi", "qmp"),
          "console": ("sol", "command", "qemu-serial")}
 AUTO = "auto"
 PER_RUN = "per-run"
-
-
-class InventoryError(LabError):
-    """The inventory file is malformed."""
 
 
 @dataclass(frozen=True)

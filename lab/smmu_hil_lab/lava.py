@@ -30,10 +30,10 @@ from typing import Any
 import yaml
 
 from . import image, inventory, paths, scenario
-from .drivers import LabError
-from .ipmi import BmcAccess, ipmitool_argv, ipmitool_env
+from .drivers.ipmi import ipmitool_argv, ipmitool_env
+from .errors import LavaError
 from .report import STATUSES, TestResult
-from .resources import QemuMachine
+from .resources import BmcAccess, QemuMachine
 from .strategy import READY
 
 PROMPT = "smmu-hil-dut:~# "           # set by lab/dut/init.d/lava.sh
@@ -58,10 +58,6 @@ AGENT_REASON = re.compile(r"^smmu-hil: (?P<name>[\w.-]+): (?P<status>fail|skip):
 # the SMMU.
 OVERLAY_DISK_OPTIONS = ["-global", "virtio-blk-pci.disable-legacy=on",
                         "-global", "virtio-blk-pci.iommu_platform=on"]
-
-
-class LavaError(LabError):
-    """A job cannot be generated, or LAVA's log cannot be read."""
 
 
 def agent_scenarios(directory: Path) -> list[scenario.Scenario]:

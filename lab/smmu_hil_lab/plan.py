@@ -21,15 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import yamlfile
-from .drivers import LabError
+from .errors import PlanError
 from .targets import TARGETS
 
 _PLAN_KEYS = {"name", "description", "phases"}
 _PHASE_KEYS = {"suites", "target", "inventory", "name_suffix", "env"}
-
-
-class PlanError(LabError):
-    """The plan file is malformed."""
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ import pytest
 
 from . import inventory, paths, scenario as scn
 from .agent import Agent, smmu_features
-from .drivers import LabError
+from .errors import LabError
 from .report import Report, TestResult, link_latest, new_run_id, rename_junit_cases
 from .targets import Target, get_target
 

@@ -14,6 +14,11 @@ The emulated DUT's resources:
 - HostNetPeer: where a traffic peer on the lab host listens and the address
   the DUT reaches it by (QEMU user networking: the DUT's 10.0.2.2:PORT is the
   host's 127.0.0.1:PORT).
+
+A real server's (the ssh target's):
+- BmcAccess: its BMC, reached over IPMI v2 (lanplus); the IPMI power driver
+  and the SOL console driver use it (drivers/ipmi.py, drivers/sol.py).
+- SshAccess: its SSH server (drivers/ssh.py).
 """
 from __future__ import annotations
 
@@ -59,6 +64,30 @@ class QMPSocket:
     """QEMU's QMP endpoint: a unix stream socket QEMU listens on."""
 
     path: Path
+
+
+@dataclass(frozen=True)
+class BmcAccess:
+    """How to reach a BMC over IPMI v2 (lanplus)."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    cipher_suite: int = 3
+
+
+@dataclass(frozen=True)
+class SshAccess:
+    """How to reach the DUT's SSH server."""
+
+    host: str
+    port: int
+    user: str
+    key: Path
+    known_hosts: Path
+    # prepended to every command (where the lab deploys the agent)
+    prefix: str = "PATH=/opt/smmu-hil/bin:$PATH; export PATH; "
 
 
 @dataclass(frozen=True)

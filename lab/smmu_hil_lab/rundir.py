@@ -17,11 +17,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from .errors import RunDirError
+
 LOG_EXCERPT_MAX = 16 * 1024  # bytes, KCIDB's limit for log_excerpt
-
-
-class RunDirError(Exception):
-    """The directory is not a finished run (no or broken report.json)."""
 
 
 @dataclass

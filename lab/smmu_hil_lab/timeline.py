@@ -29,7 +29,7 @@ from typing import Any, Optional
 
 from . import html_report
 from . import liveupdate as lu
-from .drivers import LabError
+from .errors import LabError
 from .rundir import RunDir
 from .targets import Target
 

@@ -24,7 +24,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .drivers import ConsoleClosed, ConsoleDriver, LabError
+from .errors import ConsoleClosed, LabError, PollTimeout
+from .poll import wait_until
+from .protocols import ConsoleProtocol
 
 PANIC = re.compile(r"Kernel panic - not syncing[^\n]*|Unable to handle kernel[^\n]*"
                    r"|Internal error: Oops[^\n]*")
@@ -48,7 +50,7 @@ class Fault:
 class ConsoleWatchdog:
     """Background console reader and panic/hang detector for one target.
 
-    @console: the target's ConsoleDriver (read while no command reads it).
+    @console: the target's console (ConsoleProtocol; read while no command reads it).
     @alive: optional probe, True while the DUT answers (called every
     @probe_s seconds, outside the console lock). @hang_s: seconds of failed
     probes that make a hang. @quiet_s: seconds without console output that
@@ -57,7 +59,7 @@ class ConsoleWatchdog:
     sessions end when the BMC drops them).
     """
 
-    def __init__(self, console: ConsoleDriver, alive: Callable[[], bool] | None = None,
+    def __init__(self, console: ConsoleProtocol, alive: Callable[[], bool] | None = None,
                  hang_s: float = 60.0, quiet_s: float | None = None, probe_s: float = 5.0,
                  reopen: Callable[[], None] | None = None, tail_chars: int = 4000) -> None:
         self.console = console
@@ -230,9 +232,10 @@ def run_iterations(n: int, body: Callable[[int, dict[str, Any]], None],
             err = e
         fault = watchdog.wait_fault(settle_s if err is not None else 0.0)
         if fault is not None:
-            deadline = time.monotonic() + 3.0
-            while not fault.tail and time.monotonic() < deadline:
-                time.sleep(0.1)   # the reader adds the backtrace to the tail
+            try:   # the reader adds the backtrace to the tail
+                wait_until(lambda _left: fault.tail, 3.0, 0.1)
+            except PollTimeout:
+                pass
             it.status, it.reason = "fail", fault.reason()
         elif err is not None:
             it.status, it.reason = "fail", f"{type(err).__name__}: {err}"

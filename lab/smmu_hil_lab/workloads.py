@@ -22,13 +22,13 @@ import shlex
 import signal
 import socket
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from .agent import Fio, FioResult, job_running, stop_job
-from .drivers import ConsoleTimeout, LabError
+from .errors import ConsoleTimeout, LabError, PollTimeout, WorkloadError
+from .poll import wait_until
 from .resources import HostNetPeer
 from .targets import Target
 
@@ -38,10 +38,6 @@ FIO_VERIFY_ARGS = ("--rw=randwrite --bs=4k --size=64M --ioengine=libaio --iodept
                    "--verify=crc32c --verify_backlog=32 --time_based --runtime=1800")
 LAB_WORKLOADS = ("fio", "iperf3")      # workloads the lab runs (edu-dma is the agent's)
 RC_MARK = "@@iperf3-rc"               # ends each client run's output: "@@iperf3-rc N@@"
-
-
-class WorkloadError(LabError):
-    """A workload could not be started or stopped."""
 
 
 # ------------------------------------------------------------------ host peer
@@ -121,12 +117,14 @@ class Iperf3Peer:
             except OSError as e:
                 self._close_log()
                 raise WorkloadError(f"cannot start iperf3: {e}") from e
-            deadline = time.monotonic() + self.start_timeout
-            while time.monotonic() < deadline and self.proc.poll() is None:
-                if listening(port):
+            proc = self.proc
+            try:
+                if wait_until(lambda _left: proc.poll() is not None or listening(port),
+                              self.start_timeout, 0.05) and proc.poll() is None:
                     self.port = port
                     return port
-                time.sleep(0.05)
+            except PollTimeout:
+                pass
             last = (f"exited {self.proc.returncode}" if self.proc.poll() is not None
                     else f"not listening after {self.start_timeout:.0f}s")
             self.stop()

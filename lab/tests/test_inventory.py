@@ -7,7 +7,8 @@ import pytest
 
 from smmu_hil_lab import inventory
 from smmu_hil_lab.inventory import InventoryError
-from smmu_hil_lab.ipmi import BmcAccess, SshAccess, ipmitool_argv, sol_port, ssh_argv
+from smmu_hil_lab.drivers import ipmitool_argv, sol_port, ssh_argv
+from smmu_hil_lab.resources import BmcAccess, SshAccess
 
 INV = Path(__file__).resolve().parents[1] / "inventory"
 

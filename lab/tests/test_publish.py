@@ -156,3 +156,25 @@ def test_runner_writes_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     (tmp_path / "broken" / "report.json").write_text("{")
     assert not write_derived(tmp_path / "broken")
     assert "not written" in capsys.readouterr().err
+
+
+def test_html_escapes_script_in_reason_name_and_metrics(tmp_path: Path) -> None:
+    """report.html comes from autoescaped templates: a reason (or test name,
+    metric, run id) holding markup is shown as text, never run."""
+    from smmu_hil_lab import html_report
+    from smmu_hil_lab.rundir import RunDir
+    evil = "<script>alert('x')</script>"
+    rd = RunDir(path=tmp_path, report={
+        "run_id": f"r{evil}", "target": "qemu",
+        "tests": [{"name": "t<img src=x onerror=alert(1)>", "status": "fail",
+                   "duration_s": 1.0, "reason": f"boom {evil}\nline 2 {evil}",
+                   "metrics": {f"k{evil}": evil, "n": [evil]}}]})
+    page = html_report.render(rd)
+    assert "<script" not in page.lower() and "<img src=x" not in page
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
+    p = Page()
+    p.feed(page)
+    p.close()
+    assert "script" not in p.tags and all(src.startswith("data:") for src in p.imgs)
+    body = " ".join(p.text)
+    assert f"boom {evil}" in body and f"line 2 {evil}" in body     # the text survives

@@ -8,7 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from smmu_hil_lab.ipmi import _pid_alive, chassis_power
+from smmu_hil_lab.emulated.ipmi_sim import _pid_alive, chassis_power
 
 
 def fake_vm_state(tmp_path: Path, owner: int) -> dict:

@@ -4,10 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from smmu_hil_lab import paths
 from smmu_hil_lab.__main__ import validate
-from smmu_hil_lab.scenario import ScenarioError, is_lab_file, load, load_suite
+from smmu_hil_lab.scenario import ScenarioError, is_lab_file, load, load_suite, schema_errors
 
 GOOD = "name: {n}\ndescription: d\nrequires: [S1P]\nparams: {{count: 3}}\n"
 
@@ -32,7 +33,7 @@ def test_optional_keys(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("text,key", [
     ("name: x\ndescription: d\nrequires: S1P\n", "requires"),
-    ("name: x\ndescription: d\nrequires: [1]\n", "requires"),
+    ("name: x\ndescription: d\nrequires: [1]\n", "requires[0]"),
     ("name: x\ndescription: d\nparams: [1, 2]\n", "params"),
     ("description: d\n", "name"),
     ("name: x\n", "description"),
@@ -109,3 +110,61 @@ def test_shipped_transition_scenarios_load():
     assert lab == {"evtmon-cost"}, lab      # run by the lab's own test, not by the agent
     assert is_lab_file(paths.SCENARIOS / "transitions" / "evtmon-cost.yaml")
     assert not is_lab_file(paths.SCENARIOS / "transitions" / "driver-storm.yaml")
+
+
+def test_every_shipped_scenario_matches_the_schema():
+    """scenarios/scenario.schema.json accepts every scenarios/**/*.yaml."""
+    files = sorted(paths.SCENARIOS.glob("**/*.yaml"))
+    assert len(files) >= 18
+    for f in files:
+        assert schema_errors(yaml.safe_load(f.read_text())) == [], f
+        load(f)
+
+
+AGENT = "name: a\nmode: {mode}\ntransitions: {tr}\nexpect: {expect}\n"
+
+
+@pytest.mark.parametrize("mode,tr,expect,extra,key,words", [
+    ("raw", "[{S1DSS: foo}]", "{events: none}", "", "transitions[0].S1DSS", "unsigned number"),
+    ("raw", "[sideways]", "{events: none}", "", "transitions[0]", "not one of"),
+    ("driver", "[{S1DSS: 1}]", "{events: none}", "", "transitions[0]", "not one of"),
+    ("raw", "[identity]", "{events: none}", "", "transitions[0]", "abort, bypass, s1, s2, nested"),
+    ("raw", "[abort]", "{events: {C_BAD_STEE: 1}}", "", "expect.events", "C_BAD_STE"),
+    ("raw", "[abort]", "{events: {C_BAD_STE: '>=x'}}", "", "expect.events.C_BAD_STE", "count"),
+    ("raw", "[abort]", "{events: none, expected_kinds: [C_BAD_STE]}", "",
+     "expect.expected_kinds", "contradicts events: none"),
+    ("raw", "[abort]", "{dma_errors: none}", "", "expect", "events, expected_kinds"),
+    ("raw", "[abort]", "{events: none, explian: x}", "", "expect.explian", "unknown key"),
+    ("raw", "[abort]", "{events: none}", "repeat: 0\n", "repeat", "1..1000000"),
+    ("raw", "[abort]", "{events: none}", "record: true\n", "mode", "driver mode only"),
+    ("driver", "[dma]", "{events: none}", "legality: true\n", "mode", "raw mode"),
+    ("raw", "[abort]", "{events: none}", "requires: [S3P]\n", "requires[0]", "S1P"),
+    ("raw", "[abort]", "{events: none}", "workloads: [fio, fio]\n", "workloads", "unique"),
+    ("raw", "[{from: '1', to: '2'}, abort]", "{events: none}", "", "transitions", "too long"),
+    ("raw", "[abort]", "{events: none}", "mode: raw\n", "mode", ""),   # YAML: given twice
+])
+def test_agent_schema_errors_name_key_path(tmp_path, mode, tr, expect, extra, key, words):
+    """Agent-run scenarios: the schema's rules (the C parser's), each error
+    naming the file and the key path."""
+    p = write(tmp_path, "a", AGENT.format(mode=mode, tr=tr, expect=expect) + extra)
+    if key == "mode" and not words:
+        load(p)     # PyYAML keeps the last of a key given twice; the agent refuses it
+        return
+    with pytest.raises(ScenarioError) as ei:
+        load(p)
+    msg = str(ei.value)
+    assert msg.startswith(f"{p}: key '{key}': ") and words in msg, msg
+
+
+@pytest.mark.parametrize("device", ["0000:00:03.0", "00:03.0", "1234:11e8", "edu"])
+def test_agent_device_forms_read_as_the_agent_reads_them(tmp_path, device):
+    """A PCI address is a string, not YAML 1.1's base-60 float 3.0."""
+    s = load(write(tmp_path, "a", AGENT.format(mode="raw", tr="[abort]", expect="{events: none}")
+                   + f"device: {device}\n"))
+    assert s.param("device") == device
+
+
+def test_bad_pci_address_is_refused(tmp_path):
+    with pytest.raises(ScenarioError, match="key 'device': "):
+        load(write(tmp_path, "a", AGENT.format(mode="raw", tr="[abort]", expect="{events: none}")
+                   + "device: 0000:00:33.0\n"))

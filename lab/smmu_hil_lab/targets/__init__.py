@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import json
 import shlex
-import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, Callable
 
-from ..drivers import ConsoleDriver, ConsoleTimeout, LabError, PowerDriver
+from ..errors import CommandError, ConsoleTimeout, LabError
+from ..protocols import CommandProtocol, ConsoleProtocol, PowerProtocol
 from ..resources import HostNetPeer
 from ..strategy import ShellStrategy
+
+__all__ = ["TARGETS", "CommandError", "Target", "get_target", "kexec_exec_command"]
 
 
 def kexec_exec_command(quiesce: bool = True) -> str:
@@ -37,20 +39,19 @@ def kexec_exec_command(quiesce: bool = True) -> str:
     return "smmu-hil dut quiesce && kexec -e; r=$?; smmu-hil dut thaw >/dev/null; (exit $r)"
 
 
-class CommandError(LabError):
-    """A DUT command failed or printed something unusable."""
-
-
 class Target(ABC):
     """A device under test.
 
-    Subclasses provide `power` (a PowerDriver), `console` (a ConsoleDriver),
-    power_on() and kexec_files(); `strategy` brings the target to "shell".
+    Subclasses provide `power` (PowerProtocol), `console` (ConsoleProtocol),
+    power_on() and kexec_files(), and a `strategy` bound to those drivers
+    (not to the target) that brings the target to "shell"; `command`
+    (CommandProtocol, default the console) runs the commands. The target
+    asks the strategy for every state change and never sets its state.
     """
 
     name: str = "abstract"
-    power: PowerDriver
-    console: ConsoleDriver
+    power: PowerProtocol
+    console: ConsoleProtocol
     strategy: ShellStrategy
     # where a host-side traffic peer (iperf3) listens and how the DUT reaches
     # it; None: the DUT cannot reach the lab host (iperf3 workloads fail)
@@ -62,6 +63,12 @@ class Target(ABC):
         self.log_dir = log_dir
         self.first_boot_s: float | None = None
         log_dir.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def command(self) -> CommandProtocol:
+        """How run() reaches the DUT's shell: the console (framed commands)
+        unless a subclass has another channel (SSH)."""
+        return self.console  # type: ignore[return-value]
 
     # ------------------------------------------------------------- hooks
     @abstractmethod
@@ -115,16 +122,11 @@ class Target(ABC):
     def ensure_shell(self) -> bool:
         """Make sure a shell answers, rebooting when it does not.
 
-        Returns True when a reboot was needed. Raises StrategyError.
+        A hung command is interrupted (Ctrl-C) by the strategy's check; only
+        a dead shell, kernel or machine costs a reboot. Returns True when a
+        reboot was needed. Raises StrategyError.
         """
-        # a hung command is interrupted (Ctrl-C) by alive(); only a dead
-        # shell, kernel or machine costs a reboot
-        if self.strategy.state in ("shell", "unknown") and self.strategy.alive():
-            self.strategy.state = "shell"
-            return False
-        self.strategy.state = "unknown"
-        self.strategy.transition("shell")
-        return True
+        return self.strategy.transition("shell")
 
     def shutdown(self) -> None:
         """Power off and release everything (idempotent)."""
@@ -137,13 +139,13 @@ class Target(ABC):
         @raw: keep lines that look like kernel log records (for `dmesg`);
         by default they are removed from console output.
         Raises ConsoleTimeout / ConsoleClosed when the DUT does not answer;
-        the target's state becomes "unknown" so the next ensure_shell()
+        the strategy is told (invalidate()), so the next ensure_shell()
         recovers or reboots it.
         """
         try:
-            return self.console.run(cmd, timeout, strip_kernel=not raw)
+            return self.command.run(cmd, timeout, strip_kernel=not raw)
         except ConsoleTimeout:
-            self.strategy.state = "unknown"
+            self.strategy.invalidate()
             raise
 
     def run_check(self, cmd: str, timeout: float = 60.0) -> str:
@@ -189,15 +191,7 @@ class Target(ABC):
         ConsoleTimeout / ConsoleClosed when the new kernel does not come up
         in time; the state becomes "unknown" (ensure_shell() recovers).
         """
-        # printed only if kexec -e comes back; the typed echo reads differently
-        self.console.sendline(f"{kexec_exec_command(quiesce)}; "
-                              "printf '%s-%s %d\\n' SHL-KEXEC RETURNED $?")
-        t0 = time.monotonic()
-        try:
-            return self.strategy.wait_ready(t0, failed=r"SHL-KEXEC-RETURNED \d+")
-        except LabError:
-            self.strategy.state = "unknown"
-            raise
+        return self.strategy.kexec(kexec_exec_command(quiesce))
 
     def kexec(self, append: str | None = None, no_checks: bool = True,
               quiesce: bool = True) -> float:

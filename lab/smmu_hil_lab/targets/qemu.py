@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import image, paths
-from ..drivers import ConsoleDriver, LabError, QMPPowerDriver, qmp_block_counters
+from ..drivers import ConsoleDriver, QMPPowerDriver, qmp_block_counters
+from ..errors import LabError
 from ..resources import DATA_DRIVE, HostNetPeer, QemuMachine, QMPSocket, UnixSocketSerialPort
 from ..strategy import ShellStrategy
 from . import Target
@@ -64,7 +65,8 @@ class QemuTarget(Target):
         self.console = ConsoleDriver(self.machine.serial, self._console_log)
         self.power = QMPPowerDriver(self.machine, stderr_log=log_dir / "qemu.log")
         self.power.before_cont.append(self.console.open)
-        self.strategy = ShellStrategy(self, boot_timeout=boot_timeout)
+        self.strategy = ShellStrategy(self.power, self.console, name=self.name,
+                                      power_on=self.power_on, boot_timeout=boot_timeout)
 
     def power_on(self) -> None:
         """Start QEMU paused, attach the console, let it run."""

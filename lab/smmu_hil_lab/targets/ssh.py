@@ -1,14 +1,16 @@
 """The `ssh` target: a server reached over SSH, powered through its BMC
 (ipmitool lanplus), its console read over IPMI serial-over-LAN.
 
-Commands run over SSH (no framing needed; SSHDriver has the console driver's
-run() contract). The console (SOL, or a console-server command) is opened
-before power-on and logged to console.log. "Ready" is SSH answering.
+Drivers: SSHDriver (the Command protocol: commands run over SSH, no framing
+needed), IPMIPowerDriver (Power), SOLConsoleDriver or, for a console server,
+ConsoleDriver on a CommandSerialPort (Console: opened before power-on and
+logged to console.log). SshStrategy binds the three; "ready" is SSH
+answering.
 
 An inventory DUT with `emulated: true` is the emulated SMMUv3 server run as
 if it were a real one: the lab assembles its image with a per-run SSH key
 pair and dropbear host key, and starts OpenIPMI's ipmi_sim on 127.0.0.1 as
-its BMC (ipmi.EmulatedBmc), whose chassis control starts and stops QEMU;
+its BMC (emulated.ipmi_sim.EmulatedBmc), whose chassis control starts and stops QEMU;
 QEMU forwards a loopback port to the DUT's SSH server and serves its serial
 port to ipmi_sim's SOL. Everything is torn down at shutdown().
 """
@@ -23,16 +25,18 @@ from pathlib import Path
 from typing import Any
 
 from .. import image, paths
-from ..drivers import (ConsoleDriver, ConsoleTimeout, LabError, PowerError, QMPClient,
+from ..drivers import (ConsoleDriver, IPMIPowerDriver, QMPClient, SOLConsoleDriver, SSHDriver,
                        qmp_block_counters)
+from ..emulated.ipmi_sim import EmulatedBmc
+from ..emulated.keys import make_keys
+from ..errors import LabError
 from ..inventory import AUTO, PER_RUN, Dut
-from ..ipmi import (BmcAccess, EmulatedBmc, IPMIPowerDriver, SshAccess, SSHDriver, make_keys,
-                    sol_port)
-from ..resources import (DATA_DRIVE, CommandSerialPort, HostNetPeer, QemuMachine, QMPSocket,
-                         TcpSerialPort)
-from ..strategy import ShellStrategy, StrategyError
+from ..protocols import CommandProtocol
+from ..resources import (DATA_DRIVE, BmcAccess, CommandSerialPort, HostNetPeer, QemuMachine,
+                         QMPSocket, SshAccess, TcpSerialPort)
+from ..strategy import SshStrategy
 from ..watchdog import ConsoleWatchdog
-from . import Target, kexec_exec_command
+from . import Target
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
@@ -40,31 +44,6 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
     with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-class SshStrategy(ShellStrategy):
-    """ShellStrategy whose "shell" is SSH answering (not the console)."""
-
-    def wait_ready(self, t0: float, failed: str | None = None) -> float:
-        """Wait until SSH answers; return seconds since @t0. Raises ConsoleTimeout."""
-        t = self.target
-        assert isinstance(t, SshTarget)
-        left = self.boot_timeout - (time.monotonic() - t0)
-        t.ssh.wait_up(max(left, 1.0))
-        self.last_boot_s = time.monotonic() - t0
-        rc, out = t.ssh.run("uname -r", self.shell_timeout)
-        self.kernel_release = out.strip() if rc == 0 else None
-        self.state = "shell"
-        return self.last_boot_s
-
-    def alive(self) -> bool:
-        """True when `true` runs over SSH in time."""
-        t = self.target
-        assert isinstance(t, SshTarget)
-        try:
-            return t.ssh.run("true", self.shell_timeout)[0] == 0
-        except ConsoleTimeout:
-            return False
 
 
 def host_peer(dut: Dut) -> HostNetPeer | None:
@@ -127,10 +106,13 @@ class SshTarget(Target):
         self.host_peer = host_peer(dut)
         self.disk = dut.workloads.get("disk", self.disk)
         self.power = IPMIPowerDriver(self.bmc)
-        port = (sol_port(self.bmc) if dut.console.kind == "sol"
-                else CommandSerialPort(dut.console.argv))
-        self.console = ConsoleDriver(port, self._console_log)
-        self.strategy = SshStrategy(self, boot_timeout=boot_timeout)
+        self.console = (SOLConsoleDriver(self.bmc, self._console_log)
+                        if dut.console.kind == "sol"
+                        else ConsoleDriver(CommandSerialPort(dut.console.argv), self._console_log))
+        self.strategy = SshStrategy(self.power, self.console, self.ssh, name=self.name,
+                                    power_on=self.power_on, boot_timeout=boot_timeout,
+                                    probe_timeout=self.ssh.probe_timeout,
+                                    down_probe_timeout=self.ssh.connect_timeout + 2)
         # reads SOL into console.log while tests run; panic or no SSH answer
         # (hang_s: seconds without an SSH answer that make a hang; tests may set it)
         self.watchdog = ConsoleWatchdog(self.console, alive=self._ssh_answers, hang_s=60.0,
@@ -187,12 +169,14 @@ class SshTarget(Target):
         self.bmc_sim.start()
 
     # ------------------------------------------------------------- hooks
+    @property
+    def command(self) -> CommandProtocol:
+        """Commands run over SSH."""
+        return self.ssh
+
     def power_on(self) -> None:
-        """Open the SOL console (ending a stale SOL session first), then power on."""
-        try:
-            self.power.ipmitool("sol", "deactivate")
-        except PowerError:
-            pass  # no session was active
+        """Open the console (SOL: ending a stale session first), power on,
+        start the watchdog."""
         self.console.open()
         self.power.on()
         self.watchdog.start()
@@ -202,19 +186,16 @@ class SshTarget(Target):
         if self.strategy.state != "shell":
             return True
         try:
-            return self.ssh.run("true", self.ssh.connect_timeout + 5)[0] == 0
+            return self.ssh.run("true", self.ssh.probe_timeout)[0] == 0
         except LabError:
             return False
 
     def _reopen_console(self) -> None:
-        """Reopen a SOL session that ended (at most every 5 s, only while up)."""
+        """Reopen a console (SOL session) that ended (at most every 5 s, only
+        while up); the SOL driver ends the stale session first."""
         if self.strategy.state != "shell" or time.monotonic() - self._reopened_at < 5:
             return
         self._reopened_at = time.monotonic()
-        try:
-            self.power.ipmitool("sol", "deactivate")
-        except PowerError:
-            pass
         try:
             self.console.open()
         except LabError:
@@ -264,47 +245,13 @@ class SshTarget(Target):
                 "bmc": f"{self.bmc.host}:{self.bmc.port}",
                 "ssh": f"{self.ssh.ssh.host}:{self.ssh.ssh.port}"}
 
-    # ------------------------------------------------------------ commands
-    def run(self, cmd: str, timeout: float = 60.0, raw: bool = False) -> tuple[int, str]:
-        """Run @cmd over SSH: (exit status, output). Raises ConsoleTimeout /
-        ConsoleClosed; the state becomes "unknown" (ensure_shell() recovers)."""
-        try:
-            return self.ssh.run(cmd, timeout)
-        except ConsoleTimeout:
-            self.strategy.state = "unknown"
-            raise
-
-    def kexec_exec(self, quiesce: bool = True) -> float:
-        """Start `kexec -e` detached over SSH (after quiescing user space,
-        see kexec_exec_command()), wait for SSH to go and come back.
-
-        Returns seconds from the request to SSH answering. Raises
-        StrategyError when SSH never goes away (kexec -e refused).
-        """
-        t0 = time.monotonic()
-        self.ssh.run(f"(sleep 1; {kexec_exec_command(quiesce)}) </dev/null >/dev/null 2>&1 &",
-                     15)
-        try:
-            self.ssh.wait_down(30)
-        except ConsoleTimeout as e:
-            raise StrategyError(f"{self.dut.name}: kexec -e did not take the DUT down: {e}")
-        try:
-            return self.strategy.wait_ready(t0)
-        except LabError:
-            self.strategy.state = "unknown"
-            raise
-
     def power_cycle(self, timeout: float | None = None) -> float:
-        """IPMI power cycle; wait for SSH to go and come back. Returns
-        seconds from the cycle request to SSH answering."""
-        t0 = time.monotonic()
+        """Power cycle through the BMC; wait for SSH to go and come back
+        (the watchdog's probe paused meanwhile). Returns seconds from the
+        cycle request to SSH answering."""
         self.watchdog.paused = True
         try:
-            self.strategy.state = "unknown"
-            self.power.cycle()
-            self.ssh.wait_down(30)
-            self.strategy.boot_timeout = timeout or self.strategy.boot_timeout
-            return self.strategy.wait_ready(t0)
+            return self.strategy.power_cycle(timeout)
         finally:
             self.watchdog.paused = False
 

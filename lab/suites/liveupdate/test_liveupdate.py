@@ -31,7 +31,7 @@ import pytest
 
 from smmu_hil_lab import liveupdate as lu
 from smmu_hil_lab.agent import AGENT, FIO_VERIFY_FAILURES, Agent, Fio
-from smmu_hil_lab.drivers import LabError
+from smmu_hil_lab.errors import LabError
 from smmu_hil_lab.scenario import Scenario
 from smmu_hil_lab.targets import Target
 from smmu_hil_lab.timeline import NIC_INTERVAL_S, TIMELINE_FILE, BlockSampler, Timeline

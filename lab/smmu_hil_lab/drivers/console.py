@@ -1,73 +1,30 @@
-"""Drivers: how to use the lab's resources.
+"""ConsoleDriver: a serial console over pexpect, logged to console.log.
 
-- ConsoleDriver: a serial console over pexpect, logged to console.log, with
-  `run(cmd, timeout) -> (rc, output)` framing each command's output between
-  unique markers, so kernel messages printed on the console in between cannot
-  be mistaken for (or break) command output.
-- QMPClient / QMPPowerDriver: power on/off/reset of a QEMU machine through QMP
-  (JSON over a unix socket), with a process kill as the fallback.
+It implements the Console protocol (open, expect, sendline, tail, ...) and
+the Command protocol: `run(cmd, timeout) -> (rc, output)` frames each
+command's output between unique markers, so kernel messages printed on the
+console in between cannot be mistaken for (or break) command output.
 
 Every wait takes a timeout; nothing here blocks forever.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
-import signal
 import socket
-import subprocess
 import threading
-import time
 import uuid
-from pathlib import Path
-from typing import IO, Any, Callable, Protocol
+from typing import IO, Callable
 
 import pexpect
 import pexpect.fdpexpect
 
-from .resources import CommandSerialPort, QemuMachine, QMPSocket, SerialPort, UnixSocketSerialPort
+from ..errors import ConsoleClosed, ConsoleTimeout, LabError
+from ..poll import wait_for_path
+from ..resources import CommandSerialPort, SerialPort, UnixSocketSerialPort
 
 # A kernel log record as printed on the console: "[   12.345678] text\n".
 KERNEL_RECORD = re.compile(r"\[\s*\d+\.\d+\] [^\n]*\n")
-
-
-class LabError(RuntimeError):
-    """Base of the lab controller's errors."""
-
-
-class ConsoleTimeout(LabError):
-    """An expected console output did not arrive in time.
-
-    `tail` holds the last console output, for reports.
-    """
-
-    def __init__(self, msg: str, tail: str = "") -> None:
-        super().__init__(msg + (f"\n--- console tail ---\n{tail}" if tail else ""))
-        self.tail = tail
-
-
-class ConsoleClosed(ConsoleTimeout):
-    """The console went away (the machine powered off or crashed)."""
-
-
-class PowerError(LabError):
-    """A power action failed."""
-
-
-def wait_for_path(path: Path, timeout: float, what: str, alive: Any = None) -> None:
-    """Wait until @path exists.
-
-    @alive: optional callable returning False when waiting is pointless (the
-    process that should create it exited). Raises LabError on timeout.
-    """
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        if alive is not None and not alive():
-            raise LabError(f"{what}: process exited before creating {path}")
-        if time.monotonic() > deadline:
-            raise LabError(f"{what}: {path} did not appear within {timeout:.0f}s")
-        time.sleep(0.02)
 
 
 class _Tee:
@@ -311,224 +268,3 @@ def clean_output(raw: str, strip_kernel: bool = True) -> str:
     if text.endswith("\n"):
         text = text[:-1]
     return text
-
-
-# ---------------------------------------------------------------------- QMP
-class QMPError(LabError):
-    """QMP returned an error or spoke out of protocol."""
-
-
-class QMPClient:
-    """A minimal QMP client: one JSON object per line, over a unix socket.
-
-    Threads may share one client (a unix QMP socket serves one client at a
-    time: a second connection gets no greeting until the first closes):
-    execute() and close() are serialised by a lock.
-    """
-
-    def __init__(self, sock: QMPSocket, timeout: float = 10.0) -> None:
-        self.sock_res = sock
-        self.timeout = timeout
-        self._sock: socket.socket | None = None
-        self._rfile: IO[bytes] | None = None
-        self.events: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
-
-    def connect(self) -> dict[str, Any]:
-        """Connect, read the greeting and negotiate capabilities.
-
-        Returns the greeting. Raises QMPError / OSError / TimeoutError.
-        """
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(self.timeout)
-        s.connect(str(self.sock_res.path))
-        self._sock = s
-        self._rfile = s.makefile("rb")
-        greeting = self._read()
-        if "QMP" not in greeting:
-            raise QMPError(f"qmp: unexpected greeting {greeting!r}")
-        self.execute("qmp_capabilities")
-        return greeting
-
-    def _read(self) -> dict[str, Any]:
-        assert self._rfile is not None
-        line = self._rfile.readline()
-        if not line:
-            raise QMPError("qmp: connection closed")
-        msg = json.loads(line)
-        if not isinstance(msg, dict):
-            raise QMPError(f"qmp: not an object: {msg!r}")
-        return msg
-
-    def execute(self, command: str, arguments: dict[str, Any] | None = None) -> Any:
-        """Run a QMP command and return its "return" value.
-
-        Asynchronous events received meanwhile are appended to self.events.
-        Raises QMPError on an "error" reply, a socket error or a closed
-        connection.
-        """
-        req: dict[str, Any] = {"execute": command}
-        if arguments:
-            req["arguments"] = arguments
-        with self._lock:
-            return self._execute(command, req)
-
-    def _execute(self, command: str, req: dict[str, Any]) -> Any:
-        if self._sock is None:
-            raise QMPError("qmp: not connected")
-        try:
-            self._sock.sendall(json.dumps(req).encode() + b"\n")
-            while True:
-                msg = self._read()
-                if "event" in msg:
-                    self.events.append(msg)
-                    continue
-                if "error" in msg:
-                    err = msg["error"]
-                    raise QMPError(f"qmp {command}: {err.get('class')}: {err.get('desc')}")
-                if "return" in msg:
-                    return msg["return"]
-                raise QMPError(f"qmp {command}: unexpected reply {msg!r}")
-        except OSError as e:
-            raise QMPError(f"qmp {command}: {e}") from e
-
-    def close(self) -> None:
-        """Close the connection (idempotent; waits for a command in flight)."""
-        with self._lock:
-            self._close()
-
-    def _close(self) -> None:
-        if self._rfile is not None:
-            self._rfile.close()
-            self._rfile = None
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
-
-
-def qmp_block_counters(qmp: QMPClient, device: str) -> dict[str, int]:
-    """Bytes read and written so far by QEMU drive @device (its -drive id):
-    {"rd_bytes", "wr_bytes"} from `query-blockstats` (counters start at 0
-    when QEMU starts). Raises QMPError when QMP fails or has no such drive."""
-    for dev in qmp.execute("query-blockstats") or []:
-        if dev.get("device") == device:
-            st = dev.get("stats") or {}
-            return {"rd_bytes": int(st.get("rd_bytes", 0)), "wr_bytes": int(st.get("wr_bytes", 0))}
-    raise QMPError(f"qmp query-blockstats: no drive {device!r}")
-
-
-class PowerDriver(Protocol):
-    """What a target needs from power control (QMP here, IPMI later)."""
-
-    def on(self) -> None:
-        """Power the DUT on (no-op when on)."""
-
-    def off(self) -> None:
-        """Power the DUT off (no-op when off)."""
-
-    def reset(self) -> None:
-        """Hard reset."""
-
-    def is_on(self) -> bool:
-        """True while powered."""
-
-
-class QMPPowerDriver:
-    """Power for a QEMU machine: on = start QEMU (paused) then `cont`,
-    off = QMP `quit` with SIGTERM/SIGKILL as the fallback, reset =
-    `system_reset`.
-
-    @before_cont: called between starting QEMU and letting the CPUs run, so
-    the console can attach without losing early output.
-    """
-
-    def __init__(self, machine: QemuMachine, start_timeout: float = 15.0,
-                 stop_timeout: float = 10.0, stderr_log: Path | None = None) -> None:
-        self.machine = machine
-        self.start_timeout = start_timeout
-        self.stop_timeout = stop_timeout
-        self.stderr_log = stderr_log
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.qmp: QMPClient | None = None
-        self.before_cont: list[Any] = []
-        self.powered_on_at: float | None = None
-
-    def is_on(self) -> bool:
-        """True while the QEMU process runs."""
-        return self.proc is not None and self.proc.poll() is None
-
-    def on(self) -> None:
-        """Start QEMU paused, connect QMP, run the before_cont hooks, `cont`.
-
-        Raises PowerError when QEMU does not come up in time.
-        """
-        if self.is_on():
-            return
-        for p in (self.machine.serial.path, self.machine.qmp.path):
-            p.unlink(missing_ok=True)
-        argv = self.machine.argv()
-        err = self.stderr_log.open("ab") if self.stderr_log else subprocess.DEVNULL
-        try:
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=err,
-                                         stderr=err, start_new_session=True)
-        finally:
-            if self.stderr_log:
-                err.close()  # type: ignore[union-attr]
-        try:
-            wait_for_path(self.machine.qmp.path, self.start_timeout, "qemu", self.is_on)
-            self.qmp = QMPClient(self.machine.qmp, timeout=self.start_timeout)
-            self.qmp.connect()
-            for hook in self.before_cont:
-                hook()
-            self.qmp.execute("cont")
-            self.powered_on_at = time.monotonic()
-        except (LabError, OSError, TimeoutError) as e:
-            self._kill()
-            raise PowerError(f"power on failed: {e}") from e
-
-    def reset(self) -> None:
-        """system_reset through QMP. Raises PowerError when off or on failure.
-
-        On a machine started with -no-reboot (QemuMachine.no_reboot, the lab
-        target's default) QEMU turns every reset into its exit: the machine
-        is then off and the target powers it on again (ensure_shell()); the
-        lab's recovery paths do exactly that and never call reset()."""
-        if not self.is_on() or self.qmp is None:
-            raise PowerError("reset: machine is off")
-        try:
-            self.qmp.execute("system_reset")
-        except (QMPError, OSError) as e:
-            raise PowerError(f"reset failed: {e}") from e
-        self.powered_on_at = time.monotonic()
-
-    def off(self) -> None:
-        """QMP `quit`, then SIGTERM, then SIGKILL, each with a timeout."""
-        if self.proc is None:
-            return
-        if self.proc.poll() is None and self.qmp is not None:
-            try:
-                self.qmp.execute("quit")
-            except (QMPError, OSError):
-                pass
-            try:
-                self.proc.wait(self.stop_timeout)
-            except subprocess.TimeoutExpired:
-                pass
-        self._kill()
-
-    def _kill(self) -> None:
-        if self.qmp is not None:
-            self.qmp.close()
-            self.qmp = None
-        proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            if proc.poll() is not None:
-                break
-            proc.send_signal(sig)
-            try:
-                proc.wait(self.stop_timeout)
-            except subprocess.TimeoutExpired:
-                continue
-        self.powered_on_at = None
