@@ -31,6 +31,40 @@ static const char *const feature_names[] = {
 	"RIL", "STT", "GRAN4K", "GRAN16K", "GRAN64K",
 };
 
+/*
+ * The scenario format's key tables. scenarios/scenario.schema.json says the
+ * same for the lab (python3-jsonschema); test_scenario_schema checks that the
+ * two agree, so a new key is added to both or the test fails.
+ */
+static const char *const top_keys[] = {
+	"name", "description", "device", "requires", "mode", "entry", "transitions", "repeat",
+	"dwell_us", "workloads", "dma_len", "dma_every", "record", "legality", "expect", NULL
+};
+static const char *const expect_keys[] = {
+	"events", "expected_kinds", "dma_errors", "explain", NULL
+};
+static const char *const legality_keys[] = { "fail_on_disagreement", NULL };
+static const char *const pair_keys[] = { "from", "to", NULL };
+static const char *const workload_names[] = { "edu-dma", "fio", "iperf3", NULL };
+
+const char *const *shl_scn_key_table(enum shl_scn_table t)
+{
+	switch (t) {
+	case SHL_SCN_TABLE_TOP:		return top_keys;
+	case SHL_SCN_TABLE_EXPECT:	return expect_keys;
+	case SHL_SCN_TABLE_LEGALITY:	return legality_keys;
+	case SHL_SCN_TABLE_PAIR:	return pair_keys;
+	case SHL_SCN_TABLE_WORKLOADS:	return workload_names;
+	}
+	return NULL;
+}
+
+size_t shl_scn_feature_names(const char *const **names)
+{
+	*names = feature_names;
+	return sizeof(feature_names) / sizeof(feature_names[0]);
+}
+
 const char *shl_scn_named_name(enum shl_scn_named n)
 {
 	return (unsigned int)n < SHL_SCN_NAMED_NR ? named_names[n] : "?";
@@ -266,8 +300,6 @@ static int parse_fields(struct ctx *c, yaml_node_t *m, struct shl_scn_step *st)
 	if (m->data.mapping.pairs.top == m->data.mapping.pairs.start)
 		return fail(c, m, "transitions", "an empty field list");
 	if (lookup(c, m, "from") || lookup(c, m, "to")) {
-		static const char *const pair_keys[] = { "from", "to", NULL };
-
 		if (check_keys(c, m, "a from/to pair", pair_keys))
 			return -1;
 		if (!lookup(c, m, "from") || !lookup(c, m, "to"))
@@ -349,7 +381,7 @@ static int parse_transitions(struct ctx *c, yaml_node_t *n)
 
 static int parse_workloads(struct ctx *c, yaml_node_t *n)
 {
-	static const char *const names[] = { "edu-dma", "fio", "iperf3" };
+	const char *const *names = workload_names;
 	yaml_node_item_t *it;
 	const char *v;
 	unsigned int i;
@@ -358,9 +390,9 @@ static int parse_workloads(struct ctx *c, yaml_node_t *n)
 		return -1;
 	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
 		v = scalar(node(c, *it));
-		for (i = 0; v && i < 3 && strcmp(v, names[i]); i++)
+		for (i = 0; v && names[i] && strcmp(v, names[i]); i++)
 			;
-		if (!v || i == 3)
+		if (!v || !names[i])
 			return fail(c, node(c, *it), "workloads",
 				    "'%s' is not a workload (edu-dma, fio, iperf3)",
 				    v ? v : "(not a string)");
@@ -410,9 +442,7 @@ static int parse_count(struct ctx *c, yaml_node_t *n, const char *kind)
 
 static int parse_expect(struct ctx *c, yaml_node_t *m)
 {
-	static const char *const keys[] = {
-		"events", "expected_kinds", "dma_errors", "explain", NULL
-	};
+	const char *const *keys = expect_keys;
 	struct shl_scn_expect *e = &c->s->expect;
 	yaml_node_t *ev, *ek, *x;
 	yaml_node_pair_t *p;
@@ -469,7 +499,7 @@ static int parse_expect(struct ctx *c, yaml_node_t *m)
 
 static int parse_legality(struct ctx *c, yaml_node_t *n)
 {
-	static const char *const keys[] = { "fail_on_disagreement", NULL };
+	const char *const *keys = legality_keys;
 	yaml_node_t *x;
 
 	if (scalar(n))
@@ -482,11 +512,6 @@ static int parse_legality(struct ctx *c, yaml_node_t *n)
 	x = lookup(c, n, "fail_on_disagreement");
 	return x ? get_bool(c, x, "fail_on_disagreement", &c->s->fail_on_disagreement) : 0;
 }
-
-static const char *const top_keys[] = {
-	"name", "description", "device", "requires", "mode", "entry", "transitions", "repeat",
-	"dwell_us", "workloads", "dma_len", "dma_every", "record", "legality", "expect", NULL
-};
 
 static int parse_root(struct ctx *c, yaml_node_t *root)
 {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Scenario parser (harness/lib/scenario.c): good files parse into the
+ * Scenario parser (harness/agent/scenario.c): good files parse into the
  * values they state, and every kind of bad file is rejected with the exact
  * "FILE:LINE: KEY: problem" the runner prints.
  */

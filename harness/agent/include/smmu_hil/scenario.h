@@ -97,6 +97,27 @@ struct shl_scenario {
 	struct shl_scn_expect expect;
 };
 
+/* The scenario parser's key tables, for tests against scenarios/scenario.schema.json. */
+enum shl_scn_table {
+	SHL_SCN_TABLE_TOP,		/* top-level keys */
+	SHL_SCN_TABLE_EXPECT,		/* expect: keys */
+	SHL_SCN_TABLE_LEGALITY,		/* legality: {KEY: ...} keys */
+	SHL_SCN_TABLE_PAIR,		/* raw from/to pair keys */
+	SHL_SCN_TABLE_WORKLOADS,	/* workloads: names */
+};
+
+/*
+ * shl_scn_key_table() - the NULL-terminated key or name list the parser
+ * accepts for @t; NULL for an unknown @t.
+ */
+const char *const *shl_scn_key_table(enum shl_scn_table t);
+
+/*
+ * shl_scn_feature_names() - the SMMU feature names `requires:` accepts (as
+ * `smmu-hil dut info` lists them): points @names at them, returns how many.
+ */
+size_t shl_scn_feature_names(const char *const **names);
+
 /* shl_scn_named_name() - "abort", "bypass", ..., "blocked". */
 const char *shl_scn_named_name(enum shl_scn_named n);
 
