@@ -44,7 +44,9 @@ LDLIBS    := -lpci -ljson-c -lyaml -lm
 #   agent   DUT discovery, domains, injection, quiesce, the scenario runner
 #           (harness/agent: oracle + the modules' uapi)
 #   cli     the thin `smmu-hil OBJECT VERB` front end (harness/cli: both)
-ORACLE_INC := -Iharness/oracle/include
+# the oracle also reads the one SMMUv3 field table the modules share
+# (modules/include/smmu_hil/arm_smmu_v3_fields.h): plain constants, no uapi
+ORACLE_INC := -Iharness/oracle/include -Imodules/include
 AGENT_INC  := $(ORACLE_INC) -Iharness/agent/include -Imodules/include
 CLI_INC    := $(AGENT_INC) -Iharness/cli
 BASE_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE
@@ -57,7 +59,8 @@ AGENT_SRCS  := $(wildcard harness/agent/*.c)
 LIB_SRCS  := $(ORACLE_SRCS) $(AGENT_SRCS)
 CLI_SRCS  := $(wildcard harness/cli/*.c)
 HDRS      := $(wildcard harness/oracle/include/smmu_hil/*.h harness/oracle/*.h \
-		harness/agent/include/smmu_hil/*.h harness/cli/*.h modules/include/uapi/*.h)
+		harness/agent/include/smmu_hil/*.h harness/cli/*.h modules/include/uapi/*.h \
+		modules/include/smmu_hil/*.h)
 TEST_SRCS := $(wildcard harness/tests/test_*.c)
 FUZZ_SRCS := $(wildcard harness/fuzz/fuzz_*.c)
 BENCH_SRCS:= $(wildcard harness/bench/bench_*.c)
@@ -77,7 +80,8 @@ BENCHES   := $(BENCH_SRCS:harness/bench/%.c=$(BUILD)/bench/%)
 # The DUT kernel, as resolved by `make setup` (lab/setup/setup.sh).
 KREL       = $(shell sed -n 's/^kernel_release=//p' $(SMMU_HIL_CACHE)/dut.lock 2>/dev/null)
 KDIR      ?= $(SMMU_HIL_CACHE)/kernel/$(KREL)/build
-MOD_SRCS  := $(wildcard modules/*.c modules/*.h modules/Kbuild modules/include/uapi/*.h)
+MOD_SRCS  := $(wildcard modules/*.c modules/*.h modules/Kbuild modules/include/uapi/*.h \
+		modules/include/smmu_hil/*.h)
 
 .PHONY: all tool agent modules setup setup-host setup-dut run run-transitions test test-c test-fuzz \
 	test-lab test-dut run-ssh run-liveupdate bench checkpatch kernel-config clean \
