@@ -146,6 +146,14 @@ modules: $(SMMU_HIL_CACHE)/dut.lock $(MOD_SRCS)
 	cp -r modules/. $(BUILD)/modules/
 	$(MAKE) -C $(KDIR) M=$(abspath $(BUILD)/modules) ARCH=arm64 CROSS_COMPILE=$(CROSS) modules
 
+# The modules' negative interface checks, run by hand on the DUT
+# (modules/tests/uapi_negative.c, docs/modules.md): a static arm64 binary.
+.PHONY: uapi-negative
+uapi-negative: $(BUILD)/arm64/uapi-negative
+$(BUILD)/arm64/uapi-negative: modules/tests/uapi_negative.c modules/include/uapi/smmu_hil.h
+	@mkdir -p $(@D)
+	$(ARM64_CC) -static -O1 $(WARN) -Imodules/include -o $@ $<
+
 # ------------------------------------------------------------------ tests
 $(BUILD)/tests/%: harness/tests/%.c $(HOST_LIB) $(HDRS)
 	@mkdir -p $(@D)
