@@ -160,7 +160,7 @@ static json_object *entry_json(enum shl_entry_kind kind, uint64_t pa, const __u6
 	for (i = 0; i < SHL_ENTRY_QWORDS; i++)
 		e.q[i] = q[i];
 	o = shl_entry_to_json(kind, &e);
-	snprintf(pas, sizeof(pas), "0x%llx", (unsigned long long)pa);
+	snprintf(pas, sizeof(pas), "0x%016llx", (unsigned long long)pa);
 	json_object_object_add(o, "pa", json_object_new_string(pas));
 	json_object_object_add(o, "config", json_object_new_string(shl_inject_config_name(kind, &e)));
 	return o;
