@@ -32,7 +32,6 @@
 #include "smmu_hil/quiesce.h"
 #include <uapi/smmu_hil.h>
 
-#define TEXT_MAX	(64 * 1024)
 
 /* StreamIDs of @bdf among the event monitor's @nstreams @streams. */
 static json_object *stream_ids(const struct smmu_hil_stream *streams, size_t nstreams,

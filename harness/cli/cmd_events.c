@@ -18,7 +18,6 @@
 #include "smmu_hil/dut.h"
 #include "smmu_hil/event.h"
 
-#define STATS_MAX	4096
 #define BATCH		1024
 
 static void usage(FILE *f)

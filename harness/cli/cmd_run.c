@@ -31,7 +31,6 @@
 #include "smmu_hil/scenario.h"
 
 #define EVT_BATCH	1024
-#define RESULT_MAX	1024
 #define MAX_BODY	((SHL_SCN_MAX_STEPS + 1) * SHL_PLAN_MAX_OPS)
 
 static void usage(FILE *f)
