@@ -44,7 +44,9 @@ LDLIBS    := -lpci -ljson-c -lyaml -lm
 #   agent   DUT discovery, domains, injection, quiesce, the scenario runner
 #           (harness/agent: oracle + the modules' uapi)
 #   cli     the thin `smmu-hil OBJECT VERB` front end (harness/cli: both)
-ORACLE_INC := -Iharness/oracle/include
+# the oracle also reads the one SMMUv3 field table the modules share
+# (modules/include/smmu_hil/arm_smmu_v3_fields.h): plain constants, no uapi
+ORACLE_INC := -Iharness/oracle/include -Imodules/include
 AGENT_INC  := $(ORACLE_INC) -Iharness/agent/include -Imodules/include
 CLI_INC    := $(AGENT_INC) -Iharness/cli
 BASE_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE
@@ -57,7 +59,8 @@ AGENT_SRCS  := $(wildcard harness/agent/*.c)
 LIB_SRCS  := $(ORACLE_SRCS) $(AGENT_SRCS)
 CLI_SRCS  := $(wildcard harness/cli/*.c)
 HDRS      := $(wildcard harness/oracle/include/smmu_hil/*.h harness/oracle/*.h \
-		harness/agent/include/smmu_hil/*.h harness/cli/*.h modules/include/uapi/*.h)
+		harness/agent/include/smmu_hil/*.h harness/cli/*.h modules/include/uapi/*.h \
+		modules/include/smmu_hil/*.h)
 TEST_SRCS := $(wildcard harness/tests/test_*.c)
 FUZZ_SRCS := $(wildcard harness/fuzz/fuzz_*.c)
 BENCH_SRCS:= $(wildcard harness/bench/bench_*.c)
@@ -85,7 +88,8 @@ BENCHES   := $(BENCH_SRCS:harness/bench/%.c=$(BUILD)/bench/%)
 # The DUT kernel, as resolved by `make setup` (lab/setup/setup.sh).
 KREL       = $(shell sed -n 's/^kernel_release=//p' $(SMMU_HIL_CACHE)/dut.lock 2>/dev/null)
 KDIR      ?= $(SMMU_HIL_CACHE)/kernel/$(KREL)/build
-MOD_SRCS  := $(wildcard modules/*.c modules/*.h modules/Kbuild modules/include/uapi/*.h)
+MOD_SRCS  := $(wildcard modules/*.c modules/*.h modules/Kbuild modules/include/uapi/*.h \
+		modules/include/smmu_hil/*.h)
 
 .PHONY: all tool agent modules setup setup-host setup-dut run run-transitions test test-c test-fuzz \
 	test-asan test-cli \
@@ -166,6 +170,14 @@ modules: $(SMMU_HIL_CACHE)/dut.lock $(MOD_SRCS)
 	@mkdir -p $(BUILD)/modules
 	cp -r modules/. $(BUILD)/modules/
 	$(MAKE) -C $(KDIR) M=$(abspath $(BUILD)/modules) ARCH=arm64 CROSS_COMPILE=$(CROSS) modules
+
+# The modules' negative interface checks, run by hand on the DUT
+# (modules/tests/uapi_negative.c, docs/modules.md): a static arm64 binary.
+.PHONY: uapi-negative
+uapi-negative: $(BUILD)/arm64/uapi-negative
+$(BUILD)/arm64/uapi-negative: modules/tests/uapi_negative.c modules/include/uapi/smmu_hil.h
+	@mkdir -p $(@D)
+	$(ARM64_CC) -static -O1 $(WARN) -Imodules/include -o $@ $<
 
 # ------------------------------------------------------------------ tests
 $(BUILD)/tests/%: harness/tests/%.c $(HOST_LIB) $(HDRS)

@@ -14,16 +14,17 @@
  * iommu_detach_device(), so the driver rewrites the device's STE.
  *
  * debugfs, /sys/kernel/debug/smmu-hil/edu/<bdf>/:
- *   ctl     write one command line:
- *             roundtrip LEN COUNT   LEN 1..4095, COUNT 1..10000
- *             fault COUNT           COUNT 1..4096
- *             domain paging|default
- *             loop start LEN        round trips of LEN bytes in a kthread,
- *                                   back to back, until `loop stop`
- *             loop stop             stop it; result: transfers, errors, ...
+ *   ctl     ioctl SMMU_HIL_IOC_EDU_CMD (include/uapi/smmu_hil.h): one
+ *           struct smmu_hil_edu_cmd in, its result out:
+ *             ROUNDTRIP LEN COUNT   LEN 1..4095, COUNT 1..10000
+ *             FAULT COUNT           COUNT 1..4096
+ *             DOMAIN paging|default
+ *             LOOP_START LEN        round trips of LEN bytes in a kthread,
+ *                                   back to back, until LOOP_STOP
+ *             LOOP_STOP             stop it; result: transfers, errors, ...
+ *             QUERY                 the domain only
  *           anything else fails with -EINVAL and does nothing
- *   result  read: "key value" lines describing the last command
- *   domain  read: the domain the device is in now
+ *   domain  read (text, for people): the domain the device is in now
  *
  * Register layout of the DMA engine (QEMU hw/misc/edu.c): source 0x80,
  * destination 0x88, count 0x90, command 0x98 (bit 0 start/busy, bit 1
@@ -47,6 +48,7 @@
 #include <linux/uaccess.h>
 
 #include "include/uapi/smmu_hil.h"
+#include "smmu_hil_compat.h"
 #include "smmu_hil_debugfs.h"
 
 #define EDU_VENDOR		0x1234
@@ -66,10 +68,10 @@
  * exactly at the end of the buffer and then stops the whole VM (hw_error):
  * never let a copy reach the last byte.
  */
-#define EDU_MAX_LEN		4095
+#define EDU_MAX_LEN		SMMU_HIL_EDU_MAX_LEN
 
-#define EDU_MAX_COUNT		10000
-#define EDU_MAX_FAULTS		4096
+#define EDU_MAX_COUNT		SMMU_HIL_EDU_MAX_COUNT
+#define EDU_MAX_FAULTS		SMMU_HIL_EDU_MAX_FAULTS
 #define EDU_FAULT_LEN		4	/* one access, one event record */
 
 /*
@@ -82,8 +84,6 @@
 #define EDU_IOVA_DST		0x200000UL
 #define EDU_IOVA_FAULT		0x2000000UL
 #define EDU_FAULT_STRIDE	PAGE_SIZE
-
-#define EDU_RESULT_MAX		512
 
 static unsigned int dma_bits = 28;
 module_param(dma_bits, uint, 0644);
@@ -101,7 +101,6 @@ struct edu_dev {
 	struct iommu_domain *paging;	/* module domain, attached if set */
 	struct page *page[2];		/* source and destination buffers */
 	struct dentry *dir;
-	char result[EDU_RESULT_MAX];
 	u32 pattern_seq;
 	/* background loop; loop_task under loop_lock, counters under lock */
 	struct mutex loop_lock;
@@ -136,28 +135,45 @@ static int edu_copy(struct edu_dev *ed, u64 src, u64 dst, u32 cnt, bool to_host)
 	return 0;
 }
 
-static const char *edu_domain_name(struct edu_dev *ed)
+/* The domain the device is in, as SMMU_HIL_DOM_*. */
+static u32 edu_domain_type(struct edu_dev *ed)
 {
 	struct iommu_domain *d = iommu_get_domain_for_dev(&ed->pdev->dev);
 
 	if (!d)
-		return "none";
+		return SMMU_HIL_DOM_NONE;
 	if (ed->paging && d == ed->paging)
-		return "paging";
+		return SMMU_HIL_DOM_PAGING;
 	switch (d->type) {
 	case IOMMU_DOMAIN_IDENTITY:
-		return "identity";
+		return SMMU_HIL_DOM_IDENTITY;
 	case IOMMU_DOMAIN_DMA:
-		return "DMA";
+		return SMMU_HIL_DOM_DMA;
 	case IOMMU_DOMAIN_DMA_FQ:
-		return "DMA-FQ";
+		return SMMU_HIL_DOM_DMA_FQ;
 	case IOMMU_DOMAIN_BLOCKED:
-		return "blocked";
+		return SMMU_HIL_DOM_BLOCKED;
 	case IOMMU_DOMAIN_UNMANAGED:
-		return "unmanaged";
+		return SMMU_HIL_DOM_UNMANAGED;
 	default:
-		return "unknown";
+		return SMMU_HIL_DOM_UNKNOWN;
 	}
+}
+
+static const char *edu_domain_name(struct edu_dev *ed)
+{
+	static const char * const names[] = {
+		[SMMU_HIL_DOM_NONE] = "none",
+		[SMMU_HIL_DOM_IDENTITY] = "identity",
+		[SMMU_HIL_DOM_DMA] = "DMA",
+		[SMMU_HIL_DOM_DMA_FQ] = "DMA-FQ",
+		[SMMU_HIL_DOM_PAGING] = "paging",
+		[SMMU_HIL_DOM_BLOCKED] = "blocked",
+		[SMMU_HIL_DOM_UNMANAGED] = "unmanaged",
+		[SMMU_HIL_DOM_UNKNOWN] = "unknown",
+	};
+
+	return names[edu_domain_type(ed)];
 }
 
 static void edu_fill(u8 *p, size_t len, u32 seed)
@@ -177,12 +193,12 @@ static int edu_map(struct edu_dev *ed, size_t len, dma_addr_t *src,
 	int ret;
 
 	if (ed->paging) {
-		ret = iommu_map(ed->paging, EDU_IOVA_SRC,
-				page_to_phys(ed->page[0]), PAGE_SIZE, prot);
+		ret = smmu_hil_iommu_map(ed->paging, EDU_IOVA_SRC,
+					 page_to_phys(ed->page[0]), PAGE_SIZE, prot);
 		if (ret)
 			return ret;
-		ret = iommu_map(ed->paging, EDU_IOVA_DST,
-				page_to_phys(ed->page[1]), PAGE_SIZE, prot);
+		ret = smmu_hil_iommu_map(ed->paging, EDU_IOVA_DST,
+					 page_to_phys(ed->page[1]), PAGE_SIZE, prot);
 		if (ret) {
 			iommu_unmap(ed->paging, EDU_IOVA_SRC, PAGE_SIZE);
 			return ret;
@@ -239,9 +255,9 @@ static int edu_roundtrip_one(struct edu_dev *ed, size_t len)
 	return memcmp(a, b, len) ? -EILSEQ : 0;
 }
 
-static int edu_cmd_roundtrip(struct edu_dev *ed, unsigned int len,
-			     unsigned int count)
+static int edu_cmd_roundtrip(struct edu_dev *ed, struct smmu_hil_edu_cmd *c)
 {
+	unsigned int len = c->len, count = c->count;
 	unsigned int i, transfers = 0, errors = 0;
 	int ret, last = 0;
 
@@ -260,15 +276,16 @@ static int edu_cmd_roundtrip(struct edu_dev *ed, unsigned int len,
 			transfers++;
 		}
 	}
-	snprintf(ed->result, sizeof(ed->result),
-		 "op roundtrip\ntransfers %u\nerrors %u\nbytes %llu\ndomain %s\nlen %u\ncount %u\nlast_error %d\n",
-		 transfers, errors, (unsigned long long)transfers * len,
-		 edu_domain_name(ed), len, count, last);
+	c->transfers = transfers;
+	c->errors = errors;
+	c->bytes = (u64)transfers * len;
+	c->last_error = last;
 	return 0;
 }
 
-static int edu_cmd_fault(struct edu_dev *ed, unsigned int count)
+static int edu_cmd_fault(struct edu_dev *ed, struct smmu_hil_edu_cmd *c)
 {
+	unsigned int count = c->count;
 	struct iommu_domain *d = iommu_get_domain_for_dev(&ed->pdev->dev);
 	unsigned long iova;
 	unsigned int i, injected = 0;
@@ -293,10 +310,10 @@ static int edu_cmd_fault(struct edu_dev *ed, unsigned int count)
 			break;
 		injected++;
 	}
-	snprintf(ed->result, sizeof(ed->result),
-		 "op fault\ninjected %u\niova_base 0x%lx\nstride %lu\nlen %u\ndomain %s\nlast_error %d\n",
-		 injected, EDU_IOVA_FAULT, EDU_FAULT_STRIDE, EDU_FAULT_LEN,
-		 edu_domain_name(ed), ret);
+	c->transfers = injected;
+	c->iova_base = EDU_IOVA_FAULT;
+	c->stride = EDU_FAULT_STRIDE;
+	c->last_error = ret;
 	return 0;
 }
 
@@ -315,9 +332,9 @@ static int edu_cmd_domain(struct edu_dev *ed, bool paging)
 	int ret;
 
 	if (paging && !ed->paging) {
-		d = iommu_domain_alloc(&pci_bus_type);
-		if (!d)
-			return -ENOMEM;
+		d = smmu_hil_paging_domain_alloc(&ed->pdev->dev);
+		if (IS_ERR(d))
+			return PTR_ERR(d);
 		ret = iommu_attach_device(d, &ed->pdev->dev);
 		if (ret) {
 			iommu_domain_free(d);
@@ -327,8 +344,6 @@ static int edu_cmd_domain(struct edu_dev *ed, bool paging)
 	} else if (!paging) {
 		edu_detach(ed);
 	}
-	snprintf(ed->result, sizeof(ed->result), "op domain\ndomain %s\n",
-		 edu_domain_name(ed));
 	return 0;
 }
 
@@ -370,7 +385,6 @@ static int edu_loop_start(struct edu_dev *ed, unsigned int len)
 	ed->loop_errors = 0;
 	ed->loop_last = 0;
 	ed->loop_start_ns = ktime_get_ns();
-	snprintf(ed->result, sizeof(ed->result), "op loop\nrunning 1\nlen %u\n", len);
 	mutex_unlock(&ed->lock);
 	t = kthread_run(edu_loop_fn, ed, "edu-loop/%s", pci_name(ed->pdev));
 	if (IS_ERR(t)) {
@@ -383,7 +397,7 @@ static int edu_loop_start(struct edu_dev *ed, unsigned int len)
 }
 
 /* Stop the loop (if any) and put its counts into the result. */
-static int edu_loop_stop(struct edu_dev *ed)
+static int edu_loop_stop(struct edu_dev *ed, struct smmu_hil_edu_cmd *c)
 {
 	struct task_struct *t;
 
@@ -395,120 +409,107 @@ static int edu_loop_stop(struct edu_dev *ed)
 		return -ENOENT;
 	kthread_stop(t);
 	mutex_lock(&ed->lock);
-	snprintf(ed->result, sizeof(ed->result),
-		 "op loop\nrunning 0\ntransfers %llu\nerrors %llu\nbytes %llu\nlen %u\nduration_ns %llu\ndomain %s\nlast_error %d\n",
-		 ed->loop_transfers, ed->loop_errors, ed->loop_transfers * ed->loop_len,
-		 ed->loop_len, ktime_get_ns() - ed->loop_start_ns, edu_domain_name(ed),
-		 ed->loop_last);
+	if (c) {
+		c->transfers = ed->loop_transfers;
+		c->errors = ed->loop_errors;
+		c->bytes = ed->loop_transfers * ed->loop_len;
+		c->len = ed->loop_len;
+		c->duration_ns = ktime_get_ns() - ed->loop_start_ns;
+		c->last_error = ed->loop_last;
+	}
 	mutex_unlock(&ed->lock);
 	return 0;
 }
 
-/* Parse a whole number token within [min, max]. */
-static int edu_arg(const char *tok, unsigned int min, unsigned int max,
-		   unsigned int *out)
+/*
+ * Check a command before anything is done: header, a known command, its
+ * arguments in range, every argument it does not take zero, no output
+ * field set.
+ */
+static int edu_check_cmd(const struct smmu_hil_edu_cmd *c)
 {
-	if (!tok || kstrtouint(tok, 0, out) || *out < min || *out > max)
+	unsigned int max_len = min_t(unsigned int, EDU_MAX_LEN, PAGE_SIZE);
+
+	if (c->hdr.version != SMMU_HIL_UAPI_VERSION || c->hdr.size != sizeof(*c) ||
+	    c->hdr.flags || c->domain || c->last_error || c->transfers || c->errors ||
+	    c->bytes || c->iova_base || c->stride || c->duration_ns ||
+	    c->reserved[0] || c->reserved[1])
 		return -EINVAL;
-	return 0;
+	switch (c->cmd) {
+	case SMMU_HIL_EDU_ROUNDTRIP:
+		return c->len >= 1 && c->len <= max_len && c->count >= 1 &&
+		       c->count <= EDU_MAX_COUNT && !c->arg ? 0 : -EINVAL;
+	case SMMU_HIL_EDU_FAULT:
+		return !c->len && c->count >= 1 && c->count <= EDU_MAX_FAULTS &&
+		       !c->arg ? 0 : -EINVAL;
+	case SMMU_HIL_EDU_DOMAIN:
+		return !c->len && !c->count && c->arg <= SMMU_HIL_EDU_DOM_PAGING ? 0 : -EINVAL;
+	case SMMU_HIL_EDU_LOOP_START:
+		return c->len >= 1 && c->len <= max_len && !c->count && !c->arg ? 0 : -EINVAL;
+	case SMMU_HIL_EDU_LOOP_STOP:
+	case SMMU_HIL_EDU_QUERY:
+		return !c->len && !c->count && !c->arg ? 0 : -EINVAL;
+	default:
+		return -EINVAL;
+	}
 }
 
-static int edu_run(struct edu_dev *ed, char *line)
+/* Run a checked command under the command lock. */
+static int edu_run(struct edu_dev *ed, struct smmu_hil_edu_cmd *c)
 {
-	char *argv[4], *tok;
-	unsigned int argc = 0, a, b;
-
-	while ((tok = strsep(&line, " \t")) != NULL) {
-		if (!*tok)
-			continue;
-		if (argc == ARRAY_SIZE(argv))
-			return -EINVAL;
-		argv[argc++] = tok;
+	switch (c->cmd) {
+	case SMMU_HIL_EDU_ROUNDTRIP:
+		return edu_cmd_roundtrip(ed, c);
+	case SMMU_HIL_EDU_FAULT:
+		return edu_cmd_fault(ed, c);
+	case SMMU_HIL_EDU_DOMAIN:
+		return edu_cmd_domain(ed, c->arg == SMMU_HIL_EDU_DOM_PAGING);
+	default:
+		return 0;	/* QUERY */
 	}
-	if (!argc)
-		return -EINVAL;
-
-	if (!strcmp(argv[0], "roundtrip") && argc == 3) {
-		if (edu_arg(argv[1], 1, min_t(unsigned int, EDU_MAX_LEN, PAGE_SIZE), &a) ||
-		    edu_arg(argv[2], 1, EDU_MAX_COUNT, &b))
-			return -EINVAL;
-		return edu_cmd_roundtrip(ed, a, b);
-	}
-	if (!strcmp(argv[0], "fault") && argc == 2) {
-		if (edu_arg(argv[1], 1, EDU_MAX_FAULTS, &a))
-			return -EINVAL;
-		return edu_cmd_fault(ed, a);
-	}
-	if (!strcmp(argv[0], "domain") && argc == 2) {
-		if (!strcmp(argv[1], "paging"))
-			return edu_cmd_domain(ed, true);
-		if (!strcmp(argv[1], "default"))
-			return edu_cmd_domain(ed, false);
-	}
-	return -EINVAL;
 }
 
-static ssize_t ctl_write(struct file *file, const char __user *ubuf,
-			 size_t count, loff_t *ppos)
+static long ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct edu_dev *ed = file->private_data;
-	size_t len = count;
-	char buf[64];
+	void __user *uarg = (void __user *)arg;
+	struct smmu_hil_edu_cmd c;
 	int ret;
 
-	if (!len || len >= sizeof(buf))
-		return -EINVAL;
-	if (copy_from_user(buf, ubuf, len))
+	if (cmd != SMMU_HIL_IOC_EDU_CMD)
+		return -ENOTTY;
+	if (copy_from_user(&c, uarg, sizeof(c)))
 		return -EFAULT;
-	if (memchr(buf, '\0', len))
-		return -EINVAL;
-	buf[len] = '\0';
-	if (buf[len - 1] == '\n')
-		buf[--len] = '\0';
-	if (memchr(buf, '\n', len))
-		return -EINVAL;
+	ret = edu_check_cmd(&c);
+	if (ret)
+		return ret;
 
 	/* The loop takes the command lock per round trip: not held here. */
-	if (!strncmp(buf, "loop ", 5)) {
-		unsigned int n;
-
-		if (!strcmp(buf, "loop stop"))
-			ret = edu_loop_stop(ed);
-		else if (!strncmp(buf, "loop start ", 11) &&
-			 !edu_arg(buf + 11, 1, min_t(unsigned int, EDU_MAX_LEN, PAGE_SIZE), &n))
-			ret = edu_loop_start(ed, n);
-		else
-			ret = -EINVAL;
-		return ret ? ret : count;
-	}
+	if (c.cmd == SMMU_HIL_EDU_LOOP_START)
+		ret = edu_loop_start(ed, c.len);
+	else if (c.cmd == SMMU_HIL_EDU_LOOP_STOP)
+		ret = edu_loop_stop(ed, &c);
+	if (ret)
+		return ret;
 
 	ret = mutex_lock_interruptible(&ed->lock);
 	if (ret)
 		return ret;
-	ret = edu_run(ed, buf);
+	ret = edu_run(ed, &c);
+	c.domain = edu_domain_type(ed);
 	mutex_unlock(&ed->lock);
-	return ret ? ret : count;
+	if (ret)
+		return ret;
+	return copy_to_user(uarg, &c, sizeof(c)) ? -EFAULT : 0;
 }
 
 static const struct file_operations ctl_fops = {
 	.owner = THIS_MODULE,
 	.open = simple_open,
-	.write = ctl_write,
-	.llseek = no_llseek,
+	.unlocked_ioctl = ctl_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = SMMU_HIL_NO_LLSEEK,
 };
-
-static int result_show(struct seq_file *m, void *v)
-{
-	struct edu_dev *ed = m->private;
-	int ret = mutex_lock_interruptible(&ed->lock);
-
-	if (ret)
-		return ret;
-	seq_puts(m, ed->result);
-	mutex_unlock(&ed->lock);
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(result);
 
 static int domain_show(struct seq_file *m, void *v)
 {
@@ -538,7 +539,6 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ed->pdev = pdev;
 	mutex_init(&ed->lock);
 	mutex_init(&ed->loop_lock);
-	strscpy(ed->result, "op none\n", sizeof(ed->result));
 
 	ret = pcim_enable_device(pdev);
 	if (ret)
@@ -564,8 +564,7 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		ret = PTR_ERR(ed->dir);
 		goto err_pages;
 	}
-	debugfs_create_file("ctl", 0200, ed->dir, ed, &ctl_fops);
-	debugfs_create_file("result", 0444, ed->dir, ed, &result_fops);
+	debugfs_create_file("ctl", 0600, ed->dir, ed, &ctl_fops);
 	debugfs_create_file("domain", 0444, ed->dir, ed, &domain_fops);
 	pci_set_drvdata(pdev, ed);
 	dev_dbg(&pdev->dev, "edu id 0x%08x, %u-bit DMA, domain %s\n",
@@ -586,7 +585,7 @@ static void edu_remove(struct pci_dev *pdev)
 
 	/* debugfs_remove() waits for ctl writes in progress. */
 	debugfs_remove(ed->dir);
-	edu_loop_stop(ed);
+	edu_loop_stop(ed, NULL);
 	mutex_lock(&ed->lock);
 	edu_detach(ed);
 	mutex_unlock(&ed->lock);

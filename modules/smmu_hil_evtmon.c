@@ -4,21 +4,22 @@
  * takes from its event queue.
  *
  * A kprobe sits on the driver function that receives each raw record (the
- * symbol depends on the kernel version, see evtmon_probes[]). The handler
+ * symbol depends on the kernel version: smmu_hil_evt_probes() in
+ * smmu_hil_compat.h). The handler
  * copies the four qwords with a timestamp into a fixed-size ring that user
  * space drains through debugfs. The module also maps the SMMU registers
  * (read-only use) to report the ID registers and to notice event queue
  * overflows (OVFLG / OVACKFLG, Arm IHI 0070 7.4 and 6.3.27/6.3.28).
  *
- * debugfs, /sys/kernel/debug/smmu-hil/:
+ * debugfs, /sys/kernel/debug/smmu-hil/ (include/uapi/smmu_hil.h):
  *   events   read: struct smmu_hil_evt_rec records; reading consumes them
- *   stats    read: "key value" lines
- *   clear    write "1": empty the ring and zero the counters
- *   smmu     read: one line per SMMU with its ID registers
- *   streams  read: "<pci bdf> <sid>..." per PCI device with an IOMMU fwspec
- *   tables   read: per StreamID of those devices, the live STE (and CD 0 when
- *            stage 1 translates), found by walking the stream table from
- *            STRTAB_BASE; read-only, every address checked to be RAM first
+ *            ioctl: SMMU_HIL_IOC_EVT_STATS (counters), _EVT_CLEAR (empty the
+ *            ring, zero the counters), _EVT_SMMUS (ID registers),
+ *            _EVT_STREAMS (StreamIDs of each PCI device with an IOMMU
+ *            fwspec), _EVT_TABLES (the same with the live STE, and CD 0 when
+ *            stage 1 translates, found by walking the stream table from
+ *            STRTAB_BASE; read-only, every address checked to be RAM first)
+ * and the same as text, for people: stats, smmu, streams, tables.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -42,12 +43,11 @@
 #include <linux/version.h>
 
 #include "include/uapi/smmu_hil.h"
-#include "smmu_hil_arch.h"
+#include "smmu_hil_compat.h"
 #include "smmu_hil_debugfs.h"
-#include "smmu_hil_kver.h"
 #include "smmu_hil_strtab.h"
 
-#define EVTMON_MAX_SMMUS	8
+#define EVTMON_MAX_SMMUS	SMMU_HIL_MAX_SMMUS
 #define EVTMON_RING_MIN		16
 #define EVTMON_RING_MAX		BIT(20)
 #define EVTMON_READ_BATCH	128
@@ -71,37 +71,6 @@ MODULE_PARM_DESC(ring_size, "records the ring holds (16..1048576, default 4096)"
 static char *probe;
 module_param(probe, charp, 0444);
 MODULE_PARM_DESC(probe, "probe point SYMBOL:ARGIDX overriding the version table");
-
-/**
- * struct evtmon_probe - where a kernel version hands raw records over
- * @since: first kernel version (KERNEL_VERSION) the entry applies to
- * @until: first kernel version it no longer applies to
- * @symbol: function to probe
- * @argidx: which argument (0-based) points at the four raw qwords
- */
-struct evtmon_probe {
-	unsigned int since, until;
-	const char *symbol;
-	unsigned int argidx;
-};
-
-/*
- * Probe points, tried in order among the entries matching the running
- * kernel (its uname release, so one build serves the kernel it runs on). To support another kernel, add a line: the function must be called
- * once for every record taken from the event queue, with a pointer to the raw
- * 32-byte record in a register argument.
- */
-static const struct evtmon_probe evtmon_probes[] = {
-	/* 5.14 .. 6.14: arm_smmu_handle_evt(smmu, u64 *evt), every record */
-	{ KERNEL_VERSION(5, 14, 0), KERNEL_VERSION(6, 15, 0),
-	  "arm_smmu_handle_evt", 1 },
-	/* 6.15+: arm_smmu_handle_event(smmu, u64 *evt, struct arm_smmu_event *) */
-	{ KERNEL_VERSION(6, 15, 0), KERNEL_VERSION(255, 0, 0),
-	  "arm_smmu_handle_event", 1 },
-	/* 6.15+: arm_smmu_decode_event(smmu, u64 *raw, struct arm_smmu_event *) */
-	{ KERNEL_VERSION(6, 15, 0), KERNEL_VERSION(255, 0, 0),
-	  "arm_smmu_decode_event", 1 },
-};
 
 struct evtmon_smmu {
 	struct device *dev;
@@ -213,52 +182,49 @@ static ssize_t events_read(struct file *file, char __user *buf, size_t len,
 	return ret;
 }
 
-static const struct file_operations events_fops = {
-	.owner = THIS_MODULE,
-	.open = nonseekable_open,
-	.read = events_read,
-	.llseek = no_llseek,
-};
+
+/* The counters, sampled under the lock. */
+static void evtmon_stats(struct smmu_hil_evt_stats *st)
+{
+	unsigned long flags;
+
+	memset(st, 0, sizeof(*st));
+	st->hdr.version = SMMU_HIL_UAPI_VERSION;
+	st->hdr.size = sizeof(*st);
+	spin_lock_irqsave(&em.lock, flags);
+	evtmon_sample_ovf_locked();
+	st->captured = em.captured;
+	st->dropped = em.dropped;
+	st->overflows = em.overflows;
+	st->bad_pointer = em.bad_ptr;
+	st->queued = em.count;
+	spin_unlock_irqrestore(&em.lock, flags);
+	st->ring_size = ring_size;
+	st->smmus = em.nr_smmu;
+	st->probe_argidx = em.argidx;
+	strscpy(st->probe, em.symbol, sizeof(st->probe));
+}
 
 static int stats_show(struct seq_file *m, void *v)
 {
-	u64 captured, dropped, overflows, bad_ptr;
-	unsigned int queued;
-	unsigned long flags;
+	struct smmu_hil_evt_stats st;
 
-	spin_lock_irqsave(&em.lock, flags);
-	evtmon_sample_ovf_locked();
-	captured = em.captured;
-	dropped = em.dropped;
-	overflows = em.overflows;
-	bad_ptr = em.bad_ptr;
-	queued = em.count;
-	spin_unlock_irqrestore(&em.lock, flags);
-
-	seq_printf(m, "captured %llu\n", captured);
-	seq_printf(m, "dropped %llu\n", dropped);
-	seq_printf(m, "overflows %llu\n", overflows);
-	seq_printf(m, "probe %s:%u\n", em.symbol, em.argidx);
-	seq_printf(m, "ring_size %u\n", ring_size);
-	seq_printf(m, "queued %u\n", queued);
-	seq_printf(m, "bad_pointer %llu\n", bad_ptr);
-	seq_printf(m, "smmus %u\n", em.nr_smmu);
+	evtmon_stats(&st);
+	seq_printf(m, "captured %llu\n", st.captured);
+	seq_printf(m, "dropped %llu\n", st.dropped);
+	seq_printf(m, "overflows %llu\n", st.overflows);
+	seq_printf(m, "probe %s:%u\n", st.probe, st.probe_argidx);
+	seq_printf(m, "ring_size %u\n", st.ring_size);
+	seq_printf(m, "queued %u\n", st.queued);
+	seq_printf(m, "bad_pointer %llu\n", st.bad_pointer);
+	seq_printf(m, "smmus %u\n", st.smmus);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
 
-static ssize_t clear_write(struct file *file, const char __user *buf,
-			   size_t len, loff_t *ppos)
+static void evtmon_clear(void)
 {
 	unsigned long flags;
-	unsigned int v;
-	int ret;
-
-	ret = kstrtouint_from_user(buf, len, 10, &v);
-	if (ret)
-		return -EINVAL;
-	if (v != 1)
-		return -EINVAL;
 
 	spin_lock_irqsave(&em.lock, flags);
 	em.head = 0;
@@ -268,34 +234,39 @@ static ssize_t clear_write(struct file *file, const char __user *buf,
 	em.overflows = 0;
 	em.bad_ptr = 0;
 	spin_unlock_irqrestore(&em.lock, flags);
-	return len;
 }
 
-static const struct file_operations clear_fops = {
-	.owner = THIS_MODULE,
-	.open = nonseekable_open,
-	.write = clear_write,
-	.llseek = no_llseek,
-};
+/* The ID registers of SMMU @i. */
+static void evtmon_smmu_info(unsigned int i, struct smmu_hil_smmu_info *o)
+{
+	void __iomem *p = em.smmu[i].page0;
+
+	memset(o, 0, sizeof(*o));
+	strscpy(o->name, dev_name(em.smmu[i].dev), sizeof(o->name));
+	o->idr0 = readl_relaxed(p + SMMU_IDR0);
+	o->idr1 = readl_relaxed(p + SMMU_IDR1);
+	o->idr3 = readl_relaxed(p + SMMU_IDR3);
+	o->idr5 = readl_relaxed(p + SMMU_IDR5);
+	o->iidr = readl_relaxed(p + SMMU_IIDR);
+	o->aidr = readl_relaxed(p + SMMU_AIDR);
+}
 
 static int smmu_show(struct seq_file *m, void *v)
 {
+	struct smmu_hil_smmu_info o;
 	unsigned int i;
 
 	evtmon_sample_ovf();
 	for (i = 0; i < em.nr_smmu; i++) {
-		void __iomem *p = em.smmu[i].page0;
-
+		evtmon_smmu_info(i, &o);
 		seq_printf(m, "name=%s IDR0=0x%08x IDR1=0x%08x IDR3=0x%08x IDR5=0x%08x IIDR=0x%08x AIDR=0x%08x\n",
-			   dev_name(em.smmu[i].dev), readl_relaxed(p + SMMU_IDR0),
-			   readl_relaxed(p + SMMU_IDR1), readl_relaxed(p + SMMU_IDR3),
-			   readl_relaxed(p + SMMU_IDR5), readl_relaxed(p + SMMU_IIDR),
-			   readl_relaxed(p + SMMU_AIDR));
+			   o.name, o.idr0, o.idr1, o.idr3, o.idr5, o.iidr, o.aidr);
 	}
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(smmu);
 
+/* For people: "<pci bdf> <sid> [<sid>...]" per PCI device with a fwspec. */
 static int streams_show(struct seq_file *m, void *v)
 {
 	struct pci_dev *pdev = NULL;
@@ -345,64 +316,240 @@ static struct evtmon_smmu *evtmon_smmu_of(struct fwnode_handle *fwnode)
 	return NULL;
 }
 
-static void evtmon_print_entry(struct seq_file *m, const char *what, phys_addr_t pa,
-			       const u64 *q)
+/* Index of @s in em.smmu[], or ~0U for none. */
+static u32 evtmon_smmu_index(const struct evtmon_smmu *s)
 {
-	unsigned int i;
-
-	seq_printf(m, " %s %pa ", what, &pa);
-	for (i = 0; i < ENT_QWORDS; i++)
-		seq_printf(m, "%s0x%016llx", i ? "," : "", q[i]);
+	return s ? s - em.smmu : ~0U;
 }
 
 /*
- * One line per StreamID of each PCI device with a fwspec:
- *   <bdf> <sid> <smmu> ste <pa> <q0,...,q7> [cd <pa> <q0,...,q7>]
- * or, when the walk stops, <bdf> <sid> <smmu|-> error <-errno> <where>.
+ * Fill @o for StreamID @sid of @pdev (SMMU @s, may be NULL); with @walk,
+ * also the live STE and CD 0 (process context).
  */
-static int tables_show(struct seq_file *m, void *v)
+static void evtmon_stream(struct pci_dev *pdev, u32 sid, struct evtmon_smmu *s,
+			  bool walk, struct smmu_hil_stream *o)
 {
-	struct pci_dev *pdev = NULL;
-	struct evtmon_smmu *s;
-	struct iommu_fwspec *fw;
-	u64 ste[ENT_QWORDS], cd[ENT_QWORDS];
 	phys_addr_t pa, cpa;
-	unsigned int i;
 	int ret;
 
+	memset(o, 0, sizeof(*o));
+	o->bdf.segment = pci_domain_nr(pdev->bus);
+	o->bdf.bus = pdev->bus->number;
+	o->bdf.devfn = pdev->devfn;
+	o->sid = sid;
+	o->smmu = evtmon_smmu_index(s);
+	if (!walk)
+		return;
+	if (!s) {
+		o->error = -ENODEV;
+		o->where = SMMU_HIL_WALK_SMMU;
+		return;
+	}
+	ret = smmu_hil_locate_ste(s->page0, sid, &pa);
+	if (!ret)
+		ret = evtmon_read_q(pa, o->ste, ENT_BYTES);
+	if (ret) {
+		o->error = ret;
+		o->where = SMMU_HIL_WALK_STE;
+		return;
+	}
+	o->ste_pa = pa;
+	o->flags |= SMMU_HIL_STREAM_STE;
+	ret = smmu_hil_locate_cd(o->ste[0], &cpa, evtmon_read_pa, false);
+	if (!ret)
+		ret = evtmon_read_q(cpa, o->cd, ENT_BYTES);
+	if (!ret) {
+		o->cd_pa = cpa;
+		o->flags |= SMMU_HIL_STREAM_CD;
+	} else if (ret != -ENOENT) {
+		o->error = ret;
+		o->where = SMMU_HIL_WALK_CD;
+	}
+}
+
+/*
+ * Call @fn for every StreamID of every PCI device with a fwspec, @walk as
+ * for evtmon_stream(); stop when @fn returns non-zero.
+ */
+typedef int (*evtmon_stream_fn)(const struct smmu_hil_stream *o, void *data);
+
+static int evtmon_walk_streams(bool walk, evtmon_stream_fn fn, void *data)
+{
+	struct smmu_hil_stream *o = kmalloc(sizeof(*o), GFP_KERNEL);
+	struct pci_dev *pdev = NULL;
+	struct iommu_fwspec *fw;
+	unsigned int i;
+	int ret = 0;
+
+	if (!o)
+		return -ENOMEM;
 	for_each_pci_dev(pdev) {
 		fw = dev_iommu_fwspec_get(&pdev->dev);
 		if (!fw || !fw->num_ids)
 			continue;
-		s = evtmon_smmu_of(fw->iommu_fwnode);
-		for (i = 0; i < fw->num_ids; i++) {
-			seq_printf(m, "%s %u %s", pci_name(pdev), fw->ids[i],
-				   s ? dev_name(s->dev) : "-");
-			if (!s) {
-				seq_printf(m, " error %d smmu\n", -ENODEV);
-				continue;
-			}
-			ret = smmu_hil_locate_ste(s->page0, fw->ids[i], &pa);
-			if (!ret)
-				ret = evtmon_read_q(pa, ste, ENT_BYTES);
-			if (ret) {
-				seq_printf(m, " error %d ste\n", ret);
-				continue;
-			}
-			evtmon_print_entry(m, "ste", pa, ste);
-			ret = smmu_hil_locate_cd(ste[0], &cpa, evtmon_read_pa, false);
-			if (!ret)
-				ret = evtmon_read_q(cpa, cd, ENT_BYTES);
-			if (!ret)
-				evtmon_print_entry(m, "cd", cpa, cd);
-			else if (ret != -ENOENT)
-				seq_printf(m, " cd_error %d", ret);
-			seq_putc(m, '\n');
+		for (i = 0; i < fw->num_ids && !ret; i++) {
+			evtmon_stream(pdev, fw->ids[i], evtmon_smmu_of(fw->iommu_fwnode),
+				      walk, o);
+			ret = fn(o, data);
+		}
+		if (ret) {
+			pci_dev_put(pdev);
+			break;
 		}
 	}
+	kfree(o);
+	return ret;
+}
+
+static void evtmon_print_entry(struct seq_file *m, const char *what, u64 pa,
+			       const u64 *q)
+{
+	unsigned int i;
+
+	seq_printf(m, " %s 0x%llx ", what, pa);
+	for (i = 0; i < ENT_QWORDS; i++)
+		seq_printf(m, "%s0x%016llx", i ? "," : "", q[i]);
+}
+
+static int tables_line(const struct smmu_hil_stream *o, void *data)
+{
+	static const char * const where[] = { "-", "smmu", "ste", "cd" };
+	struct seq_file *m = data;
+
+	seq_printf(m, "%04x:%02x:%02x.%x %u %s", o->bdf.segment, o->bdf.bus,
+		   PCI_SLOT(o->bdf.devfn), PCI_FUNC(o->bdf.devfn), o->sid,
+		   o->smmu < em.nr_smmu ? dev_name(em.smmu[o->smmu].dev) : "-");
+	if (o->flags & SMMU_HIL_STREAM_STE)
+		evtmon_print_entry(m, "ste", o->ste_pa, o->ste);
+	if (o->flags & SMMU_HIL_STREAM_CD)
+		evtmon_print_entry(m, "cd", o->cd_pa, o->cd);
+	if (o->error && o->where < ARRAY_SIZE(where))
+		seq_printf(m, " error %d %s", o->error, where[o->where]);
+	seq_putc(m, '\n');
 	return 0;
 }
+
+/*
+ * For people: one line per StreamID of each PCI device with a fwspec,
+ *   <bdf> <sid> <smmu> ste <pa> <q0,...,q7> [cd <pa> <q0,...,q7>]
+ * or, when the walk stops, <bdf> <sid> <smmu|-> [ste ...] error <-errno> <where>.
+ */
+static int tables_show(struct seq_file *m, void *v)
+{
+	return evtmon_walk_streams(true, tables_line, m);
+}
 DEFINE_SHOW_ATTRIBUTE(tables);
+
+struct evtmon_copy {
+	struct smmu_hil_stream __user *to;
+	u32 max, count;
+};
+
+static int evtmon_copy_stream(const struct smmu_hil_stream *o, void *data)
+{
+	struct evtmon_copy *c = data;
+
+	if (c->count < c->max && copy_to_user(c->to + c->count, o, sizeof(*o)))
+		return -EFAULT;
+	c->count++;
+	return 0;
+}
+
+/* Check a control struct's header: exact size, version, no flags. */
+static int evtmon_hdr_ok(const struct smmu_hil_hdr *h, size_t size)
+{
+	return h->version == SMMU_HIL_UAPI_VERSION && h->size == size && !h->flags;
+}
+
+static long evtmon_ioctl_streams(void __user *uarg, bool walk)
+{
+	struct smmu_hil_evt_streams a;
+	struct evtmon_copy c;
+	int ret;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (!evtmon_hdr_ok(&a.hdr, sizeof(a)) || a.count || !a.max ||
+	    a.max > SMMU_HIL_MAX_STREAMS || !a.streams)
+		return -EINVAL;
+	c.to = u64_to_user_ptr(a.streams);
+	c.max = a.max;
+	c.count = 0;
+	ret = evtmon_walk_streams(walk, evtmon_copy_stream, &c);
+	if (ret)
+		return ret;
+	a.count = c.count;
+	return copy_to_user(uarg, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
+static long events_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+	union {
+		struct smmu_hil_hdr h;
+		struct smmu_hil_evt_stats st;
+		struct smmu_hil_evt_smmus sm;
+	} *u;
+	long ret = 0;
+	unsigned int i;
+
+	switch (cmd) {
+	case SMMU_HIL_IOC_EVT_STREAMS:
+		return evtmon_ioctl_streams(uarg, false);
+	case SMMU_HIL_IOC_EVT_TABLES:
+		return evtmon_ioctl_streams(uarg, true);
+	case SMMU_HIL_IOC_EVT_STATS:
+	case SMMU_HIL_IOC_EVT_CLEAR:
+	case SMMU_HIL_IOC_EVT_SMMUS:
+		break;
+	default:
+		return -ENOTTY;
+	}
+	u = kzalloc(sizeof(*u), GFP_KERNEL);
+	if (!u)
+		return -ENOMEM;
+	if (copy_from_user(u, uarg, _IOC_SIZE(cmd))) {
+		ret = -EFAULT;
+		goto out;
+	}
+	if (!evtmon_hdr_ok(&u->h, _IOC_SIZE(cmd))) {
+		ret = -EINVAL;
+		goto out;
+	}
+	switch (cmd) {
+	case SMMU_HIL_IOC_EVT_CLEAR:
+		evtmon_clear();
+		goto out;
+	case SMMU_HIL_IOC_EVT_STATS:
+		evtmon_stats(&u->st);
+		break;
+	case SMMU_HIL_IOC_EVT_SMMUS:
+		if (u->sm.count || u->sm.reserved) {
+			ret = -EINVAL;
+			goto out;
+		}
+		memset(u->sm.smmu, 0, sizeof(u->sm.smmu));
+		evtmon_sample_ovf();
+		for (i = 0; i < em.nr_smmu; i++)
+			evtmon_smmu_info(i, &u->sm.smmu[i]);
+		u->sm.count = em.nr_smmu;
+		break;
+	}
+	if (copy_to_user(uarg, u, _IOC_SIZE(cmd)))
+		ret = -EFAULT;
+out:
+	kfree(u);
+	return ret;
+}
+
+static const struct file_operations events_fops = {
+	.owner = THIS_MODULE,
+	.open = nonseekable_open,
+	.read = events_read,
+	.unlocked_ioctl = events_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = SMMU_HIL_NO_LLSEEK,
+};
 
 /* bus_for_each_dev() callback: remember every device bound to arm-smmu-v3. */
 static int evtmon_add_smmu(struct device *dev, void *data)
@@ -473,7 +620,9 @@ static int evtmon_try(const char *symbol, unsigned int argidx)
 /* Register the kprobe: the module parameter, else the version table. */
 static int evtmon_register(void)
 {
-	unsigned int i, argidx, ver = smmu_hil_kernel_version();
+	unsigned int argidx, ver = smmu_hil_kernel_version();
+	const struct smmu_hil_evt_probe *probes;
+	size_t i, n;
 	char *colon;
 	int ret;
 
@@ -492,15 +641,16 @@ static int evtmon_register(void)
 			pr_err("cannot probe %s (%d)\n", probe, ret);
 		return ret;
 	}
-	for (i = 0; i < ARRAY_SIZE(evtmon_probes); i++) {
-		const struct evtmon_probe *e = &evtmon_probes[i];
+	probes = smmu_hil_evt_probes(&n);
+	for (i = 0; i < n; i++) {
+		const struct smmu_hil_evt_probe *e = &probes[i];
 
 		if (ver < e->since || ver >= e->until)
 			continue;
 		if (!evtmon_try(e->symbol, e->argidx))
 			return 0;
 	}
-	pr_err("no SMMUv3 event probe point fits kernel %s: add one to evtmon_probes[] or load with probe=SYMBOL:ARGIDX\n",
+	pr_err("no SMMUv3 event probe point fits kernel %s: add one to smmu_hil_evt_probes() (smmu_hil_compat.h) or load with probe=SYMBOL:ARGIDX\n",
 	       init_utsname()->release);
 	return -ENOENT;
 }
@@ -536,7 +686,6 @@ static int __init evtmon_init(void)
 	}
 	debugfs_create_file("events", 0400, em.dir, NULL, &events_fops);
 	debugfs_create_file("stats", 0444, em.dir, NULL, &stats_fops);
-	debugfs_create_file("clear", 0200, em.dir, NULL, &clear_fops);
 	debugfs_create_file("smmu", 0444, em.dir, NULL, &smmu_fops);
 	debugfs_create_file("streams", 0444, em.dir, NULL, &streams_fops);
 	debugfs_create_file("tables", 0400, em.dir, NULL, &tables_fops);
@@ -555,11 +704,11 @@ err_smmu:
 static void __exit evtmon_exit(void)
 {
 	static const char * const files[] = {
-		"events", "stats", "clear", "smmu", "streams", "tables",
+		"events", "stats", "smmu", "streams", "tables",
 	};
 	unsigned int i;
 
-	/* Elsewhere init refused (smmu_hil_arch.h): nothing to undo. */
+	/* Elsewhere init refused (smmu_hil_compat.h): nothing to undo. */
 	if (!smmu_hil_arch_ok())
 		return;
 	unregister_kprobe(&em.kp);

@@ -14,16 +14,18 @@
  *   - record: snapshots of the entry at every CMD_CFGI_STE/CD the driver
  *     issues for the StreamID and at every STE install it starts.
  *
- * The driver's internals it uses depend on the kernel (inject_kernels[]);
- * on a kernel not in the table raw mode and the recorder are refused.
- * docs/injector.md describes the files, the validation and the table.
+ * The driver's internals it uses depend on the kernel (smmu_hil_compat.h:
+ * smmu_hil_inj_kernel_find()); on a kernel not in that table raw mode and
+ * the recorder are refused. docs/injector.md describes the files, the
+ * validation and the table.
  *
- * debugfs, /sys/kernel/debug/smmu-hil/inject/:
- *   ste     read: "key value" lines, "q" holds the 8 qwords
- *   cd      read: the same for CD 0 ("present 0" without one)
- *   raw     write: a sequence, one operation a line (allow_raw=1)
- *   result  read: "key value" lines of the last raw sequence
- *   record  write start|stop|clear; read "seq ts_ns kind ste|cd q0,...,q7"
+ * debugfs, /sys/kernel/debug/smmu-hil/inject/ (records of
+ * include/uapi/smmu_hil.h; no text is parsed here):
+ *   ste     read: struct smmu_hil_inj_entry of the STE
+ *   cd      read: struct smmu_hil_inj_entry of CD 0 (flag PRESENT)
+ *   raw     write: struct smmu_hil_inj_seq + ops (allow_raw=1)
+ *   result  read: struct smmu_hil_inj_result of the last raw sequence
+ *   record  write struct smmu_hil_inj_rec_ctl; read struct smmu_hil_inj_snap[]
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -48,9 +50,8 @@
 #include <linux/utsname.h>
 
 #include "include/uapi/smmu_hil.h"
-#include "smmu_hil_arch.h"
+#include "smmu_hil_compat.h"
 #include "smmu_hil_debugfs.h"
-#include "smmu_hil_kver.h"
 #include "smmu_hil_strtab.h"
 
 #define INJ_EDU_DRIVER		"smmu_hil_edu"
@@ -60,11 +61,11 @@
 #define SMMU_IDR0		0x00
 #define SMMU_IDR0_COHACC	BIT(4)
 
-/* Structures (5.1 L1STD, 5.2 STE, 5.4 CD and L1CD) */
-#define STE3_S2TTB		GENMASK_ULL(55, 4)
-#define CD0_V			BIT_ULL(31)
-#define CD1_TTB0		GENMASK_ULL(55, 4)
-#define CD2_TTB1		GENMASK_ULL(55, 4)
+/* Structures (5.2 STE, 5.4 CD): the one field table */
+#define STE3_S2TTB		HIL_MASK(STE, 3, S2TTB)
+#define CD1_TTB0		HIL_MASK(CD, 1, TTB0)
+#define CD2_TTB1		HIL_MASK(CD, 2, TTB1)
+#define CD0_ASID		HIL_MASK(CD, 0, ASID)
 
 /* Commands (7.1): opcode q0[7:0], SID q0[63:32], SSID q0[31:12], Leaf q1[0] */
 #define CMD_CFGI_STE		0x03
@@ -72,26 +73,22 @@
 #define CMD_CFGI_CD		0x05
 #define CMD_TLBI_NH_ASID	0x11
 #define CMD_ASID		GENMASK_ULL(63, 48)
-#define CD0_ASID		GENMASK_ULL(63, 48)
 #define INJ_MAX_ASIDS		8	/* foreign ASIDs one CD sequence may write */
 #define CMD_LEAF		BIT_ULL(0)
 #define CMD_RANGE		GENMASK_ULL(4, 0)
 #define CMD_SSID		GENMASK_ULL(31, 12)
 
-/* Limits of a raw sequence */
-#define INJ_MAX_INPUT		(64 * 1024)
-#define INJ_MAX_OPS		4096
-#define INJ_MAX_REPEAT		1000000
-#define INJ_MAX_DWELL_US	100000
-#define INJ_MAX_TOTAL_OPS	20000000ULL
-#define INJ_MAX_TOTAL_DWELL_US	(120ULL * USEC_PER_SEC)
+/* Limits of a raw sequence (uapi) */
+#define INJ_MAX_OPS		SMMU_HIL_INJ_MAX_OPS
+#define INJ_MAX_REPEAT		SMMU_HIL_INJ_MAX_REPEAT
+#define INJ_MAX_DWELL_US	SMMU_HIL_INJ_MAX_DWELL_US
+#define INJ_MAX_TOTAL_OPS	SMMU_HIL_INJ_MAX_TOTAL_OPS
+#define INJ_MAX_TOTAL_DWELL_US	SMMU_HIL_INJ_MAX_TOTAL_DWELL_US
 /* Shadow CD table: one page; S1CDMax up to 6 keeps 64 CDs inside it */
 #define INJ_SHADOW_CDMAX	6
 #define INJ_SCAN_MAX		1024	/* commands a recorded list is scanned for */
-#define INJ_RESULT_MAX		1024
 #define INJ_REC_MIN		16
 #define INJ_REC_MAX		65536
-#define INJ_LINE_MAX		200	/* one record line, generously */
 
 static char *bdf;
 module_param(bdf, charp, 0444);
@@ -105,52 +102,13 @@ static unsigned int rec_size = 4096;
 module_param(rec_size, uint, 0444);
 MODULE_PARM_DESC(rec_size, "snapshots the recorder ring holds (16..65536)");
 
-typedef int (*inj_cmdlist_fn)(void *smmu, u64 *cmds, int n, bool sync);
+enum inj_ent { INJ_STE = SMMU_HIL_ENT_STE, INJ_CD = SMMU_HIL_ENT_CD };
 
-/**
- * struct inject_kernel - the driver internals one kernel range provides
- * @since: first kernel version (KERNEL_VERSION) the entry applies to
- * @until: first kernel version it no longer applies to
- * @cmdlist: function submitting commands to the command queue, with the
- *	signature int (struct arm_smmu_device *, u64 *cmds, int n, bool sync)
- *	and appending (and waiting for) a CMD_SYNC when sync is true
- * @install: function (re)writing every STE of a master, first argument the
- *	struct arm_smmu_master * the driver stores as the device's iommu priv
- */
-struct inject_kernel {
-	unsigned int since, until;
-	const char *cmdlist;
-	const char *install;
-};
-
-static const struct inject_kernel inject_kernels[] = {
-	/* 6.1: static arm_smmu_cmdq_issue_cmdlist(smmu, cmds, n, sync) */
-	{ KERNEL_VERSION(6, 1, 0), KERNEL_VERSION(6, 2, 0),
-	  "arm_smmu_cmdq_issue_cmdlist", "arm_smmu_install_ste_for_dev" },
-};
-
-enum inj_ent { INJ_STE, INJ_CD };
-enum inj_opk { OP_WRITE, OP_SYNC, OP_DWELL, OP_WMB, OP_RESTORE };
-enum inj_reck { REC_START, REC_BEGIN, REC_SYNC, REC_STOP };
-static const char * const inj_reck_name[] = { "start", "begin", "sync", "stop" };
-
-struct inj_op {
-	u8 kind;	/* enum inj_opk */
-	u8 idx;		/* OP_WRITE: qword */
-	u32 us;		/* OP_DWELL */
-	u64 val;	/* OP_WRITE */
-};
-
+/* A validated raw sequence: ops[body..n) run @repeat times. */
 struct inj_seq {
 	enum inj_ent ent;
-	struct inj_op *ops;
-	unsigned int n, body, repeat;	/* ops[body..n) run @repeat times */
-};
-
-struct inj_rec {
-	u64 seq, ts_ns;
-	u8 kind, ent;
-	u64 q[ENT_QWORDS];
+	struct smmu_hil_inj_op *ops;
+	unsigned int n, body, repeat;
 };
 
 static struct inject {
@@ -161,8 +119,8 @@ static struct inject {
 	void *master;			/* the driver's struct arm_smmu_master */
 	void __iomem *regs;
 	bool coherent;
-	const struct inject_kernel *kern;
-	inj_cmdlist_fn cmdlist;
+	const struct smmu_hil_inj_kernel *kern;
+	void *cmdlist;			/* resolved kern->cmdlist, raw mode only */
 	phys_addr_t ste_pa;
 	u64 *ste;			/* memremap of the STE, module lifetime */
 
@@ -177,11 +135,11 @@ static struct inject {
 	u16 asids[INJ_MAX_ASIDS];	/* CD sequence: ASIDs other than the driver's */
 	unsigned int nasids;
 	struct page *shadow, *zero;
-	char result[INJ_RESULT_MAX];
+	struct smmu_hil_inj_result result;
 
 	struct kprobe kp_install, kp_cmdlist;
 	bool kp_install_on, kp_cmdlist_on, recording;
-	struct inj_rec *ring;
+	struct smmu_hil_inj_snap *ring;
 	unsigned int head, count;
 	u64 rec_seq, rec_dropped;
 
@@ -239,56 +197,92 @@ static int inj_read_cd(u64 *q, phys_addr_t *pa, bool atomic)
 	return ret;
 }
 
-static void inj_print_q(struct seq_file *m, const u64 *q)
+/* Fill the header of an outgoing record. */
+static void inj_hdr(struct smmu_hil_hdr *h, size_t size, u32 flags)
 {
-	unsigned int i;
-
-	seq_puts(m, "q ");
-	for (i = 0; i < ENT_QWORDS; i++)
-		seq_printf(m, "%s0x%016llx", i ? "," : "", q[i]);
-	seq_putc(m, '\n');
+	h->version = SMMU_HIL_UAPI_VERSION;
+	h->size = size;
+	h->flags = flags;
 }
 
-static int ste_show(struct seq_file *m, void *v)
+/* Read @rec (@size bytes) from @ppos: one fixed record per read from 0. */
+static ssize_t inj_read_rec(char __user *ubuf, size_t len, loff_t *ppos,
+			    const void *rec, size_t size)
 {
-	u64 q[ENT_QWORDS];
-
-	inj_read_ste(q);
-	seq_printf(m, "bdf %s\nsid 0x%x\nsmmu %s\npa 0x%llx\n", pci_name(inj.pdev),
-		   inj.sid, dev_name(inj.smmu_dev), (u64)inj.ste_pa);
-	inj_print_q(m, q);
-	seq_printf(m, "raw %d\nrecorder %d\n", allow_raw && inj.cmdlist, !!inj.kern);
-	if (inj.shadow)
-		seq_printf(m, "shadow_cd 0x%llx\nzero_table 0x%llx\n",
-			   (u64)page_to_phys(inj.shadow), (u64)page_to_phys(inj.zero));
-	return 0;
+	return simple_read_from_buffer(ubuf, len, ppos, rec, size);
 }
-DEFINE_SHOW_ATTRIBUTE(ste);
 
-static int cd_show(struct seq_file *m, void *v)
+static void inj_entry_common(struct smmu_hil_inj_entry *e, enum inj_ent ent)
 {
-	phys_addr_t pa;
-	u64 q[ENT_QWORDS];
-	int ret = inj_read_cd(q, &pa, false);
+	memset(e, 0, sizeof(*e));
+	e->entry = ent;
+	e->sid = inj.sid;
+	e->bdf.segment = pci_domain_nr(inj.pdev->bus);
+	e->bdf.bus = inj.pdev->bus->number;
+	e->bdf.devfn = inj.pdev->devfn;
+	strscpy(e->smmu, dev_name(inj.smmu_dev), sizeof(e->smmu));
+}
 
-	if (ret == -ENOENT) {
-		seq_puts(m, "present 0\n");
-		return 0;
+static ssize_t ste_read(struct file *file, char __user *ubuf, size_t len,
+			loff_t *ppos)
+{
+	struct smmu_hil_inj_entry e;
+	u32 flags = SMMU_HIL_INJ_PRESENT;
+
+	inj_entry_common(&e, INJ_STE);
+	inj_read_ste(e.q);
+	e.pa = inj.ste_pa;
+	if (allow_raw && inj.cmdlist)
+		flags |= SMMU_HIL_INJ_RAW;
+	if (inj.kern)
+		flags |= SMMU_HIL_INJ_RECORDER;
+	if (inj.shadow) {
+		e.shadow_cd = page_to_phys(inj.shadow);
+		e.zero_table = page_to_phys(inj.zero);
 	}
-	if (ret)
-		return ret;
-	seq_printf(m, "present 1\nssid 0\npa 0x%llx\n", (u64)pa);
-	inj_print_q(m, q);
-	return 0;
+	inj_hdr(&e.hdr, sizeof(e), flags);
+	return inj_read_rec(ubuf, len, ppos, &e, sizeof(e));
 }
-DEFINE_SHOW_ATTRIBUTE(cd);
+
+static const struct file_operations ste_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = ste_read,
+	.llseek = default_llseek,
+};
+
+static ssize_t cd_read(struct file *file, char __user *ubuf, size_t len,
+		       loff_t *ppos)
+{
+	struct smmu_hil_inj_entry e;
+	phys_addr_t pa;
+	int ret;
+
+	inj_entry_common(&e, INJ_CD);
+	ret = inj_read_cd(e.q, &pa, false);
+	if (ret && ret != -ENOENT)
+		return ret;
+	if (ret)
+		memset(e.q, 0, sizeof(e.q));
+	else
+		e.pa = pa;
+	inj_hdr(&e.hdr, sizeof(e), ret ? 0 : SMMU_HIL_INJ_PRESENT);
+	return inj_read_rec(ubuf, len, ppos, &e, sizeof(e));
+}
+
+static const struct file_operations cd_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = cd_read,
+	.llseek = default_llseek,
+};
 
 /* ------------------------------------------------------------- recorder */
 
 /* Caller holds slock. */
-static void inj_rec_push(enum inj_reck kind, enum inj_ent ent, const u64 *q)
+static void inj_rec_push(u32 kind, enum inj_ent ent, const u64 *q)
 {
-	struct inj_rec *r;
+	struct smmu_hil_inj_snap *r;
 
 	if (inj.count == rec_size) {
 		inj.rec_seq++;
@@ -299,12 +293,12 @@ static void inj_rec_push(enum inj_reck kind, enum inj_ent ent, const u64 *q)
 	r->seq = inj.rec_seq++;
 	r->ts_ns = ktime_get_ns();
 	r->kind = kind;
-	r->ent = ent;
+	r->entry = ent;
 	memcpy(r->q, q, sizeof(r->q));
 }
 
 /* Snapshot the STE (and CD 0 if @cd_too and there is one). Caller holds slock. */
-static void inj_snap(enum inj_reck kind, bool ste, bool cd, bool atomic)
+static void inj_snap(u32 kind, bool ste, bool cd, bool atomic)
 {
 	phys_addr_t pa;
 	u64 q[ENT_QWORDS];
@@ -340,7 +334,7 @@ static int inj_install_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	unsigned long flags;
 
-	if ((void *)regs_get_kernel_argument(regs, 0) != inj.master)
+	if ((void *)regs_get_kernel_argument(regs, inj.kern->master_arg) != inj.master)
 		return 0;
 	spin_lock_irqsave(&inj.slock, flags);
 	if (inj.raw_active && !inj.conflict) {
@@ -348,7 +342,7 @@ static int inj_install_pre(struct kprobe *p, struct pt_regs *regs)
 		inj.conflict = true;
 	}
 	if (inj.recording)
-		inj_snap(REC_BEGIN, true, false, true);
+		inj_snap(SMMU_HIL_SNAP_BEGIN, true, false, true);
 	spin_unlock_irqrestore(&inj.slock, flags);
 	return 0;
 }
@@ -376,8 +370,8 @@ static void inj_cmd_match(const u64 *c, bool *ste, bool *cd)
 /* A command list goes to the queue: snapshot what its CFGIs make visible. */
 static int inj_cmdlist_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	u64 *cmds = (u64 *)regs_get_kernel_argument(regs, 1);
-	int n = (int)regs_get_kernel_argument(regs, 2), i;
+	u64 *cmds = (u64 *)regs_get_kernel_argument(regs, inj.kern->cmds_arg);
+	int n = (int)regs_get_kernel_argument(regs, inj.kern->n_arg), i;
 	bool ste = false, cd = false;
 	unsigned long flags;
 	u64 c[2];
@@ -393,7 +387,7 @@ static int inj_cmdlist_pre(struct kprobe *p, struct pt_regs *regs)
 		return 0;
 	spin_lock_irqsave(&inj.slock, flags);
 	if (inj.recording)
-		inj_snap(REC_SYNC, ste, cd, true);
+		inj_snap(SMMU_HIL_SNAP_SYNC, ste, cd, true);
 	spin_unlock_irqrestore(&inj.slock, flags);
 	return 0;
 }
@@ -416,7 +410,7 @@ static int inj_record_start(void)
 	}
 	spin_lock_irqsave(&inj.slock, flags);
 	if (!inj.recording)
-		inj_snap(REC_START, true, true, false);
+		inj_snap(SMMU_HIL_SNAP_START, true, true, false);
 	inj.recording = true;
 	spin_unlock_irqrestore(&inj.slock, flags);
 	return 0;
@@ -428,7 +422,7 @@ static void inj_record_stop(void)
 
 	spin_lock_irqsave(&inj.slock, flags);
 	if (inj.recording)
-		inj_snap(REC_STOP, true, true, false);
+		inj_snap(SMMU_HIL_SNAP_STOP, true, true, false);
 	inj.recording = false;
 	spin_unlock_irqrestore(&inj.slock, flags);
 	if (inj.kp_cmdlist_on) {
@@ -437,17 +431,22 @@ static void inj_record_stop(void)
 	}
 }
 
-/* Copy @ubuf (one short word and an optional newline) into @buf. */
-static int inj_get_word(const char __user *ubuf, size_t len, char *buf, size_t size)
+/*
+ * Copy a fixed control struct of @size bytes from user space and check its
+ * header: exactly @size bytes, this interface version, no flag outside
+ * @flags_ok.
+ */
+static int inj_copy_ctl(const char __user *ubuf, size_t len, void *buf, size_t size,
+			u32 flags_ok)
 {
-	if (!len || len >= size)
+	struct smmu_hil_hdr *h = buf;
+
+	if (len != size)
 		return -EINVAL;
-	if (copy_from_user(buf, ubuf, len))
+	if (copy_from_user(buf, ubuf, size))
 		return -EFAULT;
-	buf[len] = '\0';
-	if (buf[len - 1] == '\n')
-		buf[--len] = '\0';
-	if (!len || strlen(buf) != len || strpbrk(buf, "\n\r\t "))
+	if (h->version != SMMU_HIL_UAPI_VERSION || h->size != size ||
+	    (h->flags & ~flags_ok))
 		return -EINVAL;
 	return 0;
 }
@@ -455,72 +454,56 @@ static int inj_get_word(const char __user *ubuf, size_t len, char *buf, size_t s
 static ssize_t record_write(struct file *file, const char __user *ubuf,
 			    size_t len, loff_t *ppos)
 {
+	struct smmu_hil_inj_rec_ctl c;
 	unsigned long flags;
-	char buf[16];
-	int ret = inj_get_word(ubuf, len, buf, sizeof(buf));
+	int ret = inj_copy_ctl(ubuf, len, &c, sizeof(c), 0);
 
 	if (ret)
 		return ret;
+	if (c.reserved)
+		return -EINVAL;
 	mutex_lock(&inj.lock);
-	if (!strcmp(buf, "start")) {
+	switch (c.cmd) {
+	case SMMU_HIL_REC_START:
 		ret = inj_record_start();
-	} else if (!strcmp(buf, "stop")) {
+		break;
+	case SMMU_HIL_REC_STOP:
 		inj_record_stop();
-	} else if (!strcmp(buf, "clear")) {
+		break;
+	case SMMU_HIL_REC_CLEAR:
 		spin_lock_irqsave(&inj.slock, flags);
 		inj.head = 0;
 		inj.count = 0;
 		inj.rec_dropped = 0;
 		spin_unlock_irqrestore(&inj.slock, flags);
-	} else {
+		break;
+	default:
 		ret = -EINVAL;
 	}
 	mutex_unlock(&inj.lock);
 	return ret ? ret : len;
 }
 
-struct inj_text {
-	size_t len;
-	char buf[];
+struct inj_snaps {
+	size_t n;
+	struct smmu_hil_inj_snap s[];
 };
 
-/* Render the ring (not consumed) once per open. */
+/* Copy the ring (not consumed) once per open; reads return that copy. */
 static int record_open(struct inode *inode, struct file *file)
 {
-	unsigned int i, j, n;
-	struct inj_rec *copy;
-	struct inj_text *t;
+	struct inj_snaps *t;
 	unsigned long flags;
-	size_t cap;
+	unsigned int i;
 
-	copy = kvcalloc(rec_size, sizeof(*copy), GFP_KERNEL);
-	if (!copy)
+	t = kvmalloc(struct_size(t, s, rec_size), GFP_KERNEL);
+	if (!t)
 		return -ENOMEM;
 	spin_lock_irqsave(&inj.slock, flags);
-	n = inj.count;
-	for (i = 0; i < n; i++)
-		copy[i] = inj.ring[(inj.head + i) % rec_size];
+	t->n = inj.count;
+	for (i = 0; i < t->n; i++)
+		t->s[i] = inj.ring[(inj.head + i) % rec_size];
 	spin_unlock_irqrestore(&inj.slock, flags);
-
-	cap = (size_t)n * INJ_LINE_MAX + 1;
-	t = kvmalloc(sizeof(*t) + cap, GFP_KERNEL);
-	if (!t) {
-		kvfree(copy);
-		return -ENOMEM;
-	}
-	t->len = 0;
-	for (i = 0; i < n; i++) {
-		const struct inj_rec *r = &copy[i];
-
-		t->len += scnprintf(t->buf + t->len, cap - t->len, "%llu %llu %s %s ",
-				    r->seq, r->ts_ns, inj_reck_name[r->kind],
-				    r->ent == INJ_STE ? "ste" : "cd");
-		for (j = 0; j < ENT_QWORDS; j++)
-			t->len += scnprintf(t->buf + t->len, cap - t->len, "%s0x%llx",
-					    j ? "," : "", r->q[j]);
-		t->len += scnprintf(t->buf + t->len, cap - t->len, "\n");
-	}
-	kvfree(copy);
 	file->private_data = t;
 	return nonseekable_open(inode, file);
 }
@@ -528,9 +511,9 @@ static int record_open(struct inode *inode, struct file *file)
 static ssize_t record_read(struct file *file, char __user *ubuf, size_t len,
 			   loff_t *ppos)
 {
-	struct inj_text *t = file->private_data;
+	struct inj_snaps *t = file->private_data;
 
-	return simple_read_from_buffer(ubuf, len, ppos, t->buf, t->len);
+	return simple_read_from_buffer(ubuf, len, ppos, t->s, t->n * sizeof(t->s[0]));
 }
 
 static int record_release(struct inode *inode, struct file *file)
@@ -545,7 +528,7 @@ static const struct file_operations record_fops = {
 	.read = record_read,
 	.write = record_write,
 	.release = record_release,
-	.llseek = no_llseek,
+	.llseek = SMMU_HIL_NO_LLSEEK,
 };
 
 /* ------------------------------------------------------------ raw mode */
@@ -566,7 +549,7 @@ static int inj_sync(enum inj_ent ent)
 		inj.cmd[2 * n] = CMD_TLBI_NH_ASID | FIELD_PREP(CMD_ASID, inj.asids[i]);
 		inj.cmd[2 * n + 1] = 0;
 	}
-	return inj.cmdlist(inj.smmu, inj.cmd, n, true);
+	return smmu_hil_cmdlist_call(inj.kern, inj.cmdlist, inj.smmu, inj.cmd, n);
 }
 
 /* Collect the ASIDs a CD sequence writes besides the driver's. */
@@ -577,7 +560,7 @@ static int inj_collect_asids(const struct inj_seq *s, const u64 *saved)
 
 	inj.nasids = 0;
 	for (i = 0; s->ent == INJ_CD && i < s->n; i++) {
-		if (s->ops[i].kind != OP_WRITE || s->ops[i].idx)
+		if (s->ops[i].op != SMMU_HIL_OP_WRITE || s->ops[i].idx)
 			continue;
 		asid = FIELD_GET(CD0_ASID, s->ops[i].val);
 		for (k = 0; k < inj.nasids && inj.asids[k] != asid; k++)
@@ -644,103 +627,57 @@ static int inj_restore(void)
 	return ret;
 }
 
-static int inj_parse_line(char *line, struct inj_seq *s)
+/* One operation on its own: known kind, fields in range, the rest zero. */
+static bool inj_op_ok(const struct smmu_hil_inj_op *op)
 {
-	char *argv[4], *tok;
-	unsigned int argc = 0, v;
-	struct inj_op *op;
-	u64 val;
-
-	while ((tok = strsep(&line, " \t")) != NULL) {
-		if (!*tok)
-			continue;
-		if (*tok == '#')
-			break;
-		if (argc == ARRAY_SIZE(argv))
-			return -EINVAL;
-		argv[argc++] = tok;
+	if (op->reserved)
+		return false;
+	switch (op->op) {
+	case SMMU_HIL_OP_WRITE:
+		return op->idx < ENT_QWORDS && !op->us;
+	case SMMU_HIL_OP_DWELL:
+		return !op->idx && !op->val && op->us <= INJ_MAX_DWELL_US;
+	case SMMU_HIL_OP_SYNC:
+	case SMMU_HIL_OP_DMA_WMB:
+	case SMMU_HIL_OP_RESTORE:
+		return !op->idx && !op->us && !op->val;
+	default:
+		return false;
 	}
-	if (!argc)
-		return 0;
-	if (!strcmp(argv[0], "entry") && argc == 2) {
-		if (s->n || s->repeat)
-			return -EINVAL;	/* a header, before any operation */
-		if (!strcmp(argv[1], "ste"))
-			s->ent = INJ_STE;
-		else if (!strcmp(argv[1], "cd"))
-			s->ent = INJ_CD;
-		else
-			return -EINVAL;
-		return 0;
-	}
-	if (!strcmp(argv[0], "repeat") && argc == 2) {
-		if (s->repeat || kstrtouint(argv[1], 0, &v) || !v || v > INJ_MAX_REPEAT)
-			return -EINVAL;
-		s->repeat = v;
-		s->body = s->n;
-		return 0;
-	}
-	if (s->n == INJ_MAX_OPS)
-		return -E2BIG;
-	op = &s->ops[s->n];
-	memset(op, 0, sizeof(*op));
-	if (!strcmp(argv[0], "write") && argc == 3) {
-		if (kstrtouint(argv[1], 0, &v) || v >= ENT_QWORDS ||
-		    strncmp(argv[2], "0x", 2) || kstrtou64(argv[2], 16, &val))
-			return -EINVAL;
-		op->kind = OP_WRITE;
-		op->idx = v;
-		op->val = val;
-	} else if (!strcmp(argv[0], "sync") && argc == 1) {
-		op->kind = OP_SYNC;
-	} else if (!strcmp(argv[0], "dwell") && argc == 2) {
-		if (kstrtouint(argv[1], 0, &v) || v > INJ_MAX_DWELL_US)
-			return -EINVAL;
-		op->kind = OP_DWELL;
-		op->us = v;
-	} else if (!strcmp(argv[0], "dma_wmb") && argc == 1) {
-		op->kind = OP_WMB;
-	} else if (!strcmp(argv[0], "restore") && argc == 1) {
-		op->kind = OP_RESTORE;
-	} else {
-		return -EINVAL;
-	}
-	s->n++;
-	return 0;
 }
 
-/* Parse the whole text; nothing is executed here. */
-static int inj_parse(char *text, struct inj_seq *s)
+/*
+ * Check a whole sequence (header @h and its ops in @s) before anything is
+ * done: counts in range, every op valid, total ops and dwell bounded.
+ */
+static int inj_check_seq(const struct smmu_hil_inj_seq *h, struct inj_seq *s)
 {
-	u64 per, total_ops, dwell_pre = 0, dwell_body = 0;
+	u64 total_ops, dwell_pre = 0, dwell_body = 0;
 	unsigned int i;
-	char *line;
-	int ret;
 
-	while ((line = strsep(&text, "\n")) != NULL) {
-		ret = inj_parse_line(line, s);
-		if (ret)
-			return ret;
-	}
-	if (!s->n)
+	if (h->hdr.version != SMMU_HIL_UAPI_VERSION || h->hdr.size != sizeof(*h) ||
+	    h->hdr.flags || (h->entry != INJ_STE && h->entry != INJ_CD) ||
+	    !h->nops || h->nops > INJ_MAX_OPS || h->body > h->nops ||
+	    !h->repeat || h->repeat > INJ_MAX_REPEAT)
 		return -EINVAL;
-	if (!s->repeat) {
-		s->repeat = 1;
-		s->body = 0;
-	}
+	s->ent = h->entry;
+	s->n = h->nops;
+	s->body = h->body;
+	s->repeat = h->repeat;
 	for (i = 0; i < s->n; i++) {
-		if (s->ops[i].kind != OP_DWELL)
+		if (!inj_op_ok(&s->ops[i]))
+			return -EINVAL;
+		if (s->ops[i].op != SMMU_HIL_OP_DWELL)
 			continue;
 		if (i < s->body)
 			dwell_pre += s->ops[i].us;
 		else
 			dwell_body += s->ops[i].us;
 	}
-	per = s->n - s->body;
-	total_ops = s->body + per * s->repeat;
+	total_ops = s->body + (u64)(s->n - s->body) * s->repeat;
 	if (total_ops > INJ_MAX_TOTAL_OPS ||
 	    dwell_pre + dwell_body * s->repeat > INJ_MAX_TOTAL_DWELL_US)
-		return -E2BIG;
+		return -EINVAL;
 	return 0;
 }
 
@@ -801,20 +738,20 @@ struct inj_stats {
 	u64 writes, syncs, dwells, sync_ns, max_sync_ns, iterations;
 };
 
-static int inj_run_ops(const struct inj_op *ops, unsigned int from, unsigned int to,
-		       struct inj_stats *st)
+static int inj_run_ops(const struct smmu_hil_inj_op *ops, unsigned int from,
+		       unsigned int to, struct inj_stats *st)
 {
 	unsigned int i;
 	u64 t;
 	int ret = 0;
 
 	for (i = from; i < to && !ret; i++) {
-		switch (ops[i].kind) {
-		case OP_WRITE:
+		switch (ops[i].op) {
+		case SMMU_HIL_OP_WRITE:
 			ret = inj_store(ops[i].idx, ops[i].val);
 			st->writes++;
 			break;
-		case OP_SYNC:
+		case SMMU_HIL_OP_SYNC:
 			t = ktime_get_ns();
 			ret = inj_sync(inj.raw_ent);
 			t = ktime_get_ns() - t;
@@ -822,14 +759,14 @@ static int inj_run_ops(const struct inj_op *ops, unsigned int from, unsigned int
 			st->sync_ns += t;
 			st->max_sync_ns = max(st->max_sync_ns, t);
 			break;
-		case OP_DWELL:
+		case SMMU_HIL_OP_DWELL:
 			inj_dwell(ops[i].us);
 			st->dwells++;
 			break;
-		case OP_WMB:
+		case SMMU_HIL_OP_DMA_WMB:
 			dma_wmb();
 			break;
-		case OP_RESTORE:
+		case SMMU_HIL_OP_RESTORE:
 			ret = inj_restore();
 			break;
 		}
@@ -849,6 +786,28 @@ static void inj_refresh_shadow(void)
 		for (i = 0; i < ENT_QWORDS; i++)
 			sh[i] = cpu_to_le64(q[i]);
 	dma_wmb();
+}
+
+static void inj_set_result(const struct inj_seq *s, int err, bool conflict,
+			   bool restored, const struct inj_stats *st, u64 total)
+{
+	struct smmu_hil_inj_result *r = &inj.result;
+
+	memset(r, 0, sizeof(*r));
+	inj_hdr(&r->hdr, sizeof(*r), SMMU_HIL_INJ_RES_DONE |
+		(conflict ? SMMU_HIL_INJ_RES_CONFLICT : 0) |
+		(restored ? SMMU_HIL_INJ_RES_RESTORED : 0));
+	r->entry = s->ent;
+	r->error = err;
+	r->repeat = s->repeat;
+	r->iterations = st->iterations;
+	r->writes = st->writes;
+	r->syncs = st->syncs;
+	r->dwells = st->dwells;
+	r->total_ns = total;
+	r->ns_per_step = div64_u64(total, max(st->writes + st->syncs + st->dwells, 1ULL));
+	r->ns_per_sync = div64_u64(st->sync_ns, max(st->syncs, 1ULL));
+	r->max_sync_ns = st->max_sync_ns;
 }
 
 static int inj_execute(struct inj_seq *s)
@@ -884,7 +843,7 @@ static int inj_execute(struct inj_seq *s)
 	for (i = 0; i < ENT_QWORDS; i++)
 		saved[i] = le64_to_cpu(READ_ONCE(va[i]));
 	for (i = 0; i < s->n; i++) {
-		if (s->ops[i].kind == OP_WRITE &&
+		if (s->ops[i].op == SMMU_HIL_OP_WRITE &&
 		    !inj_value_ok(s->ent, s->ops[i].idx, s->ops[i].val, saved)) {
 			ret = -EINVAL;
 			goto out;
@@ -937,12 +896,7 @@ static int inj_execute(struct inj_seq *s)
 	inj.conflict = false;
 	spin_unlock_irqrestore(&inj.slock, flags);
 
-	scnprintf(inj.result, sizeof(inj.result),
-		  "op raw\nentry %s\nerror %d\nconflict %d\nrestored %d\niterations %llu\nrepeat %u\nwrites %llu\nsyncs %llu\ndwells %llu\ntotal_ns %llu\nns_per_step %llu\nns_per_sync %llu\nmax_sync_ns %llu\n",
-		  s->ent == INJ_STE ? "ste" : "cd", ret, conflict, !rret && !conflict,
-		  st.iterations, s->repeat, st.writes, st.syncs, st.dwells, total,
-		  div64_u64(total, max(st.writes + st.syncs + st.dwells, 1ULL)),
-		  div64_u64(st.sync_ns, max(st.syncs, 1ULL)), st.max_sync_ns);
+	inj_set_result(s, ret, conflict, !rret && !conflict, &st, total);
 	if (ret == -EBUSY)
 		ret = 0;	/* the driver took the entry back: reported, not an error */
 out:
@@ -951,34 +905,34 @@ out:
 	return ret ? ret : rret;
 }
 
+/*
+ * One write(2): a struct smmu_hil_inj_seq and exactly its ops. Everything is
+ * checked before anything runs; nothing is written on -EINVAL.
+ */
 static ssize_t raw_write(struct file *file, const char __user *ubuf,
 			 size_t len, loff_t *ppos)
 {
-	struct inj_seq s = { .ent = INJ_STE };
-	char *text;
+	struct smmu_hil_inj_seq h;
+	struct inj_seq s = { 0 };
 	int ret;
 
 	if (!allow_raw || !inj.cmdlist) {
 		pr_info_once("raw writes refused: load with allow_raw=1 on a supported kernel\n");
 		return -EPERM;
 	}
-	if (!len || len > INJ_MAX_INPUT)
+	if (len < sizeof(h) || (len - sizeof(h)) % sizeof(*s.ops) ||
+	    (len - sizeof(h)) / sizeof(*s.ops) > INJ_MAX_OPS)
 		return -EINVAL;
-	text = memdup_user_nul(ubuf, len);
-	if (IS_ERR(text))
-		return PTR_ERR(text);
-	if (strlen(text) != len) {
-		kfree(text);
+	if (copy_from_user(&h, ubuf, sizeof(h)))
+		return -EFAULT;
+	if (h.nops != (len - sizeof(h)) / sizeof(*s.ops))
 		return -EINVAL;
-	}
-	s.ops = kvcalloc(INJ_MAX_OPS, sizeof(*s.ops), GFP_KERNEL);
-	if (!s.ops) {
-		kfree(text);
+	s.ops = kvmalloc_array(h.nops, sizeof(*s.ops), GFP_KERNEL);
+	if (!s.ops)
 		return -ENOMEM;
-	}
-	ret = inj_parse(text, &s);
-	if (ret == -E2BIG)
-		ret = -EINVAL;
+	ret = copy_from_user(s.ops, ubuf + sizeof(h), len - sizeof(h)) ? -EFAULT : 0;
+	if (!ret)
+		ret = inj_check_seq(&h, &s);
 	if (!ret) {
 		ret = mutex_lock_interruptible(&inj.lock);
 		if (!ret) {
@@ -987,7 +941,6 @@ static ssize_t raw_write(struct file *file, const char __user *ubuf,
 		}
 	}
 	kvfree(s.ops);
-	kfree(text);
 	return ret ? ret : len;
 }
 
@@ -995,17 +948,26 @@ static const struct file_operations raw_fops = {
 	.owner = THIS_MODULE,
 	.open = nonseekable_open,
 	.write = raw_write,
-	.llseek = no_llseek,
+	.llseek = SMMU_HIL_NO_LLSEEK,
 };
 
-static int result_show(struct seq_file *m, void *v)
+static ssize_t result_read(struct file *file, char __user *ubuf, size_t len,
+			   loff_t *ppos)
 {
+	struct smmu_hil_inj_result r;
+
 	mutex_lock(&inj.lock);
-	seq_puts(m, inj.result);
+	r = inj.result;
 	mutex_unlock(&inj.lock);
-	return 0;
+	return inj_read_rec(ubuf, len, ppos, &r, sizeof(r));
 }
-DEFINE_SHOW_ATTRIBUTE(result);
+
+static const struct file_operations result_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = result_read,
+	.llseek = default_llseek,
+};
 
 /* --------------------------------------------------------------- set-up */
 
@@ -1099,20 +1061,17 @@ static void *inj_resolve(const char *sym)
 /* Pick the table entry of this kernel and resolve what raw mode calls. */
 static int inj_setup_kernel(void)
 {
-	unsigned int i, ver = smmu_hil_kernel_version();
 	void *fn;
 	int ret;
 
-	for (i = 0; i < ARRAY_SIZE(inject_kernels); i++)
-		if (ver >= inject_kernels[i].since && ver < inject_kernels[i].until)
-			inj.kern = &inject_kernels[i];
+	inj.kern = smmu_hil_inj_kernel_find(smmu_hil_kernel_version());
 	if (!inj.kern) {
 		if (allow_raw) {
-			pr_err("kernel %s is not in inject_kernels[]: raw mode needs the driver's command-queue signature; see docs/injector.md\n",
+			pr_err("kernel %s is not in smmu_hil_inj_kernel_find() (smmu_hil_compat.h): raw mode needs the driver's command-queue signature; see docs/injector.md\n",
 			       init_utsname()->release);
 			return -EOPNOTSUPP;
 		}
-		pr_info("kernel %s is not in inject_kernels[]: no recorder, no raw mode\n",
+		pr_info("kernel %s is not in smmu_hil_inj_kernel_find() (smmu_hil_compat.h): no recorder, no raw mode\n",
 			init_utsname()->release);
 		return 0;
 	}
@@ -1206,7 +1165,7 @@ static int __init inj_init(void)
 	ret = inj_setup_kernel();
 	if (ret)
 		goto err;
-	strscpy(inj.result, "op none\n", sizeof(inj.result));
+	inj_hdr(&inj.result.hdr, sizeof(inj.result), 0);
 
 	inj.top = smmu_hil_dir_get(SMMU_HIL_DEBUGFS_DIR, NULL);
 	if (IS_ERR(inj.top)) {
@@ -1236,7 +1195,7 @@ err:
 
 static void __exit inj_exit(void)
 {
-	/* Elsewhere init refused (smmu_hil_arch.h): nothing to undo. */
+	/* Elsewhere init refused (smmu_hil_compat.h): nothing to undo. */
 	if (!smmu_hil_arch_ok())
 		return;
 	/* Waits for file operations in progress: a raw sequence ends restored. */

@@ -9,10 +9,14 @@
 #define SMMU_HIL_STRTAB_H
 
 #include <linux/bitfield.h>
+#include <linux/build_bug.h>
 #include <linux/bits.h>
 #include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/string.h>
+
+#include "include/smmu_hil/arm_smmu_v3_fields.h"
+#include "include/uapi/smmu_hil.h"
 
 /* SMMU registers (6.3) */
 #define SMMU_STRTAB_BASE	0x80
@@ -22,18 +26,26 @@
 #define STRTAB_CFG_SPLIT	GENMASK(10, 6)
 #define STRTAB_CFG_FMT		GENMASK(17, 16)
 
-/* Structures (5.1 L1STD, 5.2 STE, 5.4 CD and L1CD) */
-#define ENT_QWORDS		8
+/*
+ * Structures (5.1 L1STD, 5.2 STE, 5.4 CD and L1CD): field masks from the
+ * one field table, include/smmu_hil/arm_smmu_v3_fields.h. HIL_MASK(STE, 0,
+ * S1CONTEXTPTR) is the in-qword mask of STE.S1ContextPtr, checked at
+ * compile time to lie in qword 0.
+ */
+#define HIL_MASK(s, q, id) \
+	(BUILD_BUG_ON_ZERO(SMMU_HIL_FPOS_Q(SMMU_HIL_##s##_##id) != (q)) + \
+	 SMMU_HIL_FPOS_MASK(SMMU_HIL_##s##_##id))
+#define ENT_QWORDS		SMMU_HIL_ENT_QWORDS
 #define ENT_BYTES		(ENT_QWORDS * 8)
-#define L1STD_SPAN		GENMASK_ULL(4, 0)
-#define L1STD_L2PTR		GENMASK_ULL(51, 6)
-#define STE0_V			BIT_ULL(0)
-#define STE0_CFG		GENMASK_ULL(3, 1)
-#define STE0_S1FMT		GENMASK_ULL(5, 4)
-#define STE0_S1CTXPTR		GENMASK_ULL(55, 6)
-#define STE0_S1CDMAX		GENMASK_ULL(63, 59)
-#define L1CD_V			BIT_ULL(0)
-#define L1CD_L2PTR		GENMASK_ULL(51, 12)
+#define L1STD_SPAN		HIL_MASK(L1STD, 0, SPAN)
+#define L1STD_L2PTR		(HIL_MASK(L1STD, 0, L2PTR) & PA_LINUX_MASK)
+#define STE0_V			HIL_MASK(STE, 0, V)
+#define STE0_CFG		HIL_MASK(STE, 0, CONFIG)
+#define STE0_S1FMT		HIL_MASK(STE, 0, S1FMT)
+#define STE0_S1CTXPTR		HIL_MASK(STE, 0, S1CONTEXTPTR)
+#define STE0_S1CDMAX		HIL_MASK(STE, 0, S1CDMAX)
+#define L1CD_V			HIL_MASK(L1CD, 0, V)
+#define L1CD_L2PTR		(HIL_MASK(L1CD, 0, L2PTR) & PA_LINUX_MASK)
 #define PA_LINUX_MASK		GENMASK_ULL(51, 0)
 
 /* Reads @len bytes at physical @pa; @atomic: from a kprobe handler. */

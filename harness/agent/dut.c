@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * DUT-side helpers: debugfs of the smmu-hil modules (docs/modules.md), PCI
- * and IOMMU group sysfs attributes (Documentation/ABI/testing/sysfs-bus-pci,
+ * DUT-side helpers: the smmu-hil modules' binary interface on their debugfs
+ * files (modules/include/uapi/smmu_hil.h, docs/modules.md), PCI and IOMMU
+ * group sysfs attributes (Documentation/ABI/testing/sysfs-bus-pci,
  * sysfs-kernel-iommu_groups), input parsing.
  */
 #include <ctype.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "smmu_hil/parse.h"
@@ -80,45 +82,85 @@ int shl_write_text(const char *path, const char *s)
 	return err;
 }
 
-/* Start of the value of line "KEY VALUE" in @text, or NULL. */
-static const char *kv_find(const char *text, const char *key, size_t *vlen)
+void shl_uapi_hdr(struct smmu_hil_hdr *h, size_t size, uint32_t flags)
 {
-	size_t klen = strlen(key);
-	const char *p = text, *end;
+	h->version = SMMU_HIL_UAPI_VERSION;
+	h->size = (uint16_t)size;
+	h->flags = flags;
+}
 
-	while (p && *p) {
-		if (!strncmp(p, key, klen) && p[klen] == ' ') {
-			p += klen + 1;
-			end = strchr(p, '\n');
-			*vlen = end ? (size_t)(end - p) : strlen(p);
-			return p;
+int shl_uapi_hdr_ok(const struct smmu_hil_hdr *h, size_t size)
+{
+	return h->version == SMMU_HIL_UAPI_VERSION && h->size == size;
+}
+
+int shl_read_record(const char *path, void *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+	char extra;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (len < size) {
+		n = read(fd, (char *)buf + len, size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			break;
 		}
-		p = strchr(p, '\n');
-		if (p)
-			p++;
+		if (n == 0)
+			break;
+		len += (size_t)n;
 	}
-	return NULL;
+	if (!err && (len != size || read(fd, &extra, 1) != 0))
+		err = -EPROTO;
+	close(fd);
+	return err;
 }
 
-int shl_kv_str(const char *text, const char *key, char *out, size_t size)
+int shl_write_record(const char *path, const void *buf, size_t len)
 {
-	size_t n;
-	const char *v = kv_find(text, key, &n);
+	ssize_t n;
+	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
 
-	if (!v || n >= size)
-		return -1;
-	memcpy(out, v, n);
-	out[n] = '\0';
-	return 0;
+	if (fd < 0)
+		return -errno;
+	n = write(fd, buf, len);
+	if (n < 0)
+		err = -errno;
+	else if ((size_t)n != len)
+		err = -EIO;
+	if (close(fd) && !err)
+		err = -errno;
+	return err;
 }
 
-int shl_kv_u64(const char *text, const char *key, unsigned long long *out)
+int shl_debugfs_ioctl(const char *file, bool rw, unsigned long req, void *arg)
 {
-	char buf[32];
+	char path[PATH_MAX];
+	int fd, ret = 0;
 
-	if (shl_kv_str(text, key, buf, sizeof(buf)))
-		return -1;
-	return shl_parse_u64(buf, out);
+	snprintf(path, sizeof(path), "%s/%s", shl_debugfs_dir(), file);
+	fd = open(path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (ioctl(fd, req, arg) < 0) {
+		if (errno != EINTR) {
+			ret = -errno;
+			break;
+		}
+	}
+	close(fd);
+	return ret;
+}
+
+void shl_bdf_format(const struct smmu_hil_bdf *b, char out[SHL_BDF_LEN])
+{
+	snprintf(out, SHL_BDF_LEN, "%04x:%02x:%02x.%x", b->segment, b->bus,
+		 (unsigned int)b->devfn >> 3, b->devfn & 7u);
 }
 
 int shl_parse_uint_range(const char *s, unsigned long long min,
@@ -254,26 +296,98 @@ int shl_edu_find(const char *want, char out[SHL_BDF_LEN])
 	return ret;
 }
 
-int shl_edu_ctl(const char *bdf, const char *line, char *result, size_t size)
+void shl_edu_cmd_init(struct smmu_hil_edu_cmd *c, uint32_t cmd, uint32_t len, uint32_t count,
+		      uint32_t arg)
 {
-	char path[PATH_MAX];
+	memset(c, 0, sizeof(*c));
+	shl_uapi_hdr(&c->hdr, sizeof(*c), 0);
+	c->cmd = cmd;
+	c->len = len;
+	c->count = count;
+	c->arg = arg;
+}
+
+int shl_edu_cmd(const char *bdf, struct smmu_hil_edu_cmd *c)
+{
+	char file[64];
 	int ret;
 
-	snprintf(path, sizeof(path), "%s/edu/%s/ctl", shl_debugfs_dir(), bdf);
-	ret = shl_write_text(path, line);
+	snprintf(file, sizeof(file), "edu/%s/ctl", bdf);
+	ret = shl_debugfs_ioctl(file, true, SMMU_HIL_IOC_EDU_CMD, c);
 	if (ret)
 		return ret;
-	snprintf(path, sizeof(path), "%s/edu/%s/result", shl_debugfs_dir(), bdf);
-	ret = shl_read_text(path, result, size);
-	return ret < 0 ? ret : 0;
+	return shl_uapi_hdr_ok(&c->hdr, sizeof(*c)) ? 0 : -EPROTO;
+}
+
+const char *shl_edu_domain_name(uint32_t dom)
+{
+	static const char *const names[] = {
+		[SMMU_HIL_DOM_NONE] = "none",
+		[SMMU_HIL_DOM_IDENTITY] = "identity",
+		[SMMU_HIL_DOM_DMA] = "DMA",
+		[SMMU_HIL_DOM_DMA_FQ] = "DMA-FQ",
+		[SMMU_HIL_DOM_PAGING] = "paging",
+		[SMMU_HIL_DOM_BLOCKED] = "blocked",
+		[SMMU_HIL_DOM_UNMANAGED] = "unmanaged",
+		[SMMU_HIL_DOM_UNKNOWN] = "unknown",
+	};
+
+	return dom < sizeof(names) / sizeof(names[0]) ? names[dom] : "unknown";
 }
 
 int shl_edu_domain(const char *bdf, char *out, size_t size)
 {
-	char path[PATH_MAX];
+	struct smmu_hil_edu_cmd c;
+	int ret;
 
-	snprintf(path, sizeof(path), "%s/edu/%s/domain", shl_debugfs_dir(), bdf);
-	return shl_read_line(path, out, size);
+	shl_edu_cmd_init(&c, SMMU_HIL_EDU_QUERY, 0, 0, 0);
+	ret = shl_edu_cmd(bdf, &c);
+	if (!ret)
+		snprintf(out, size, "%s", shl_edu_domain_name(c.domain));
+	return ret;
+}
+
+int shl_edu_set_paging(const char *bdf, bool paging)
+{
+	struct smmu_hil_edu_cmd c;
+
+	shl_edu_cmd_init(&c, SMMU_HIL_EDU_DOMAIN, 0, 0,
+			 paging ? SMMU_HIL_EDU_DOM_PAGING : SMMU_HIL_EDU_DOM_DEFAULT);
+	return shl_edu_cmd(bdf, &c);
+}
+
+int shl_edu_fault(const char *bdf, unsigned int count, struct shl_edu_fault *out)
+{
+	struct smmu_hil_edu_cmd c;
+	int ret;
+
+	shl_edu_cmd_init(&c, SMMU_HIL_EDU_FAULT, 0, count, 0);
+	ret = shl_edu_cmd(bdf, &c);
+	if (ret)
+		return ret;
+	out->injected = c.transfers;
+	out->iova_base = c.iova_base;
+	out->stride = c.stride;
+	return 0;
+}
+
+int shl_edu_loop(const char *bdf, bool start, unsigned int len, struct shl_edu_loop *out)
+{
+	struct smmu_hil_edu_cmd c;
+	int ret;
+
+	if (start)
+		shl_edu_cmd_init(&c, SMMU_HIL_EDU_LOOP_START, len, 0, 0);
+	else
+		shl_edu_cmd_init(&c, SMMU_HIL_EDU_LOOP_STOP, 0, 0, 0);
+	ret = shl_edu_cmd(bdf, &c);
+	if (!ret && !start && out) {
+		out->transfers = c.transfers;
+		out->errors = c.errors;
+		out->bytes = c.bytes;
+		out->duration_ns = c.duration_ns;
+	}
+	return ret;
 }
 
 int shl_read_line(const char *path, char *buf, size_t size)
@@ -316,83 +430,120 @@ long shl_events_read(struct shl_evt_rec *recs, size_t max)
 
 int shl_events_clear(void)
 {
-	char path[4096];
+	struct smmu_hil_hdr h;
 
-	snprintf(path, sizeof(path), "%s/clear", shl_debugfs_dir());
-	return shl_write_text(path, "1");
+	shl_uapi_hdr(&h, sizeof(h), 0);
+	return shl_debugfs_ioctl("events", false, SMMU_HIL_IOC_EVT_CLEAR, &h);
+}
+
+int shl_evt_stats_decode(const struct smmu_hil_evt_stats *in, struct shl_evt_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!shl_uapi_hdr_ok(&in->hdr, sizeof(*in)) ||
+	    !memchr(in->probe, '\0', sizeof(in->probe)))
+		return -1;
+	out->captured = in->captured;
+	out->dropped = in->dropped;
+	out->overflows = in->overflows;
+	out->bad_pointer = in->bad_pointer;
+	out->ring_size = in->ring_size;
+	out->queued = in->queued;
+	out->smmus = in->smmus;
+	snprintf(out->probe, sizeof(out->probe), "%s:%u", in->probe, in->probe_argidx);
+	return 0;
+}
+
+int shl_events_stats(struct shl_evt_stats *out)
+{
+	struct smmu_hil_evt_stats st;
+	int ret;
+
+	memset(&st, 0, sizeof(st));
+	shl_uapi_hdr(&st.hdr, sizeof(st), 0);
+	ret = shl_debugfs_ioctl("events", false, SMMU_HIL_IOC_EVT_STATS, &st);
+	if (ret)
+		return ret;
+	return shl_evt_stats_decode(&st, out) ? -EPROTO : 0;
 }
 
 int shl_edu_roundtrip(const char *bdf, unsigned int len, unsigned int count,
 		      struct shl_edu_roundtrip *out)
 {
-	char line[64], result[1024];
+	struct smmu_hil_edu_cmd c;
 	int ret;
 
-	snprintf(line, sizeof(line), "roundtrip %u %u", len, count);
-	ret = shl_edu_ctl(bdf, line, result, sizeof(result));
+	shl_edu_cmd_init(&c, SMMU_HIL_EDU_ROUNDTRIP, len, count, 0);
+	ret = shl_edu_cmd(bdf, &c);
 	if (ret)
 		return ret;
-	if (shl_kv_u64(result, "transfers", &out->transfers) ||
-	    shl_kv_u64(result, "errors", &out->errors) ||
-	    shl_kv_u64(result, "bytes", &out->bytes) ||
-	    shl_kv_str(result, "domain", out->domain, sizeof(out->domain)))
+	out->transfers = c.transfers;
+	out->errors = c.errors;
+	out->bytes = c.bytes;
+	snprintf(out->domain, sizeof(out->domain), "%s", shl_edu_domain_name(c.domain));
+	return 0;
+}
+
+int shl_smmu_info_decode(const struct smmu_hil_smmu_info *in, char *name, size_t nsize,
+			 struct shl_idr_regs *r)
+{
+	if (!memchr(in->name, '\0', sizeof(in->name)))
+		return -1;
+	snprintf(name, nsize, "%s", in->name);
+	memset(r, 0, sizeof(*r));
+	r->idr0 = in->idr0;
+	r->idr1 = in->idr1;
+	r->idr3 = in->idr3;
+	r->idr5 = in->idr5;
+	r->iidr = in->iidr;
+	r->aidr = in->aidr;
+	return 0;
+}
+
+/* The SMMUs the event monitor maps; 0 or -errno. */
+static int read_smmus(struct smmu_hil_evt_smmus *sm)
+{
+	int ret;
+
+	memset(sm, 0, sizeof(*sm));
+	shl_uapi_hdr(&sm->hdr, sizeof(*sm), 0);
+	ret = shl_debugfs_ioctl("events", false, SMMU_HIL_IOC_EVT_SMMUS, sm);
+	if (ret)
+		return ret;
+	if (!shl_uapi_hdr_ok(&sm->hdr, sizeof(*sm)) || sm->count > SMMU_HIL_MAX_SMMUS)
 		return -EPROTO;
 	return 0;
 }
 
-int shl_parse_smmu_line(char *line, char *name, size_t nsize, struct shl_idr_regs *r)
+int shl_dut_smmu_first(char *name, size_t nsize, struct shl_idr_regs *r)
 {
-	static const char *const keys[] = { "IDR0", "IDR1", "IDR3", "IDR5", "IIDR", "AIDR" };
-	uint32_t *vals[] = { &r->idr0, &r->idr1, &r->idr3, &r->idr5, &r->iidr, &r->aidr };
-	unsigned int seen = 0;
-	char *tok, *save = NULL, *eq;
-	unsigned long long v;
-	size_t i;
+	struct smmu_hil_evt_smmus sm;
+	int ret = read_smmus(&sm);
 
-	for (tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-		eq = strchr(tok, '=');
-		if (!eq)
-			return -1;
-		*eq++ = '\0';
-		if (!strcmp(tok, "name")) {
-			snprintf(name, nsize, "%s", eq);
-			seen |= 1u << 6;
-			continue;
-		}
-		for (i = 0; i < 6; i++)
-			if (!strcmp(tok, keys[i]))
-				break;
-		if (i == 6 || shl_parse_uint_range(eq, 0, 0xffffffffu, &v))
-			return -1;
-		*vals[i] = (uint32_t)v;
-		seen |= 1u << i;
-	}
-	return seen == 0x7f ? 0 : -1;
+	if (ret)
+		return ret;
+	if (!sm.count)
+		return -ENODEV;
+	return shl_smmu_info_decode(&sm.smmu[0], name, nsize, r) ? -EPROTO : 0;
 }
-
-#define SMMU_TEXT_MAX	(64 * 1024)
 
 json_object *shl_dut_smmus(void)
 {
 	json_object *arr = json_object_new_array(), *o;
-	char path[4096], name[128], *text = malloc(SMMU_TEXT_MAX), *line, *save = NULL;
+	struct smmu_hil_evt_smmus sm;
 	struct shl_idr_regs r;
+	char name[128];
+	uint32_t i;
 
-	snprintf(path, sizeof(path), "%s/smmu", shl_debugfs_dir());
-	if (!text || shl_read_text(path, text, SMMU_TEXT_MAX) < 0) {
-		free(text);
+	if (read_smmus(&sm))
 		return arr;
-	}
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		memset(&r, 0, sizeof(r));
-		if (shl_parse_smmu_line(line, name, sizeof(name), &r))
+	for (i = 0; i < sm.count; i++) {
+		if (shl_smmu_info_decode(&sm.smmu[i], name, sizeof(name), &r))
 			continue;
 		o = json_object_new_object();
 		json_object_object_add(o, "name", json_object_new_string(name));
 		json_object_object_add(o, "idr", shl_idr_to_json(&r));
 		json_object_array_add(arr, o);
 	}
-	free(text);
 	return arr;
 }
 
@@ -446,43 +597,64 @@ void shl_strv_free(char **v, size_t n)
 	free(v);
 }
 
-size_t shl_streams_sids(const char *streams, const char *bdf, uint32_t *sids, size_t max)
+int shl_dut_streams(bool tables, struct smmu_hil_stream **out, size_t *n)
 {
-	size_t n = strlen(bdf), k = 0;
-	const char *p = streams;
-	unsigned long long sid;
-	char *end;
+	struct smmu_hil_evt_streams a;
+	struct smmu_hil_stream *v = NULL, *nv;
+	uint32_t max = 64;
+	int ret;
 
-	while (p && *p) {
-		if (!strncmp(p, bdf, n) && p[n] == ' ') {
-			p += n;
-			while (*p == ' ' && k < max) {
-				sid = strtoull(p + 1, &end, 10);
-				if (end == p + 1)
-					break;
-				sids[k++] = (uint32_t)sid;
-				p = end;
-			}
-			break;
+	*out = NULL;
+	*n = 0;
+	for (;;) {
+		nv = realloc(v, max * sizeof(*v));
+		if (!nv) {
+			free(v);
+			return -ENOMEM;
 		}
-		p = strchr(p, '\n');
-		if (p)
-			p++;
+		v = nv;
+		memset(&a, 0, sizeof(a));
+		shl_uapi_hdr(&a.hdr, sizeof(a), 0);
+		a.max = max;
+		a.streams = (uint64_t)(uintptr_t)v;
+		ret = shl_debugfs_ioctl("events", false,
+					tables ? SMMU_HIL_IOC_EVT_TABLES : SMMU_HIL_IOC_EVT_STREAMS, &a);
+		if (ret) {
+			free(v);
+			return ret;
+		}
+		if (a.count <= max || max == SMMU_HIL_MAX_STREAMS)
+			break;
+		max = a.count < SMMU_HIL_MAX_STREAMS ? a.count : SMMU_HIL_MAX_STREAMS;
+	}
+	*out = v;
+	*n = a.count < max ? a.count : max;
+	return 0;
+}
+
+size_t shl_streams_sids(const struct smmu_hil_stream *streams, size_t n, const char *bdf,
+			uint32_t *sids, size_t max)
+{
+	char b[SHL_BDF_LEN];
+	size_t i, k = 0;
+
+	for (i = 0; i < n && k < max; i++) {
+		shl_bdf_format(&streams[i].bdf, b);
+		if (!strcmp(b, bdf))
+			sids[k++] = streams[i].sid;
 	}
 	return k;
 }
 
 int shl_dut_sid(const char *bdf, uint32_t *sid)
 {
-	char path[4096], *text = malloc(SMMU_TEXT_MAX);
-	int ret;
+	struct smmu_hil_stream *v;
+	size_t n;
+	int ret = shl_dut_streams(false, &v, &n);
 
-	if (!text)
-		return -ENOMEM;
-	snprintf(path, sizeof(path), "%s/streams", shl_debugfs_dir());
-	ret = shl_read_text(path, text, SMMU_TEXT_MAX);
-	if (ret >= 0)
-		ret = shl_streams_sids(text, bdf, sid, 1) == 1 ? 0 : -ENODEV;
-	free(text);
+	if (ret)
+		return ret;
+	ret = shl_streams_sids(v, n, bdf, sid, 1) == 1 ? 0 : -ENODEV;
+	free(v);
 	return ret;
 }

@@ -5,8 +5,9 @@
  *   - default DMA <-> identity: unbind the driver, write the group's `type`
  *     attribute ("DMA" / "identity"), bind again (iommu_group_store_type,
  *     which in 6.1 needs the device unbound);
- *   - default <-> paging: smmu_hil_edu's `domain paging|default` command
- *     (iommu_attach_device / iommu_detach_device of a module domain).
+ *   - default <-> paging: smmu_hil_edu's DOMAIN command (ioctl
+ *     SMMU_HIL_IOC_EDU_CMD: iommu_attach_device / iommu_detach_device of a
+ *     module domain).
  * Used by `smmu-hil domain` and the scenario runner's driver mode.
  */
 #include <errno.h>
@@ -83,7 +84,7 @@ static int set_default_type(const char *bdf, enum shl_dom t)
 
 int shl_dom_set(const char *bdf, enum shl_dom t)
 {
-	char cur[32], result[256];
+	char cur[32];
 	enum shl_dom c;
 	int ret = shl_dom_current(bdf, cur, sizeof(cur));
 
@@ -93,9 +94,9 @@ int shl_dom_set(const char *bdf, enum shl_dom t)
 	if (c == t)
 		return 0;
 	if (t == SHL_DOM_PAGING)
-		return shl_edu_ctl(bdf, "domain paging", result, sizeof(result));
+		return shl_edu_set_paging(bdf, true);
 	if (c == SHL_DOM_PAGING) {
-		ret = shl_edu_ctl(bdf, "domain default", result, sizeof(result));
+		ret = shl_edu_set_paging(bdf, false);
 		if (ret)
 			return ret;
 		ret = shl_dom_current(bdf, cur, sizeof(cur));

@@ -1,99 +1,87 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The agent's side of smmu_hil_inject: its debugfs files
- * (smmu-hil/inject/{ste,cd,raw,result,record}) and the grouping of recorder
- * snapshots into the driver's updates.
+ * The agent's side of smmu_hil_inject: the records of its debugfs files
+ * (smmu-hil/inject/{ste,cd,raw,result,record}, modules/include/uapi/smmu_hil.h)
+ * and the grouping of recorder snapshots into the driver's updates.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "smmu_hil/parse.h"
 #include "smmu_hil/dut.h"
 #include "smmu_hil/inject.h"
+#include <uapi/smmu_hil.h>
 
-#define INJ_TEXT_MAX	4096
-#define REC_TEXT_MAX	(32u << 20)	/* 65536 snapshots of < 200 bytes fit */
+#define REC_MAX_BYTES	((size_t)65536 * sizeof(struct smmu_hil_inj_snap))
+
+_Static_assert(SHL_ENTRY_QWORDS == SMMU_HIL_ENT_QWORDS, "entry sizes differ");
+_Static_assert(SHL_KIND_STE == SMMU_HIL_ENT_STE && SHL_KIND_CD == SMMU_HIL_ENT_CD,
+	       "entry kinds differ");
+_Static_assert((int)SHL_REC_START == SMMU_HIL_SNAP_START &&
+	       (int)SHL_REC_BEGIN == SMMU_HIL_SNAP_BEGIN &&
+	       (int)SHL_REC_SYNC == SMMU_HIL_SNAP_SYNC && (int)SHL_REC_STOP == SMMU_HIL_SNAP_STOP,
+	       "snapshot kinds differ");
 
 static void inject_path(char *buf, size_t len, const char *file)
 {
 	snprintf(buf, len, "%s/inject/%s", shl_debugfs_dir(), file);
 }
 
-int shl_inject_parse_entry(const char *text, struct shl_inject_entry *out)
+int shl_inject_decode_entry(enum shl_entry_kind kind, const struct smmu_hil_inj_entry *in,
+			    struct shl_inject_entry *out)
 {
-	unsigned long long v;
-	char q[400];
+	unsigned int i;
 
 	memset(out, 0, sizeof(*out));
-	if (!shl_kv_u64(text, "present", &v)) {
-		out->present = v != 0;
-		if (!out->present)
-			return 0;
-	} else {
-		out->present = true;
-	}
-	if (shl_kv_u64(text, "pa", &v) || shl_kv_str(text, "q", q, sizeof(q)) ||
-	    shl_entry_parse_q(q, SHL_ENTRY_QWORDS, &out->e, NULL, 0))
+	if (!shl_uapi_hdr_ok(&in->hdr, sizeof(*in)) || in->entry != (uint32_t)kind ||
+	    !memchr(in->smmu, '\0', sizeof(in->smmu)))
 		return -1;
-	out->pa = v;
-	if (!shl_kv_u64(text, "sid", &v))
-		out->sid = (uint32_t)v;
-	if (shl_kv_str(text, "bdf", out->bdf, sizeof(out->bdf)))
-		out->bdf[0] = '\0';
-	if (!shl_kv_u64(text, "shadow_cd", &v))
-		out->shadow_cd = v;
-	if (!shl_kv_u64(text, "zero_table", &v))
-		out->zero_table = v;
+	out->present = in->hdr.flags & SMMU_HIL_INJ_PRESENT;
+	out->sid = in->sid;
+	shl_bdf_format(&in->bdf, out->bdf);
+	if (!out->present)
+		return 0;
+	out->pa = in->pa;
+	for (i = 0; i < SHL_ENTRY_QWORDS; i++)
+		out->e.q[i] = in->q[i];
+	out->shadow_cd = in->shadow_cd;
+	out->zero_table = in->zero_table;
 	return 0;
 }
 
 int shl_inject_read_entry(enum shl_entry_kind kind, struct shl_inject_entry *out)
 {
-	char path[4096], text[INJ_TEXT_MAX];
+	struct smmu_hil_inj_entry e;
+	char path[4096];
 	int ret;
 
 	inject_path(path, sizeof(path), kind == SHL_KIND_CD ? "cd" : "ste");
-	ret = shl_read_text(path, text, sizeof(text));
-	if (ret < 0)
+	ret = shl_read_record(path, &e, sizeof(e));
+	if (ret)
 		return ret;
-	return shl_inject_parse_entry(text, out) ? -EPROTO : 0;
+	return shl_inject_decode_entry(kind, &e, out) ? -EPROTO : 0;
 }
 
-/* Append @str to the growing buffer @b. */
-struct textbuf {
-	char *buf;
-	size_t len, cap;
-};
-
-static int tb_add(struct textbuf *b, const char *str)
+/* Append the module's form of @ops at @o[*n] (room for SMMU_HIL_INJ_MAX_OPS). */
+static int raw_ops(struct smmu_hil_inj_op *o, uint32_t *n, const struct shl_op *ops,
+		   size_t nops, unsigned int dwell_us, char *err, size_t errlen)
 {
-	size_t l = strlen(str);
-
-	if (b->len + l + 1 > b->cap) {
-		size_t cap = (b->cap + l + 1) * 2;
-		char *nb = realloc(b->buf, cap);
-
-		if (!nb)
-			return -1;
-		b->buf = nb;
-		b->cap = cap;
-	}
-	memcpy(b->buf + b->len, str, l + 1);
-	b->len += l;
-	return 0;
-}
-
-/* Append the module's form of @ops. */
-static int raw_ops(struct textbuf *b, const struct shl_op *ops, size_t n, unsigned int dwell_us,
-		   char *err, size_t errlen)
-{
-	char line[64];
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		line[0] = '\0';
+	for (i = 0; i < nops; i++) {
+		unsigned int need = ops[i].kind == SHL_OP_SYNC && dwell_us ? 2 : 1;
+
+		if (ops[i].kind != SHL_OP_WRITE && ops[i].kind != SHL_OP_SYNC &&
+		    ops[i].kind != SHL_OP_DMA_WMB)
+			continue;	/* table: information for the checker only */
+		if (*n + need > SMMU_HIL_INJ_MAX_OPS) {
+			snprintf(err, errlen, "more than %d operations", SMMU_HIL_INJ_MAX_OPS);
+			return -1;
+		}
+		memset(&o[*n], 0, need * sizeof(o[0]));
 		switch (ops[i].kind) {
 		case SHL_OP_WRITE:
 			if (ops[i].nq != 1) {
@@ -102,174 +90,168 @@ static int raw_ops(struct textbuf *b, const struct shl_op *ops, size_t n, unsign
 					 i + 1);
 				return -1;
 			}
-			snprintf(line, sizeof(line), "write %u 0x%llx\n", ops[i].qword,
-				 (unsigned long long)ops[i].v[0]);
+			o[*n].op = SMMU_HIL_OP_WRITE;
+			o[*n].idx = ops[i].qword;
+			o[*n].val = ops[i].v[0];
 			break;
 		case SHL_OP_SYNC:
-			if (dwell_us)
-				snprintf(line, sizeof(line), "sync\ndwell %u\n", dwell_us);
-			else
-				snprintf(line, sizeof(line), "sync\n");
+			o[*n].op = SMMU_HIL_OP_SYNC;
+			if (dwell_us) {
+				o[*n + 1].op = SMMU_HIL_OP_DWELL;
+				o[*n + 1].us = dwell_us;
+			}
 			break;
-		case SHL_OP_DMA_WMB:
-			snprintf(line, sizeof(line), "dma_wmb\n");
-			break;
-		default:		/* table: information for the checker only */
+		default:
+			o[*n].op = SMMU_HIL_OP_DMA_WMB;
 			break;
 		}
-		if (tb_add(b, line)) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
+		*n += need;
 	}
 	return 0;
 }
 
-char *shl_inject_raw_text(enum shl_entry_kind kind, const struct shl_op *pro, size_t npro,
-			  const struct shl_op *body, size_t nbody, unsigned int repeat,
-			  unsigned int dwell_us, char *err, size_t errlen)
+struct smmu_hil_inj_seq *shl_inject_raw_encode(enum shl_entry_kind kind, const struct shl_op *pro,
+					       size_t npro, const struct shl_op *body, size_t nbody,
+					       unsigned int repeat, unsigned int dwell_us,
+					       char *err, size_t errlen)
 {
-	struct textbuf b = { 0 };
-	char hdr[32];
+	struct smmu_hil_inj_seq *h = malloc(sizeof(*h) + SMMU_HIL_INJ_MAX_OPS *
+					    sizeof(struct smmu_hil_inj_op));
+	struct smmu_hil_inj_op *o = (struct smmu_hil_inj_op *)(h + 1);
+	uint32_t n = 0;
 
 	if (errlen)
 		err[0] = '\0';
-	snprintf(hdr, sizeof(hdr), "entry %s\n", kind == SHL_KIND_CD ? "cd" : "ste");
-	if (tb_add(&b, hdr) || raw_ops(&b, pro, npro, dwell_us, err, errlen))
-		goto fail;
-	snprintf(hdr, sizeof(hdr), "repeat %u\n", repeat ? repeat : 1);
-	if (tb_add(&b, hdr) || raw_ops(&b, body, nbody, dwell_us, err, errlen))
-		goto fail;
-	return b.buf;
-fail:
-	if (!err[0])
+	if (!h) {
 		snprintf(err, errlen, "out of memory");
-	free(b.buf);
+		return NULL;
+	}
+	memset(h, 0, sizeof(*h));
+	shl_uapi_hdr(&h->hdr, sizeof(*h), 0);
+	h->entry = kind == SHL_KIND_CD ? SMMU_HIL_ENT_CD : SMMU_HIL_ENT_STE;
+	if (raw_ops(o, &n, pro, npro, dwell_us, err, errlen))
+		goto fail;
+	h->body = n;
+	if (raw_ops(o, &n, body, nbody, dwell_us, err, errlen))
+		goto fail;
+	h->nops = n;
+	h->repeat = repeat ? repeat : 1;
+	return h;
+fail:
+	free(h);
 	return NULL;
 }
 
-int shl_inject_parse_result(const char *text, struct shl_inject_result *out)
+size_t shl_inject_raw_len(const struct smmu_hil_inj_seq *seq)
 {
-	static const char *const keys[] = {
-		"conflict", "restored", "iterations", "writes", "syncs", "dwells",
-		"total_ns", "ns_per_step", "ns_per_sync", "max_sync_ns",
-	};
-	unsigned long long *vals[] = {
-		&out->conflict, &out->restored, &out->iterations, &out->writes, &out->syncs,
-		&out->dwells, &out->total_ns, &out->ns_per_step, &out->ns_per_sync,
-		&out->max_sync_ns,
-	};
-	char err[32], *end;
-	size_t i;
-
-	memset(out, 0, sizeof(*out));
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (shl_kv_u64(text, keys[i], vals[i]))
-			return -1;
-	if (shl_kv_str(text, "error", err, sizeof(err)))
-		return -1;
-	out->error = strtoll(err, &end, 10);
-	return *end || end == err ? -1 : 0;
+	return sizeof(*seq) + (size_t)seq->nops * sizeof(struct smmu_hil_inj_op);
 }
 
-int shl_inject_raw(const char *text, struct shl_inject_result *out)
+int shl_inject_decode_result(const struct smmu_hil_inj_result *in, struct shl_inject_result *out)
 {
-	char path[4096], res[INJ_TEXT_MAX];
+	memset(out, 0, sizeof(*out));
+	if (!shl_uapi_hdr_ok(&in->hdr, sizeof(*in)) || !(in->hdr.flags & SMMU_HIL_INJ_RES_DONE))
+		return -1;
+	out->error = in->error;
+	out->conflict = !!(in->hdr.flags & SMMU_HIL_INJ_RES_CONFLICT);
+	out->restored = !!(in->hdr.flags & SMMU_HIL_INJ_RES_RESTORED);
+	out->iterations = in->iterations;
+	out->writes = in->writes;
+	out->syncs = in->syncs;
+	out->dwells = in->dwells;
+	out->total_ns = in->total_ns;
+	out->ns_per_step = in->ns_per_step;
+	out->ns_per_sync = in->ns_per_sync;
+	out->max_sync_ns = in->max_sync_ns;
+	return 0;
+}
+
+int shl_inject_raw(const struct smmu_hil_inj_seq *seq, struct shl_inject_result *out)
+{
+	struct smmu_hil_inj_result r;
+	char path[4096];
 	int ret;
 
 	inject_path(path, sizeof(path), "raw");
-	ret = shl_write_text(path, text);
+	ret = shl_write_record(path, seq, shl_inject_raw_len(seq));
 	if (ret)
 		return ret;
 	inject_path(path, sizeof(path), "result");
-	ret = shl_read_text(path, res, sizeof(res));
-	if (ret < 0)
+	ret = shl_read_record(path, &r, sizeof(r));
+	if (ret)
 		return ret;
-	return shl_inject_parse_result(res, out) ? -EPROTO : 0;
+	return shl_inject_decode_result(&r, out) ? -EPROTO : 0;
 }
 
 int shl_inject_record_ctl(const char *word)
 {
+	static const char *const words[] = {
+		[SMMU_HIL_REC_START] = "start",
+		[SMMU_HIL_REC_STOP] = "stop",
+		[SMMU_HIL_REC_CLEAR] = "clear",
+	};
+	struct smmu_hil_inj_rec_ctl c;
 	char path[4096];
+	uint32_t i;
 
+	for (i = 0; i < sizeof(words) / sizeof(words[0]) && strcmp(word, words[i]); i++)
+		;
+	if (i == sizeof(words) / sizeof(words[0]))
+		return -EINVAL;
+	memset(&c, 0, sizeof(c));
+	shl_uapi_hdr(&c.hdr, sizeof(c), 0);
+	c.cmd = i;
 	inject_path(path, sizeof(path), "record");
-	return shl_write_text(path, word);
+	return shl_write_record(path, &c, sizeof(c));
 }
 
 /* ------------------------------------------------------------ recorder */
 
-static const char *const rec_kind_names[] = { "start", "begin", "sync", "stop" };
-
-static int rec_parse_line(char *line, struct shl_rec_snap *s)
+int shl_rec_decode(const void *buf, size_t len, struct shl_rec_log *log, char *err,
+		   size_t errlen)
 {
-	char *f[5], *save = NULL, *tok;
-	unsigned long long v;
-	size_t nf = 0, k;
+	const struct smmu_hil_inj_snap *in = buf;
+	size_t i, n = len / sizeof(*in);
+	unsigned int q;
 
-	for (tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-		if (nf == 5)
-			return -1;
-		f[nf++] = tok;
+	log->s = NULL;
+	log->n = 0;
+	if (len % sizeof(*in)) {
+		snprintf(err, errlen, "%zu bytes: not whole snapshots of %zu bytes", len,
+			 sizeof(*in));
+		return -1;
 	}
-	if (nf != 5 || shl_parse_u64(f[0], &v))
+	log->s = calloc(n ? n : 1, sizeof(*log->s));
+	if (!log->s) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
-	s->seq = v;
-	if (shl_parse_u64(f[1], &v))
-		return -1;
-	s->ts_ns = v;
-	for (k = 0; k < 4; k++)
-		if (!strcmp(f[2], rec_kind_names[k]))
-			break;
-	if (k == 4)
-		return -1;
-	s->kind = (enum shl_rec_kind)k;
-	if (!strcmp(f[3], "ste"))
-		s->ent = SHL_KIND_STE;
-	else if (!strcmp(f[3], "cd"))
-		s->ent = SHL_KIND_CD;
-	else
-		return -1;
-	return shl_entry_parse_q(f[4], SHL_ENTRY_QWORDS, &s->e, NULL, 0) ? -1 : 0;
+	}
+	for (i = 0; i < n; i++) {
+		struct shl_rec_snap *s = &log->s[i];
+
+		if (in[i].kind > SMMU_HIL_SNAP_STOP ||
+		    (in[i].entry != SMMU_HIL_ENT_STE && in[i].entry != SMMU_HIL_ENT_CD)) {
+			snprintf(err, errlen, "snapshot %zu: kind %u, entry %u unknown", i + 1,
+				 in[i].kind, in[i].entry);
+			shl_rec_log_free(log);
+			return -1;
+		}
+		s->seq = in[i].seq;
+		s->ts_ns = in[i].ts_ns;
+		s->kind = (enum shl_rec_kind)in[i].kind;
+		s->ent = in[i].entry == SMMU_HIL_ENT_CD ? SHL_KIND_CD : SHL_KIND_STE;
+		for (q = 0; q < SHL_ENTRY_QWORDS; q++)
+			s->e.q[q] = in[i].q[q];
+	}
+	log->n = n;
+	return 0;
 }
 
-int shl_rec_parse(const char *text, struct shl_rec_snap **out, size_t *n, char *err,
-		  size_t errlen)
+void shl_rec_log_free(struct shl_rec_log *log)
 {
-	size_t cap = 64, cnt = 0, lineno = 0;
-	struct shl_rec_snap *arr = malloc(cap * sizeof(*arr));
-	char *copy = strdup(text), *line, *save = NULL;
-
-	if (!arr || !copy) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
-	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		lineno++;
-		if (cnt == cap) {
-			struct shl_rec_snap *na = realloc(arr, cap * 2 * sizeof(*arr));
-
-			if (!na) {
-				snprintf(err, errlen, "out of memory");
-				goto fail;
-			}
-			arr = na;
-			cap *= 2;
-		}
-		if (rec_parse_line(line, &arr[cnt])) {
-			snprintf(err, errlen, "line %zu: expected 'seq ts_ns start|begin|sync|stop ste|cd Q'",
-				 lineno);
-			goto fail;
-		}
-		cnt++;
-	}
-	free(copy);
-	*out = arr;
-	*n = cnt;
-	return 0;
-fail:
-	free(copy);
-	free(arr);
-	return -1;
+	free(log->s);
+	log->s = NULL;
+	log->n = 0;
 }
 
 size_t shl_rec_group(const struct shl_rec_snap *s, size_t n, enum shl_entry_kind ent,
@@ -366,32 +348,51 @@ void shl_rec_group_shape(const struct shl_rec_snap *s, const struct shl_rec_grou
 	}
 }
 
-int shl_inject_record_read(char **text)
+int shl_inject_record_read(struct shl_rec_log *log)
 {
-	struct textbuf b = { 0 };
-	char path[4096], chunk[8192];
-	size_t got;
-	FILE *f;
-	int ret = 0;
+	size_t len = 0, cap = 64 * sizeof(struct smmu_hil_inj_snap);
+	char path[4096], err[128], *buf = malloc(cap), *nb;
+	ssize_t got;
+	int fd, ret = 0;
 
+	log->s = NULL;
+	log->n = 0;
+	if (!buf)
+		return -ENOMEM;
 	inject_path(path, sizeof(path), "record");
-	f = fopen(path, "r");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		free(buf);
 		return -errno;
-	if (tb_add(&b, ""))
-		ret = -ENOMEM;
-	while (!ret && (got = fread(chunk, 1, sizeof(chunk) - 1, f)) > 0) {
-		chunk[got] = '\0';
-		if (b.len + got > REC_TEXT_MAX || tb_add(&b, chunk))
-			ret = -ENOMEM;
 	}
-	if (!ret && ferror(f))
-		ret = -EIO;
-	fclose(f);
-	if (ret) {
-		free(b.buf);
-		return ret;
+	for (;;) {
+		if (len == cap) {
+			if (cap >= REC_MAX_BYTES) {
+				ret = -EFBIG;
+				break;
+			}
+			cap *= 2;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				ret = -ENOMEM;
+				break;
+			}
+			buf = nb;
+		}
+		got = read(fd, buf + len, cap - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			ret = -errno;
+			break;
+		}
+		if (got == 0)
+			break;
+		len += (size_t)got;
 	}
-	*text = b.buf;
-	return 0;
+	close(fd);
+	if (!ret && shl_rec_decode(buf, len, log, err, sizeof(err)))
+		ret = -EPROTO;
+	free(buf);
+	return ret;
 }

@@ -22,21 +22,14 @@
 
 int shl_dut_profile(const char *spec, struct shl_profile *p, char *err, size_t errlen)
 {
-	char path[4096], text[4096], name[128], *nl;
 	struct shl_idr_regs r = { 0 };
+	char name[128];
 
-	if (spec) {
+	if (spec)
 		return shl_profile_load(spec, p, err, errlen) ? -1 : 0;
-	}
-	snprintf(path, sizeof(path), "%s/smmu", shl_debugfs_dir());
-	if (shl_read_text(path, text, sizeof(text)) > 0) {
-		nl = strchr(text, '\n');
-		if (nl)
-			*nl = '\0';
-		if (!shl_parse_smmu_line(text, name, sizeof(name), &r)) {
-			shl_profile_init(p, name, &r);
-			return 0;
-		}
+	if (!shl_dut_smmu_first(name, sizeof(name), &r)) {
+		shl_profile_init(p, name, &r);
+		return 0;
 	}
 	return shl_profile_load(NULL, p, err, errlen) ? -1 : 0;
 }
@@ -177,16 +170,16 @@ static int verdict_rank(const char *v)
 	return !strcmp(v, "pass") ? 0 : !strcmp(v, "breaking") ? 1 : 2;
 }
 
-json_object *shl_inject_record_report(const struct shl_profile *p, const char *text, int *worst,
-				      char *err, size_t errlen)
+json_object *shl_inject_record_report(const struct shl_profile *p, const struct shl_rec_log *log,
+				      int *worst, char *err, size_t errlen)
 {
 	static const enum shl_entry_kind kinds[] = { SHL_KIND_STE, SHL_KIND_CD };
 	struct shl_op ops[SHL_ENTRY_QWORDS * 4 * (SHL_ENTRY_QWORDS + 1)];
 	struct shl_rec_group *g = calloc(MAX_GROUPS, sizeof(*g));
 	struct distinct *d = calloc(MAX_GROUPS, sizeof(*d));
 	json_object *o, *updates, *dist;
-	struct shl_rec_snap *s = NULL;
-	size_t n = 0, ng, nd = 0, i, j, k, nops;
+	const struct shl_rec_snap *s = log->s;
+	size_t n = log->n, ng, nd = 0, i, j, k, nops;
 	const char *label;
 	char oerr[300];
 
@@ -195,11 +188,6 @@ json_object *shl_inject_record_report(const struct shl_profile *p, const char *t
 		free(g);
 		free(d);
 		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	if (shl_rec_parse(text, &s, &n, err, errlen)) {
-		free(g);
-		free(d);
 		return NULL;
 	}
 	updates = json_object_new_array();
@@ -259,7 +247,6 @@ json_object *shl_inject_record_report(const struct shl_profile *p, const char *t
 	json_object_object_add(o, "snapshots", json_object_new_int64((int64_t)n));
 	json_object_object_add(o, "updates", updates);
 	json_object_object_add(o, "distinct", dist);
-	free(s);
 	free(g);
 	free(d);
 	return o;

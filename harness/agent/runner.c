@@ -26,7 +26,6 @@
 #include "smmu_hil/scenario.h"
 
 #define EVT_BATCH	1024
-#define RESULT_MAX	1024
 
 struct shl_run_ctx *shl_run_ctx_new(void)
 {
@@ -62,7 +61,7 @@ static double now_s(void)
 static int events_collect(uint32_t sid, struct shl_run_events *c)
 {
 	struct shl_evt_rec *recs = malloc(EVT_BATCH * sizeof(*recs));
-	char path[4096], text[4096];
+	struct shl_evt_stats st;
 	struct shl_event ev;
 	long n, i;
 
@@ -78,9 +77,8 @@ static int events_collect(uint32_t sid, struct shl_run_events *c)
 	free(recs);
 	if (n < 0)
 		return (int)n;
-	snprintf(path, sizeof(path), "%s/stats", shl_debugfs_dir());
-	if (shl_read_text(path, text, sizeof(text)) > 0)
-		shl_kv_u64(text, "dropped", &c->dropped);
+	if (!shl_events_stats(&st))
+		c->dropped = st.dropped;
 	return 0;
 }
 
@@ -107,24 +105,25 @@ static int recorder_metrics(struct shl_run_result *o)
 {
 	struct shl_profile p;
 	json_object *rep, *dist, *x;
-	char *text = NULL, err[300], k[32], v[400];
+	struct shl_rec_log log = { 0 };
+	char err[300], k[32], v[400];
 	int ret, worst;
 	size_t j;
 
 	ret = shl_inject_record_ctl("stop");
 	if (!ret)
-		ret = shl_inject_record_read(&text);
+		ret = shl_inject_record_read(&log);
 	if (ret) {
 		shl_run_set_status(o, "fail", "recorder: %s", strerror(-ret));
 		return -1;
 	}
 	if (shl_dut_profile(NULL, &p, err, sizeof(err))) {
-		free(text);
+		shl_rec_log_free(&log);
 		shl_run_set_status(o, "fail", "profile: %s", err);
 		return -1;
 	}
-	rep = shl_inject_record_report(&p, text, &worst, err, sizeof(err));
-	free(text);
+	rep = shl_inject_record_report(&p, &log, &worst, err, sizeof(err));
+	shl_rec_log_free(&log);
 	if (!rep) {
 		shl_run_set_status(o, "fail", "recorder: %s", err);
 		return -1;
@@ -334,17 +333,13 @@ static size_t direct_ops(const struct shl_entry *a, const struct shl_entry *b, b
 static int edu_loop(const char *bdf, bool start, unsigned int len,
 		    unsigned long long *transfers, unsigned long long *errors)
 {
-	char line[64], res[RESULT_MAX];
-	int ret;
+	struct shl_edu_loop res;
+	int ret = shl_edu_loop(bdf, start, len, &res);
 
-	if (start)
-		snprintf(line, sizeof(line), "loop start %u", len);
-	else
-		snprintf(line, sizeof(line), "loop stop");
-	ret = shl_edu_ctl(bdf, line, res, sizeof(res));
-	if (!ret && !start && (shl_kv_u64(res, "transfers", transfers) ||
-			       shl_kv_u64(res, "errors", errors)))
-		ret = -EPROTO;
+	if (!ret && !start) {
+		*transfers = res.transfers;
+		*errors = res.errors;
+	}
 	return ret;
 }
 
@@ -352,14 +347,15 @@ static int raw_apply(enum shl_entry_kind kind, const struct shl_op *pro, size_t 
 		     const struct shl_op *body, size_t nbody, unsigned long long repeat,
 		     unsigned long long dwell_us, struct shl_inject_result *res, char *why, size_t len)
 {
-	char *text = shl_inject_raw_text(kind, pro, npro, body, nbody, (unsigned int)repeat,
-					 (unsigned int)dwell_us, why, len);
+	struct smmu_hil_inj_seq *seq = shl_inject_raw_encode(kind, pro, npro, body, nbody,
+							     (unsigned int)repeat,
+							     (unsigned int)dwell_us, why, len);
 	int ret;
 
-	if (!text)
+	if (!seq)
 		return -1;
-	ret = shl_inject_raw(text, res);
-	free(text);
+	ret = shl_inject_raw(seq, res);
+	free(seq);
 	if (ret) {
 		snprintf(why, len, "the injector refused the sequence: %s", strerror(-ret));
 		return -1;

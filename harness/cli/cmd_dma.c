@@ -47,21 +47,21 @@ static int roundtrip(const char *bdf, unsigned int len, unsigned int count,
 
 static int fault(const char *bdf, unsigned int count, const struct shl_cli *cli)
 {
+	struct shl_edu_fault fr;
 	unsigned long long injected, stride;
-	char line[32], result[1024], base[32];
+	char base[32];
 	json_object *o;
 	int ret;
 
-	snprintf(line, sizeof(line), "fault %u", count);
-	ret = shl_edu_ctl(bdf, line, result, sizeof(result));
+	ret = shl_edu_fault(bdf, count, &fr);
 	if (ret == -EOPNOTSUPP)
 		return shl_err("%s: the device's domain does not translate (identity): nothing can fault",
 			       bdf);
 	if (ret)
 		return shl_err("%s: fault: %s", bdf, strerror(-ret));
-	if (shl_kv_u64(result, "injected", &injected) || shl_kv_u64(result, "stride", &stride) ||
-	    shl_kv_str(result, "iova_base", base, sizeof(base)))
-		return shl_err("%s: unexpected result from the module", bdf);
+	injected = fr.injected;
+	stride = fr.stride;
+	snprintf(base, sizeof(base), "0x%llx", fr.iova_base);
 	if (cli->json) {
 		o = json_object_new_object();
 		json_object_object_add(o, "dev", json_object_new_string(bdf));

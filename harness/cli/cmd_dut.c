@@ -30,15 +30,16 @@
 #include "smmu_hil/idr.h"
 #include "smmu_hil/inject.h"
 #include "smmu_hil/quiesce.h"
+#include <uapi/smmu_hil.h>
 
-#define TEXT_MAX	(64 * 1024)
 
-/* StreamIDs of @bdf from debugfs `streams` ("<bdf> <sid>..." lines). */
-static json_object *stream_ids(const char *streams, const char *bdf)
+/* StreamIDs of @bdf among the event monitor's @nstreams @streams. */
+static json_object *stream_ids(const struct smmu_hil_stream *streams, size_t nstreams,
+			       const char *bdf)
 {
 	json_object *arr = json_object_new_array();
 	uint32_t sids[64];
-	size_t i, n = shl_streams_sids(streams, bdf, sids, 64);
+	size_t i, n = shl_streams_sids(streams, nstreams, bdf, sids, 64);
 
 	for (i = 0; i < n; i++)
 		json_object_array_add(arr, json_object_new_int64(sids[i]));
@@ -56,17 +57,15 @@ static void add_hex(json_object *o, const char *key, unsigned int v, int width)
 static json_object *pci_list(void)
 {
 	json_object *arr = json_object_new_array(), *o, *caps;
-	char path[4096], bdf[SHL_BDF_LEN], drv[128], namebuf[256], *name;
-	char *streams = malloc(TEXT_MAX);
+	char bdf[SHL_BDF_LEN], drv[128], namebuf[256], *name;
+	struct smmu_hil_stream *streams = NULL;
+	size_t nstreams = 0;
 	struct pci_access *pacc;
 	struct pci_dev *d;
 	int group;
 
-	if (!streams)
-		return arr;
-	snprintf(path, sizeof(path), "%s/streams", shl_debugfs_dir());
-	if (shl_read_text(path, streams, TEXT_MAX) < 0)
-		streams[0] = '\0';
+	if (shl_dut_streams(false, &streams, &nstreams))
+		nstreams = 0;
 	pacc = pci_alloc();
 	pacc->error = NULL;
 	pci_init(pacc);
@@ -92,7 +91,7 @@ static json_object *pci_list(void)
 		group = shl_pci_iommu_group(bdf);
 		json_object_object_add(o, "iommu_group",
 				       group >= 0 ? json_object_new_int(group) : NULL);
-		json_object_object_add(o, "stream_ids", stream_ids(streams, bdf));
+		json_object_object_add(o, "stream_ids", stream_ids(streams, nstreams, bdf));
 		caps = json_object_new_object();
 		json_object_object_add(caps, "ats", json_object_new_boolean(
 			pci_find_cap(d, PCI_EXT_CAP_ID_ATS, PCI_CAP_EXTENDED) != NULL));
@@ -149,92 +148,69 @@ static void print_text(json_object *info)
 	}
 }
 
-/* "0x..,0x.." (8 qwords) into @e; 0 or -EINVAL. */
-static int parse_qwords(const char *text, struct shl_entry *e)
+/* {"pa", "config", "kind", "qwords", "fields"} of one entry. */
+static json_object *entry_json(enum shl_entry_kind kind, uint64_t pa, const __u64 *q)
 {
-	const char *p = text;
-	char *end;
+	struct shl_entry e;
+	json_object *o;
+	char pas[32];
 	unsigned int i;
 
-	for (i = 0; i < SHL_ENTRY_QWORDS; i++) {
-		errno = 0;
-		e->q[i] = strtoull(p, &end, 0);
-		if (errno || end == p || (i < SHL_ENTRY_QWORDS - 1 ? *end != ',' : *end != '\0'))
-			return -EINVAL;
-		p = end + 1;
-	}
-	return 0;
-}
-
-/* {"pa", "config", "kind", "qwords", "fields"} of one entry. */
-static json_object *entry_json(enum shl_entry_kind kind, const char *pa, const struct shl_entry *e)
-{
-	json_object *o = shl_entry_to_json(kind, e);
-
-	json_object_object_add(o, "pa", json_object_new_string(pa));
-	json_object_object_add(o, "config", json_object_new_string(shl_inject_config_name(kind, e)));
+	for (i = 0; i < SHL_ENTRY_QWORDS; i++)
+		e.q[i] = q[i];
+	o = shl_entry_to_json(kind, &e);
+	snprintf(pas, sizeof(pas), "0x%016llx", (unsigned long long)pa);
+	json_object_object_add(o, "pa", json_object_new_string(pas));
+	json_object_object_add(o, "config", json_object_new_string(shl_inject_config_name(kind, &e)));
 	return o;
 }
 
-/*
- * One `tables` line: "<bdf> <sid> <smmu> ste <pa> <q> [cd <pa> <q> | cd_error <n>]"
- * or "<bdf> <sid> <smmu> error <n> <where>". NULL for a line it cannot read.
- */
-static json_object *table_row(char *line)
+/* One stream of SMMU_HIL_IOC_EVT_TABLES; @smmus names the SMMUs by index. */
+static json_object *table_row(const struct smmu_hil_stream *t, json_object *smmus)
 {
-	char *tok[10], *save = NULL, *t;
-	struct shl_entry ste, cd;
-	json_object *o;
-	size_t n = 0;
+	static const char *const where[] = { "walk", "smmu", "ste", "cd" };
+	json_object *o = json_object_new_object(), *sm;
+	char bdf[SHL_BDF_LEN];
 
-	for (t = strtok_r(line, " ", &save); t && n < 10; t = strtok_r(NULL, " ", &save))
-		tok[n++] = t;
-	if (n < 5)
-		return NULL;
-	o = json_object_new_object();
-	json_object_object_add(o, "bdf", json_object_new_string(tok[0]));
-	json_object_object_add(o, "sid", json_object_new_int64(strtoll(tok[1], NULL, 0)));
-	json_object_object_add(o, "smmu", json_object_new_string(tok[2]));
-	if (!strcmp(tok[3], "error")) {
+	shl_bdf_format(&t->bdf, bdf);
+	sm = t->smmu < json_object_array_length(smmus) ?
+	     json_object_array_get_idx(smmus, t->smmu) : NULL;
+	json_object_object_add(o, "bdf", json_object_new_string(bdf));
+	json_object_object_add(o, "sid", json_object_new_int64(t->sid));
+	json_object_object_add(o, "smmu", json_object_new_string(
+		sm ? json_object_get_string(json_object_object_get(sm, "name")) : "-"));
+	if (!(t->flags & SMMU_HIL_STREAM_STE)) {
 		json_object_object_add(o, "error", json_object_new_string(
-			n > 5 ? tok[5] : "walk"));
-		json_object_object_add(o, "errno", json_object_new_int(atoi(tok[4])));
+			t->where < sizeof(where) / sizeof(where[0]) ? where[t->where] : "walk"));
+		json_object_object_add(o, "errno", json_object_new_int(t->error));
 		return o;
 	}
-	if (n < 6 || strcmp(tok[3], "ste") || parse_qwords(tok[5], &ste)) {
-		json_object_put(o);
-		return NULL;
-	}
-	json_object_object_add(o, "ste", entry_json(SHL_KIND_STE, tok[4], &ste));
-	if (n >= 9 && !strcmp(tok[6], "cd") && !parse_qwords(tok[8], &cd))
-		json_object_object_add(o, "cd", entry_json(SHL_KIND_CD, tok[7], &cd));
+	json_object_object_add(o, "ste", entry_json(SHL_KIND_STE, t->ste_pa, t->ste));
+	if (t->flags & SMMU_HIL_STREAM_CD)
+		json_object_object_add(o, "cd", entry_json(SHL_KIND_CD, t->cd_pa, t->cd));
 	else
 		json_object_object_add(o, "cd", NULL);
-	if (n >= 8 && !strcmp(tok[6], "cd_error"))
-		json_object_object_add(o, "cd_errno", json_object_new_int(atoi(tok[7])));
+	if (t->error && t->where == SMMU_HIL_WALK_CD)
+		json_object_object_add(o, "cd_errno", json_object_new_int(t->error));
 	return o;
 }
 
 static int cmd_streams(const struct shl_cli *cli)
 {
-	json_object *arr, *row;
-	char path[4096], *text = malloc(TEXT_MAX), *line, *save = NULL;
-	size_t i;
+	struct smmu_hil_stream *t;
+	json_object *arr, *smmus;
+	size_t i, n;
+	int ret = shl_dut_streams(true, &t, &n);
 
-	if (!text)
-		return shl_err("out of memory");
-	snprintf(path, sizeof(path), "%s/tables", shl_debugfs_dir());
-	if (shl_read_text(path, text, TEXT_MAX) < 0) {
-		free(text);
-		return shl_err("%s: cannot read (smmu_hil_evtmon loaded? debugfs mounted?)", path);
-	}
+	if (ret)
+		return shl_err("%s/events: %s (smmu_hil_evtmon loaded? debugfs mounted?)",
+			       shl_debugfs_dir(), strerror(-ret));
+	smmus = shl_dut_smmus();
 	arr = json_object_new_array();
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		row = table_row(line);
-		if (row)
-			json_object_array_add(arr, row);
-	}
-	free(text);
+	for (i = 0; i < n; i++)
+		json_object_array_add(arr, table_row(&t[i], smmus));
+	json_object_put(smmus);
+	free(t);
 	if (cli->json) {
 		shl_json_print(arr, cli);
 		return SHL_EXIT_OK;

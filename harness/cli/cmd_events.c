@@ -18,7 +18,6 @@
 #include "smmu_hil/dut.h"
 #include "smmu_hil/event.h"
 
-#define STATS_MAX	4096
 #define BATCH		1024
 
 static void usage(FILE *f)
@@ -36,33 +35,21 @@ static int no_module(int err)
 	return shl_err("event monitor: %s", strerror(-err));
 }
 
-/* Read debugfs stats into a JSON object with the counters and probe. */
+/* The event monitor's counters and probe as a JSON object. */
 static int read_stats(json_object **out)
 {
-	static const char *const keys[] = { "captured", "dropped", "overflows" };
-	char path[4096], text[STATS_MAX], probe[256];
-	unsigned long long v;
+	struct shl_evt_stats st;
 	json_object *o;
-	size_t i;
-	int ret;
+	int ret = shl_events_stats(&st);
 
-	snprintf(path, sizeof(path), "%s/stats", shl_debugfs_dir());
-	ret = shl_read_text(path, text, sizeof(text));
-	if (ret < 0)
+	if (ret)
 		return ret;
 	o = json_object_new_object();
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		if (shl_kv_u64(text, keys[i], &v)) {
-			json_object_put(o);
-			return -EPROTO;
-		}
-		json_object_object_add(o, keys[i], json_object_new_int64((int64_t)v));
-	}
-	if (shl_kv_str(text, "probe", probe, sizeof(probe)))
-		probe[0] = '\0';
-	json_object_object_add(o, "probe", json_object_new_string(probe));
-	if (!shl_kv_u64(text, "ring_size", &v))
-		json_object_object_add(o, "ring_size", json_object_new_int64((int64_t)v));
+	json_object_object_add(o, "captured", json_object_new_int64((int64_t)st.captured));
+	json_object_object_add(o, "dropped", json_object_new_int64((int64_t)st.dropped));
+	json_object_object_add(o, "overflows", json_object_new_int64((int64_t)st.overflows));
+	json_object_object_add(o, "probe", json_object_new_string(st.probe));
+	json_object_object_add(o, "ring_size", json_object_new_int64(st.ring_size));
 	*out = o;
 	return 0;
 }

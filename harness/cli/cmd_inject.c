@@ -261,7 +261,8 @@ static int apply(int argc, char **argv, const struct shl_cli *cli, struct shl_op
 	const char *label;
 	size_t npro = 0, nbody = 0, n1;
 	unsigned long long transitions;
-	char err[300], *text;
+	struct smmu_hil_inj_seq *raw;
+	char err[300];
 	bool ok = true;
 	int ret = parse_args(argc, argv, true, &a);
 
@@ -326,14 +327,14 @@ static int apply(int argc, char **argv, const struct shl_cli *cli, struct shl_op
 		json_object_put(dirs);
 		return shl_err("oracle: %s", err);
 	}
-	text = shl_inject_raw_text(a.kind, pro, npro, body, nbody, (unsigned int)a.repeat,
-				   (unsigned int)a.dwell_us, err, sizeof(err));
-	if (!text) {
+	raw = shl_inject_raw_encode(a.kind, pro, npro, body, nbody, (unsigned int)a.repeat,
+				    (unsigned int)a.dwell_us, err, sizeof(err));
+	if (!raw) {
 		json_object_put(dirs);
 		return shl_err("%s", err);
 	}
-	ret = shl_inject_raw(text, &res);
-	free(text);
+	ret = shl_inject_raw(raw, &res);
+	free(raw);
 	if (ret) {
 		json_object_put(dirs);
 		if (ret == -EINVAL)
@@ -398,18 +399,19 @@ static int cmd_record_show(int argc, char **argv, const struct shl_cli *cli)
 	json_object *o, *dist;
 	struct shl_profile p;
 	struct inj_args a;
-	char *text = NULL, err[300];
+	struct shl_rec_log log = { 0 };
+	char err[300];
 	int ret = parse_args(argc, argv, false, &a), worst = 0;
 	size_t j;
 
 	if (!ret)
 		ret = load_profile(a.profile, &p);
-	if (!ret && (ret = shl_inject_record_read(&text)))
+	if (!ret && (ret = shl_inject_record_read(&log)))
 		ret = no_module(ret);
 	if (ret)
 		return ret;
-	o = shl_inject_record_report(&p, text, &worst, err, sizeof(err));
-	free(text);
+	o = shl_inject_record_report(&p, &log, &worst, err, sizeof(err));
+	shl_rec_log_free(&log);
 	if (!o)
 		return shl_err("record: %s", err);
 	dist = json_object_object_get(o, "distinct");

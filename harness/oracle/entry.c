@@ -12,95 +12,17 @@
 
 #include "smmu_hil/entry.h"
 
-/* NAME, then a field triple (qword, hi, lo) */
-#define F(name, ...) { name, __VA_ARGS__, 0 }
-#define A(name, ...) { name, __VA_ARGS__, SHL_FIELD_ADDR }
-#define R(name, ...) { name, __VA_ARGS__, SHL_FIELD_RES0 }
-#define I(name, ...) { name, __VA_ARGS__, SHL_FIELD_IMPDEF }
+/* The field tables, expanded from modules/include/smmu_hil/arm_smmu_v3_fields.h */
+#define KIND_FIELD	0
+#define KIND_ADDR	SHL_FIELD_ADDR
+#define KIND_RES0	SHL_FIELD_RES0
+#define KIND_IMPDEF	SHL_FIELD_IMPDEF
+#define ROW(id, name, q, hi, lo, kind) { name, q, hi, lo, KIND_##kind },
 
-static const struct shl_field ste_fields[] = {
-	F("V", SHL_STE_V), F("Config", SHL_STE_CONFIG), F("S1Fmt", SHL_STE_S1FMT),
-	A("S1ContextPtr", SHL_STE_S1CONTEXTPTR), R("RES0[58:56]", 0, 58, 56),
-	F("S1CDMax", SHL_STE_S1CDMAX),
-	F("S1DSS", SHL_STE_S1DSS), F("S1CIR", SHL_STE_S1CIR), F("S1COR", SHL_STE_S1COR),
-	F("S1CSH", SHL_STE_S1CSH), F("S2HWU59", 1, 8, 8), F("S2HWU60", 1, 9, 9),
-	F("S2HWU61", 1, 10, 10), F("S2HWU62", 1, 11, 11), F("DRE", SHL_STE_DRE),
-	F("CONT", SHL_STE_CONT), F("DCP", SHL_STE_DCP), F("PPAR", SHL_STE_PPAR),
-	F("MEV", SHL_STE_MEV), I("SW_RESERVED", SHL_STE_SW_RESERVED), F("S1PIE", SHL_STE_S1PIE),
-	F("S2FWB", SHL_STE_S2FWB), F("S1MPAM", SHL_STE_S1MPAM), F("S1STALLD", SHL_STE_S1STALLD),
-	F("EATS", SHL_STE_EATS), F("STRW", SHL_STE_STRW), F("MemAttr", SHL_STE_MEMATTR),
-	F("MTCFG", SHL_STE_MTCFG), F("ALLOCCFG", SHL_STE_ALLOCCFG), R("RES0[107:105]", 1, 43, 41),
-	F("SHCFG", SHL_STE_SHCFG), F("NSCFG", SHL_STE_NSCFG), F("PRIVCFG", SHL_STE_PRIVCFG),
-	F("INSTCFG", SHL_STE_INSTCFG), I("IMPDEF[127:116]", SHL_STE_IMPDEF1),
-	F("S2VMID", SHL_STE_S2VMID), I("IMPDEF[159:144]", SHL_STE_IMPDEF2),
-	F("S2T0SZ", SHL_STE_S2T0SZ), F("S2SL0", SHL_STE_S2SL0), F("S2IR0", SHL_STE_S2IR0),
-	F("S2OR0", SHL_STE_S2OR0), F("S2SH0", SHL_STE_S2SH0), F("S2TG", SHL_STE_S2TG),
-	F("S2PS", SHL_STE_S2PS), F("S2AA64", SHL_STE_S2AA64), F("S2ENDI", SHL_STE_S2ENDI),
-	F("S2AFFD", SHL_STE_S2AFFD), F("S2PTW", SHL_STE_S2PTW), F("S2HD", SHL_STE_S2HD),
-	F("S2HA", SHL_STE_S2HA), F("S2S", SHL_STE_S2S), F("S2R", SHL_STE_S2R),
-	F("S2HAFT", SHL_STE_S2HAFT), F("S2PIE", SHL_STE_S2PIE), F("S2POE", SHL_STE_S2POE),
-	F("DPT_VMATCH", SHL_STE_DPT_VMATCH),
-	F("S2NSW", SHL_STE_S2NSW), F("S2NSA", SHL_STE_S2NSA), F("S2SL0_2", SHL_STE_S2SL0_2),
-	F("S2DS", SHL_STE_S2DS), A("S2TTB", SHL_STE_S2TTB), R("RES0[252:248]", 3, 60, 56),
-	F("S2SKL", SHL_STE_S2SKL), R("RES0[255]", 3, 63, 63),
-	I("IMPDEF[271:256]", SHL_STE_IMPDEF4), F("PARTID", SHL_STE_PARTID),
-	F("S_S2T0SZ", SHL_STE_S_S2T0SZ), F("S_S2SL0", SHL_STE_S_S2SL0),
-	R("RES0[301:296]", 4, 45, 40), F("S_S2TG", SHL_STE_S_S2TG), F("MECID", SHL_STE_MECID),
-	F("PMG", SHL_STE_PMG), F("MPAM_NS", SHL_STE_MPAM_NS), F("AssuredOnly", SHL_STE_ASSUREDONLY),
-	F("TL0", SHL_STE_TL0), F("TL1", SHL_STE_TL1), A("VMSPtr", SHL_STE_VMSPTR),
-	R("RES0[383:376]", 5, 63, 56),
-	F("S2SW", SHL_STE_S2SW), F("S2SA", SHL_STE_S2SA), F("S_S2SL0_2", SHL_STE_S_S2SL0_2),
-	R("RES0[387]", 6, 3, 3), A("S_S2TTB", SHL_STE_S_S2TTB), R("RES0[444:440]", 6, 60, 56),
-	F("S_S2SKL", SHL_STE_S_S2SKL), R("RES0[447]", 6, 63, 63),
-	F("S2POI0", 7, 3, 0), F("S2POI1", 7, 7, 4), F("S2POI2", 7, 11, 8), F("S2POI3", 7, 15, 12),
-	F("S2POI4", 7, 19, 16), F("S2POI5", 7, 23, 20), F("S2POI6", 7, 27, 24),
-	F("S2POI7", 7, 31, 28), F("S2POI8", 7, 35, 32), F("S2POI9", 7, 39, 36),
-	F("S2POI10", 7, 43, 40), F("S2POI11", 7, 47, 44), F("S2POI12", 7, 51, 48),
-	F("S2POI13", 7, 55, 52), F("S2POI14", 7, 59, 56), F("S2POI15", 7, 63, 60),
-};
-
-static const struct shl_field cd_fields[] = {
-	F("T0SZ", SHL_CD_T0SZ), F("TG0", SHL_CD_TG0), F("IR0", SHL_CD_IR0), F("OR0", SHL_CD_OR0),
-	F("SH0", SHL_CD_SH0), F("EPD0", SHL_CD_EPD0), F("ENDI", SHL_CD_ENDI), F("T1SZ", SHL_CD_T1SZ),
-	F("TG1", SHL_CD_TG1), F("IR1", SHL_CD_IR1), F("OR1", SHL_CD_OR1), F("SH1", SHL_CD_SH1),
-	F("EPD1", SHL_CD_EPD1), F("V", SHL_CD_V), F("IPS", SHL_CD_IPS), F("AFFD", SHL_CD_AFFD),
-	F("WXN", SHL_CD_WXN), F("UWXN", SHL_CD_UWXN), F("TBI0", SHL_CD_TBI0), F("TBI1", SHL_CD_TBI1),
-	F("PAN", SHL_CD_PAN), F("AA64", SHL_CD_AA64), F("HD", SHL_CD_HD), F("HA", SHL_CD_HA),
-	F("S", SHL_CD_S), F("R", SHL_CD_R), F("A", SHL_CD_A), F("ASET", SHL_CD_ASET),
-	F("ASID", SHL_CD_ASID),
-	F("NSCFG0", SHL_CD_NSCFG0), F("HAD0", SHL_CD_HAD0), F("E0PD0", SHL_CD_E0PD0),
-	F("HAFT", SHL_CD_HAFT), A("TTB0", SHL_CD_TTB0), R("RES0[121:120]", 1, 57, 56),
-	F("PnCH", SHL_CD_PNCH), F("EPAN", SHL_CD_EPAN), F("HWU059", 1, 60, 60),
-	F("HWU060", 1, 61, 61), F("HWU061", 1, 62, 62), F("HWU062", 1, 63, 63),
-	F("NSCFG1", SHL_CD_NSCFG1), F("HAD1", SHL_CD_HAD1), F("E0PD1", SHL_CD_E0PD1),
-	F("AIE", SHL_CD_AIE), A("TTB1", SHL_CD_TTB1), R("RES0[185:184]", 2, 57, 56),
-	F("DS", SHL_CD_DS), F("PIE", SHL_CD_PIE), F("HWU159", 2, 60, 60), F("HWU160", 2, 61, 61),
-	F("HWU161", 2, 62, 62), F("HWU162", 2, 63, 63),
-	F("MAIR0", SHL_CD_MAIR0), F("MAIR1", SHL_CD_MAIR1),
-	F("AMAIR0", SHL_CD_AMAIR0), F("AMAIR1", SHL_CD_AMAIR1),
-	I("IMPDEF[351:320]", SHL_CD_IMPDEF5), F("PARTID", SHL_CD_PARTID), F("PMG", SHL_CD_PMG),
-	R("RES0[383:376]", 5, 63, 56),
-	F("PIIU0", 6, 2, 0), F("PIIU1", 6, 5, 3), F("PIIU2", 6, 8, 6), F("PIIU3", 6, 11, 9),
-	F("PIIU4", 6, 14, 12), F("PIIU5", 6, 17, 15), F("PIIU6", 6, 20, 18), F("PIIU7", 6, 23, 21),
-	F("PIIU8", 6, 26, 24), F("PIIU9", 6, 29, 27), F("PIIU10", 6, 32, 30),
-	F("PIIU11", 6, 35, 33), F("PIIU12", 6, 38, 36), F("PIIU13", 6, 41, 39),
-	F("PIIU14", 6, 44, 42), F("PIIU15", 6, 47, 45), R("RES0[447:432]", 6, 63, 48),
-	F("PIIP0", 7, 2, 0), F("PIIP1", 7, 5, 3), F("PIIP2", 7, 8, 6), F("PIIP3", 7, 11, 9),
-	F("PIIP4", 7, 14, 12), F("PIIP5", 7, 17, 15), F("PIIP6", 7, 20, 18), F("PIIP7", 7, 23, 21),
-	F("PIIP8", 7, 26, 24), F("PIIP9", 7, 29, 27), F("PIIP10", 7, 32, 30),
-	F("PIIP11", 7, 35, 33), F("PIIP12", 7, 38, 36), F("PIIP13", 7, 41, 39),
-	F("PIIP14", 7, 44, 42), F("PIIP15", 7, 47, 45), R("RES0[511:496]", 7, 63, 48),
-};
-
-static const struct shl_field l1std_fields[] = {
-	F("Span", SHL_L1STD_SPAN), R("RES0[5]", 0, 5, 5), A("L2Ptr", SHL_L1STD_L2PTR),
-	R("RES0[63:56]", 0, 63, 56),
-};
-
-static const struct shl_field l1cd_fields[] = {
-	F("V", SHL_L1CD_V), R("RES0[11:1]", 0, 11, 1), A("L2Ptr", SHL_L1CD_L2PTR),
-	R("RES0[63:56]", 0, 63, 56),
-};
+static const struct shl_field ste_fields[] = { SMMU_HIL_STE_FIELDS(ROW) };
+static const struct shl_field cd_fields[] = { SMMU_HIL_CD_FIELDS(ROW) };
+static const struct shl_field l1std_fields[] = { SMMU_HIL_L1STD_FIELDS(ROW) };
+static const struct shl_field l1cd_fields[] = { SMMU_HIL_L1CD_FIELDS(ROW) };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

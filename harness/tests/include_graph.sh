@@ -5,8 +5,10 @@
 # no oracle file (harness/oracle) includes an agent or CLI header, no agent
 # file (harness/agent) includes a CLI header. Reads every #include "..." and
 # #include <...> line and resolves it against the layers' include folders:
+#   spec    modules/include/smmu_hil (the STE/CD field table the modules and
+#           the oracle share: every layer may include it)
 #   oracle  harness/oracle/include, harness/oracle
-#   agent   harness/agent/include, modules/include (the modules' uapi)
+#   agent   harness/agent/include, modules/include/uapi (the modules' uapi)
 #   cli     harness/cli
 # Prints each offending FILE:LINE: #include and exits 1; 0 when clean.
 # Usage: harness/tests/include_graph.sh [ROOT]   (ROOT: the tree, default .)
@@ -17,7 +19,9 @@ cd "$root" || exit 2
 # layer_of HEADER: the layer whose folders hold HEADER ("" if none: system).
 layer_of() {
 	local h=$1
-	if [ -f "harness/oracle/include/$h" ] || [ -f "harness/oracle/$h" ]; then
+	if [ -f "modules/include/$h" ] && [[ $h == smmu_hil/* ]]; then
+		echo spec
+	elif [ -f "harness/oracle/include/$h" ] || [ -f "harness/oracle/$h" ]; then
 		echo oracle
 	elif [ -f "harness/agent/include/$h" ] || [ -f "modules/include/$h" ] ||
 	     [ -f "harness/agent/$h" ]; then

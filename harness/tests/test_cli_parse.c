@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Unit tests: command-line input parsing (cli_parse.c, dut.c) and the DUT
- * helpers run against a fake sysfs/debugfs tree ($SMMU_HIL_SYSFS,
- * $SMMU_HIL_DEBUGFS).
+ * Unit tests: command-line input parsing (cli_parse.c, dut.c), the decoding
+ * of the modules' records (uapi/smmu_hil.h) and the DUT helpers run against
+ * a fake sysfs/debugfs tree ($SMMU_HIL_SYSFS, $SMMU_HIL_DEBUGFS).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -18,6 +18,8 @@
 
 #include "smmu_hil/parse.h"
 #include "smmu_hil/dut.h"
+#include "smmu_hil/idr.h"
+#include <uapi/smmu_hil.h>
 
 static void test_bdf_accepts(void **state)
 {
@@ -100,30 +102,108 @@ static void test_ranges(void **state)
 	assert_int_equal(shl_parse_uint_range("x", 0, 10, &v), -1);
 }
 
-static void test_key_value(void **state)
+/* The records the modules return, decoded by the agent (uapi/smmu_hil.h). */
+static void test_uapi_decode(void **state)
 {
-	const char *text = "captured 100\ndropped 0\nprobe arm_smmu_handle_evt:1\n"
-			   "iova_base 0x2000000\nlast 7";
-	unsigned long long v;
-	char s[64], tiny[4];
+	struct smmu_hil_evt_stats st;
+	struct smmu_hil_smmu_info si;
+	struct smmu_hil_stream streams[3];
+	struct smmu_hil_edu_cmd c;
+	struct shl_evt_stats out;
+	struct shl_idr_regs r;
+	char name[64], bdf[SHL_BDF_LEN];
+	uint32_t sids[4];
 
 	(void)state;
-	assert_int_equal(shl_kv_u64(text, "captured", &v), 0);
-	assert_int_equal(v, 100);
-	assert_int_equal(shl_kv_u64(text, "dropped", &v), 0);
-	assert_int_equal(v, 0);
-	assert_int_equal(shl_kv_u64(text, "iova_base", &v), 0);
-	assert_int_equal(v, 0x2000000);
-	assert_int_equal(shl_kv_u64(text, "last", &v), 0);	/* no final newline */
-	assert_int_equal(v, 7);
-	/* a key must match whole: "capture" is not "captured" */
-	assert_int_equal(shl_kv_u64(text, "capture", &v), -1);
-	assert_int_equal(shl_kv_u64(text, "missing", &v), -1);
-	/* a non-numeric value is not a number */
-	assert_int_equal(shl_kv_u64(text, "probe", &v), -1);
-	assert_int_equal(shl_kv_str(text, "probe", s, sizeof(s)), 0);
-	assert_string_equal(s, "arm_smmu_handle_evt:1");
-	assert_int_equal(shl_kv_str(text, "probe", tiny, sizeof(tiny)), -1);
+	memset(&st, 0, sizeof(st));
+	shl_uapi_hdr(&st.hdr, sizeof(st), 0);
+	assert_int_equal(st.hdr.version, SMMU_HIL_UAPI_VERSION);
+	assert_int_equal(st.hdr.size, sizeof(st));
+	st.captured = 100;
+	st.dropped = 3;
+	st.overflows = 1;
+	st.ring_size = 4096;
+	st.probe_argidx = 1;
+	strcpy(st.probe, "arm_smmu_handle_evt");
+	assert_int_equal(shl_evt_stats_decode(&st, &out), 0);
+	assert_int_equal(out.captured, 100);
+	assert_int_equal(out.dropped, 3);
+	assert_int_equal(out.overflows, 1);
+	assert_int_equal(out.ring_size, 4096);
+	assert_string_equal(out.probe, "arm_smmu_handle_evt:1");
+	memset(st.probe, 'x', sizeof(st.probe));	/* not terminated */
+	assert_int_equal(shl_evt_stats_decode(&st, &out), -1);
+	strcpy(st.probe, "p");
+	st.hdr.version = 0;
+	assert_int_equal(shl_evt_stats_decode(&st, &out), -1);
+
+	memset(&si, 0, sizeof(si));
+	strcpy(si.name, "arm-smmu-v3.0.auto");
+	si.idr0 = 0x0a0b;
+	si.aidr = 2;
+	assert_int_equal(shl_smmu_info_decode(&si, name, sizeof(name), &r), 0);
+	assert_string_equal(name, "arm-smmu-v3.0.auto");
+	assert_int_equal(r.idr0, 0x0a0b);
+	assert_int_equal(r.aidr, 2);
+	memset(si.name, 'x', sizeof(si.name));
+	assert_int_equal(shl_smmu_info_decode(&si, name, sizeof(name), &r), -1);
+
+	memset(streams, 0, sizeof(streams));
+	streams[0].bdf.devfn = 3 << 3;
+	streams[0].sid = 0x18;
+	streams[1].bdf.segment = 1;
+	streams[1].bdf.bus = 0x80;
+	streams[1].bdf.devfn = (0x1f << 3) | 7;
+	streams[1].sid = 7;
+	streams[2] = streams[0];
+	streams[2].sid = 0x19;
+	shl_bdf_format(&streams[1].bdf, bdf);
+	assert_string_equal(bdf, "0001:80:1f.7");
+	assert_int_equal(shl_streams_sids(streams, 3, "0000:00:03.0", sids, 4), 2);
+	assert_int_equal(sids[0], 0x18);
+	assert_int_equal(sids[1], 0x19);
+	assert_int_equal(shl_streams_sids(streams, 3, "0000:00:03.0", sids, 1), 1);
+	assert_int_equal(shl_streams_sids(streams, 3, "0000:00:04.0", sids, 4), 0);
+
+	shl_edu_cmd_init(&c, SMMU_HIL_EDU_ROUNDTRIP, 4095, 10, 0);
+	assert_int_equal(c.hdr.version, SMMU_HIL_UAPI_VERSION);
+	assert_int_equal(c.hdr.size, sizeof(c));
+	assert_int_equal(c.hdr.flags, 0);
+	assert_int_equal(c.cmd, SMMU_HIL_EDU_ROUNDTRIP);
+	assert_int_equal(c.len, 4095);
+	assert_int_equal(c.count, 10);
+	assert_int_equal(c.transfers | c.errors | c.bytes | c.reserved[0] | c.reserved[1], 0);
+	assert_string_equal(shl_edu_domain_name(SMMU_HIL_DOM_DMA_FQ), "DMA-FQ");
+	assert_string_equal(shl_edu_domain_name(SMMU_HIL_DOM_PAGING), "paging");
+	assert_string_equal(shl_edu_domain_name(SMMU_HIL_DOM_IDENTITY), "identity");
+	assert_string_equal(shl_edu_domain_name(99), "unknown");
+	assert_int_equal(shl_dom_classify(shl_edu_domain_name(SMMU_HIL_DOM_DMA)), SHL_DOM_DMA);
+}
+
+/* The uapi's layout: what an arm64 kernel and this host both compute. */
+static void test_uapi_layout(void **state)
+{
+	(void)state;
+	assert_int_equal(sizeof(struct smmu_hil_hdr), 8);
+	assert_int_equal(sizeof(struct smmu_hil_evt_rec), 48);
+	assert_int_equal(sizeof(struct smmu_hil_evt_stats), 120);
+	assert_int_equal(sizeof(struct smmu_hil_smmu_info), 88);
+	assert_int_equal(sizeof(struct smmu_hil_evt_smmus), 16 + 8 * 88);
+	assert_int_equal(sizeof(struct smmu_hil_stream), 24 + 16 + 128);
+	assert_int_equal(sizeof(struct smmu_hil_evt_streams), 24);
+	assert_int_equal(sizeof(struct smmu_hil_edu_cmd), 96);
+	assert_int_equal(sizeof(struct smmu_hil_inj_entry), 32 + 64 + 16 + 64);
+	assert_int_equal(sizeof(struct smmu_hil_inj_op), 16);
+	assert_int_equal(sizeof(struct smmu_hil_inj_seq), 24);
+	assert_int_equal(sizeof(struct smmu_hil_inj_result), 88);
+	assert_int_equal(sizeof(struct smmu_hil_inj_rec_ctl), 16);
+	assert_int_equal(sizeof(struct smmu_hil_inj_snap), 88);
+	assert_int_equal(offsetof(struct smmu_hil_inj_entry, pa), 24);
+	assert_int_equal(offsetof(struct smmu_hil_stream, ste_pa), 24);
+	assert_int_equal(_IOC_SIZE(SMMU_HIL_IOC_EDU_CMD), sizeof(struct smmu_hil_edu_cmd));
+	assert_int_equal(_IOC_DIR(SMMU_HIL_IOC_EDU_CMD), _IOC_READ | _IOC_WRITE);
+	assert_int_equal(_IOC_DIR(SMMU_HIL_IOC_EVT_CLEAR), _IOC_WRITE);
+	assert_int_equal(_IOC_TYPE(SMMU_HIL_IOC_EVT_STATS), SMMU_HIL_IOC_MAGIC);
 }
 
 /* A fake /sys and debugfs with one edu device bound, one other device. */
@@ -268,7 +348,8 @@ int main(void)
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_numbers_reject),
 		cmocka_unit_test(test_ranges),
-		cmocka_unit_test(test_key_value),
+		cmocka_unit_test(test_uapi_decode),
+		cmocka_unit_test(test_uapi_layout),
 		cmocka_unit_test_setup_teardown(test_edu_find, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_events_read, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_read_text, fake_setup, fake_teardown),

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Unit tests: the agent's side of smmu_hil_inject (dut_inject.c) — the
- * ste/cd/result file parsers, the raw sequence text, the recorder parser,
- * grouping into driver updates, their oracle sequences and shapes, and the
- * raw file round trip on a fake debugfs ($SMMU_HIL_DEBUGFS).
+ * Unit tests: the agent's side of smmu_hil_inject (dut_inject.c) — decoding
+ * the ste/cd/result records, encoding raw sequences, decoding recorder
+ * snapshots, grouping into driver updates, their oracle sequences and
+ * shapes, and the raw/record round trips on a fake debugfs
+ * ($SMMU_HIL_DEBUGFS), all in the records of modules/include/uapi/smmu_hil.h.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -21,18 +22,34 @@
 #include "smmu_hil/inject.h"
 #include "smmu_hil/profile.h"
 #include "smmu_hil/rules.h"
+#include <uapi/smmu_hil.h>
 
-static const char ste_text[] =
-	"bdf 0000:00:03.0\nsid 0x18\nsmmu arm-smmu-v3.0.auto\npa 0x78460600\n"
-	"q 0x000000007264300b,0x00000000000000d6,0x0,0x0,0x0,0x0,0x0,0x0\n"
-	"raw 1\nrecorder 1\nshadow_cd 0x7272a000\nzero_table 0x72729000\n";
-
-static void test_parse_entry_ste(void **state)
+/* The STE record the module gave on the DUT (edu at 00:03.0, SID 0x18). */
+static void ste_record(struct smmu_hil_inj_entry *e)
 {
+	memset(e, 0, sizeof(*e));
+	e->hdr.version = SMMU_HIL_UAPI_VERSION;
+	e->hdr.size = sizeof(*e);
+	e->hdr.flags = SMMU_HIL_INJ_PRESENT | SMMU_HIL_INJ_RAW | SMMU_HIL_INJ_RECORDER;
+	e->entry = SMMU_HIL_ENT_STE;
+	e->sid = 0x18;
+	e->bdf.devfn = 3 << 3;
+	e->pa = 0x78460600;
+	e->q[0] = 0x7264300b;
+	e->q[1] = 0xd6;
+	e->shadow_cd = 0x7272a000;
+	e->zero_table = 0x72729000;
+	strcpy(e->smmu, "arm-smmu-v3.0.auto");
+}
+
+static void test_decode_entry_ste(void **state)
+{
+	struct smmu_hil_inj_entry in;
 	struct shl_inject_entry e;
 
 	(void)state;
-	assert_int_equal(shl_inject_parse_entry(ste_text, &e), 0);
+	ste_record(&in);
+	assert_int_equal(shl_inject_decode_entry(SHL_KIND_STE, &in, &e), 0);
 	assert_true(e.present);
 	assert_int_equal(e.sid, 0x18);
 	assert_string_equal(e.bdf, "0000:00:03.0");
@@ -42,29 +59,44 @@ static void test_parse_entry_ste(void **state)
 	assert_int_equal(e.shadow_cd, 0x7272a000);
 	assert_int_equal(e.zero_table, 0x72729000);
 	assert_string_equal(shl_inject_config_name(SHL_KIND_STE, &e.e), "s1");
+	/* malformed: other version, other size, other kind, unterminated name */
+	in.hdr.version = 2;
+	assert_int_equal(shl_inject_decode_entry(SHL_KIND_STE, &in, &e), -1);
+	ste_record(&in);
+	in.hdr.size--;
+	assert_int_equal(shl_inject_decode_entry(SHL_KIND_STE, &in, &e), -1);
+	ste_record(&in);
+	assert_int_equal(shl_inject_decode_entry(SHL_KIND_CD, &in, &e), -1);
+	memset(in.smmu, 'x', sizeof(in.smmu));
+	assert_int_equal(shl_inject_decode_entry(SHL_KIND_STE, &in, &e), -1);
 }
 
-static void test_parse_entry_cd(void **state)
+static void test_decode_entry_cd(void **state)
 {
+	struct smmu_hil_inj_entry in;
 	struct shl_inject_entry e;
 
 	(void)state;
-	assert_int_equal(shl_inject_parse_entry("present 0\n", &e), 0);
+	ste_record(&in);
+	in.entry = SMMU_HIL_ENT_CD;
+	in.hdr.flags = 0;
+	assert_int_equal(shl_inject_decode_entry(SHL_KIND_CD, &in, &e), 0);
 	assert_false(e.present);
-	assert_int_equal(shl_inject_parse_entry(
-		"present 1\nssid 0\npa 0x1000\nq 0x4e204c0003510,0x72644000\n", &e), 0);
+	assert_int_equal(e.e.q[0], 0);
+	in.hdr.flags = SMMU_HIL_INJ_PRESENT;
+	in.pa = 0x1000;
+	in.q[0] = 0x4e204c0003510ULL;
+	in.q[1] = 0x72644000;
+	in.shadow_cd = 0;
+	assert_int_equal(shl_inject_decode_entry(SHL_KIND_CD, &in, &e), 0);
 	assert_true(e.present);
+	assert_int_equal(e.pa, 0x1000);
 	assert_int_equal(e.e.q[0], 0x4e204c0003510ULL);
 	assert_int_equal(e.e.q[1], 0x72644000);
-	assert_int_equal(e.shadow_cd, 0);
 	assert_string_equal(shl_inject_config_name(SHL_KIND_CD, &e.e), "cd");
-	/* malformed: no q, bad q, no pa */
-	assert_int_equal(shl_inject_parse_entry("present 1\npa 0x1000\n", &e), -1);
-	assert_int_equal(shl_inject_parse_entry("pa 0x1000\nq 0xzz\n", &e), -1);
-	assert_int_equal(shl_inject_parse_entry("q 0x1\n", &e), -1);
 }
 
-static void test_raw_text(void **state)
+static void test_raw_encode(void **state)
 {
 	struct shl_op pro[] = {
 		{ .kind = SHL_OP_WRITE, .qword = 1, .nq = 1, .v = { 0xd5 } },
@@ -76,98 +108,197 @@ static void test_raw_text(void **state)
 		{ .kind = SHL_OP_WRITE, .qword = 0, .nq = 1, .v = { 0 } },
 		{ .kind = SHL_OP_SYNC },
 	};
-	char err[200], *t;
+	static const struct { uint8_t op, idx; uint32_t us; uint64_t val; } want[] = {
+		{ SMMU_HIL_OP_WRITE, 1, 0, 0xd5 }, { SMMU_HIL_OP_SYNC, 0, 0, 0 },
+		{ SMMU_HIL_OP_DWELL, 0, 1500, 0 }, { SMMU_HIL_OP_DMA_WMB, 0, 0, 0 },
+		{ SMMU_HIL_OP_WRITE, 0, 0, 0 }, { SMMU_HIL_OP_SYNC, 0, 0, 0 },
+		{ SMMU_HIL_OP_DWELL, 0, 1500, 0 },
+	};
+	static struct shl_op many[SMMU_HIL_INJ_MAX_OPS + 1];
+	struct smmu_hil_inj_seq *h;
+	struct smmu_hil_inj_op *o;
+	char err[200];
+	size_t i;
 
 	(void)state;
-	t = shl_inject_raw_text(SHL_KIND_STE, pro, 2, body, 4, 1000, 1500, err, sizeof(err));
-	assert_non_null(t);
-	assert_string_equal(t, "entry ste\nwrite 1 0xd5\nsync\ndwell 1500\nrepeat 1000\n"
-			       "dma_wmb\nwrite 0 0x0\nsync\ndwell 1500\n");
-	free(t);
-	t = shl_inject_raw_text(SHL_KIND_CD, NULL, 0, body + 2, 2, 0, 0, err, sizeof(err));
-	assert_non_null(t);
-	assert_string_equal(t, "entry cd\nrepeat 1\nwrite 0 0x0\nsync\n");
-	free(t);
+	h = shl_inject_raw_encode(SHL_KIND_STE, pro, 2, body, 4, 1000, 1500, err, sizeof(err));
+	assert_non_null(h);
+	assert_int_equal(h->hdr.version, SMMU_HIL_UAPI_VERSION);
+	assert_int_equal(h->hdr.size, sizeof(*h));
+	assert_int_equal(h->hdr.flags, 0);
+	assert_int_equal(h->entry, SMMU_HIL_ENT_STE);
+	assert_int_equal(h->nops, 7);
+	assert_int_equal(h->body, 3);
+	assert_int_equal(h->repeat, 1000);
+	assert_int_equal(shl_inject_raw_len(h), sizeof(*h) + 7 * sizeof(*o));
+	o = (struct smmu_hil_inj_op *)(h + 1);
+	for (i = 0; i < 7; i++) {
+		assert_int_equal(o[i].op, want[i].op);
+		assert_int_equal(o[i].idx, want[i].idx);
+		assert_int_equal(o[i].us, want[i].us);
+		assert_int_equal(o[i].val, want[i].val);
+		assert_int_equal(o[i].reserved, 0);
+	}
+	free(h);
+	h = shl_inject_raw_encode(SHL_KIND_CD, NULL, 0, body + 2, 2, 0, 0, err, sizeof(err));
+	assert_non_null(h);
+	assert_int_equal(h->entry, SMMU_HIL_ENT_CD);
+	assert_int_equal(h->nops, 2);
+	assert_int_equal(h->body, 0);
+	assert_int_equal(h->repeat, 1);
+	free(h);
 	body[2].nq = 2;
-	t = shl_inject_raw_text(SHL_KIND_STE, NULL, 0, body, 4, 1, 0, err, sizeof(err));
-	assert_null(t);
+	h = shl_inject_raw_encode(SHL_KIND_STE, NULL, 0, body, 4, 1, 0, err, sizeof(err));
+	assert_null(h);
 	assert_non_null(strstr(err, "128-bit"));
+	for (i = 0; i < sizeof(many) / sizeof(many[0]); i++)
+		many[i].kind = SHL_OP_SYNC;
+	h = shl_inject_raw_encode(SHL_KIND_STE, NULL, 0, many, SMMU_HIL_INJ_MAX_OPS, 1, 0, err,
+				  sizeof(err));
+	assert_non_null(h);
+	free(h);
+	h = shl_inject_raw_encode(SHL_KIND_STE, NULL, 0, many, SMMU_HIL_INJ_MAX_OPS + 1, 1, 0, err,
+				  sizeof(err));
+	assert_null(h);
 }
 
-static void test_parse_result(void **state)
+static void result_record(struct smmu_hil_inj_result *r)
 {
-	static const char ok[] =
-		"op raw\nentry ste\nerror 0\nconflict 0\nrestored 1\niterations 1000\n"
-		"repeat 1000\nwrites 2000\nsyncs 2000\ndwells 0\ntotal_ns 6624208\n"
-		"ns_per_step 1656\nns_per_sync 2314\nmax_sync_ns 226464\n";
+	memset(r, 0, sizeof(*r));
+	r->hdr.version = SMMU_HIL_UAPI_VERSION;
+	r->hdr.size = sizeof(*r);
+	r->hdr.flags = SMMU_HIL_INJ_RES_DONE | SMMU_HIL_INJ_RES_RESTORED;
+	r->iterations = 1000;
+	r->repeat = 1000;
+	r->writes = 2000;
+	r->syncs = 2000;
+	r->total_ns = 6624208;
+	r->ns_per_step = 1656;
+	r->ns_per_sync = 2314;
+	r->max_sync_ns = 226464;
+}
+
+static void test_decode_result(void **state)
+{
+	struct smmu_hil_inj_result in;
 	struct shl_inject_result r;
 
 	(void)state;
-	assert_int_equal(shl_inject_parse_result(ok, &r), 0);
+	result_record(&in);
+	assert_int_equal(shl_inject_decode_result(&in, &r), 0);
 	assert_int_equal(r.error, 0);
 	assert_int_equal(r.restored, 1);
+	assert_int_equal(r.conflict, 0);
 	assert_int_equal(r.iterations, 1000);
 	assert_int_equal(r.syncs, 2000);
 	assert_int_equal(r.total_ns, 6624208);
 	assert_int_equal(r.max_sync_ns, 226464);
-	assert_int_equal(shl_inject_parse_result("op none\n", &r), -1);
-	assert_int_equal(shl_inject_parse_result(
-		"error -16\nconflict 1\nrestored 0\niterations 3\nwrites 1\nsyncs 1\n"
-		"dwells 0\ntotal_ns 1\nns_per_step 1\nns_per_sync 1\nmax_sync_ns 1\n", &r), 0);
+	in.hdr.flags = SMMU_HIL_INJ_RES_DONE | SMMU_HIL_INJ_RES_CONFLICT;
+	in.error = -16;
+	assert_int_equal(shl_inject_decode_result(&in, &r), 0);
 	assert_int_equal(r.error, -16);
 	assert_int_equal(r.conflict, 1);
+	assert_int_equal(r.restored, 0);
+	in.hdr.flags = 0;	/* no sequence ran yet */
+	assert_int_equal(shl_inject_decode_result(&in, &r), -1);
+	result_record(&in);
+	in.hdr.size = 8;
+	assert_int_equal(shl_inject_decode_result(&in, &r), -1);
 }
 
-/* What the recorder wrote for `domain set dma` then back to S1 on the DUT. */
-static const char rec_text[] =
-	"0 10 start ste 0x7264300b,0xd6,0x0,0x0,0x0,0x0,0x0,0x0\n"
-	"1 11 start cd 0x4e204c0003510,0x72644000,0x0,0xfffffffff404ff44,0x0,0x0,0x0,0x0\n"
-	"2 20 begin ste 0x7264300b,0xd6,0x0,0x0,0x0,0x0,0x0,0x0\n"
-	"3 21 sync ste 0x1,0x100000000000,0x0,0x0,0x0,0x0,0x0,0x0\n"
-	"4 30 begin ste 0x1,0x100000000000,0x0,0x0,0x0,0x0,0x0,0x0\n"
-	"5 31 sync ste 0x1,0xd6,0x0,0x0,0x0,0x0,0x0,0x0\n"
-	"6 32 sync ste 0x7264900b,0xd6,0x0,0x0,0x0,0x0,0x0,0x0\n"
-	"7 40 begin ste 0x7264900b,0xd6,0x0,0x0,0x0,0x0,0x0,0x0\n"
-	"8 50 stop ste 0x7264900b,0xd6,0x0,0x0,0x0,0x0,0x0,0x0\n"
-	"9 51 sync ste 0x1,0x0,0x0,0x0,0x0,0x0,0x0,0x0\n"
-	"10 52 stop cd 0x4e204c0003510,0x72644000,0x0,0xfffffffff404ff44,0x0,0x0,0x0,0x0\n";
+/* What the recorder gave for `domain set dma` then back to S1 on the DUT. */
+static const struct {
+	uint32_t kind, entry;
+	uint64_t q0, q1, q3;
+} rec_rows[] = {
+	{ SMMU_HIL_SNAP_START, SMMU_HIL_ENT_STE, 0x7264300b, 0xd6, 0 },
+	{ SMMU_HIL_SNAP_START, SMMU_HIL_ENT_CD, 0x4e204c0003510, 0x72644000, 0xfffffffff404ff44 },
+	{ SMMU_HIL_SNAP_BEGIN, SMMU_HIL_ENT_STE, 0x7264300b, 0xd6, 0 },
+	{ SMMU_HIL_SNAP_SYNC, SMMU_HIL_ENT_STE, 0x1, 0x100000000000, 0 },
+	{ SMMU_HIL_SNAP_BEGIN, SMMU_HIL_ENT_STE, 0x1, 0x100000000000, 0 },
+	{ SMMU_HIL_SNAP_SYNC, SMMU_HIL_ENT_STE, 0x1, 0xd6, 0 },
+	{ SMMU_HIL_SNAP_SYNC, SMMU_HIL_ENT_STE, 0x7264900b, 0xd6, 0 },
+	{ SMMU_HIL_SNAP_BEGIN, SMMU_HIL_ENT_STE, 0x7264900b, 0xd6, 0 },
+	{ SMMU_HIL_SNAP_STOP, SMMU_HIL_ENT_STE, 0x7264900b, 0xd6, 0 },
+	{ SMMU_HIL_SNAP_SYNC, SMMU_HIL_ENT_STE, 0x1, 0x0, 0 },
+	{ SMMU_HIL_SNAP_STOP, SMMU_HIL_ENT_CD, 0x4e204c0003510, 0x72644000, 0xfffffffff404ff44 },
+};
+#define NREC (sizeof(rec_rows) / sizeof(rec_rows[0]))
 
-static void test_rec_parse(void **state)
+static void rec_records(struct smmu_hil_inj_snap *r)
 {
-	struct shl_rec_snap *s;
+	size_t i;
+
+	memset(r, 0, NREC * sizeof(*r));
+	for (i = 0; i < NREC; i++) {
+		r[i].seq = i;
+		r[i].ts_ns = 10 + i;
+		r[i].kind = rec_rows[i].kind;
+		r[i].entry = rec_rows[i].entry;
+		r[i].q[0] = rec_rows[i].q0;
+		r[i].q[1] = rec_rows[i].q1;
+		r[i].q[3] = rec_rows[i].q3;
+	}
+}
+
+/* The recorder's snapshots as the agent decodes them. */
+static void rec_log(struct shl_rec_log *log)
+{
+	struct smmu_hil_inj_snap r[NREC];
 	char err[200];
-	size_t n;
+
+	rec_records(r);
+	assert_int_equal(shl_rec_decode(r, sizeof(r), log, err, sizeof(err)), 0);
+}
+
+static void test_rec_decode(void **state)
+{
+	struct smmu_hil_inj_snap r[NREC];
+	struct shl_rec_log log;
+	char err[200];
 
 	(void)state;
-	assert_int_equal(shl_rec_parse(rec_text, &s, &n, err, sizeof(err)), 0);
-	assert_int_equal(n, 11);
-	assert_int_equal(s[1].ent, SHL_KIND_CD);
-	assert_int_equal(s[1].kind, SHL_REC_START);
-	assert_int_equal(s[6].kind, SHL_REC_SYNC);
-	assert_int_equal(s[6].e.q[0], 0x7264900b);
-	assert_int_equal(s[6].ts_ns, 32);
-	free(s);
-	assert_int_equal(shl_rec_parse("0 1 sync ste\n", &s, &n, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "line 1"));
-	assert_int_equal(shl_rec_parse("0 1 start ste 0x1\n1 2 flush ste 0x1\n", &s, &n, err,
-				       sizeof(err)), -1);
-	assert_non_null(strstr(err, "line 2"));
-	assert_int_equal(shl_rec_parse("0 1 start mmu 0x1\n", &s, &n, err, sizeof(err)), -1);
-	assert_int_equal(shl_rec_parse("", &s, &n, err, sizeof(err)), 0);
-	assert_int_equal(n, 0);
-	free(s);
+	rec_log(&log);
+	assert_int_equal(log.n, 11);
+	assert_int_equal(log.s[1].ent, SHL_KIND_CD);
+	assert_int_equal(log.s[1].kind, SHL_REC_START);
+	assert_int_equal(log.s[6].kind, SHL_REC_SYNC);
+	assert_int_equal(log.s[6].e.q[0], 0x7264900b);
+	assert_int_equal(log.s[6].ts_ns, 16);
+	assert_int_equal(log.s[1].e.q[3], 0xfffffffff404ff44ULL);
+	shl_rec_log_free(&log);
+	assert_null(log.s);
+	rec_records(r);
+	/* a partial record */
+	assert_int_equal(shl_rec_decode(r, sizeof(r) - 1, &log, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "whole"));
+	/* an unknown kind, an unknown entry */
+	r[1].kind = 9;
+	assert_int_equal(shl_rec_decode(r, sizeof(r), &log, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "snapshot 2"));
+	rec_records(r);
+	r[3].entry = 7;
+	assert_int_equal(shl_rec_decode(r, sizeof(r), &log, err, sizeof(err)), -1);
+	assert_null(log.s);
+	/* nothing recorded */
+	assert_int_equal(shl_rec_decode(r, 0, &log, err, sizeof(err)), 0);
+	assert_int_equal(log.n, 0);
+	shl_rec_log_free(&log);
 }
 
 static void test_rec_group(void **state)
 {
 	struct shl_rec_group g[8];
 	struct shl_op ops[64];
+	struct shl_rec_log log;
 	struct shl_rec_snap *s;
-	char err[200], shape[256];
+	char shape[256];
 	size_t n, ng, nops;
 
 	(void)state;
-	assert_int_equal(shl_rec_parse(rec_text, &s, &n, err, sizeof(err)), 0);
+	rec_log(&log);
+	s = log.s;
+	n = log.n;
 	ng = shl_rec_group(s, n, SHL_KIND_STE, g, 8);
 	/* start had no sync; begin 7 has none before stop; sync 9 after stop has no start */
 	assert_int_equal(ng, 2);
@@ -198,7 +329,7 @@ static void test_rec_group(void **state)
 	assert_string_equal(shape, "s1 -> abort: q0,q1");
 	shl_rec_group_shape(s, &g[1], shape, sizeof(shape));
 	assert_string_equal(shape, "abort -> s1: q1 | q0");
-	free(s);
+	shl_rec_log_free(&log);
 }
 
 /* The recorded abort -> S1 update passes the oracle at sync granularity. */
@@ -208,6 +339,7 @@ static void test_rec_verdict(void **state)
 	struct shl_check_result r = { 0 };
 	struct shl_rec_group g[8];
 	struct shl_op ops[64];
+	struct shl_rec_log log;
 	struct shl_rec_snap *s;
 	struct shl_profile p;
 	struct shl_model m = { .kind = SHL_KIND_STE, .p = &p, .spec = true, .update_safe = true };
@@ -216,7 +348,9 @@ static void test_rec_verdict(void **state)
 
 	(void)state;
 	assert_int_equal(shl_profile_builtin("qemu-7.2", &p), 0);
-	assert_int_equal(shl_rec_parse(rec_text, &s, &n, err, sizeof(err)), 0);
+	rec_log(&log);
+	s = log.s;
+	n = log.n;
 	assert_int_equal(shl_rec_group(s, n, SHL_KIND_STE, g, 8), 2);
 	for (i = 0; i < 2; i++) {
 		nops = shl_rec_group_ops(s, &g[i], ops, 64);
@@ -230,37 +364,40 @@ static void test_rec_verdict(void **state)
 	assert_int_equal(shl_check(&m, &s[4].e, &s[6].e, ops, nops, &co, &r, err, sizeof(err)), 0);
 	assert_false(r.pass);
 	assert_int_equal(r.kinds, 1u << SHL_VIOL_INVALID);
-	free(s);
+	shl_rec_log_free(&log);
 }
 
 static char fake_dir[64];
 
-static int fake_setup(void **state)
+static void fake_write(const char *file, const void *buf, size_t len)
 {
 	char path[128];
 	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/inject/%s", fake_dir, file);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	fclose(f);
+}
+
+static int fake_setup(void **state)
+{
+	struct smmu_hil_inj_result r;
+	struct smmu_hil_inj_entry e;
+	char path[128];
 
 	(void)state;
 	snprintf(fake_dir, sizeof(fake_dir), "/tmp/shl-inject-XXXXXX");
 	assert_non_null(mkdtemp(fake_dir));
 	snprintf(path, sizeof(path), "%s/inject", fake_dir);
 	assert_int_equal(mkdir(path, 0755), 0);
-	snprintf(path, sizeof(path), "%s/inject/result", fake_dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("op raw\nentry ste\nerror 0\nconflict 0\nrestored 1\niterations 2\nrepeat 2\n"
-	      "writes 4\nsyncs 4\ndwells 0\ntotal_ns 1000\nns_per_step 125\nns_per_sync 200\n"
-	      "max_sync_ns 300\n", f);
-	fclose(f);
-	snprintf(path, sizeof(path), "%s/inject/ste", fake_dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(ste_text, f);
-	fclose(f);
-	snprintf(path, sizeof(path), "%s/inject/raw", fake_dir);
-	f = fopen(path, "w");	/* the module's file exists; writes replace it here */
-	assert_non_null(f);
-	fclose(f);
+	result_record(&r);
+	fake_write("result", &r, sizeof(r));
+	ste_record(&e);
+	fake_write("ste", &e, sizeof(e));
+	fake_write("raw", "", 0);	/* the module's file exists; writes replace it here */
+	fake_write("record", "", 0);
 	setenv("SMMU_HIL_DEBUGFS", fake_dir, 1);
 	return 0;
 }
@@ -276,38 +413,86 @@ static int fake_teardown(void **state)
 	return 0;
 }
 
+/* Read back what the agent wrote to a fake file. */
+static size_t fake_read(const char *file, void *buf, size_t size)
+{
+	char path[128];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/inject/%s", fake_dir, file);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, size, f);
+	fclose(f);
+	return n;
+}
+
 static void test_raw_roundtrip(void **state)
 {
+	struct shl_op body[] = { { .kind = SHL_OP_SYNC } };
+	struct smmu_hil_inj_seq *h, back;
 	struct shl_inject_result r;
 	struct shl_inject_entry e;
-	char path[128], buf[128] = { 0 };
-	FILE *f;
+	char err[200];
 
 	(void)state;
 	assert_int_equal(shl_inject_read_entry(SHL_KIND_STE, &e), 0);
 	assert_int_equal(e.sid, 0x18);
 	assert_int_equal(shl_inject_read_entry(SHL_KIND_CD, &e), -ENOENT);
-	assert_int_equal(shl_inject_raw("entry ste\nsync\n", &r), 0);
-	assert_int_equal(r.syncs, 4);
-	snprintf(path, sizeof(path), "%s/inject/raw", fake_dir);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	assert_non_null(fgets(buf, sizeof(buf), f));
-	fclose(f);
-	assert_string_equal(buf, "entry ste\n");
+	h = shl_inject_raw_encode(SHL_KIND_STE, NULL, 0, body, 1, 1, 0, err, sizeof(err));
+	assert_non_null(h);
+	assert_int_equal(shl_inject_raw(h, &r), 0);
+	free(h);
+	assert_int_equal(r.syncs, 2000);
+	assert_int_equal(fake_read("raw", &back, sizeof(back)), sizeof(back));
+	assert_int_equal(back.entry, SMMU_HIL_ENT_STE);
+	assert_int_equal(back.nops, 1);
+	/* a record of the wrong size is refused, not half read */
+	fake_write("ste", &back, sizeof(back));
+	assert_int_equal(shl_inject_read_entry(SHL_KIND_STE, &e), -EPROTO);
+}
+
+static void test_record_files(void **state)
+{
+	struct smmu_hil_inj_rec_ctl c;
+	struct smmu_hil_inj_snap snaps[NREC];
+	struct shl_rec_log log;
+
+	(void)state;
+	assert_int_equal(shl_inject_record_ctl("clear"), 0);
+	assert_int_equal(fake_read("record", &c, sizeof(c)), sizeof(c));
+	assert_int_equal(c.hdr.version, SMMU_HIL_UAPI_VERSION);
+	assert_int_equal(c.hdr.size, sizeof(c));
+	assert_int_equal(c.cmd, SMMU_HIL_REC_CLEAR);
+	assert_int_equal(c.reserved, 0);
+	assert_int_equal(shl_inject_record_ctl("start"), 0);
+	assert_int_equal(fake_read("record", &c, sizeof(c)), sizeof(c));
+	assert_int_equal(c.cmd, SMMU_HIL_REC_START);
+	assert_int_equal(shl_inject_record_ctl("flush"), -EINVAL);
+	/* read: the snapshots as the module lays them out */
+	rec_records(snaps);
+	fake_write("record", snaps, sizeof(snaps));
+	assert_int_equal(shl_inject_record_read(&log), 0);
+	assert_int_equal(log.n, NREC);
+	assert_int_equal(log.s[6].e.q[0], 0x7264900b);
+	shl_rec_log_free(&log);
+	fake_write("record", snaps, sizeof(snaps) - 8);
+	assert_int_equal(shl_inject_record_read(&log), -EPROTO);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_entry_ste),
-		cmocka_unit_test(test_parse_entry_cd),
-		cmocka_unit_test(test_raw_text),
-		cmocka_unit_test(test_parse_result),
-		cmocka_unit_test(test_rec_parse),
+		cmocka_unit_test(test_decode_entry_ste),
+		cmocka_unit_test(test_decode_entry_cd),
+		cmocka_unit_test(test_raw_encode),
+		cmocka_unit_test(test_decode_result),
+		cmocka_unit_test(test_rec_decode),
 		cmocka_unit_test(test_rec_group),
 		cmocka_unit_test(test_rec_verdict),
 		cmocka_unit_test_setup_teardown(test_raw_roundtrip, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_record_files, fake_setup, fake_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,16 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * DUT-side helpers of the agent: the smmu-hil kernel modules' debugfs files
- * (modules/smmu_hil_evtmon.c, modules/smmu_hil_edu.c, docs/modules.md), the
- * PCI and IOMMU group sysfs attributes, and input parsing shared by the
- * dut, events, dma and domain commands.
+ * DUT-side helpers of the agent: the smmu-hil kernel modules' binary
+ * interface (records and ioctls of modules/include/uapi/smmu_hil.h on their
+ * debugfs files; modules/smmu_hil_evtmon.c, modules/smmu_hil_edu.c,
+ * docs/modules.md), the PCI and IOMMU group sysfs attributes, and input
+ * parsing shared by the dut, events, dma and domain commands.
  */
 #ifndef SMMU_HIL_DUT_H
 #define SMMU_HIL_DUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
+
+struct smmu_hil_hdr;
+struct smmu_hil_bdf;
+struct smmu_hil_edu_cmd;
+struct smmu_hil_evt_stats;
+struct smmu_hil_smmu_info;
+struct smmu_hil_stream;
 
 /* "DDDD:BB:DD.F" plus the terminating NUL */
 #define SHL_BDF_LEN	13
@@ -48,17 +57,41 @@ int shl_read_line(const char *path, char *buf, size_t size);
 int shl_write_text(const char *path, const char *s);
 
 /*
- * shl_kv_u64() - find the line "KEY VALUE" in @text (the modules' `key
- * value` format) and parse VALUE with shl_parse_u64(). Returns 0, or -1 if
- * the key is absent or its value is not a number.
+ * shl_uapi_hdr() - fill the header of a control struct of the modules'
+ * uapi: version SMMU_HIL_UAPI_VERSION, @size bytes, @flags.
  */
-int shl_kv_u64(const char *text, const char *key, unsigned long long *out);
+void shl_uapi_hdr(struct smmu_hil_hdr *h, size_t size, uint32_t flags);
 
 /*
- * shl_kv_str() - copy the VALUE of line "KEY VALUE" in @text into @out.
- * Returns 0, or -1 if the key is absent or the value does not fit.
+ * shl_uapi_hdr_ok() - whether a record the kernel returned has this
+ * interface's version and the @size the agent expects. Returns 1 or 0.
  */
-int shl_kv_str(const char *text, const char *key, char *out, size_t size);
+int shl_uapi_hdr_ok(const struct smmu_hil_hdr *h, size_t size);
+
+/*
+ * shl_read_record() - read one fixed record of exactly @size bytes from
+ * @path into @buf. Returns 0, -errno of open/read, or -EPROTO if the file
+ * holds another size.
+ */
+int shl_read_record(const char *path, void *buf, size_t size);
+
+/*
+ * shl_write_record() - write @len bytes to @path in one write(2) (a record
+ * or a record and its array). Returns 0 or -errno (the kernel's answer).
+ */
+int shl_write_record(const char *path, const void *buf, size_t len);
+
+/*
+ * shl_debugfs_ioctl() - open @file below shl_debugfs_dir() (@rw: read and
+ * write, else read-only) and issue ioctl @req with @arg. Returns 0 or
+ * -errno (-ENOENT: module not loaded, -ENOTTY: not a module's file).
+ */
+int shl_debugfs_ioctl(const char *file, bool rw, unsigned long req, void *arg);
+
+/*
+ * shl_bdf_format() - the canonical "DDDD:BB:DD.F" of a uapi PCI address.
+ */
+void shl_bdf_format(const struct smmu_hil_bdf *b, char out[SHL_BDF_LEN]);
 
 /*
  * shl_parse_bdf() - parse a PCI address "DDDD:BB:DD.F" or "BB:DD.F"
@@ -95,11 +128,27 @@ int shl_pci_iommu_group(const char *bdf);
 int shl_edu_find(const char *want, char out[SHL_BDF_LEN]);
 
 /*
- * shl_edu_ctl() - run one command line of the edu module ("roundtrip LEN
- * COUNT", "fault COUNT", "domain paging|default") on @bdf and read its
- * result file into @result. Returns 0 or -errno from the module.
+ * shl_edu_cmd_init() - a struct smmu_hil_edu_cmd for command @cmd
+ * (SMMU_HIL_EDU_*) with its arguments: @len bytes per copy, @count
+ * iterations or faults, @arg the DOMAIN target; outputs zero.
  */
-int shl_edu_ctl(const char *bdf, const char *line, char *result, size_t size);
+void shl_edu_cmd_init(struct smmu_hil_edu_cmd *c, uint32_t cmd, uint32_t len, uint32_t count,
+		      uint32_t arg);
+
+/*
+ * shl_edu_cmd() - issue @c (shl_edu_cmd_init()) on @bdf's edu/<bdf>/ctl
+ * (ioctl SMMU_HIL_IOC_EDU_CMD) and take its result back into @c. Returns 0,
+ * -errno from the module (-EINVAL: an argument out of range), or -EPROTO if
+ * the result's header is not this interface's.
+ */
+int shl_edu_cmd(const char *bdf, struct smmu_hil_edu_cmd *c);
+
+/*
+ * shl_edu_domain_name() - the name of a SMMU_HIL_DOM_* value as the
+ * kernel spells the domain type: "DMA", "DMA-FQ", "identity", "paging",
+ * "blocked", "unmanaged", "none", "unknown".
+ */
+const char *shl_edu_domain_name(uint32_t dom);
 
 /*
  * shl_edu_domain() - the domain the module reports @bdf to be in ("DMA",
@@ -107,7 +156,14 @@ int shl_edu_ctl(const char *bdf, const char *line, char *result, size_t size);
  */
 int shl_edu_domain(const char *bdf, char *out, size_t size);
 
-/* Outcome of `roundtrip LEN COUNT` (the module's result file). */
+/*
+ * shl_edu_set_paging() - move @bdf into the module's paging domain
+ * (@paging) or back to its default domain (iommu_attach_device /
+ * iommu_detach_device in the module). Returns 0 or -errno.
+ */
+int shl_edu_set_paging(const char *bdf, bool paging);
+
+/* Outcome of ROUNDTRIP LEN COUNT. */
 struct shl_edu_roundtrip {
 	unsigned long long transfers, errors, bytes;
 	char domain[32];
@@ -117,10 +173,34 @@ struct shl_edu_roundtrip {
  * shl_edu_roundtrip() - run @count round trips of @len bytes (RAM to the
  * edu buffer and back, data compared by the module) on @bdf. Returns 0 with
  * @out filled, -errno from the module (-EINVAL for a bad LEN/COUNT), or
- * -EPROTO if the result cannot be parsed.
+ * -EPROTO for a malformed result.
  */
 int shl_edu_roundtrip(const char *bdf, unsigned int len, unsigned int count,
 		      struct shl_edu_roundtrip *out);
+
+/* Outcome of FAULT COUNT: DMAs issued to IOVAs iova_base + i * stride. */
+struct shl_edu_fault {
+	unsigned long long injected, iova_base, stride;
+};
+
+/*
+ * shl_edu_fault() - point @count 4-byte DMAs of @bdf at unmapped IOVAs, one
+ * page apart (F_TRANSLATION events). Returns 0 with @out filled, -errno
+ * from the module (-EOPNOTSUPP: identity domain, -EBUSY: an IOVA is mapped).
+ */
+int shl_edu_fault(const char *bdf, unsigned int count, struct shl_edu_fault *out);
+
+/* Outcome of the background loop, at LOOP_STOP. */
+struct shl_edu_loop {
+	unsigned long long transfers, errors, bytes, duration_ns;
+};
+
+/*
+ * shl_edu_loop() - start (@start, round trips of @len bytes back to back in
+ * a kthread) or stop the module's DMA loop on @bdf; a stop fills @out (may
+ * be NULL). Returns 0 or -errno (-EBUSY: one runs, -ENOENT: none runs).
+ */
+int shl_edu_loop(const char *bdf, bool start, unsigned int len, struct shl_edu_loop *out);
 
 /* A captured record: same layout as struct smmu_hil_evt_rec (uapi). */
 struct shl_evt_rec {
@@ -138,18 +218,47 @@ long shl_events_read(struct shl_evt_rec *recs, size_t max);
 
 /*
  * shl_events_clear() - empty the event monitor's ring and zero its
- * counters. Returns 0 or -errno (-ENOENT when the module is not loaded).
+ * counters (ioctl SMMU_HIL_IOC_EVT_CLEAR). Returns 0 or -errno (-ENOENT
+ * when the module is not loaded).
  */
 int shl_events_clear(void);
+
+/* The event monitor's counters (struct smmu_hil_evt_stats). */
+struct shl_evt_stats {
+	unsigned long long captured, dropped, overflows, bad_pointer;
+	unsigned int ring_size, queued, smmus;
+	char probe[80];		/* "SYMBOL:ARGIDX" */
+};
+
+/*
+ * shl_evt_stats_decode() - the counters of a struct smmu_hil_evt_stats the
+ * kernel returned. Returns 0, or -1 if its header or probe name is not
+ * well formed.
+ */
+int shl_evt_stats_decode(const struct smmu_hil_evt_stats *in, struct shl_evt_stats *out);
+
+/*
+ * shl_events_stats() - the event monitor's counters (ioctl
+ * SMMU_HIL_IOC_EVT_STATS). Returns 0, -errno (-ENOENT when the module is
+ * not loaded) or -EPROTO.
+ */
+int shl_events_stats(struct shl_evt_stats *out);
 
 struct shl_idr_regs;
 
 /*
- * shl_parse_smmu_line() - parse one line of the event monitor's `smmu`
- * file, "name=X IDR0=0x.. IDR1=.. IDR3=.. IDR5=.. IIDR=.. AIDR=..", in place
- * (@line is modified). Returns 0, or -1 if a key is missing or malformed.
+ * shl_smmu_info_decode() - the name and ID registers of one SMMU the event
+ * monitor reports. Returns 0, or -1 if the name is not NUL-terminated.
  */
-int shl_parse_smmu_line(char *line, char *name, size_t nsize, struct shl_idr_regs *r);
+int shl_smmu_info_decode(const struct smmu_hil_smmu_info *in, char *name, size_t nsize,
+			 struct shl_idr_regs *r);
+
+/*
+ * shl_dut_smmu_first() - the name and ID registers of the first SMMU the
+ * event monitor maps (ioctl SMMU_HIL_IOC_EVT_SMMUS). Returns 0, -ENODEV if
+ * it maps none, -errno (-ENOENT: module not loaded) or -EPROTO.
+ */
+int shl_dut_smmu_first(char *name, size_t nsize, struct shl_idr_regs *r);
 
 /* Domain types a device is moved among (harness/lib/dut_domain.c). */
 enum shl_dom { SHL_DOM_IDENTITY, SHL_DOM_DMA, SHL_DOM_PAGING, SHL_DOM_OTHER, SHL_DOM_NR };
@@ -176,7 +285,7 @@ int shl_dom_current(const char *bdf, char *name, size_t size);
 /*
  * shl_dom_set() - move @bdf into a domain of type @t through the kernel
  * (identity/dma: unbind, group `type`, bind; paging: the edu module's
- * `domain paging|default`). Returns 0, -errno from sysfs/debugfs, or
+ * DOMAIN command, shl_edu_set_paging()). Returns 0, -errno from sysfs/debugfs, or
  * -EAGAIN if the device did not end up in @t.
  */
 int shl_dom_set(const char *bdf, enum shl_dom t);
@@ -197,15 +306,23 @@ json_object *shl_dut_smmus(void);
 int shl_dut_features(char ***out, size_t *n);
 
 /*
- * shl_streams_sids() - the StreamIDs of @bdf in the text of the event
- * monitor's `streams` file ("<bdf> <sid> [<sid>...]" lines, decimal), at
- * most @max into @sids. Returns how many were found (0: none).
+ * shl_dut_streams() - every StreamID of every PCI device with an IOMMU
+ * fwspec (ioctl SMMU_HIL_IOC_EVT_STREAMS), or with @tables also its live
+ * STE and CD 0 (SMMU_HIL_IOC_EVT_TABLES): a malloc'ed array in @out (free
+ * it), its length in @n. Returns 0 or -errno (-ENOENT: module not loaded).
  */
-size_t shl_streams_sids(const char *streams, const char *bdf, uint32_t *sids, size_t max);
+int shl_dut_streams(bool tables, struct smmu_hil_stream **out, size_t *n);
 
 /*
- * shl_dut_sid() - the first StreamID of @bdf from the `streams` file.
- * Returns 0, -ENODEV if it has none, or -errno of the read.
+ * shl_streams_sids() - the StreamIDs of @bdf among the @n @streams, at most
+ * @max into @sids. Returns how many were found (0: none).
+ */
+size_t shl_streams_sids(const struct smmu_hil_stream *streams, size_t n, const char *bdf,
+			uint32_t *sids, size_t max);
+
+/*
+ * shl_dut_sid() - the first StreamID of @bdf (shl_dut_streams()).
+ * Returns 0, -ENODEV if it has none, or -errno.
  */
 int shl_dut_sid(const char *bdf, uint32_t *sid);
 

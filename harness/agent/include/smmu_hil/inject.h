@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The agent's side of smmu_hil_inject (modules/smmu_hil_inject.c,
- * docs/injector.md): the live STE/CD files, raw sequences, the raw result
- * and the recorder's snapshots, grouped into the driver's updates.
+ * docs/injector.md): the live STE/CD records, raw sequences, the raw result
+ * and the recorder's snapshots (records of modules/include/uapi/smmu_hil.h),
+ * grouped into the driver's updates.
  */
 #ifndef SMMU_HIL_INJECT_H
 #define SMMU_HIL_INJECT_H
@@ -17,7 +18,11 @@
 #include "smmu_hil/profile.h"
 #include <json-c/json.h>
 
-/* A live entry as the module's `ste` or `cd` file shows it. */
+struct smmu_hil_inj_entry;
+struct smmu_hil_inj_result;
+struct smmu_hil_inj_seq;
+
+/* A live entry as the module's `ste` or `cd` record gives it. */
 struct shl_inject_entry {
 	bool present;		/* cd: the STE locates a CD 0 */
 	uint64_t pa;		/* physical address of the entry */
@@ -29,55 +34,66 @@ struct shl_inject_entry {
 };
 
 /*
- * shl_inject_parse_entry() - parse the text of the `ste` or `cd` file
- * ("key value" lines, "q" with 8 comma-separated hex qwords).
- * Returns 0, or -1 if a key is missing or malformed.
+ * shl_inject_decode_entry() - the struct smmu_hil_inj_entry the module's
+ * `ste` or `cd` file gave, for @kind (SHL_KIND_STE or SHL_KIND_CD). A CD
+ * without the PRESENT flag gives present = false. Returns 0, or -1 if the
+ * header, the entry kind or the SMMU name is not well formed.
  */
-int shl_inject_parse_entry(const char *text, struct shl_inject_entry *out);
+int shl_inject_decode_entry(enum shl_entry_kind kind, const struct smmu_hil_inj_entry *in,
+			    struct shl_inject_entry *out);
 
 /*
- * shl_inject_read_entry() - read and parse the module's `ste` or `cd` file
- * for @kind (SHL_KIND_STE or SHL_KIND_CD). Returns 0, -errno from the file
- * (-ENOENT: module not loaded), or -EPROTO if it cannot be parsed.
+ * shl_inject_read_entry() - read and decode the module's `ste` or `cd`
+ * record for @kind (SHL_KIND_STE or SHL_KIND_CD). Returns 0, -errno from
+ * the file (-ENOENT: module not loaded), or -EPROTO if it is malformed.
  */
 int shl_inject_read_entry(enum shl_entry_kind kind, struct shl_inject_entry *out);
 
 /*
- * shl_inject_raw_text() - the module's raw sequence for @kind: an "entry"
- * header, the @npro prologue ops once, then "repeat @repeat" and the @nbody
- * body ops; "dwell @dwell_us" follows every sync when @dwell_us > 0.
- * "table" ops are dropped (they only inform the checker); 128-bit stores
- * are refused. Returns a malloc'ed string, or NULL with @err set.
+ * shl_inject_raw_encode() - the module's raw sequence for @kind: a struct
+ * smmu_hil_inj_seq followed by its ops, the @npro prologue ops once, then
+ * the @nbody body ops @repeat times (0 counts as 1); a DWELL of @dwell_us
+ * follows every sync when @dwell_us > 0. "table" ops are dropped (they only
+ * inform the checker); 128-bit stores and more than SMMU_HIL_INJ_MAX_OPS
+ * ops are refused. Returns a malloc'ed record (free() it; its length is
+ * shl_inject_raw_len()), or NULL with @err set.
  */
-char *shl_inject_raw_text(enum shl_entry_kind kind, const struct shl_op *pro, size_t npro,
-			  const struct shl_op *body, size_t nbody, unsigned int repeat,
-			  unsigned int dwell_us, char *err, size_t errlen);
+struct smmu_hil_inj_seq *shl_inject_raw_encode(enum shl_entry_kind kind, const struct shl_op *pro,
+					       size_t npro, const struct shl_op *body, size_t nbody,
+					       unsigned int repeat, unsigned int dwell_us,
+					       char *err, size_t errlen);
 
-/* What the module's `result` file reports about the last raw sequence. */
+/* shl_inject_raw_len() - bytes of an encoded sequence: header and its ops. */
+size_t shl_inject_raw_len(const struct smmu_hil_inj_seq *seq);
+
+/* What the module's `result` record reports about the last raw sequence. */
 struct shl_inject_result {
 	long long error;
 	unsigned long long conflict, restored, iterations, writes, syncs, dwells;
 	unsigned long long total_ns, ns_per_step, ns_per_sync, max_sync_ns;
 };
 
-/* shl_inject_parse_result() - parse `result` text. Returns 0 or -1. */
-int shl_inject_parse_result(const char *text, struct shl_inject_result *out);
+/*
+ * shl_inject_decode_result() - the struct smmu_hil_inj_result the module
+ * gave. Returns 0, or -1 if the header is not this interface's or no
+ * sequence ran yet (flag DONE missing).
+ */
+int shl_inject_decode_result(const struct smmu_hil_inj_result *in, struct shl_inject_result *out);
 
 /*
- * shl_inject_raw() - write @text to the module's raw file (one write) and
- * read the result. Returns 0, or -errno from the module (-EPERM without
- * allow_raw=1, -EINVAL for a sequence it refuses) or -EPROTO.
+ * shl_inject_raw() - write @seq (shl_inject_raw_encode()) to the module's
+ * raw file in one write and read the result record. Returns 0, or -errno
+ * from the module (-EPERM without allow_raw=1, -EINVAL for a sequence it
+ * refuses) or -EPROTO.
  */
-int shl_inject_raw(const char *text, struct shl_inject_result *out);
+int shl_inject_raw(const struct smmu_hil_inj_seq *seq, struct shl_inject_result *out);
 
-/* shl_inject_record_ctl() - write "start", "stop" or "clear" to `record`. */
+/*
+ * shl_inject_record_ctl() - send "start", "stop" or "clear" to the
+ * recorder (struct smmu_hil_inj_rec_ctl). Returns 0, -EINVAL for another
+ * word, or -errno from the module (-EOPNOTSUPP: kernel not in its table).
+ */
 int shl_inject_record_ctl(const char *word);
-
-/*
- * shl_inject_record_read() - the whole `record` text, malloc'ed into @text.
- * Returns 0 or -errno.
- */
-int shl_inject_record_read(char **text);
 
 /* Kinds of recorder snapshots. */
 enum shl_rec_kind { SHL_REC_START, SHL_REC_BEGIN, SHL_REC_SYNC, SHL_REC_STOP };
@@ -89,13 +105,29 @@ struct shl_rec_snap {
 	struct shl_entry e;
 };
 
+/* The recorder's snapshots, oldest first. */
+struct shl_rec_log {
+	struct shl_rec_snap *s;	/* malloc'ed */
+	size_t n;
+};
+
 /*
- * shl_rec_parse() - parse the `record` text ("seq ts_ns kind ste|cd
- * q0,...,q7" lines). Returns 0 with a malloc'ed array in @out (@n
- * entries), or -1 with "line N: problem" in @err.
+ * shl_rec_decode() - decode @len bytes of struct smmu_hil_inj_snap records
+ * (the `record` file) into @log. Returns 0, or -1 with the problem in
+ * @err: a partial record, an unknown kind or entry, out of memory.
  */
-int shl_rec_parse(const char *text, struct shl_rec_snap **out, size_t *n, char *err,
-		  size_t errlen);
+int shl_rec_decode(const void *buf, size_t len, struct shl_rec_log *log, char *err,
+		   size_t errlen);
+
+/*
+ * shl_inject_record_read() - read and decode the whole `record` file into
+ * @log (free with shl_rec_log_free()). Returns 0, -errno of the file, or
+ * -EPROTO if it is malformed.
+ */
+int shl_inject_record_read(struct shl_rec_log *log);
+
+/* shl_rec_log_free() - free the snapshots of @log and empty it. */
+void shl_rec_log_free(struct shl_rec_log *log);
 
 /*
  * One driver update of one entry: the snapshot it starts from (a `begin`,
@@ -188,14 +220,14 @@ json_object *shl_inject_direction_json(enum shl_entry_kind kind, const struct sh
 				       char *err, size_t errlen);
 
 /*
- * shl_inject_record_report() - the recorder's @text grouped into driver
- * updates, each judged at sync granularity under @p: {"profile",
+ * shl_inject_record_report() - the recorder's snapshots @log grouped into
+ * driver updates, each judged at sync granularity under @p: {"profile",
  * "granularity", "snapshots", "updates": [...], "distinct": [{"shape",
  * "count", "verdict" (the worst), "example"}]}. *@worst: 0 all pass, 1 an
  * update is not "pass", 2 the checker refused one. Returns the object
- * (caller owns it), or NULL with @err set if @text cannot be parsed.
+ * (caller owns it), or NULL with @err set (out of memory).
  */
-json_object *shl_inject_record_report(const struct shl_profile *p, const char *text, int *worst,
-				      char *err, size_t errlen);
+json_object *shl_inject_record_report(const struct shl_profile *p, const struct shl_rec_log *log,
+				      int *worst, char *err, size_t errlen);
 
 #endif /* SMMU_HIL_INJECT_H */
