@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "smmu_hil/dut.h"
+#include "smmu_hil/entry_ops.h"
 #include "smmu_hil/inject.h"
 #include <uapi/smmu_hil.h>
 
@@ -58,7 +59,7 @@ int shl_inject_read_entry(enum shl_entry_kind kind, struct shl_inject_entry *out
 	char path[4096];
 	int ret;
 
-	inject_path(path, sizeof(path), kind == SHL_KIND_CD ? "cd" : "ste");
+	inject_path(path, sizeof(path), shl_entry_ops(kind)->name);
 	ret = shl_read_record(path, &e, sizeof(e));
 	if (ret)
 		return ret;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "smmu_hil/check.h"
+#include "smmu_hil/entry_ops.h"
 #include "smmu_hil/dut.h"
 #include "smmu_hil/idr.h"
 #include "smmu_hil/inject.h"
@@ -64,7 +65,7 @@ const char *shl_inject_judge(enum shl_entry_kind kind, const struct shl_profile 
 	struct shl_check_result r = { .viol = viol, .viol_cap = MAX_VIOL };
 	size_t i;
 
-	if (kind == SHL_KIND_CD && ste)
+	if (shl_entry_ops(kind)->has_ctx && ste)
 		shl_cd_ctx_from_ste(p, ste, &m.cd);
 	if (shl_check(&m, init, target, ops, nops, &co, &r, err, errlen))
 		return NULL;
@@ -114,6 +115,7 @@ json_object *shl_inject_direction_json(enum shl_entry_kind kind, const struct sh
 {
 	json_object *o = json_object_new_object(), *viol = json_object_new_array();
 	size_t i, syncs = 0;
+	char why[64];
 
 	*label = shl_inject_judge(kind, p, ste, a, b, ops, n, false, viol, err, errlen);
 	for (i = 0; i < n; i++)
@@ -128,10 +130,13 @@ json_object *shl_inject_direction_json(enum shl_entry_kind kind, const struct sh
 					       : NULL);
 	json_object_object_add(o, "syncs", json_object_new_int((int)syncs));
 	json_object_object_add(o, "verdict", json_object_new_string(*label ? *label : "error"));
-	json_object_object_add(o, "expected_events", json_object_new_string(
-		*label && !strcmp(*label, "breaking") ?
-		(kind == SHL_KIND_STE ? "C_BAD_STE for DMA during the V=0 window" :
-					"C_BAD_CD for DMA during the V=0 window") : "none"));
+	if (*label && !strcmp(*label, "breaking")) {
+		snprintf(why, sizeof(why), "%s for DMA during the V=0 window",
+			 shl_entry_ops(kind)->bad_event);
+		json_object_object_add(o, "expected_events", json_object_new_string(why));
+	} else {
+		json_object_object_add(o, "expected_events", json_object_new_string("none"));
+	}
 	json_object_object_add(o, "violations", viol);
 	return o;
 }
