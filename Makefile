@@ -233,7 +233,7 @@ test-fuzz: $(FUZZERS)
 		test $${PIPESTATUS[0]} -eq 0; done
 
 # Lab controller unit tests (no DUT needed).
-test-lab:
+test-lab: $(BUILD)/smmu-hil
 	cd lab && $(PY) -m pytest -q tests
 
 # The smoke suite on the emulated DUT, asserted through its report.

@@ -11,11 +11,16 @@ import json
 import os
 import re
 import secrets
+import subprocess
+import tempfile
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from . import paths
+from .errors import LabError
 
 STATUSES = ("pass", "fail", "skip")
 
@@ -72,25 +77,25 @@ class Report:
         _atomic_write(run_dir / "summary.txt", self.summary_text())
 
     def ktap(self) -> str:
-        """KTAP version 1, as kselftest prints it: a plan, one result line per
-        test, diagnostics ("# ...": reason, metrics) before each result.
+        """KTAP version 1, as kselftest prints it (a plan, "# NAME: key=value"
+        metric diagnostics and reasons before each result line, "# Totals"),
+        written by the harness's one KTAP writer (harness/agent/ktap.c, the
+        host tool's `smmu-hil report ktap`) from this report's JSON.
+
+        Raises LabError when the host tool is missing or refuses the report.
         """
-        lines = ["KTAP version 1", f"# smmu-hil run {self.run_id} target {self.target}"
-                 + (f" kernel {self.dut.get('kernel')}" if self.dut.get("kernel") else ""),
-                 f"1..{len(self.tests)}"]
-        for i, t in enumerate(self.tests, 1):
-            for k, v in t.metrics.items():
-                lines.append(f"# {t.name}: {k}={_scalar(v)}")
-            if t.status == "skip":
-                lines.append(f"ok {i} {t.name} # SKIP {_one_line(t.reason)}")
-                continue
-            if t.reason:
-                lines.extend(f"# {ln}" for ln in t.reason.splitlines())
-            lines.append(f"{'ok' if t.status == 'pass' else 'not ok'} {i} {t.name}")
-        s = self.summary()
-        lines.append(f"# Totals: pass:{s['pass']} fail:{s['fail']} xfail:0 xpass:0 "
-                     f"skip:{s['skip']} error:0")
-        return "\n".join(lines) + "\n"
+        tool = paths.BUILD / "smmu-hil"
+        if not os.access(tool, os.X_OK):
+            raise LabError(f"{tool}: the host tool is not built (make tool); "
+                           "it writes ktap.log")
+        with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8") as f:
+            json.dump(self.to_dict(), f)
+            f.flush()
+            r = subprocess.run([str(tool), "report", "ktap", f.name], capture_output=True,
+                               text=True, check=False)
+        if r.returncode:
+            raise LabError(f"smmu-hil report ktap: {r.stderr.strip() or r.returncode}")
+        return r.stdout
 
     def summary_text(self) -> str:
         """A few human lines: header, one line per test, totals."""

@@ -88,3 +88,14 @@ def test_latest_link(tmp_path: Path) -> None:
 def test_run_ids_sort_by_time() -> None:
     a = new_run_id()
     assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{4}", a)
+
+
+def test_ktap_needs_the_host_tool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ktap.log comes from the harness's one KTAP writer: without the host
+    tool the report says so instead of writing a different document."""
+    from smmu_hil_lab import paths
+    from smmu_hil_lab.errors import LabError
+
+    monkeypatch.setattr(paths, "BUILD", tmp_path / "nobuild")
+    with pytest.raises(LabError, match="make tool"):
+        sample().ktap()
