@@ -16,7 +16,7 @@
 # checked: the three .ko exist, their ELF machine and vermagic are the target
 # kernel's, they are signed with the private key, and smmu_hil_evtmon and
 # smmu_hil_inject carry the "needs an arm64 kernel" refusal on amd64 only,
-# where their init calls nothing but printk (modules/smmu_hil_arch.h).
+# where their init calls nothing but printk (modules/smmu_hil_compat.h).
 # Prints one "dkms: ARCH KERNEL built in N.NN s" line per build.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
