@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Nightly step 0: what the ci/ scripts need on a bare Debian 12 runner before
 # `make setup` installs the rest: make, curl (KCIDB REST), lavacli,
-# python3-yaml and the lab package's imports (jsonschema, jinja2, tenacity). Root or sudo; apt-get is retried while another apt holds its lock.
+# python3-yaml and the lab package's imports (jsonschema, jinja2, tenacity).
+# Root or sudo; apt-get is retried while another apt holds its lock.
 #
 # Usage: ci/deps.sh
 # shellcheck source=ci/lib.sh
