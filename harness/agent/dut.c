@@ -66,20 +66,7 @@ int shl_read_text(const char *path, char *buf, size_t size)
 
 int shl_write_text(const char *path, const char *s)
 {
-	size_t len = strlen(s);
-	ssize_t n;
-	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, len);
-	if (n < 0)
-		err = -errno;
-	else if ((size_t)n != len)
-		err = -EIO;
-	if (close(fd) && !err)
-		err = -errno;
-	return err;
+	return shl_write_record(path, s, strlen(s));
 }
 
 void shl_uapi_hdr(struct smmu_hil_hdr *h, size_t size, uint32_t flags)
