@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="suite, or several comma-separated in one run (smoke,transitions)")
     rn.add_argument("--results", type=Path, required=True)
     rn.add_argument("--target", default=None,
-                    help="qemu or ssh (default: the inventory DUT's, else qemu)")
+                    help="qemu, qemu-noedu (the emulated DUT without edu) or ssh "
+                         "(default: the inventory DUT's, else qemu)")
     rn.add_argument("--inventory", type=Path, default=None,
                     help="inventory file (lab/inventory/*.yaml); its first DUT is used")
     rn.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR",

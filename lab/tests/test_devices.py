@@ -161,3 +161,14 @@ def test_nic_workload_end_to_end(tmp_path: Path) -> None:
     assert m["lo_rx_errors"] == 0 and m["lo_tx_dropped"] == 0
     assert m["iperf3_errors"] == 0
     assert os.path.exists(tmp_path / "iperf3-server.log")
+
+
+def test_example_server_inventory() -> None:
+    """docs/examples/real-server-inventory.yaml (the qualification guide's)."""
+    f = Path(__file__).resolve().parents[2] / "docs" / "examples" / "real-server-inventory.yaml"
+    dut = inventory.select(f)
+    assert dut.target == "ssh" and dut.devices is not None
+    allowed = {d.label: d.kind for d in dut.devices if d.allow_transitions}
+    assert allowed == {"nvme-scratch": "disk", "data-nic": "nic"}
+    assert devices.find(list(dut.devices), "workload.disk").disk == "/dev/nvme1n1"
+    assert dut.workloads["peer_address"] == "10.0.2.1"
