@@ -224,7 +224,8 @@ def test_evtmon_cost(dut: Target, scenario: Scenario, metrics: dict[str, Any],
     interleaved (on/off, off/on, ...: with an even number of rounds each
     state runs first as often as second); the overhead of the medians.
     Passes when every run measured; the goal is the metric goal_met."""
-    _prepare(dut)
+    _prepare(dut, "" if _edu_bound(dut) else next(
+        (d.pci for d in dut.transition_devices if d.kind == "disk"), ""))
     params = evtmon_params(dut)
     rounds = int(scenario.param("rounds", 4))
     args = str(scenario.param("fio"))
@@ -249,7 +250,7 @@ def test_evtmon_cost(dut: Target, scenario: Scenario, metrics: dict[str, Any],
 
 
 KILL_SCENARIO = ("name: kill-probe", "mode: raw", "entry: ste",
-                 "transitions: [{S1ContextPtr: shadow_cd, S1DSS: 1}]",
+                 "transitions: [{{S1ContextPtr: shadow_cd, S1DSS: 1}}]",
                  "repeat: {repeat}", "dwell_us: {dwell_us}",
                  "expect: {{expected_kinds: [C_BAD_STE], dma_errors: allowed}}")
 
@@ -270,9 +271,10 @@ def test_raw_kill_restore(dut: Target, scenario: Scenario, metrics: dict[str, An
                (d.kind == "disk" or (d.kind == "edu" and _edu_bound(dut)))]
     if not targets:
         pytest.skip(f"target {dut.name}: no edu or disk device under transition")
-    text = "\n".join(KILL_SCENARIO).format(repeat=int(scenario.param("repeat", 100)),
-                                           dwell_us=int(scenario.param("dwell_us", 100000)))
-    dut.run_check(f"printf '%s\\n' {shlex.quote(text)} >/tmp/kill-probe.yaml")
+    lines = [x.format(repeat=int(scenario.param("repeat", 100)),
+                      dwell_us=int(scenario.param("dwell_us", 100000))) for x in KILL_SCENARIO]
+    dut.run_check(f"printf '%s\\n' {' '.join(shlex.quote(x) for x in lines)} "
+                  ">/tmp/kill-probe.yaml")
     wait = float(scenario.param("kill_after_s", 3))
     problems = []
     for d in targets:
