@@ -157,8 +157,10 @@ static int recorder_metrics(struct shl_run_result *o)
 	return 0;
 }
 
-static void run_driver(const struct shl_scenario *s, const char *bdf, struct shl_run_result *o)
+static void run_driver(const struct shl_scenario *s, const struct shl_dev *dev,
+		       struct shl_run_result *o)
 {
+	const char *bdf = dev->bdf;
 	unsigned long long moves = 0, per[SHL_DOM_NR] = { 0 }, rts = 0, dma_err = 0, r;
 	enum shl_dom dom[SHL_SCN_MAX_STEPS], start;
 	struct shl_edu_roundtrip rt;
@@ -206,7 +208,8 @@ static void run_driver(const struct shl_scenario *s, const char *bdf, struct shl
 			}
 			moves++;
 			per[dom[i]]++;
-			if ((s->workloads & SHL_SCN_WL_EDU_DMA) && moves % s->dma_every == 0) {
+			if ((s->workloads & SHL_SCN_WL_EDU_DMA) && dev->kind == SHL_DEV_EDU &&
+			    moves % s->dma_every == 0) {
 				rts++;
 				ret = shl_edu_roundtrip(bdf, s->dma_len, 1, &rt);
 				if (ret || rt.errors || rt.transfers != 1)
@@ -556,9 +559,19 @@ static int resolve_device(struct shl_run_ctx *ctx, const struct shl_scenario *s,
 		return -1;
 	}
 	if (s->mode == SHL_SCN_DRIVER && dev->kind != SHL_DEV_EDU) {
-		shl_run_set_status(o, "skip", "device %s (%s): driver-mode moves are run on edu only (paging domains are smmu_hil_edu's)",
-				   dev->bdf, dev->cls);
-		return -1;
+		size_t i;
+
+		for (i = 0; i < s->nsteps; i++)
+			if (s->steps[i].named == SHL_SCN_PAGING) {
+				shl_run_set_status(o, "skip", "device %s (%s): paging domains are smmu_hil_edu's; on other devices driver mode moves between identity and dma",
+						   dev->bdf, dev->cls);
+				return -1;
+			}
+		if (s->record) {
+			shl_run_set_status(o, "skip", "device %s (%s): the recorder runs on edu",
+					   dev->bdf, dev->cls);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -597,7 +610,7 @@ void shl_run_scenario(struct shl_run_ctx *ctx, const struct shl_scenario *s,
 		goto out;
 	}
 	if (s->mode == SHL_SCN_DRIVER) {
-		run_driver(s, dev.bdf, o);
+		run_driver(s, &dev, o);
 		if (shl_run_skipped(o))
 			goto out;
 		events_collect(sid, &c);

@@ -427,8 +427,6 @@ static int parse_devices(struct ctx *c, yaml_node_t *n)
 			return fail(c, node(c, *it), "devices", "'%s' given twice", v);
 		c->s->devices |= 1u << i;
 	}
-	if (c->s->mode != SHL_SCN_RAW)
-		return fail(c, n, "devices", "raw mode only (driver-mode moves run on edu)");
 	return 0;
 }
 

@@ -277,6 +277,43 @@ static void test_other_specs(void **state)
 	assert_false(shl_dev_spec_ok("1af4:10411"));
 }
 
+/* driver mode on a live device: unbind its own driver, group type, bind it again */
+static void test_dom_set_any_driver(void **state)
+{
+	char buf[64], path[512], env[128];
+	FILE *f;
+
+	(void)state;
+	snprintf(env, sizeof(env), "%s/debugfs", root);
+	setenv("SMMU_HIL_DEBUGFS", env, 1);
+	mkdirs("debugfs");
+	mkdirs("sys/kernel/iommu_groups/3");
+	put("sys/kernel/iommu_groups/3/type", "DMA\n");
+	mkdirs("sys/bus/pci/drivers/virtio-pci");
+	put("sys/bus/pci/drivers/virtio-pci/unbind", "");
+	put("sys/bus/pci/drivers/virtio-pci/bind", "");
+	ln("../../../bus/pci/drivers/virtio-pci", PCI "0000:00:05.0/driver");
+	ln("../../../kernel/iommu_groups/3", PCI "0000:00:05.0/iommu_group");
+	ln("../../../kernel/iommu_groups/3", PCI "0000:00:06.0/iommu_group");
+	assert_int_equal(shl_dom_set("0000:00:05.0", SHL_DOM_IDENTITY), 0);
+	snprintf(path, sizeof(path), "%s/sys/bus/pci/drivers/virtio-pci/unbind", root);
+	assert_true(shl_read_text(path, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "0000:00:05.0");
+	snprintf(path, sizeof(path), "%s/sys/bus/pci/drivers/virtio-pci/bind", root);
+	assert_true(shl_read_text(path, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "0000:00:05.0");
+	assert_int_equal(shl_dom_current("0000:00:05.0", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "identity");
+	/* a device bound to no driver cannot be moved this way */
+	snprintf(path, sizeof(path), "%s/sys/kernel/iommu_groups/3/type", root);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("DMA\n", f);
+	fclose(f);
+	assert_int_equal(shl_dom_set("0000:00:06.0", SHL_DOM_IDENTITY), -ENXIO);
+	unsetenv("SMMU_HIL_DEBUGFS");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_ssh_nic_refused),
 		cmocka_unit_test(test_ssh_connection),
 		cmocka_unit_test(test_other_specs),
+		cmocka_unit_test(test_dom_set_any_driver),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -134,8 +134,6 @@ static void test_devices(void **state)
 #define REST "transitions: [abort]\nexpect: {events: none}\n"
 	bad("name: x\nmode: raw\ndevices: [gpu]\n" REST, "t.yaml:3: devices: 'gpu' is not a device kind");
 	bad("name: x\nmode: raw\ndevices: [nic, nic]\n" REST, "t.yaml:3: devices: 'nic' given twice");
-	bad("name: x\nmode: driver\ndevices: [nic]\ntransitions: [dma]\nexpect: {events: none}\n",
-	    "t.yaml:3: devices: raw mode only");
 #undef REST
 }
 

@@ -545,6 +545,36 @@ class DeviceWorkload:
         else:
             self.metrics["workload_errors"] = "; ".join(problems) or "none"
 
+    # driver-mode moves unbind the driver: the disk workload stops around
+    # them, a pattern written before is verified after
+    PATTERN_ARGS = "--rw=write --bs=4k --size=16M --ioengine=libaio --iodepth=8 --verify=crc32c"
+
+    def write_pattern(self) -> None:
+        """Write a crc32c-verified pattern on the disk (before the moves).
+        Raises WorkloadError."""
+        assert self.fio is not None
+        res = self.fio.run(f"{self.PATTERN_ARGS} --do_verify=0", timeout=300)
+        if res.error or not res.write_bytes:
+            raise WorkloadError(f"{self.dev.disk}: writing the pattern: error {res.error}: "
+                                f"{res.log[-300:]}")
+        self.metrics["pattern_mib"] = round(res.write_bytes / 2**20, 1)
+
+    def verify_pattern(self, key: str) -> None:
+        """Read back and verify the pattern (after the moves): metrics
+        <key>_verify_errors, a problem for any failure."""
+        assert self.fio is not None
+        rc, _ = self.t.run(f"test -b {shlex.quote(self.dev.disk)}")
+        if rc != 0:
+            self.problems.append(f"{key}: {self.dev.disk} is gone")
+            return
+        res = self.fio.run(f"{self.PATTERN_ARGS} --verify_only", timeout=300)
+        self.metrics[f"{key}_verify_errors"] = res.verify_errors
+        self.metrics[f"{key}_mib_verified"] = round(res.read_bytes / 2**20, 1)
+        if res.verify_errors or res.error or not res.read_bytes:
+            self.problems.append(f"{key}: {res.verify_errors} corrupted blocks, error "
+                                 f"{res.error}, {res.read_bytes} bytes verified: "
+                                 f"{res.log[-300:]}")
+
     def healthy(self, timeout: float = 20.0) -> bool:
         """Whether the device still moves data (after a breaking run): a
         direct 4 KiB read of the disk, or a ping of the peer, within

@@ -131,15 +131,23 @@ def test_transition_scenario(name: str, dut: Target, scenario: Scenario,
                              progress: Callable[[str], None]) -> None:
     """Run one agent scenario on the DUT, with the lab's workloads around it;
     its verdict and the workloads' errors are this test's."""
-    if scenario.param("device", "edu") == "edu" and not _edu_bound(dut):
+    spec, args, claim = str(scenario.param("device", "edu")), "", ""
+    if spec == "edu" and not _edu_bound(dut):
         pytest.skip("device edu: not bound to smmu_hil_edu (a DUT without edu: "
                     "docs/qualification-guide.md lists what runs without it)")
-    _prepare(dut)
+    if spec.startswith("workload."):
+        # an inventory role: the lab knows which device plays it
+        dev = devs.find(list(dut.transition_devices), spec)
+        if dev is None or not dev.allow_transitions:
+            pytest.skip(f"device {spec}: no device of target {dut.name} plays this role "
+                        "with allow_transitions: true")
+        args, claim = dev.agent_args(), ("" if dev.kind == "edu" else dev.pci)
+    _prepare(dut, claim)
     wl = Workloads(dut, scenario.param("workloads") or [], log_dir=log_dir)
     if wl.names:
         progress(f"lab workloads: {', '.join(wl.names)}")
     with wl:
-        t = _run_agent(dut, name, "", metrics)
+        t = _run_agent(dut, name, args, metrics)
     metrics.update(wl.metrics)
     if t.get("status") == "skip":
         pytest.skip(t.get("reason") or "skipped by the agent")
@@ -164,10 +172,24 @@ def test_device_transition(name: str, device_label: str, dut: Target, scenario: 
         pytest.skip("device edu: not bound to smmu_hil_edu (a DUT without edu)")
     metrics.update({"device_label": dev.label, "device_role": dev.role or None})
     breaking = name in BREAKING
-    _prepare(dut, "" if dev.kind == "edu" else dev.pci)
+    if scenario.param("mode") == "raw" or dev.kind == "edu":
+        _prepare(dut, "" if dev.kind == "edu" else dev.pci)
     if dev.kind == "edu":
         t = _run_agent(dut, name, dev.agent_args(), metrics)
         problems: list[str] = []
+    elif scenario.param("mode") == "driver":
+        # the moves unbind the driver: no traffic during them; the data
+        # written before is verified after, then written and verified again
+        if dev.kind != "disk":
+            pytest.skip(f"device {dev.label}: driver-mode moves run on edu and disks")
+        wl = DeviceWorkload(dut, dev, False, log_dir=log_dir)
+        wl.write_pattern()
+        t = _run_agent(dut, name, dev.agent_args(), metrics)
+        wl.verify_pattern("after_moves")
+        wl.write_pattern()
+        wl.verify_pattern("rewritten")
+        metrics.update(wl.metrics)
+        problems = wl.problems
     else:
         wl = DeviceWorkload(dut, dev, breaking, log_dir=log_dir)
         wl.baseline()
