@@ -280,7 +280,7 @@ KILL_SCENARIO = ("name: kill-probe", "mode: raw", "entry: ste",
 def _live_ste(dut: Target) -> list[str]:
     """The claimed device's live STE qwords (`smmu-hil inject show -j`)."""
     q = dut.run_json("smmu-hil -j inject show")["ste"]["q"]
-    return [str(x) for x in q]
+    return q.split(",") if isinstance(q, str) else [str(x) for x in q]
 
 
 @pytest.mark.scenario("raw-kill-restore")
