@@ -524,7 +524,8 @@ class DeviceWorkload:
     def _stop_nic(self) -> None:
         client = self.client
         assert client is not None
-        r = client.stop()
+        # after a breaking run the NIC may be dead: no long wait for the last run
+        r = client.stop(grace=5.0 if self.breaking else 30.0)
         self.t.run("kill -INT $(cat /tmp/dev-ping.pid) 2>/dev/null; sleep 1")
         ping = parse_ping(self.t.run("cat /tmp/dev-ping.out")[1])
         after = self._read_counters()

@@ -33,7 +33,7 @@ import pytest
 
 from smmu_hil_lab import devices as devs, inventory, paths
 from smmu_hil_lab.agent import Fio
-from smmu_hil_lab.errors import LabError
+from smmu_hil_lab.errors import ConsoleTimeout, LabError
 from smmu_hil_lab.scenario import Scenario, is_lab_file, load
 from smmu_hil_lab.targets import Target
 from smmu_hil_lab.workloads import DeviceWorkload, Workloads, on_off_cost
@@ -196,14 +196,22 @@ def test_device_transition(name: str, device_label: str, dut: Target, scenario: 
         progress(f"{dev.label} without transitions: {wl.without:.1f} "
                  f"{wl.metrics['throughput_unit']}")
         wl.start()
+        console_lost = False
         try:
             t = _run_agent(dut, name, dev.agent_args(), metrics)
         finally:
-            wl.stop()
+            try:
+                wl.stop()
+            except ConsoleTimeout as e:
+                if not breaking:
+                    raise
+                # a workload stuck on the broken device took the shell with it
+                console_lost = True
+                wl.metrics["workload_errors"] = f"the DUT's shell stopped answering: {e}"
             metrics.update(wl.metrics)
         problems = wl.problems
         if breaking:
-            ok = wl.healthy()
+            ok = not console_lost and wl.healthy()
             metrics["device_recovered"] = ok
             if not ok:
                 metrics["recovery"] = (f"none: {dev.label} stopped moving data after the V=0 "
