@@ -305,36 +305,41 @@ int shl_dev_resolve(const char *spec, const struct shl_dev_guard *g, struct shl_
 	if (!strncmp(spec, "workload.", 9)) {
 		snprintf(why, len, "device %s: an inventory role; the lab resolves it (smmu-hil run --device BDF)",
 			 spec);
-		return -1;
+		return -EINVAL;
 	}
 	if (!strcmp(spec, "edu")) {
 		if (shl_edu_find(NULL, bdf)) {
 			snprintf(why, len, "device edu: not bound to %s", SHL_EDU_DRIVER);
-			return -1;
+			return -ENODEV;
 		}
 		spec = bdf;
 	}
 	if (!shl_parse_bdf(spec, bdf)) {
+		char drv[64];
+
 		if (shl_dev_describe(bdf, out)) {
 			snprintf(why, len, "device %s: no such PCI device", bdf);
-			return -1;
+			return -ENODEV;
 		}
-		if (shl_dev_protected(out, g, why, len))
-			return -1;
-		return 0;
+		if (out->kind == SHL_DEV_EDU &&
+		    (shl_pci_driver(bdf, drv, sizeof(drv)) || strcmp(drv, SHL_EDU_DRIVER))) {
+			snprintf(why, len, "device %s (edu): not bound to %s", bdf, SHL_EDU_DRIVER);
+			return -ENODEV;
+		}
+		return shl_dev_protected(out, g, why, len) ? -EPERM : 0;
 	}
 	if (is_id(spec))
 		sscanf(spec, "%4x:%4x", &v, &dv);
 	else if (!is_class(spec)) {
 		snprintf(why, len, "device %s: not edu, a PCI address, vendor:device or a class (nvme, virtio-blk, virtio-net, disk, net, nic)",
 			 spec);
-		return -1;
+		return -EINVAL;
 	}
 	snprintf(path, sizeof(path), "%s/bus/pci/devices", shl_sysfs_dir());
 	n = scandir(path, &ents, NULL, alphasort);
 	if (n < 0) {
 		snprintf(why, len, "device %s: cannot list %s: %s", spec, path, strerror(errno));
-		return -1;
+		return -ENODEV;
 	}
 	for (i = 0; i < n; i++) {
 		if (found < 0 && !shl_parse_bdf(ents[i]->d_name, bdf) &&
@@ -352,9 +357,10 @@ int shl_dev_resolve(const char *spec, const struct shl_dev_guard *g, struct shl_
 	free(ents);
 	if (found >= 0)
 		return 0;
-	if (matches)
+	if (matches) {
 		snprintf(why, len, "%s", first_why);
-	else
-		snprintf(why, len, "device %s: no such PCI device", spec);
-	return -1;
+		return -EPERM;
+	}
+	snprintf(why, len, "device %s: no such PCI device", spec);
+	return -ENODEV;
 }

@@ -553,9 +553,11 @@ static int resolve_device(struct shl_run_ctx *ctx, const struct shl_scenario *s,
 	const char *spec = ctx->device ? ctx->device : s->device;
 	char why[600];
 
-	if (shl_dev_resolve(spec, &ctx->guard, dev, why, sizeof(why))) {
+	int ret = shl_dev_resolve(spec, &ctx->guard, dev, why, sizeof(why));
+
+	if (ret) {
 		/* absent (a server without edu) is a skip; a refusal is an error */
-		shl_run_set_status(o, strstr(why, "refusing") ? "fail" : "skip", "%s", why);
+		shl_run_set_status(o, ret == -EPERM ? "fail" : "skip", "%s", why);
 		return -1;
 	}
 	if (s->mode == SHL_SCN_DRIVER && dev->kind != SHL_DEV_EDU) {

@@ -11,6 +11,7 @@
  * Exit (kselftest's): 0 every scenario passed (or some skipped), 1 one
  * failed, 4 every scenario was skipped; 2 bad input.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,8 +128,7 @@ static int cmd_run(int argc, char **argv, const struct shl_cli *cli)
 		char why[600], name[SHL_SCN_NAME_MAX + 32];
 
 		/* a device that is there but refused is one error, before anything runs */
-		if (shl_dev_resolve(device, &ctx->guard, &dev, why, sizeof(why)) &&
-		    strstr(why, "refusing")) {
+		if (shl_dev_resolve(device, &ctx->guard, &dev, why, sizeof(why)) == -EPERM) {
 			ret = shl_err("run: %s", why);
 			goto out;
 		}

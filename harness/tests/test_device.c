@@ -189,7 +189,7 @@ static void test_root_disk_refused(void **state)
 	(void)state;
 	guard(&g, "254:1", NULL, false);	/* / on vda1 */
 	assert_true(g.root);
-	assert_int_equal(shl_dev_resolve("00:01.0", &g, &d, why, sizeof(why)), -1);
+	assert_int_equal(shl_dev_resolve("00:01.0", &g, &d, why, sizeof(why)), -EPERM);
 	assert_string_equal(why, "device 0000:00:01.0 (virtio-blk vda) holds the root file system (/, block device 254:1): refusing to move its STE (an inventory entry with force: true overrides)");
 	/* a class skips it: the scratch disk */
 	assert_int_equal(shl_dev_resolve("virtio-blk", &g, &d, why, sizeof(why)), 0);
@@ -204,7 +204,7 @@ static void test_root_disk_refused(void **state)
 
 	/* / on dm-0 over the NVMe namespace: the NVMe drive is the root disk */
 	guard(&g, "253:0", NULL, false);
-	assert_int_equal(shl_dev_resolve("nvme", &g, &d, why, sizeof(why)), -1);
+	assert_int_equal(shl_dev_resolve("nvme", &g, &d, why, sizeof(why)), -EPERM);
 	assert_non_null(strstr(why, "device 0000:00:06.0 (nvme nvme0n1) holds the root file system (/, block device 253:0)"));
 	assert_int_equal(shl_dev_resolve("0000:00:01.0", &g, &d, why, sizeof(why)), 0);
 	/* no root disk (initramfs) */
@@ -221,9 +221,9 @@ static void test_ssh_nic_refused(void **state)
 
 	(void)state;
 	guard(&g, NULL, "eth0", false);
-	assert_int_equal(shl_dev_resolve("virtio-net", &g, &d, why, sizeof(why)), -1);
+	assert_int_equal(shl_dev_resolve("virtio-net", &g, &d, why, sizeof(why)), -EPERM);
 	assert_string_equal(why, "device 0000:00:02.0 (virtio-net eth0) carries this SSH session (eth0): refusing to move its STE (an inventory entry with force: true overrides)");
-	assert_int_equal(shl_dev_resolve("0000:00:02.0", &g, &d, why, sizeof(why)), -1);
+	assert_int_equal(shl_dev_resolve("0000:00:02.0", &g, &d, why, sizeof(why)), -EPERM);
 	/* a class skips it: the data NIC */
 	assert_int_equal(shl_dev_resolve("net", &g, &d, why, sizeof(why)), 0);
 	assert_string_equal(d.bdf, "0000:00:07.0");
@@ -262,13 +262,18 @@ static void test_other_specs(void **state)
 	assert_int_equal(shl_dev_resolve("edu", &g, &d, why, sizeof(why)), 0);
 	assert_string_equal(d.bdf, "0000:00:03.0");
 	assert_int_equal(d.kind, SHL_DEV_EDU);
-	assert_int_equal(shl_dev_resolve("workload.disk", &g, &d, why, sizeof(why)), -1);
+	assert_int_equal(shl_dev_resolve("0000:00:03.0", &g, &d, why, sizeof(why)), 0);
+	assert_int_equal(shl_dev_resolve("1234:11e8", &g, &d, why, sizeof(why)), 0);
+	pci("0000:00:08.0", "0x1234\n", "0x11e8\n", "0x00ff00\n");	/* an edu nobody drives */
+	assert_int_equal(shl_dev_resolve("00:08.0", &g, &d, why, sizeof(why)), -ENODEV);
+	assert_string_equal(why, "device 0000:00:08.0 (edu): not bound to smmu_hil_edu");
+	assert_int_equal(shl_dev_resolve("workload.disk", &g, &d, why, sizeof(why)), -EINVAL);
 	assert_non_null(strstr(why, "an inventory role; the lab resolves it"));
-	assert_int_equal(shl_dev_resolve("gpu", &g, &d, why, sizeof(why)), -1);
+	assert_int_equal(shl_dev_resolve("gpu", &g, &d, why, sizeof(why)), -EINVAL);
 	assert_non_null(strstr(why, "device gpu: not edu"));
-	assert_int_equal(shl_dev_resolve("0000:00:09.0", &g, &d, why, sizeof(why)), -1);
+	assert_int_equal(shl_dev_resolve("0000:00:09.0", &g, &d, why, sizeof(why)), -ENODEV);
 	assert_string_equal(why, "device 0000:00:09.0: no such PCI device");
-	assert_int_equal(shl_dev_resolve("abcd:0001", &g, &d, why, sizeof(why)), -1);
+	assert_int_equal(shl_dev_resolve("abcd:0001", &g, &d, why, sizeof(why)), -ENODEV);
 	assert_true(shl_dev_spec_ok("virtio-net"));
 	assert_true(shl_dev_spec_ok("00:05.0"));
 	assert_true(shl_dev_spec_ok("1af4:1041"));

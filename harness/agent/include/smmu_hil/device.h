@@ -72,9 +72,10 @@ int shl_dev_protected(const struct shl_dev *d, const struct shl_dev_guard *g, ch
  * shl_dev_resolve() - the device @spec names: "edu" (bound to smmu_hil_edu),
  * a PCI address, "vvvv:dddd", or a class ("nvme", "virtio-blk",
  * "virtio-net", "disk", "net", "nic"; the first such device in address
- * order that @g does not protect). Returns 0, or -1 with one message in
- * @why naming the device and why (not found; protected; an inventory role
- * the lab must resolve).
+ * order that @g does not protect). Returns 0, or with one message in @why
+ * naming the device and why: -ENODEV not there (or edu not bound to
+ * smmu_hil_edu), -EPERM protected (every match), -EINVAL not a device
+ * name or an inventory role the lab must resolve.
  */
 int shl_dev_resolve(const char *spec, const struct shl_dev_guard *g, struct shl_dev *out,
 		    char *why, size_t len);
