@@ -8,6 +8,7 @@
 #                 suite and the live update on the ssh target; one report)
 #                 -> results/latest/
 #   make run-transitions / run-liveupdate / run-ssh   one part of it
+#   make run-transitions-noedu   the transitions on a DUT without edu
 #   make test     every test: C unit tests, fuzzers (briefly), checkpatch, the
 #                 modules built by dkms (test-dkms), lab tests, the smoke suite
 #                 on the emulated DUT, the emulated LAVA job (test-lava)
@@ -91,7 +92,7 @@ KDIR      ?= $(SMMU_HIL_CACHE)/kernel/$(KREL)/build
 MOD_SRCS  := $(wildcard modules/*.c modules/*.h modules/Kbuild modules/include/uapi/*.h \
 		modules/include/smmu_hil/*.h)
 
-.PHONY: all tool agent modules setup setup-host setup-dut run run-transitions test test-c test-fuzz \
+.PHONY: all tool agent modules setup setup-host setup-dut run run-transitions run-transitions-noedu test test-c test-fuzz \
 	test-asan test-cli \
 	test-lab test-dut run-ssh run-liveupdate bench checkpatch kernel-config clean \
 	lava-jobs test-lava
@@ -282,6 +283,13 @@ run: setup
 run-transitions: setup
 	$(MAKE) all
 	cd lab && $(PY) -m smmu_hil_lab run --suite transitions --results ../results
+
+# The transition suite on the emulated DUT without QEMU's edu device (as a
+# real server): the device scenarios on the scratch virtio-blk disk and
+# virtio-net; the edu-only scenarios skip.
+run-transitions-noedu: setup
+	$(MAKE) all
+	cd lab && $(PY) -m smmu_hil_lab run --suite transitions --target qemu-noedu --results ../results
 
 # Only the live-update flow (kexec under fio and iperf3, STE/CD diffs,
 # blackout) on the qemu target.

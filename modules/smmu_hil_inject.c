@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * smmu_hil_inject - read, rewrite and record the live SMMUv3 STE and CD of
- * one claimed device (the edu device bound to smmu_hil_edu).
+ * one claimed device: the edu device bound to smmu_hil_edu, or with bdf=
+ * any PCI device bound to a driver (a disk or NIC whose own traffic then
+ * checks the transitions; the agent refuses the root disk and the SSH NIC).
  *
  * The module locates the claimed StreamID's STE from the SMMU's own
  * registers (STRTAB_BASE / STRTAB_BASE_CFG, linear or 2-level table) and its
@@ -92,7 +94,7 @@
 
 static char *bdf;
 module_param(bdf, charp, 0444);
-MODULE_PARM_DESC(bdf, "PCI address of the edu device to claim (default: first bound to smmu_hil_edu)");
+MODULE_PARM_DESC(bdf, "PCI address of the device to claim, bound to any driver (default: the first edu bound to smmu_hil_edu)");
 
 static bool allow_raw;
 module_param(allow_raw, bool, 0444);
@@ -985,26 +987,41 @@ static int inj_parse_bdf(const char *s, unsigned int *dom, unsigned int *bus,
 	return 0;
 }
 
-/* The edu device to claim: bound to smmu_hil_edu, matching bdf= if set. */
-static struct pci_dev *inj_find_edu(void)
+/*
+ * The device to claim: with bdf= that PCI device, bound to a driver (its
+ * STE is the one the driver keeps live); without, the first device bound
+ * to smmu_hil_edu.
+ */
+static struct pci_dev *inj_find_dev(void)
 {
 	unsigned int dom, bus, dev, fn;
 	struct pci_dev *pdev = NULL;
+	bool want = bdf && *bdf;
 
-	if (bdf && *bdf && inj_parse_bdf(bdf, &dom, &bus, &dev, &fn)) {
+	if (want && inj_parse_bdf(bdf, &dom, &bus, &dev, &fn)) {
 		pr_err("bdf=%s: expected [DDDD:]BB:DD.F\n", bdf);
 		return ERR_PTR(-EINVAL);
 	}
 	for_each_pci_dev(pdev) {
-		if (!pdev->dev.driver || strcmp(pdev->dev.driver->name, INJ_EDU_DRIVER))
+		if (!want) {
+			if (pdev->dev.driver && !strcmp(pdev->dev.driver->name, INJ_EDU_DRIVER))
+				return pdev;	/* for_each_pci_dev's reference is ours */
 			continue;
-		if (bdf && *bdf &&
-		    (pci_domain_nr(pdev->bus) != dom || pdev->bus->number != bus ||
-		     PCI_SLOT(pdev->devfn) != dev || PCI_FUNC(pdev->devfn) != fn))
+		}
+		if (pci_domain_nr(pdev->bus) != dom || pdev->bus->number != bus ||
+		    PCI_SLOT(pdev->devfn) != dev || PCI_FUNC(pdev->devfn) != fn)
 			continue;
-		return pdev;	/* the reference for_each_pci_dev holds is ours */
+		if (!pdev->dev.driver) {
+			pci_err(pdev, "bound to no driver: no live translation to update\n");
+			pci_dev_put(pdev);
+			return ERR_PTR(-ENODEV);
+		}
+		return pdev;
 	}
-	pr_err("no device %s bound to %s\n", bdf && *bdf ? bdf : "", INJ_EDU_DRIVER);
+	if (want)
+		pr_err("no PCI device %s\n", bdf);
+	else
+		pr_err("no device bound to %s (name one with bdf=)\n", INJ_EDU_DRIVER);
 	return ERR_PTR(-ENODEV);
 }
 
@@ -1142,7 +1159,7 @@ static int __init inj_init(void)
 		       INJ_REC_MAX);
 		return -EINVAL;
 	}
-	inj.pdev = inj_find_edu();
+	inj.pdev = inj_find_dev();
 	if (IS_ERR(inj.pdev)) {
 		ret = PTR_ERR(inj.pdev);
 		inj.pdev = NULL;
@@ -1183,8 +1200,9 @@ static int __init inj_init(void)
 	debugfs_create_file("raw", 0200, inj.dir, NULL, &raw_fops);
 	debugfs_create_file("result", 0444, inj.dir, NULL, &result_fops);
 	debugfs_create_file("record", 0600, inj.dir, NULL, &record_fops);
-	pr_info("claimed %s, SID 0x%x on %s, STE at 0x%llx; raw mode %s, recorder %s\n",
-		pci_name(inj.pdev), inj.sid, dev_name(inj.smmu_dev), (u64)inj.ste_pa,
+	pr_info("claimed %s (%s), SID 0x%x on %s, STE at 0x%llx; raw mode %s, recorder %s\n",
+		pci_name(inj.pdev), inj.pdev->dev.driver ? inj.pdev->dev.driver->name : "-",
+		inj.sid, dev_name(inj.smmu_dev), (u64)inj.ste_pa,
 		inj.cmdlist ? "on" : "off", inj.kern ? "available" : "unavailable");
 	return 0;
 

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Moving the edu device between IOMMU domains through the kernel's own
- * paths, each move a real STE rewrite by the SMMU driver:
- *   - default DMA <-> identity: unbind the driver, write the group's `type`
- *     attribute ("DMA" / "identity"), bind again (iommu_group_store_type,
- *     which in 6.1 needs the device unbound);
- *   - default <-> paging: smmu_hil_edu's DOMAIN command (ioctl
+ * Moving a device between IOMMU domains through the kernel's own paths,
+ * each move a real STE rewrite by the SMMU driver:
+ *   - default DMA <-> identity: unbind the device's driver (smmu_hil_edu,
+ *     or whichever is bound: virtio-pci, nvme ...), write the group's
+ *     `type` attribute ("DMA" / "identity"), bind it again
+ *     (iommu_group_store_type, which in 6.1 needs the device unbound);
+ *   - default <-> paging (edu only): smmu_hil_edu's DOMAIN command (ioctl
  *     SMMU_HIL_IOC_EDU_CMD: iommu_attach_device / iommu_detach_device of a
  *     module domain).
  * Used by `smmu-hil domain` and the scenario runner's driver mode.
@@ -61,23 +62,26 @@ enum shl_dom shl_dom_classify(const char *name)
 	return SHL_DOM_OTHER;
 }
 
-/* Unbind, write the group's default domain type, bind again. */
+/* Unbind the bound driver, write the group's default domain type, bind it again. */
 static int set_default_type(const char *bdf, enum shl_dom t)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], drv[64];
 	int g = shl_pci_iommu_group(bdf), ret, ret2;
 
 	if (g < 0)
 		return -ENODEV;
-	snprintf(path, sizeof(path), "%s/bus/pci/drivers/%s/unbind", shl_sysfs_dir(),
-		 SHL_EDU_DRIVER);
+	ret = shl_pci_driver(bdf, drv, sizeof(drv));
+	if (ret)
+		return ret;
+	if (!drv[0])
+		return -ENXIO;		/* nothing to rebind: the move needs a driver */
+	snprintf(path, sizeof(path), "%s/bus/pci/drivers/%s/unbind", shl_sysfs_dir(), drv);
 	ret = shl_write_text(path, bdf);
 	if (ret)
 		return ret;
 	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/type", shl_sysfs_dir(), g);
 	ret = shl_write_text(path, t == SHL_DOM_IDENTITY ? "identity" : "DMA");
-	snprintf(path, sizeof(path), "%s/bus/pci/drivers/%s/bind", shl_sysfs_dir(),
-		 SHL_EDU_DRIVER);
+	snprintf(path, sizeof(path), "%s/bus/pci/drivers/%s/bind", shl_sysfs_dir(), drv);
 	ret2 = shl_write_text(path, bdf);
 	return ret ? ret : ret2;
 }

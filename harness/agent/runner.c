@@ -27,12 +27,13 @@
 
 #define EVT_BATCH	1024
 
-struct shl_run_ctx *shl_run_ctx_new(void)
+struct shl_run_ctx *shl_run_ctx_new(bool force)
 {
 	struct shl_run_ctx *ctx = calloc(1, sizeof(*ctx));
 
 	if (!ctx)
 		return NULL;
+	shl_dev_guard_init(&ctx->guard, force);
 	if (shl_dut_features(&ctx->feat, &ctx->nfeat)) {
 		free(ctx);
 		return NULL;
@@ -156,8 +157,10 @@ static int recorder_metrics(struct shl_run_result *o)
 	return 0;
 }
 
-static void run_driver(const struct shl_scenario *s, const char *bdf, struct shl_run_result *o)
+static void run_driver(const struct shl_scenario *s, const struct shl_dev *dev,
+		       struct shl_run_result *o)
 {
+	const char *bdf = dev->bdf;
 	unsigned long long moves = 0, per[SHL_DOM_NR] = { 0 }, rts = 0, dma_err = 0, r;
 	enum shl_dom dom[SHL_SCN_MAX_STEPS], start;
 	struct shl_edu_roundtrip rt;
@@ -205,7 +208,8 @@ static void run_driver(const struct shl_scenario *s, const char *bdf, struct shl
 			}
 			moves++;
 			per[dom[i]]++;
-			if ((s->workloads & SHL_SCN_WL_EDU_DMA) && moves % s->dma_every == 0) {
+			if ((s->workloads & SHL_SCN_WL_EDU_DMA) && dev->kind == SHL_DEV_EDU &&
+			    moves % s->dma_every == 0) {
 				rts++;
 				ret = shl_edu_roundtrip(bdf, s->dma_len, 1, &rt);
 				if (ret || rt.errors || rt.transfers != 1)
@@ -423,7 +427,7 @@ static void run_legality(const struct shl_scenario *s, const struct shl_inject_e
 		shl_run_set_status(o, "fail", "%llu disagreement(s) between the SMMU and the oracle", disagree);
 }
 
-static void run_raw(struct shl_run_ctx *ctx, const struct shl_scenario *s, const char *bdf,
+static void run_raw(struct shl_run_ctx *ctx, const struct shl_scenario *s, const struct shl_dev *dev,
 		    uint32_t sid, struct shl_run_result *o, struct shl_run_events *c)
 {
 	struct shl_op *pro = ctx->pro, *body = ctx->body;
@@ -437,7 +441,8 @@ static void run_raw(struct shl_run_ctx *ctx, const struct shl_scenario *s, const
 	const char *label;
 	char why[300], k[32], v[700];
 	json_object *d;
-	bool loop = s->workloads & SHL_SCN_WL_EDU_DMA;
+	const char *bdf = dev->bdf;
+	bool loop = (s->workloads & SHL_SCN_WL_EDU_DMA) && dev->kind == SHL_DEV_EDU;
 	int ret;
 
 	ret = shl_inject_read_entry(SHL_KIND_STE, &ste);
@@ -449,7 +454,8 @@ static void run_raw(struct shl_run_ctx *ctx, const struct shl_scenario *s, const
 		return;
 	}
 	if (strcmp(ste.bdf, bdf)) {
-		shl_run_set_status(o, "fail", "the injector claimed %s, the scenario's device is %s", ste.bdf, bdf);
+		shl_run_set_status(o, "fail", "the injector claimed %s, the scenario's device is %s (rmmod smmu_hil_inject; insmod smmu_hil_inject.ko allow_raw=1 bdf=%s)",
+				   ste.bdf, bdf, bdf);
 		return;
 	}
 	if (!ste.shadow_cd) {
@@ -540,16 +546,34 @@ stop:
 
 /* ---------------------------------------------------------------- run */
 
-static int resolve_device(const struct shl_scenario *s, char bdf[SHL_BDF_LEN], struct shl_run_result *o)
+/* The scenario's device (or ctx->device): skip when absent, fail when refused. */
+static int resolve_device(struct shl_run_ctx *ctx, const struct shl_scenario *s,
+			  struct shl_dev *dev, struct shl_run_result *o)
 {
-	if ((s->dev_kind == SHL_SCN_DEV_ROLE && strcmp(s->device, "edu")) ||
-	    (s->dev_kind == SHL_SCN_DEV_ID && strcmp(s->device, "1234:11e8"))) {
-		shl_run_set_status(o, "skip", "device %s: only the edu device (1234:11e8) can be driven", s->device);
+	const char *spec = ctx->device ? ctx->device : s->device;
+	char why[600];
+
+	int ret = shl_dev_resolve(spec, &ctx->guard, dev, why, sizeof(why));
+
+	if (ret) {
+		/* absent (a server without edu) is a skip; a refusal is an error */
+		shl_run_set_status(o, ret == -EPERM ? "fail" : "skip", "%s", why);
 		return -1;
 	}
-	if (shl_edu_find(s->dev_kind == SHL_SCN_DEV_BDF ? s->device : NULL, bdf)) {
-		shl_run_set_status(o, "skip", "device %s: not bound to %s", s->device, SHL_EDU_DRIVER);
-		return -1;
+	if (s->mode == SHL_SCN_DRIVER && dev->kind != SHL_DEV_EDU) {
+		size_t i;
+
+		for (i = 0; i < s->nsteps; i++)
+			if (s->steps[i].named == SHL_SCN_PAGING) {
+				shl_run_set_status(o, "skip", "device %s (%s): paging domains are smmu_hil_edu's; on other devices driver mode moves between identity and dma",
+						   dev->bdf, dev->cls);
+				return -1;
+			}
+		if (s->record) {
+			shl_run_set_status(o, "skip", "device %s (%s): the recorder runs on edu",
+					   dev->bdf, dev->cls);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -557,7 +581,7 @@ static int resolve_device(const struct shl_scenario *s, char bdf[SHL_BDF_LEN], s
 void shl_run_scenario(struct shl_run_ctx *ctx, const struct shl_scenario *s,
 		      struct shl_run_result *o)
 {
-	char bdf[SHL_BDF_LEN];
+	struct shl_dev dev;
 	struct shl_run_events c = { 0 };
 	uint32_t sid = 0;
 	double t0 = now_s();
@@ -569,12 +593,16 @@ void shl_run_scenario(struct shl_run_ctx *ctx, const struct shl_scenario *s,
 	}
 	if (shl_run_requires(s, ctx->feat, ctx->nfeat, o))
 		goto out;
-	if (resolve_device(s, bdf, o))
+	if (resolve_device(ctx, s, &dev, o))
 		goto out;
-	shl_run_metric_str(o, "device", bdf);
-	ret = shl_dut_sid(bdf, &sid);
+	shl_run_metric_str(o, "device", dev.bdf);
+	shl_run_metric_str(o, "device_class", dev.cls);
+	shl_run_metric_str(o, "device_kind", shl_dev_kind_name(dev.kind));
+	if (dev.names[0])
+		shl_run_metric_str(o, "device_names", dev.names);
+	ret = shl_dut_sid(dev.bdf, &sid);
 	if (ret) {
-		shl_run_set_status(o, "fail", "%s: no StreamID (%s)", bdf, strerror(-ret));
+		shl_run_set_status(o, "fail", "%s: no StreamID (%s)", dev.bdf, strerror(-ret));
 		goto out;
 	}
 	ret = shl_events_clear();
@@ -584,12 +612,12 @@ void shl_run_scenario(struct shl_run_ctx *ctx, const struct shl_scenario *s,
 		goto out;
 	}
 	if (s->mode == SHL_SCN_DRIVER) {
-		run_driver(s, bdf, o);
+		run_driver(s, &dev, o);
 		if (shl_run_skipped(o))
 			goto out;
 		events_collect(sid, &c);
 	} else {
-		run_raw(ctx, s, bdf, sid, o, &c);
+		run_raw(ctx, s, &dev, sid, o, &c);
 		if (shl_run_skipped(o))
 			goto out;
 	}

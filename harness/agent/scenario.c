@@ -37,8 +37,8 @@ static const char *const feature_names[] = {
  * two agree, so a new key is added to both or the test fails.
  */
 static const char *const top_keys[] = {
-	"name", "description", "device", "requires", "mode", "entry", "transitions", "repeat",
-	"dwell_us", "workloads", "dma_len", "dma_every", "record", "legality", "expect", NULL
+	"name", "description", "device", "devices", "requires", "mode", "entry", "transitions",
+	"repeat", "dwell_us", "workloads", "dma_len", "dma_every", "record", "legality", "expect", NULL
 };
 static const char *const expect_keys[] = {
 	"events", "expected_kinds", "dma_errors", "explain", NULL
@@ -46,6 +46,7 @@ static const char *const expect_keys[] = {
 static const char *const legality_keys[] = { "fail_on_disagreement", NULL };
 static const char *const pair_keys[] = { "from", "to", NULL };
 static const char *const workload_names[] = { "edu-dma", "fio", "iperf3", NULL };
+static const char *const device_kinds[] = { "edu", "disk", "nic", NULL };
 
 const char *const *shl_scn_key_table(enum shl_scn_table t)
 {
@@ -55,6 +56,7 @@ const char *const *shl_scn_key_table(enum shl_scn_table t)
 	case SHL_SCN_TABLE_LEGALITY:	return legality_keys;
 	case SHL_SCN_TABLE_PAIR:	return pair_keys;
 	case SHL_SCN_TABLE_WORKLOADS:	return workload_names;
+	case SHL_SCN_TABLE_DEVICES:	return device_kinds;
 	}
 	return NULL;
 }
@@ -205,7 +207,9 @@ static int parse_device(struct ctx *c, yaml_node_t *n)
 
 	if (!v)
 		return fail(c, n, "device", "expected a BDF, vendor:device or a role");
-	if (!strcmp(v, "edu") || !strcmp(v, "disk") || !strcmp(v, "nic")) {
+	if (!strcmp(v, "edu") || !strcmp(v, "disk") || !strcmp(v, "nic") || !strcmp(v, "net") ||
+	    !strcmp(v, "nvme") || !strcmp(v, "virtio-blk") || !strcmp(v, "virtio-net") ||
+	    !strcmp(v, "workload.disk") || !strcmp(v, "workload.nic")) {
 		s->dev_kind = SHL_SCN_DEV_ROLE;
 		strcpy(s->device, v);
 	} else if (strlen(v) == 9 && v[4] == ':' && is_hex(v, 4) && is_hex(v + 5, 4)) {
@@ -218,7 +222,7 @@ static int parse_device(struct ctx *c, yaml_node_t *n)
 		strcpy(s->device, bdf);
 	} else {
 		return fail(c, n, "device",
-			    "'%s' is not a role (edu, disk, nic), a vendor:device pair (1234:11e8) or a PCI address (0000:00:03.0)",
+			    "'%s' is not edu, a class (nvme, virtio-blk, virtio-net, disk, net, nic), a role (workload.disk, workload.nic), a vendor:device pair (1234:11e8) or a PCI address (0000:00:03.0)",
 			    v);
 	}
 	return 0;
@@ -403,6 +407,29 @@ static int parse_workloads(struct ctx *c, yaml_node_t *n)
 	return 0;
 }
 
+static int parse_devices(struct ctx *c, yaml_node_t *n)
+{
+	yaml_node_item_t *it;
+	const char *v;
+	unsigned int i;
+
+	if (want_seq(c, n, "devices"))
+		return -1;
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		v = scalar(node(c, *it));
+		for (i = 0; v && device_kinds[i] && strcmp(v, device_kinds[i]); i++)
+			;
+		if (!v || !device_kinds[i])
+			return fail(c, node(c, *it), "devices",
+				    "'%s' is not a device kind (edu, disk, nic)",
+				    v ? v : "(not a string)");
+		if (c->s->devices & (1u << i))
+			return fail(c, node(c, *it), "devices", "'%s' given twice", v);
+		c->s->devices |= 1u << i;
+	}
+	return 0;
+}
+
 static int add_count(struct ctx *c, yaml_node_t *at, const char *kind, enum shl_scn_cmp cmp,
 		     unsigned long long n)
 {
@@ -570,6 +597,9 @@ static int parse_root(struct ctx *c, yaml_node_t *root)
 		return -1;
 	x = lookup(c, root, "dwell_us");
 	if (x && get_uint(c, x, "dwell_us", 0, SHL_SCN_MAX_DWELL_US, &s->dwell_us))
+		return -1;
+	x = lookup(c, root, "devices");
+	if (x && parse_devices(c, x))
 		return -1;
 	x = lookup(c, root, "workloads");
 	if (x && parse_workloads(c, x))

@@ -11,11 +11,13 @@
  * Exit (kselftest's): 0 every scenario passed (or some skipped), 1 one
  * failed, 4 every scenario was skipped; 2 bad input.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "smmu_hil/device.h"
 #include "smmu_hil/ktap.h"
 #include "smmu_hil/run.h"
 #include "smmu_hil/runner.h"
@@ -23,9 +25,13 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: smmu-hil run [-j|--lava] SCENARIO.yaml...\n"
+	fprintf(f, "usage: smmu-hil run [-j|--lava] [--device DEV [--force]] SCENARIO.yaml...\n"
 		   "Runs transition scenarios on this DUT and prints KTAP (JSON with -j,\n"
 		   "lava-test-case commands with --lava).\n"
+		   "--device DEV: run them on DEV instead of each scenario's device (edu, a PCI\n"
+		   "  address, vendor:device, nvme, virtio-blk, virtio-net, disk, net, nic); the\n"
+		   "  tests are named SCENARIO@DEV. The disk holding / and the NIC of this SSH\n"
+		   "  session are refused unless --force.\n"
 		   "Exit 0 no failure, 1 a scenario failed, 4 every scenario skipped, 2 bad input.\n");
 }
 
@@ -58,6 +64,8 @@ static int cmd_run(int argc, char **argv, const struct shl_cli *cli)
 {
 	static const struct option opts[] = {
 		{ "lava", no_argument, NULL, 'L' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "force", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -67,7 +75,8 @@ static int cmd_run(int argc, char **argv, const struct shl_cli *cli)
 	json_object *root, *tests;
 	struct shl_ktap k;
 	char err[4096], *line, *save;
-	bool lava = false;
+	const char *device = NULL;
+	bool lava = false, force = false;
 	int c, i, n, ret = SHL_EXIT_USAGE;
 
 	while ((c = shl_getopt(argc, argv, "h", opts)) != -1) {
@@ -77,8 +86,18 @@ static int cmd_run(int argc, char **argv, const struct shl_cli *cli)
 			usage(stdout);
 			return SHL_EXIT_OK;
 		}
-		lava = true;
+		if (c == 'd')
+			device = optarg;
+		else if (c == 'F')
+			force = true;
+		else
+			lava = true;
 	}
+	if (device && !shl_dev_spec_ok(device))
+		return shl_err("run: --device '%s': not edu, a PCI address, vendor:device or a class (nvme, virtio-blk, virtio-net, disk, net, nic)",
+			       device);
+	if (force && !device)
+		return shl_err("run: --force applies to --device only");
 	n = argc - optind;
 	if (n < 1)
 		return shl_err("run: which scenarios? (usage: smmu-hil run [-j|--lava] SCENARIO.yaml...)");
@@ -99,10 +118,29 @@ static int cmd_run(int argc, char **argv, const struct shl_cli *cli)
 				shl_err("%s", line);
 		goto out;
 	}
-	ctx = shl_run_ctx_new();
+	ctx = shl_run_ctx_new(force);
 	if (!ctx) {
 		ret = shl_err("out of memory");
 		goto out;
+	}
+	if (device) {
+		struct shl_dev dev;
+		char why[600], name[SHL_SCN_NAME_MAX + 32];
+
+		/* a device that is there but refused is one error, before anything runs */
+		if (shl_dev_resolve(device, &ctx->guard, &dev, why, sizeof(why)) == -EPERM) {
+			ret = shl_err("run: %s", why);
+			goto out;
+		}
+		ctx->device = device;
+		for (i = 0; i < n; i++) {
+			snprintf(name, sizeof(name), "%s@%s", s[i].name, device);
+			if (strlen(name) >= sizeof(s[i].name)) {
+				ret = shl_err("run: %s: the name is too long", name);
+				goto out;
+			}
+			memcpy(s[i].name, name, strlen(name) + 1);
+		}
 	}
 	memset(&k, 0, sizeof(k));
 	if (!cli->json && !lava) {

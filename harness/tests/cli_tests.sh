@@ -121,6 +121,40 @@ expect "run KTAP totals" has "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:${#sc
 t 4 run --lava "${scn[0]}"
 expect "run --lava" has "lava-test-case" "$out"
 
+# --device: a fake DUT whose root file system is on a virtio disk (vda1,
+# 254:1) and whose SSH session runs over a virtio NIC (eth0): both refused,
+# one error naming the device and why, nothing run; --force overrides
+dev=$tmp/devsys
+pcid() {	# BDF VENDOR DEVICE CLASS
+	mkdir -p "$dev/devices/pci0000:00/$1" "$dev/bus/pci/devices"
+	echo "$2" >"$dev/devices/pci0000:00/$1/vendor"
+	echo "$3" >"$dev/devices/pci0000:00/$1/device"
+	echo "$4" >"$dev/devices/pci0000:00/$1/class"
+	ln -s "../../../devices/pci0000:00/$1" "$dev/bus/pci/devices/$1"
+}
+pcid 0000:00:01.0 0x1af4 0x1042 0x010000
+pcid 0000:00:02.0 0x1af4 0x1041 0x020000
+mkdir -p "$dev/devices/pci0000:00/0000:00:01.0/virtio0/block/vda/vda1" "$dev/class/block" \
+	"$dev/class/net" "$dev/dev/block" "$dev/devices/pci0000:00/0000:00:02.0/virtio1/net/eth0"
+ln -s ../../devices/pci0000:00/0000:00:01.0/virtio0/block/vda/vda1 "$dev/dev/block/254:1"
+ln -s ../../devices/pci0000:00/0000:00:01.0/virtio0/block/vda "$dev/class/block/vda"
+ln -s ../../devices/pci0000:00/0000:00:02.0/virtio1/net/eth0 "$dev/class/net/eth0"
+export SMMU_HIL_ROOT_DEV=254:1 SMMU_HIL_SSH_IFACE=eth0
+SMMU_HIL_SYSFS=$dev t 2 run --device 0000:00:01.0 "${scn[0]}"
+expect "run --device ROOT-DISK refused" has "holds the root file system (/, block device 254:1): refusing" "$err"
+expect "the refusal names the device" has "device 0000:00:01.0 (virtio-blk vda)" "$err"
+SMMU_HIL_SYSFS=$dev t 2 -j run --device virtio-net "${scn[0]}"
+expect "run --device SSH-NIC refused (-j)" json_error
+expect "the refusal names the NIC" has "device 0000:00:02.0 (virtio-net eth0) carries this SSH session (eth0): refusing" "$out"
+SMMU_HIL_SYSFS=$dev t 4 -j run --device virtio-net --force "${scn[0]}"
+expect "run --device --force: runs (skips on the fake DUT) as NAME@DEVICE" \
+	is_json "d['tests'][0]['name'].endswith('@virtio-net')"
+t 2 run --device gpu "${scn[0]}"
+expect "run --device: a bad name" has "--device 'gpu': not edu" "$err"
+t 2 run --force "${scn[0]}"
+expect "run --force without --device" has "--force applies to --device only" "$err"
+unset SMMU_HIL_ROOT_DEV SMMU_HIL_SSH_IFACE
+
 # ----------------------------------------------------------- report
 # `report ktap` prints report.ktap for report.json: the document the lab's
 # own writer printed before the lab switched to this one (metrics as

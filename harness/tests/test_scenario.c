@@ -119,6 +119,24 @@ static void test_good_pair_and_ids(void **state)
 	assert_int_equal(s.expect.k[0].n, 2);
 }
 
+static void test_devices(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("name: d\ndevice: virtio-blk\nmode: raw\ndevices: [edu, nic, disk]\n"
+			       "transitions:\n  - {S1DSS: 1}\nexpect: {events: none}\n"), 0);
+	assert_int_equal(s.dev_kind, SHL_SCN_DEV_ROLE);
+	assert_string_equal(s.device, "virtio-blk");
+	assert_int_equal(s.devices, 7);
+	assert_int_equal(parse("name: d\ndevice: workload.nic\nmode: raw\n"
+			       "transitions:\n  - {S1DSS: 1}\nexpect: {events: none}\n"), 0);
+	assert_string_equal(s.device, "workload.nic");
+	assert_int_equal(s.devices, 0);
+#define REST "transitions: [abort]\nexpect: {events: none}\n"
+	bad("name: x\nmode: raw\ndevices: [gpu]\n" REST, "t.yaml:3: devices: 'gpu' is not a device kind");
+	bad("name: x\nmode: raw\ndevices: [nic, nic]\n" REST, "t.yaml:3: devices: 'nic' given twice");
+#undef REST
+}
+
 static void test_shipped(void **state)
 {
 	static const char *const files[] = {
@@ -171,7 +189,7 @@ static void test_bad_keys(void **state)
 static void test_bad_values(void **state)
 {
 	(void)state;
-	bad("name: x\ndevice: gpu\n", "t.yaml:2: device: 'gpu' is not a role");
+	bad("name: x\ndevice: gpu\n", "t.yaml:2: device: 'gpu' is not edu, a class");
 	bad("name: x\nrequires:\n  - S1P\n  - S3P\n", "t.yaml:4: requires: 'S3P' is not");
 	bad("name: x\nmode: raw\ntransitions: [abort]\nrepeat: 0\nexpect: {events: none}\n",
 	    "t.yaml:4: repeat: expected a whole number 1..1000000");
@@ -240,6 +258,7 @@ int main(void)
 		cmocka_unit_test(test_good_raw),
 		cmocka_unit_test(test_good_driver_defaults),
 		cmocka_unit_test(test_good_pair_and_ids),
+		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_shipped),
 		cmocka_unit_test(test_bad_yaml),
 		cmocka_unit_test(test_bad_keys),

@@ -126,6 +126,8 @@ static void test_key_tables(void **state)
 		  def("pair/properties"));
 	same_enum("workloads", shl_scn_key_table(SHL_SCN_TABLE_WORKLOADS), 0,
 		  def("agent/properties/workloads/items/enum"));
+	same_enum("devices", shl_scn_key_table(SHL_SCN_TABLE_DEVICES), 0,
+		  def("agent/properties/devices/items/enum"));
 	assert_null(shl_scn_key_table((enum shl_scn_table)99));
 }
 

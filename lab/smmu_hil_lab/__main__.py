@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="suite, or several comma-separated in one run (smoke,transitions)")
     rn.add_argument("--results", type=Path, required=True)
     rn.add_argument("--target", default=None,
-                    help="qemu or ssh (default: the inventory DUT's, else qemu)")
+                    help="qemu, qemu-noedu (the emulated DUT without edu) or ssh "
+                         "(default: the inventory DUT's, else qemu)")
     rn.add_argument("--inventory", type=Path, default=None,
                     help="inventory file (lab/inventory/*.yaml); its first DUT is used")
     rn.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR",
@@ -121,8 +122,13 @@ def boot_interactive(out: Path, append: str, qemu_args: list[str]) -> int:
     from .resources import QemuMachine
     try:
         img = image.build_image(out)
+        scratch = img.data_disk.with_name("scratch.img")
+        if not scratch.exists():
+            with scratch.open("wb") as fh:
+                fh.truncate(img.data_disk.stat().st_size)
         m = QemuMachine(kernel=img.kernel, initrd=img.initrd, data_disk=img.data_disk,
-                        share=img.share, extra_args=list(qemu_args))
+                        share=img.share, extra_args=list(qemu_args), scratch_disk=scratch,
+                        edu=os.environ.get("SMMU_HIL_EDU", "1") != "0")
         if append:
             m.append = f"{m.append} {append}"
         argv = m.interactive_argv()

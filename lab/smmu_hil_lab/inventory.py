@@ -11,6 +11,9 @@ duts:
     console: {kind: sol}        # sol | command (argv: [...]) | qemu-serial
     workloads: {disk: /dev/vda, nic: eth0}   # + peer_address, peer_bind (iperf3)
     kexec: {kernel: /mnt/host/Image, initrd: /mnt/host/initrd.cpio}
+    devices:                    # devices the transition suite may move (devices.py)
+      nvme-scratch: {pci: "0000:01:00.0", kind: disk, role: workload.disk,
+                     disk: /dev/nvme1n1, allow_transitions: true}
 ```
 
 `port: auto` picks a free loopback port (emulated DUTs only); `key: per-run`
@@ -26,6 +29,7 @@ from typing import Any
 
 
 from . import yamlfile
+from .devices import TransitionDevice, parse_devices
 from .errors import InventoryError
 
 KINDS = {"target": ("qemu", "ssh"), "power": ("ipmi", "qmp"),
@@ -76,9 +80,12 @@ class Dut:
     emulated: bool = False
     workloads: dict[str, str] = field(default_factory=dict)
     kexec: dict[str, str] = field(default_factory=dict)
+    # None: the target's own list (the emulated DUT's built-in one)
+    devices: tuple[TransitionDevice, ...] | None = None
 
 
-_TOP = {"name", "target", "emulated", "ssh", "power", "console", "workloads", "kexec"}
+_TOP = {"name", "target", "emulated", "ssh", "power", "console", "workloads", "kexec",
+        "devices"}
 _SSH = {"host", "port", "user", "key"}
 _POWER = {"kind", "host", "port", "user", "password", "cipher_suite"}
 _CONSOLE = {"kind", "argv"}
@@ -187,8 +194,9 @@ def parse_dut(d: Any, where: str) -> Dut:
         for k in m:
             c.string(m, k, key)
         sections[key] = dict(m)
+    devices = tuple(parse_devices(d["devices"], where)) if "devices" in d else None
     return Dut(name=name, target=target, power=power, console=ConsoleSpec(ckind, argv),
-               ssh=ssh, emulated=emulated, **sections)
+               ssh=ssh, emulated=emulated, devices=devices, **sections)
 
 
 def load(path: Path) -> list[Dut]:

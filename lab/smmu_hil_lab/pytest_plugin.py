@@ -75,7 +75,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the scenario marker and the report collector."""
-    config.addinivalue_line("markers", "scenario(name): the scenario file this test runs")
+    config.addinivalue_line("markers", "scenario(name, device=None): the scenario file this "
+                            "test runs (on that device under transition: NAME@DEVICE)")
     if not config.pluginmanager.has_plugin("shl-collector"):
         config.pluginmanager.register(Collector(config), "shl-collector")
 
@@ -89,6 +90,14 @@ def scenario_name(item: pytest.Item) -> str:
     """The item's scenario name (its marker), else its function name."""
     m = item.get_closest_marker("scenario")
     return str(m.args[0]) if m and m.args else item.name
+
+
+def device_suffix(item: pytest.Item) -> str:
+    """"@LABEL" when the item runs its scenario on a device under transition
+    (marker scenario(name, device=LABEL): raw-hitless@virtio-blk), else ""."""
+    m = item.get_closest_marker("scenario")
+    dev = m.kwargs.get("device") if m else None
+    return f"@{dev}" if dev else ""
 
 
 class Collector:
@@ -139,7 +148,7 @@ class Collector:
         """
         names: dict[Path, set[str]] = {}    # scenario directory -> its tests' names
         for item in items:
-            item.stash[NAME] = scenario_name(item) + self.name_suffix
+            item.stash[NAME] = scenario_name(item) + device_suffix(item) + self.name_suffix
             item.stash[METRICS] = {}
             item.user_properties.append(("scenario", item.stash[NAME]))
             names.setdefault(self.scenario_dir(item), set()).add(scenario_name(item))

@@ -28,6 +28,12 @@ from pathlib import Path
 
 EFI_FIRMWARE = Path("/usr/share/qemu-efi-aarch64/QEMU_EFI.fd")
 DATA_DRIVE = "data"     # the -drive id of the DUT's data disk (QMP query-blockstats)
+SCRATCH_DRIVE = "scratch"  # the -drive id of the scratch disk the transitions move
+# The scratch disk's fixed PCI slot (its BDF does not depend on whether edu is
+# there) and serial (/sys/block/vdX/serial on the DUT).
+SCRATCH_SLOT = 5
+SCRATCH_BDF = f"0000:00:{SCRATCH_SLOT:02x}.0"
+SCRATCH_SERIAL = "smmu-hil-scratch"
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,11 @@ class QemuMachine:
     firmware: Path | None = EFI_FIRMWARE
     qemu: str = "qemu-system-aarch64"
     extra_args: list[str] = field(default_factory=list)
+    # QEMU's edu DMA device (False: a DUT without it, as a real server)
+    edu: bool = True
+    # a second virtio-blk disk behind the SMMU (slot SCRATCH_SLOT) whose STE
+    # the transition suite moves under fio; never the data disk
+    scratch_disk: Path | None = None
 
     def argv(self) -> list[str]:
         """The QEMU command line for the lab (list of arguments, executable first):
@@ -168,7 +179,8 @@ class QemuMachine:
         exe = shutil.which(self.qemu)
         if exe is None:
             raise FileNotFoundError(f"{self.qemu} not found: run `make setup`")
-        for f in (self.kernel, self.initrd, self.data_disk):
+        for f in (self.kernel, self.initrd, self.data_disk,
+                  *([self.scratch_disk] if self.scratch_disk else [])):
             if not f.exists():
                 raise FileNotFoundError(f"{f} is missing")
         return exe
@@ -198,10 +210,15 @@ class QemuMachine:
             # edu clamps DMA addresses to dma_mask (28 bits by default); an
             # identity domain hands it physical addresses above 1 GiB, so the
             # device is 40 bits wide (smmu_hil_edu.dma_bits=40, see append).
-            "-device", "edu,dma_mask=0xffffffffff",
+            *(["-device", "edu,dma_mask=0xffffffffff"] if self.edu else []),
             "-fsdev", f"local,id=hostshare,path={self.share},security_model=none",
             "-device", "virtio-9p-pci,fsdev=hostshare,mount_tag=smmu-hil",
         ]
+        if self.scratch_disk is not None:
+            args += ["-drive", f"if=none,id={SCRATCH_DRIVE},file={self.scratch_disk},"
+                               "format=raw,cache=unsafe",
+                     "-device", f"virtio-blk-pci,drive={SCRATCH_DRIVE},addr={SCRATCH_SLOT:#x},"
+                                f"serial={SCRATCH_SERIAL},disable-legacy=on,iommu_platform=on"]
         if self.firmware is not None:
             # UEFI boot: kexec into a second kernel hangs under device-tree
             # boot with the GICv3 ITS on (see docs/lab.md).

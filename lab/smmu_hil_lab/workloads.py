@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .agent import Fio, FioResult, job_running, stop_job
-from .errors import ConsoleTimeout, LabError, PollTimeout, WorkloadError
+from .errors import CommandError, ConsoleTimeout, LabError, PollTimeout, WorkloadError
 from .poll import wait_until
 from .resources import HostNetPeer
 from .targets import Target
@@ -364,6 +364,236 @@ class Workloads:
             self.stop()
 
 
+# ------------------------------------------------------------------ devices under transition
+PING_SUMMARY = re.compile(r"(\d+) packets transmitted, (\d+) (?:packets )?received")
+NET_COUNTERS = ("rx_errors", "tx_errors", "rx_dropped", "tx_dropped")
+
+
+def parse_ping(output: str) -> tuple[int, int] | None:
+    """(transmitted, received) from ping's summary line, None without one."""
+    m = PING_SUMMARY.search(output)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def ratio(with_: float, without: float) -> float | None:
+    """with / without, rounded; None when there is no baseline."""
+    return round(with_ / without, 3) if without > 0 else None
+
+
+class DeviceWorkload:
+    """The traffic that checks one device under transition (devices.py):
+    its own integrity checks and counters, run once without transitions
+    (the baseline) and then around them.
+
+    Use baseline(), then start() / stop() around the scenario; `metrics`
+    (throughput without and with, their ratio, the device's checks) and
+    `problems` (what fails the test) are filled by stop(). With @breaking
+    the workload may meet a V=0 window: its errors and a stuck device are
+    reported as metrics (the device's recovery), not problems; only
+    corrupted data (a verify failure) still is one.
+    """
+
+    ping = "ping"     # the DUT's ping (busybox); tests replace it
+
+    def __init__(self, target: Target, device: Any, breaking: bool,
+                 log_dir: Path | None = None, baseline_s: int = 5) -> None:
+        self.t = target
+        self.dev = device
+        self.breaking = breaking
+        self.log_dir = log_dir
+        self.baseline_s = baseline_s
+        self.metrics: dict[str, Any] = {}
+        self.problems: list[str] = []
+        self.without = 0.0
+        self.fio = Fio(target, device.disk, "dev-fio") if device.kind == "disk" else None
+        self.peer: Iperf3Peer | None = None
+        self.client: Iperf3Client | None = None
+        self._counters: dict[str, int] = {}
+
+    # ------------------------------------------------------------ baseline
+    def baseline(self) -> None:
+        """Measure the workload's throughput without transitions.
+        Raises WorkloadError when the device does not work to begin with."""
+        if self.fio is not None:
+            res = self.fio.run(f"{FIO_VERIFY_ARGS} --runtime={self.baseline_s}",
+                               timeout=self.baseline_s + 120)
+            if res.error or res.verify_errors or not res.write_bytes:
+                raise WorkloadError(f"{self.dev.disk}: fio without transitions: error "
+                                    f"{res.error}, {res.verify_errors} verify failures: "
+                                    f"{res.log[-300:]}")
+            self.without = float(res.metrics()["fio_mib_s"])
+            self.metrics["throughput_unit"] = "MiB/s"
+        elif self.dev.kind == "nic":
+            peer = self._peer()
+            client = Iperf3Client(self.t, self._net().dut_address, self._port(peer),
+                                  self.baseline_s, max_runs=1, tag="dev-iperf3-base")
+            client.start()
+            r = client.stop()
+            if r.errors or not r.bytes_received:
+                raise WorkloadError(f"{self.dev.netdev}: iperf3 without transitions: "
+                                    f"{'; '.join(r.errors[:2]) or 'no bytes'}")
+            self.without = r.mbps
+            self.metrics["throughput_unit"] = "Mbit/s"
+        self.metrics["throughput_without"] = round(self.without, 2)
+
+    def _net(self) -> HostNetPeer:
+        net = self.t.host_peer
+        if net is None:
+            raise WorkloadError(f"target {self.t.name} has no host network peer for iperf3 "
+                                "(workloads.peer_address in the inventory)")
+        return net
+
+    def _peer(self) -> Iperf3Peer:
+        if self.peer is None:
+            self.peer = Iperf3Peer(self._net(), log=self.log_dir / "iperf3-server.log"
+                                   if self.log_dir else None)
+            self.peer.start()
+        return self.peer
+
+    @staticmethod
+    def _port(peer: Iperf3Peer) -> int:
+        assert peer.port is not None
+        return peer.port
+
+    def _read_counters(self) -> dict[str, int]:
+        stats = f"/sys/class/net/{shlex.quote(self.dev.netdev)}/statistics"
+        out = self.t.run_check(" ; ".join(f"cat {stats}/{c}" for c in NET_COUNTERS))
+        vals = out.split()
+        if len(vals) != len(NET_COUNTERS):
+            raise WorkloadError(f"{self.dev.netdev}: cannot read its counters: {out[-200:]}")
+        return dict(zip(NET_COUNTERS, (int(v) for v in vals)))
+
+    # ------------------------------------------------------------ around
+    def start(self) -> None:
+        """Start the workload for the transitions. Raises WorkloadError /
+        CommandError."""
+        if self.fio is not None:
+            self.fio.start(FIO_VERIFY_ARGS)
+        elif self.dev.kind == "nic":
+            self._counters = self._read_counters()
+            addr = shlex.quote(self._net().dut_address)
+            self.t.run_check(f"({self.ping} -i 0.2 -c 100000 {addr} >/tmp/dev-ping.out 2>&1 &"
+                             f" echo $! >/tmp/dev-ping.pid)")
+            self.client = Iperf3Client(self.t, self._net().dut_address,
+                                       self._port(self._peer()), 2, tag="dev-iperf3")
+            self.client.start()
+
+    def stop(self) -> None:
+        """Stop the workload and judge it (metrics, problems). A stuck
+        workload is killed. Raises ConsoleTimeout when the DUT is gone."""
+        try:
+            if self.fio is not None:
+                self._stop_fio()
+            elif self.dev.kind == "nic":
+                self._stop_nic()
+        finally:
+            if self.peer is not None:
+                self.peer.stop()
+        with_ = self.metrics.get("throughput_with")
+        if with_ is not None:
+            self.metrics["throughput_ratio"] = ratio(with_, self.without)
+
+    def _stop_fio(self) -> None:
+        fio = self.fio
+        assert fio is not None
+        try:
+            res = fio.stop(timeout=30)
+            stuck = False
+        except CommandError:
+            # the device stopped answering (a breaking update's cost on a
+            # device without recovery): fio waits for I/O that never ends
+            self.t.run(f"kill -9 $(cat {fio.pid}) 2>/dev/null")
+            res = FioResult(rc=-9, error=-1, verify_errors=fio._verify_errors(),
+                            read_bytes=0, write_bytes=0, log="fio stuck: killed")
+            stuck = True
+        m = res.metrics()
+        self.metrics.update(m)
+        self.metrics["fio_stuck"] = stuck
+        self.metrics["throughput_with"] = m["fio_mib_s"]
+        if res.verify_errors:
+            self.problems.append(f"fio: {res.verify_errors} corrupted blocks (verify failures) "
+                                 f"on {self.dev.disk}: {res.log[-300:]}")
+        elif not self.breaking:
+            if stuck or res.error:
+                self.problems.append(f"fio on {self.dev.disk}: "
+                                     f"{'stuck' if stuck else f'error {res.error}'}: "
+                                     f"{res.log[-300:]}")
+            elif not res.write_bytes or not res.read_bytes:
+                self.problems.append(f"fio on {self.dev.disk} wrote or verified nothing")
+
+    def _stop_nic(self) -> None:
+        client = self.client
+        assert client is not None
+        # after a breaking run the NIC may be dead: no long wait for the last run
+        r = client.stop(grace=5.0 if self.breaking else 30.0)
+        self.t.run("kill -INT $(cat /tmp/dev-ping.pid) 2>/dev/null; sleep 1")
+        ping = parse_ping(self.t.run("cat /tmp/dev-ping.out")[1])
+        after = self._read_counters()
+        delta = {c: after[c] - self._counters.get(c, after[c]) for c in NET_COUNTERS}
+        self.metrics.update(r.metrics())
+        self.metrics["throughput_with"] = round(r.mbps, 2)
+        self.metrics.update({f"{self.dev.netdev}_{c}": v for c, v in delta.items()})
+        if ping:
+            self.metrics["ping_sent"], self.metrics["ping_received"] = ping
+        problems = [f"iperf3 {e}" for e in r.errors[:3]]
+        problems += [f"{self.dev.netdev} {c} +{v}" for c, v in delta.items() if v]
+        if ping is None:
+            problems.append("ping printed no summary")
+        elif ping[0] - ping[1] > 1:     # the one in flight when it was stopped
+            problems.append(f"ping: {ping[0] - ping[1]} of {ping[0]} lost")
+        if not self.breaking:
+            self.problems += problems
+        else:
+            self.metrics["workload_errors"] = "; ".join(problems) or "none"
+
+    # driver-mode moves unbind the driver: the disk workload stops around
+    # them, a pattern written before is verified after
+    PATTERN_ARGS = "--rw=write --bs=4k --size=16M --ioengine=libaio --iodepth=8 --verify=crc32c"
+
+    def write_pattern(self) -> None:
+        """Write a crc32c-verified pattern on the disk (before the moves).
+        Raises WorkloadError."""
+        assert self.fio is not None
+        res = self.fio.run(f"{self.PATTERN_ARGS} --do_verify=0", timeout=300)
+        if res.error or not res.write_bytes:
+            raise WorkloadError(f"{self.dev.disk}: writing the pattern: error {res.error}: "
+                                f"{res.log[-300:]}")
+        self.metrics["pattern_mib"] = round(res.write_bytes / 2**20, 1)
+
+    def verify_pattern(self, key: str) -> None:
+        """Read back and verify the pattern (after the moves): metrics
+        <key>_verify_errors, a problem for any failure."""
+        assert self.fio is not None
+        rc, _ = self.t.run(f"test -b {shlex.quote(self.dev.disk)}")
+        if rc != 0:
+            self.problems.append(f"{key}: {self.dev.disk} is gone")
+            return
+        res = self.fio.run(f"{self.PATTERN_ARGS} --verify_only", timeout=300)
+        self.metrics[f"{key}_verify_errors"] = res.verify_errors
+        self.metrics[f"{key}_mib_verified"] = round(res.read_bytes / 2**20, 1)
+        if res.verify_errors or res.error or not res.read_bytes:
+            self.problems.append(f"{key}: {res.verify_errors} corrupted blocks, error "
+                                 f"{res.error}, {res.read_bytes} bytes verified: "
+                                 f"{res.log[-300:]}")
+
+    def healthy(self, timeout: float = 20.0) -> bool:
+        """Whether the device still moves data (after a breaking run): a
+        direct 4 KiB read of the disk, or a ping of the peer, within
+        @timeout seconds (in the background: a stuck request cannot hang
+        the shell)."""
+        if self.fio is not None:
+            probe = (f"fio --name=probe --filename={shlex.quote(self.dev.disk)} --rw=read "
+                     "--bs=4k --size=4k --direct=1 --output=/dev/null")
+        else:
+            probe = f"{self.ping} -c 1 -W 2 {shlex.quote(self._net().dut_address)} >/dev/null"
+        n = max(1, int(timeout / 0.5))
+        rc, _ = self.t.run(f"rm -f /tmp/dev-probe.ok; ({probe} && touch /tmp/dev-probe.ok) "
+                           f">/dev/null 2>&1 & n=0; while [ ! -e /tmp/dev-probe.ok ] && "
+                           f"[ $n -lt {n} ]; do sleep 0.5; n=$((n+1)); done; "
+                           "[ -e /tmp/dev-probe.ok ]", timeout + 30)
+        return rc == 0
+
+
 # ------------------------------------------------------------------ on/off cost
 def median(values: list[float]) -> float:
     """The median of @values (the mean of the middle two for an even count).
@@ -400,6 +630,6 @@ def on_off_cost(on: list[float], off: list[float], goal_pct: float) -> dict[str,
             "iops_on_rounds": [round(x) for x in on], "iops_off_rounds": [round(x) for x in off]}
 
 
-__all__ = ["FIO_VERIFY_ARGS", "Iperf3Client", "Iperf3Peer", "Iperf3Result",
+__all__ = ["DeviceWorkload", "FIO_VERIFY_ARGS", "Iperf3Client", "Iperf3Peer", "Iperf3Result",
            "Workloads", "WorkloadError", "free_port", "listening", "median", "on_off_cost",
-           "parse_iperf3"]
+           "parse_iperf3", "parse_ping", "ratio"]

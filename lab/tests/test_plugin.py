@@ -249,3 +249,34 @@ def test_scenario_dirs_option() -> None:
     assert per == {"smoke": Path("/s/smoke"), "transitions": Path("/t")}
     assert default == Path("/all")
     assert parse_scenario_dirs(["/a=b/c"]) == ({}, Path("/a=b/c"))
+
+
+DEVICE_SUITE = '''
+import pytest
+
+@pytest.mark.parametrize("dev", [
+    pytest.param(d, marks=pytest.mark.scenario("ok-one", device=d), id=d)
+    for d in ("edu", "virtio-blk")])
+def test_on_device(dut, scenario, metrics, test_name, dev):
+    metrics["dev"] = dev
+    metrics["name"] = test_name
+'''
+
+
+def test_device_suffix_names_tests(pytester: pytest.Pytester, fake_target: None) -> None:
+    """scenario(name, device=LABEL): one scenario file, a test NAME@LABEL per device."""
+    suite = pytester.mkpydir("devsuite")
+    (suite / "test_dev.py").write_text(DEVICE_SUITE)
+    scen = pytester.path / "scen"
+    scen.mkdir()
+    (scen / "ok-one.yaml").write_text(SCENARIOS["ok-one"])
+    run_dir = pytester.path / "results" / "run-1"
+    run_dir.mkdir(parents=True)
+    pytester.runpytest_inprocess(str(suite), "-p", "smmu_hil_lab.pytest_plugin",
+                                 "--shl-target=fake", f"--shl-run-dir={run_dir}",
+                                 f"--shl-scenarios={scen}")
+    tests = {t["name"]: t for t in json.loads((run_dir / "report.json").read_text())["tests"]}
+    assert set(tests) == {"ok-one@edu", "ok-one@virtio-blk"}       # no orphan: the file has tests
+    assert tests["ok-one@virtio-blk"]["metrics"] == {"dev": "virtio-blk",
+                                                     "name": "ok-one@virtio-blk"}
+    assert (run_dir / "dmesg" / "ok-one@edu.log").exists()

@@ -107,7 +107,7 @@ def test_shipped_transition_scenarios_load():
     assert {s.name for s in good} >= {"driver-storm", "raw-breaking-dwell", "raw-hitless",
                                       "recorder", "legality-conformance"}
     lab = {s.name for s in good if s.runner == "lab"}
-    assert lab == {"evtmon-cost"}, lab      # run by the lab's own test, not by the agent
+    assert lab == {"evtmon-cost", "raw-kill-restore"}, lab   # run by the lab's own tests
     assert is_lab_file(paths.SCENARIOS / "transitions" / "evtmon-cost.yaml")
     assert not is_lab_file(paths.SCENARIOS / "transitions" / "driver-storm.yaml")
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import CommandError, ConsoleTimeout, LabError
+from ..devices import TransitionDevice
 from ..protocols import CommandProtocol, ConsoleProtocol, PowerProtocol
 from ..resources import HostNetPeer
 from ..strategy import ShellStrategy
@@ -58,6 +59,8 @@ class Target(ABC):
     host_peer: HostNetPeer | None = None
     # the block device the disk workloads (fio) use
     disk: str = "/dev/vda"
+    # the devices the transition suite may move (devices.py); none by default
+    transition_devices: tuple[TransitionDevice, ...] = ()
 
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
@@ -202,7 +205,14 @@ class Target(ABC):
 
 def _qemu(log_dir: Path, dut: Any = None, **kwargs: Any) -> Target:
     from .qemu import QemuTarget
+    if dut is not None and dut.devices is not None:
+        kwargs.setdefault("devices", dut.devices)
     return QemuTarget(log_dir, **kwargs)
+
+
+def _qemu_noedu(log_dir: Path, dut: Any = None, **kwargs: Any) -> Target:
+    """The emulated DUT without QEMU's edu device, as a real server."""
+    return _qemu(log_dir, dut, edu=False, **kwargs)
 
 
 def _ssh(log_dir: Path, dut: Any = None, **kwargs: Any) -> Target:
@@ -213,7 +223,8 @@ def _ssh(log_dir: Path, dut: Any = None, **kwargs: Any) -> Target:
 
 
 # name -> factory(log_dir, dut=<inventory.Dut or None>, **kwargs); tests add fakes.
-TARGETS: dict[str, Callable[..., Target]] = {"qemu": _qemu, "ssh": _ssh}
+TARGETS: dict[str, Callable[..., Target]] = {"qemu": _qemu, "qemu-noedu": _qemu_noedu,
+                                             "ssh": _ssh}
 
 
 def get_target(name: str, log_dir: Path, **kwargs: Any) -> Target:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import image, paths
+from ..devices import TransitionDevice, emulated_devices
 from ..drivers import ConsoleDriver, QMPPowerDriver, qmp_block_counters
 from ..errors import LabError
 from ..resources import DATA_DRIVE, HostNetPeer, QemuMachine, QMPSocket, UnixSocketSerialPort
@@ -32,15 +33,25 @@ class QemuTarget(Target):
     host_peer = HostNetPeer()
 
     def __init__(self, log_dir: Path, work: Path | None = None, append: str = "",
-                 boot_timeout: float = 180.0, machine: QemuMachine | None = None) -> None:
+                 boot_timeout: float = 180.0, machine: QemuMachine | None = None,
+                 edu: bool = True,
+                 devices: tuple[TransitionDevice, ...] | None = None) -> None:
         """Assemble the DUT image into @work (default <build>/dut) and describe
         the machine; nothing starts yet.
 
         @append: extra kernel command line. @machine: use this machine
-        instead (tests pass a fake QEMU). Raises image.ImageError when set-up
-        or the build is missing.
+        instead (tests pass a fake QEMU). @edu: with QEMU's edu device
+        (False: the transition suite runs on the virtio devices only).
+        @devices: the devices under transition (default: emulated_devices()).
+        Raises image.ImageError when set-up or the build is missing.
         """
         super().__init__(log_dir)
+        if machine is not None:
+            edu = machine.edu
+        if edu is False:
+            self.name = "qemu-noedu"
+        self.transition_devices = tuple(devices if devices is not None
+                                        else emulated_devices(edu))
         self.kernel_release: str | None = None
         img = image.build_image(work or paths.BUILD / "dut") if machine is None else None
         self.sockdir = Path(tempfile.mkdtemp(prefix="shl-qemu-"))
@@ -49,12 +60,14 @@ class QemuTarget(Target):
             # A private data disk: QEMU locks its images, and two runs (a
             # developer's `make run`, CI's test-dut) must not share one.
             disk = self.sockdir / "data.img"
-            with disk.open("wb") as fh:
-                fh.truncate(img.data_disk.stat().st_size)
+            scratch = self.sockdir / "scratch.img"
+            for f in (disk, scratch):
+                with f.open("wb") as fh:
+                    fh.truncate(img.data_disk.stat().st_size)
             # unix socket paths must stay short (108 bytes): keep them in /tmp.
             machine = QemuMachine(
                 kernel=img.kernel, initrd=img.initrd, data_disk=disk,
-                share=img.share,
+                share=img.share, scratch_disk=scratch, edu=edu,
                 serial=UnixSocketSerialPort(self.sockdir / "console.sock"),
                 qmp=QMPSocket(self.sockdir / "qmp.sock"),
                 append=f"console=ttyAMA0 panic=-1 smmu_hil_edu.dma_bits=40 {append}".strip())
@@ -88,7 +101,8 @@ class QemuTarget(Target):
     def describe(self) -> dict[str, Any]:
         """Name, machine and kernel release for the report."""
         return {"name": self.name, "machine": "qemu virt,iommu=smmuv3,gic-version=3",
-                "kernel_release": self.kernel_release}
+                "kernel_release": self.kernel_release, "edu": self.machine.edu,
+                "transition_devices": [d.label for d in self.transition_devices]}
 
     def shutdown(self) -> None:
         """Power off, close the log, remove the sockets and the data disk."""

@@ -105,6 +105,8 @@ class SshTarget(Target):
             self._emulate(work, ssh_port, key, host_key)
         self.host_peer = host_peer(dut)
         self.disk = dut.workloads.get("disk", self.disk)
+        if dut.devices is not None:
+            self.transition_devices = dut.devices
         self.power = IPMIPowerDriver(self.bmc)
         self.console = (SOLConsoleDriver(self.bmc, self._console_log)
                         if dut.console.kind == "sol"

@@ -1,6 +1,6 @@
 """The lab suite: the lab's own plumbing on a DUT (targets, power, console).
 
-`ssh-ipmi` and `panic-recovery` need the ssh target (`make run-ssh`: lab/inventory/emulated-ssh.yaml,
+`ssh-ipmi`, `panic-recovery` and `protected-devices` need the ssh target (`make run-ssh`: lab/inventory/emulated-ssh.yaml,
 the emulated DUT behind ipmi_sim); on another target it is skipped.
 """
 from __future__ import annotations
@@ -90,3 +90,38 @@ def test_panic_recovery(dut: Target, scenario: Scenario, metrics: dict[str, Any]
         f"no panic text in the reason: {failed[0].reason[:500]}"
     ids = [it.metrics.get("boot_id") for it in its]
     assert ids[forced] != ids[forced - 1], "the DUT did not reboot after the panic"
+
+
+@pytest.mark.scenario("protected-devices")
+def test_protected_devices(dut: Target, scenario: Scenario, metrics: dict[str, Any]) -> None:
+    """`smmu-hil run --device` on the SSH NIC and on the root disk: one error
+    each, naming the device and why; nothing runs."""
+    import json
+    import shlex
+
+    from smmu_hil_lab.targets.ssh import SshTarget
+    if not isinstance(dut, SshTarget):
+        pytest.skip(f"needs the ssh target (this run's is {dut.name})")
+    scn = "/opt/smmu-hil/scenarios/transitions/raw-hitless.yaml"
+    disk = str(scenario.param("disk", "/dev/vda"))
+    cases = {
+        "ssh_nic": (f"smmu-hil -j run --device {shlex.quote(str(scenario.param('nic')))} {scn}",
+                    "carries this SSH session"),
+        # the emulated DUT's / is an initramfs: tell the agent it is on @disk
+        "root_disk": (f"b=/sys/class/block/{shlex.quote(disk.rsplit('/', 1)[-1])}; "
+                      "SMMU_HIL_ROOT_DEV=$(cat $b/dev) smmu-hil -j run --device "
+                      f"$(basename $(dirname $(readlink -f $b/device))) {scn}",
+                      "holds the root file system"),
+    }
+    problems = []
+    for key, (cmd, why) in cases.items():
+        rc, out = dut.run(cmd, 60)
+        try:
+            err = json.loads(out).get("error", "")
+        except (json.JSONDecodeError, AttributeError):
+            err = out.strip()
+        metrics[f"{key}_rc"] = rc
+        metrics[f"{key}_error"] = err
+        if rc != 2 or why not in err or "refusing" not in err:
+            problems.append(f"{key}: rc {rc}, want 2 with '{why}': {err[:300]}")
+    assert not problems, "; ".join(problems)

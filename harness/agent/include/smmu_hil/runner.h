@@ -10,9 +10,11 @@
 #ifndef SMMU_HIL_RUNNER_H
 #define SMMU_HIL_RUNNER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "smmu_hil/check.h"
+#include "smmu_hil/device.h"
 #include "smmu_hil/entry.h"
 #include "smmu_hil/run.h"
 #include "smmu_hil/scenario.h"
@@ -29,6 +31,8 @@
 struct shl_run_ctx {
 	char **feat;				/* the DUT's SMMU features (dut.h) */
 	size_t nfeat;
+	const char *device;			/* overrides each scenario's device (--device) */
+	struct shl_dev_guard guard;		/* what must not be moved (device.h) */
 	struct shl_op pro[SHL_PLAN_MAX_OPS];
 	struct shl_op body[SHL_RUN_MAX_BODY];
 	struct shl_entry targets[SHL_SCN_MAX_STEPS + 1];
@@ -36,9 +40,10 @@ struct shl_run_ctx {
 
 /*
  * shl_run_ctx_new() - a context with the DUT's features (shl_dut_features();
- * none on a machine without an SMMU). Returns NULL when out of memory.
+ * none on a machine without an SMMU) and the device guard (@force: protect
+ * neither the root disk nor the SSH NIC). Returns NULL when out of memory.
  */
-struct shl_run_ctx *shl_run_ctx_new(void);
+struct shl_run_ctx *shl_run_ctx_new(bool force);
 
 /* shl_run_ctx_free() - free @ctx (NULL-safe). */
 void shl_run_ctx_free(struct shl_run_ctx *ctx);

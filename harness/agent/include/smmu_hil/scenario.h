@@ -79,7 +79,8 @@ struct shl_scenario {
 	char name[SHL_SCN_NAME_MAX];
 	char description[SHL_SCN_TEXT_MAX];
 	enum shl_scn_dev dev_kind;
-	char device[32];		/* role, canonical BDF or "vvvv:dddd" */
+	char device[32];		/* edu, class, role, canonical BDF or "vvvv:dddd" */
+	unsigned int devices;		/* device kinds the lab runs it on: 1 << edu, disk, nic */
 	char requires[SHL_SCN_MAX_REQ][24];
 	size_t nreq;
 	enum shl_scn_mode mode;
@@ -104,6 +105,7 @@ enum shl_scn_table {
 	SHL_SCN_TABLE_LEGALITY,		/* legality: {KEY: ...} keys */
 	SHL_SCN_TABLE_PAIR,		/* raw from/to pair keys */
 	SHL_SCN_TABLE_WORKLOADS,	/* workloads: names */
+	SHL_SCN_TABLE_DEVICES,		/* devices: kinds */
 };
 
 /*
