@@ -50,6 +50,7 @@
 #include <linux/utsname.h>
 
 #include "include/uapi/smmu_hil.h"
+#include "include/smmu_hil/bdf.h"
 #include "smmu_hil_compat.h"
 #include "smmu_hil_debugfs.h"
 #include "smmu_hil_strtab.h"
@@ -971,27 +972,13 @@ static const struct file_operations result_fops = {
 
 /* --------------------------------------------------------------- set-up */
 
-static int inj_parse_bdf(const char *s, unsigned int *dom, unsigned int *bus,
-			 unsigned int *dev, unsigned int *fn)
-{
-	char tail;
-
-	*dom = 0;
-	if (sscanf(s, "%x:%x:%x.%x%c", dom, bus, dev, fn, &tail) != 4 &&
-	    sscanf(s, "%x:%x.%x%c", bus, dev, fn, &tail) != 3)
-		return -EINVAL;
-	if (*dom > 0xffff || *bus > 0xff || *dev > 0x1f || *fn > 7)
-		return -EINVAL;
-	return 0;
-}
-
 /* The edu device to claim: bound to smmu_hil_edu, matching bdf= if set. */
 static struct pci_dev *inj_find_edu(void)
 {
 	unsigned int dom, bus, dev, fn;
 	struct pci_dev *pdev = NULL;
 
-	if (bdf && *bdf && inj_parse_bdf(bdf, &dom, &bus, &dev, &fn)) {
+	if (bdf && *bdf && smmu_hil_parse_bdf(bdf, &dom, &bus, &dev, &fn)) {
 		pr_err("bdf=%s: expected [DDDD:]BB:DD.F\n", bdf);
 		return ERR_PTR(-EINVAL);
 	}
