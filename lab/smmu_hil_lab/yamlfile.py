@@ -33,17 +33,57 @@ NoBase60Loader.add_implicit_resolver(
     list("-+0123456789."))
 
 
+MAX_BYTES = 1 << 20   # the agent's limit for a scenario file (harness/agent/scenario.c)
+MAX_DEPTH = 16        # nesting of sequences and mappings, as the agent's
+
+
 def read(path: Path, error: type[Exception],
          loader: type[yaml.SafeLoader] = yaml.SafeLoader) -> Any:
     """The document of the YAML file @path (plain data, with @loader: a
     yaml.SafeLoader or a subclass such as NoBase60Loader).
 
     Raises @error("<path>: cannot read: <reason>") when the file cannot be
-    read, @error("<path>: not YAML: <parser message>") when it does not parse.
+    read, @error("<path>: larger than ...") past MAX_BYTES, @error("<path>:
+    nested deeper than ...") past MAX_DEPTH (checked on the event stream
+    before anything is built: a deep document would take the recursive
+    constructor past Python's recursion limit), @error("<path>: not YAML:
+    <parser message>") when it does not parse.
     """
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - safe
+        raw = path.read_bytes()
     except OSError as e:
         raise error(f"{path}: cannot read: {e.strerror}") from None
+    if len(raw) > MAX_BYTES:
+        raise error(f"{path}: larger than {MAX_BYTES} bytes")
+    try:
+        text = raw.decode("utf-8")
+        check_depth(text, loader, MAX_DEPTH)
+        return yaml.load(text, Loader=loader)  # noqa: S506 - safe
+    except _TooDeep as e:
+        raise error(f"{path}:{e.line}: nested deeper than {MAX_DEPTH} levels") from None
+    except UnicodeDecodeError as e:
+        raise error(f"{path}: not UTF-8: {e.reason} at byte {e.start}") from None
     except yaml.YAMLError as e:
         raise error(f"{path}: not YAML: {e}") from None
+    except RecursionError:
+        raise error(f"{path}: nested too deeply") from None
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def check_depth(text: str, loader: type[yaml.SafeLoader], limit: int) -> None:
+    """Walk @text's YAML events; raise _TooDeep (with the 1-based line) at
+    the first sequence or mapping nested deeper than @limit. Malformed YAML
+    raises the parser's yaml.YAMLError."""
+    depth = 0
+    for ev in yaml.parse(text, Loader=loader):
+        if isinstance(ev, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > limit:
+                raise _TooDeep(ev.start_mark.line + 1 if ev.start_mark else 0)
+        elif isinstance(ev, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
