@@ -37,7 +37,7 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -107,6 +107,7 @@ class Collector:
         self.scenario_dirs, self.all_scenarios = parse_scenario_dirs(
             config.getoption("shl_scenarios"))
         self.names: dict[str, str] = {}
+        self.where: dict[str, dict[str, str]] = {}   # test name -> suite, nodeid
         self.orphans: list[TestResult] = []
         self.total = 0
         self.done = 0
@@ -142,6 +143,8 @@ class Collector:
             item.stash[NAME] = scenario_name(item) + self.name_suffix
             item.stash[METRICS] = {}
             item.user_properties.append(("scenario", item.stash[NAME]))
+            self.where[item.stash[NAME]] = {"suite": Path(str(item.fspath)).parent.name,
+                                            "nodeid": item.nodeid}
             names.setdefault(self.scenario_dir(item), set()).add(scenario_name(item))
             self.names[item.nodeid] = item.stash[NAME]
         done = [i for i in items if i.stash[NAME] in self.resumed]
@@ -208,7 +211,7 @@ class Collector:
         if res is None:
             return
         if self.run_dir is not None:
-            append_result(self.run_dir / RESULTS_JSONL, res)
+            append_result(self.run_dir / RESULTS_JSONL, res, **self.where.get(res.name, {}))
         m = " ".join(f"{k}={v}" for k, v in res.metrics.items()
                      if not isinstance(v, (list, dict)))
         line = f"    {res.name}: {res.status.upper()} ({res.duration_s:.1f}s) {m}".rstrip()
@@ -252,28 +255,43 @@ class Collector:
 RESULTS_JSONL = "results.jsonl"
 
 
-def append_result(path: Path, res: TestResult) -> None:
-    """Append @res to @path as one JSON line, flushed and fsynced."""
+def append_result(path: Path, res: TestResult, **where: str) -> None:
+    """Append @res to @path as one JSON line, flushed and fsynced. @where:
+    where the test lives (suite, nodeid), kept beside the record so a
+    resumed run's junit.xml and kcidb.json name the test's suite even when
+    the killed session wrote no junit file (report.merge_junit)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(asdict(res), default=str) + "\n")
+        fh.write(json.dumps({**asdict(res), **where}, default=str) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
 
 
-def read_results(path: Path) -> dict[str, TestResult]:
-    """The records of a results.jsonl by test name (a later line wins; a
-    torn last line, from a kill mid-write, is ignored). {} when absent."""
-    out: dict[str, TestResult] = {}
+_RESULT_FIELDS = {f.name for f in fields(TestResult)}
+
+
+def read_records(path: Path) -> dict[str, dict[str, Any]]:
+    """The lines of a results.jsonl by test name, as written (a later line
+    wins; a torn last line, from a kill mid-write, is ignored). {} when
+    absent."""
+    out: dict[str, dict[str, Any]] = {}
     if not path.exists():
         return out
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             d = json.loads(line)
-            out[d["name"]] = TestResult(**d)
-        except (ValueError, TypeError, KeyError):
+            TestResult(**{k: v for k, v in d.items() if k in _RESULT_FIELDS})
+        except (ValueError, TypeError, KeyError, AttributeError):
             continue
+        out[d["name"]] = d
     return out
+
+
+def read_results(path: Path) -> dict[str, TestResult]:
+    """The records of a results.jsonl as TestResults by test name (see
+    read_records())."""
+    return {n: TestResult(**{k: v for k, v in d.items() if k in _RESULT_FIELDS})
+            for n, d in read_records(path).items()}
 
 
 def parse_scenario_dirs(values: list[str]) -> tuple[dict[str, Path], Path | None]:
