@@ -125,12 +125,16 @@ class QMPPowerDriver:
     off then on, reset = `system_reset`.
 
     @before_cont: called between starting QEMU and letting the CPUs run, so
-    the console can attach without losing early output.
+    the console can attach without losing early output. @pidfile: where
+    each QEMU's pid is written (the reaper's qemu.pid; its directory must
+    exist).
     """
 
     def __init__(self, machine: QemuMachine, start_timeout: float = 15.0,
-                 stop_timeout: float = 10.0, stderr_log: Path | None = None) -> None:
+                 stop_timeout: float = 10.0, stderr_log: Path | None = None,
+                 pidfile: Path | None = None) -> None:
         self.machine = machine
+        self.pidfile = pidfile      # QEMU's pid, for the reaper (reaper.py)
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self.stderr_log = stderr_log
@@ -160,6 +164,10 @@ class QMPPowerDriver:
         finally:
             if self.stderr_log:
                 err.close()  # type: ignore[union-attr]
+        if self.pidfile is not None:
+            tmp = self.pidfile.with_name(self.pidfile.name + ".tmp")
+            tmp.write_text(str(self.proc.pid))
+            tmp.replace(self.pidfile)
         try:
             wait_for_path(self.machine.qmp.path, self.start_timeout, "qemu", self.is_on)
             self.qmp = QMPClient(self.machine.qmp, timeout=self.start_timeout)
