@@ -112,6 +112,7 @@ class Collector:
         self.total = 0
         self.done = 0
         self.resumed: dict[str, TestResult] = {}
+        self.target: Target | None = None       # the session's, once booted
         if config.getoption("shl_resume") and self.run_dir is not None:
             self.resumed = read_results(self.run_dir / RESULTS_JSONL)
             self.results.update(self.resumed)   # kept, whatever runs now
@@ -192,8 +193,15 @@ class Collector:
             res.reason = _skip_reason(rep)
         elif rep.failed and res.status != "fail":
             res.status = "fail"
-            res.reason = _fail_reason(rep) if rep.when == "call" else \
-                f"{rep.when} error: {_fail_reason(rep)}"
+            why = _fail_reason(rep, call.excinfo.value if call.excinfo else None)
+            gone = self.target.dut_exit() if self.target is not None else None
+            if gone:
+                # the DUT's own end first: the errors after it only follow from it
+                tail = self.target.console.tail() if self.target is not None else ""
+                why = f"{gone}; first error: {why}" + \
+                    (f"\n--- console tail ---\n{tail}" if tail and "console tail" not in why
+                     else "")
+            res.reason = why if rep.when == "call" else f"{rep.when} error: {why}"
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_report_teststatus(self, report: pytest.TestReport,
@@ -316,9 +324,33 @@ def _skip_reason(rep: pytest.TestReport) -> str:
     return str(lr)
 
 
-def _fail_reason(rep: pytest.TestReport) -> str:
+def _fail_reason(rep: pytest.TestReport, exc: BaseException | None = None) -> str:
+    """The failure's message. When @exc (the exception that ended the test)
+    was raised while another was being handled (a `finally` or `except`
+    that failed too: fio.stop() on a dead console), the first error is the
+    reason and the later one follows it: the first is the cause."""
     crash = getattr(rep.longrepr, "reprcrash", None)
-    msg = crash.message if crash is not None else str(rep.longrepr)
+    msg = _clean(crash.message if crash is not None else str(rep.longrepr))
+    chain = _implicit_chain(exc)
+    if len(chain) > 1:
+        first = _clean(f"{type(chain[0]).__name__}: {chain[0]}")
+        return f"{first}\n(then, while handling it: {msg.splitlines()[0] if msg else ''})"
+    return msg
+
+
+def _implicit_chain(exc: BaseException | None) -> list[BaseException]:
+    """@exc's implicit context chain, first raised first (explicit `raise ...
+    from` and suppressed contexts end it: they are deliberate)."""
+    out: list[BaseException] = []
+    while exc is not None and exc not in out and len(out) < 16:
+        out.append(exc)
+        if exc.__cause__ is not None or exc.__suppress_context__:
+            break
+        exc = exc.__context__
+    return out[::-1]
+
+
+def _clean(msg: str) -> str:
     msg = re.sub(r"^(?:\w+\.)+(\w+: )", r"\1", msg)
     if msg.startswith("AssertionError: "):
         msg = msg[len("AssertionError: "):]
@@ -335,6 +367,7 @@ def lab_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     log_dir = col.run_dir or Path(tempfile.mkdtemp(prefix="shl-logs-"))
     inv = request.config.getoption("shl_inventory")
     t = get_target(col.target_name, log_dir, **({"dut": inventory.select(inv)} if inv else {}))
+    col.target = t
     try:
         col.progress(f"booting target {t.name} ...")
         boot_s = t.boot()

@@ -147,6 +147,12 @@ class QMPPowerDriver:
         """True while the QEMU process runs."""
         return self.proc is not None and self.proc.poll() is None
 
+    def exit_status(self) -> int | None:
+        """The return code (negative: the signal) of a QEMU that ended while
+        the driver held it on, i.e. not through off(); None while it runs
+        or after off()."""
+        return self.proc.poll() if self.proc is not None else None
+
     def on(self) -> None:
         """Start QEMU paused, connect QMP, run the before_cont hooks, `cont`.
 
@@ -171,7 +177,7 @@ class QMPPowerDriver:
         try:
             wait_for_path(self.machine.qmp.path, self.start_timeout, "qemu", self.is_on)
             self.qmp = QMPClient(self.machine.qmp, timeout=self.start_timeout)
-            self.qmp.connect()
+            self._connect(time.monotonic() + self.start_timeout)
             for hook in self.before_cont:
                 hook()
             self.qmp.execute("cont")
@@ -179,6 +185,20 @@ class QMPPowerDriver:
         except (LabError, OSError, TimeoutError) as e:
             self._kill()
             raise PowerError(f"power on failed: {e}") from e
+
+    def _connect(self, deadline: float) -> None:
+        """Connect QMP; the socket file exists from bind() on but refuses
+        until QEMU listens: retry that until @deadline (while QEMU runs)."""
+        assert self.qmp is not None
+        while True:
+            try:
+                self.qmp.connect()
+                return
+            except ConnectionRefusedError:
+                self.qmp.close()
+                if time.monotonic() > deadline or not self.is_on():
+                    raise
+                time.sleep(0.05)
 
     def reset(self) -> None:
         """system_reset through QMP. Raises PowerError when off or on failure.

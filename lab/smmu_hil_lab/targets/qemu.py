@@ -8,6 +8,7 @@ console log has every byte from the firmware on.
 from __future__ import annotations
 
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,20 @@ class QemuTarget(Target):
     def power_on(self) -> None:
         """Start QEMU paused, attach the console, let it run."""
         self.power.on()
+
+    def dut_exit(self) -> str | None:
+        """"DUT exited (signal N: NAME)" or "DUT exited (status N)" when the
+        QEMU process ended without the lab powering it off; else None."""
+        rc = self.power.exit_status()
+        if rc is None:
+            return None
+        if rc < 0:
+            try:
+                name = signal.Signals(-rc).name
+            except ValueError:
+                name = "unknown"
+            return f"DUT exited (signal {-rc}: {name})"
+        return f"DUT exited (status {rc})"
 
     def kexec_files(self) -> tuple[str, str]:
         """The boot files as the DUT sees them on the 9p share."""
