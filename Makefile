@@ -179,6 +179,25 @@ $(BUILD)/arm64/uapi-negative: modules/tests/uapi_negative.c modules/include/uapi
 	@mkdir -p $(@D)
 	$(ARM64_CC) -static -O1 $(WARN) -Imodules/include -o $@ $<
 
+# The modules' interfaces fuzzed on the DUT (modules/tests/uapi_fuzz.c).
+$(BUILD)/arm64/uapi-fuzz: modules/tests/uapi_fuzz.c modules/include/uapi/smmu_hil.h
+	@mkdir -p $(@D)
+	$(ARM64_CC) -static -O1 -pthread $(WARN) -Imodules/include -o $@ $<
+
+# The kernel modules' interfaces fuzzed on the emulated DUT (lab/setup/fuzz-dut.sh,
+# modules/tests/uapi_fuzz.c, docs/modules.md): every interface with
+# FUZZ_DUT_INPUTS inputs from FUZZ_DUT_THREADS concurrent writers, the
+# kernel log checked, the DUT alive, the STE and live tables unchanged.
+# test-fuzz-dut is the short version make test runs.
+FUZZ_DUT_INPUTS ?= 100000
+FUZZ_DUT_THREADS ?= 4
+QEMU_LOCK ?= /tmp/smmu-hil-qemu.lock
+.PHONY: fuzz-dut test-fuzz-dut
+fuzz-dut: all $(BUILD)/arm64/uapi-fuzz $(BUILD)/arm64/uapi-negative
+	flock $(QEMU_LOCK) lab/setup/fuzz-dut.sh $(BUILD)/fuzz-dut $(FUZZ_DUT_INPUTS) $(FUZZ_DUT_THREADS)
+test-fuzz-dut: all $(BUILD)/arm64/uapi-fuzz $(BUILD)/arm64/uapi-negative
+	flock $(QEMU_LOCK) lab/setup/fuzz-dut.sh $(BUILD)/fuzz-dut-short 2000 4
+
 # ------------------------------------------------------------------ tests
 $(BUILD)/tests/%: harness/tests/%.c $(HOST_LIB) $(HDRS)
 	@mkdir -p $(@D)
@@ -224,6 +243,16 @@ test-asan: $(ASAN_TESTS) $(ASAN)/smmu-hil $(BUILD)/smmu-hil
 		harness/tests/cli_tests.sh
 
 FUZZ_SECONDS ?= 10
+# make fuzz: every libFuzzer target FUZZ_LONG_SECONDS (default 10 min) with
+# -max_len 65536, a 10 s per-input timeout and 2 GB memory limit,
+# FUZZ_JOBS at a time, and the lab's Python parsers as long, into
+# $(BUILD)/fuzz/long (harness/fuzz/run-long.sh, docs/scenarios.md)
+FUZZ_LONG_SECONDS ?= 600
+FUZZ_JOBS ?= 2
+.PHONY: fuzz
+fuzz: $(FUZZERS)
+	harness/fuzz/run-long.sh $(BUILD)/fuzz/long $(FUZZ_LONG_SECONDS) $(FUZZ_JOBS) $(FUZZERS)
+
 test-fuzz: $(FUZZERS)
 	@set -e; for f in $(FUZZERS); do \
 		c=harness/fuzz/corpus/$$(basename $$f); mkdir -p $(BUILD)/fuzz/work-$$(basename $$f); \
