@@ -8,9 +8,14 @@
 #                 suite and the live update on the ssh target; one report)
 #                 -> results/latest/
 #   make run-transitions / run-liveupdate / run-ssh   one part of it
-#   make test     every test: C unit tests, fuzzers (briefly), checkpatch, the
-#                 modules built by dkms (test-dkms), lab tests, the smoke suite
-#                 on the emulated DUT, the emulated LAVA job (test-lava)
+#   make test     every test: C unit tests (also under ASan+UBSan and valgrind),
+#                 fuzzers (briefly), checkpatch, the modules built by dkms
+#                 (test-dkms), lab tests, the smoke suite on the emulated DUT,
+#                 the modules' interfaces fuzzed on it (briefly: test-fuzz-dut),
+#                 the emulated LAVA job (test-lava)
+#   make fuzz     every libFuzzer target and the lab's parsers, 10 min each
+#   make fuzz-dut the modules' interfaces fuzzed on the emulated DUT, 100,000
+#                 inputs each
 #   make bench    benchmarks (oracle sweep rate, ...)
 #   make lava-jobs / test-lava
 #                 LAVA jobs from the inventory and scenarios into build/lava; the
@@ -218,7 +223,7 @@ $(BUILD)/bench/%: harness/bench/%.c $(HOST_LIB) $(HDRS)
 
 test: setup
 	$(MAKE) all
-	$(MAKE) test-c test-asan test-fuzz checkpatch test-dkms test-lab test-dut test-lava
+	$(MAKE) test-c test-asan test-fuzz checkpatch test-dkms test-lab test-dut test-fuzz-dut test-lava
 
 test-c: $(TESTS) $(BUILD)/smmu-hil
 	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
