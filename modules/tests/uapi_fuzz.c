@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include <uapi/smmu_hil.h>
@@ -57,6 +58,7 @@ static unsigned long inputs = 100000;
 static unsigned int nthreads = 4;
 static unsigned long long seed0 = 14;
 static struct smmu_hil_inj_entry ste0;	/* the claimed STE at the start */
+static unsigned char *guard;		/* two PROT_NONE pages */
 
 struct stats {
 	pthread_mutex_t lock;
@@ -95,6 +97,30 @@ static void mutate(uint64_t *s, void *buf, size_t len)
 		size_t at = rnd(s) % len;
 
 		p[at] = rnd(s) & 1 ? (unsigned char)rnd(s) : edge[rnd(s) % sizeof(edge)];
+	}
+}
+
+/*
+ * A user pointer the kernel may be handed: @good, NULL, into a PROT_NONE
+ * page (aligned or not), a kernel address, or 1. Never another address of
+ * this process: the kernel would write into it (a mutated pointer is still
+ * a valid one) and the fuzzer would corrupt itself.
+ */
+static uint64_t safe_ptr(uint64_t *s, const void *good)
+{
+	switch (rnd(s) % 6) {
+	case 0:
+		return 0;
+	case 1:
+		return (uintptr_t)guard;
+	case 2:
+		return (uintptr_t)guard + 1 + rnd(s) % 8000;
+	case 3:
+		return 0xffff000000000000ULL | (rnd(s) & 0xfffffffffff8ULL);
+	case 4:
+		return 1;
+	default:
+		return (uintptr_t)good;
 	}
 }
 
@@ -177,6 +203,11 @@ static long one_evt(uint64_t *s, int fd)
 		if (rnd(s) % 4)
 			mutate(s, &u, _IOC_SIZE(cmd) ? _IOC_SIZE(cmd) : 8);
 	}
+	/* the one pointer field: a fuzzed value, but never into this process */
+	if (u.es.streams != (uintptr_t)streams)
+		u.es.streams = safe_ptr(s, streams);
+	if (rnd(s) % 20 == 0)		/* the struct's own pointer */
+		return sys_ret(ioctl(fd, cmd, (void *)(uintptr_t)safe_ptr(s, &u)));
 	return sys_ret(ioctl(fd, cmd, &u));
 }
 
@@ -212,7 +243,7 @@ static long one_edu(uint64_t *s, int fd)
 	if ((c.cmd == SMMU_HIL_EDU_ROUNDTRIP || c.cmd == SMMU_HIL_EDU_FAULT) && c.count > 8)
 		c.count = 1 + c.count % 8;
 	if (rnd(s) % 20 == 0)		/* a bad pointer */
-		return sys_ret(ioctl(fd, SMMU_HIL_IOC_EDU_CMD, (void *)(uintptr_t)(rnd(s) | 1)));
+		return sys_ret(ioctl(fd, SMMU_HIL_IOC_EDU_CMD, (void *)(uintptr_t)safe_ptr(s, &c)));
 	if (rnd(s) % 20 == 0)		/* another ioctl number */
 		return sys_ret(ioctl(fd, _IOC(rnd(s) % 4, SMMU_HIL_IOC_MAGIC, rnd(s) & 0xff,
 					      rnd(s) % 512), &c));
@@ -563,6 +594,11 @@ int main(int argc, char **argv)
 		edu_ctl = argv[optind];
 	if (!nthreads || nthreads > 64)
 		nthreads = 4;
+	guard = mmap(NULL, 8192, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (guard == MAP_FAILED) {
+		perror("uapi-fuzz: mmap");
+		return 1;
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (garbage)
 		return run_garbage();
