@@ -238,7 +238,10 @@ test-cli: $(BUILD)/smmu-hil
 # tests that run it find $(ASAN)/smmu-hil next to them), then a few CLI
 # paths under valgrind with the uninstrumented json-c and libyaml.
 VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite
-test-asan: $(ASAN_TESTS) $(ASAN)/smmu-hil $(BUILD)/smmu-hil
+# every unit test under valgrind too (json-c and libyaml are not instrumented
+# by ASan), but the oracle sweep's (pure oracle code, 43 s under valgrind)
+VALGRIND_TESTS := $(filter-out $(BUILD)/tests/test_oracle_sweep,$(TESTS))
+test-asan: $(ASAN_TESTS) $(ASAN)/smmu-hil $(BUILD)/smmu-hil $(VALGRIND_TESTS)
 	@set -e; export ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1; \
 	for t in $(ASAN_TESTS); do echo "== $$t"; $$t; done; \
@@ -246,6 +249,8 @@ test-asan: $(ASAN_TESTS) $(ASAN)/smmu-hil $(BUILD)/smmu-hil
 	@echo "== cli_tests.sh (valgrind)"; \
 	SMMU_HIL_TOOL=$(BUILD)/smmu-hil SMMU_HIL_WRAP="$(VALGRIND)" SMMU_HIL_QUICK=1 \
 		harness/tests/cli_tests.sh
+	@set -e; for t in $(VALGRIND_TESTS); do echo "== $$t (valgrind)"; \
+		$(VALGRIND) $$t >/dev/null; done; echo "valgrind: $(words $(VALGRIND_TESTS)) unit tests clean"
 
 FUZZ_SECONDS ?= 10
 # make fuzz: every libFuzzer target FUZZ_LONG_SECONDS (default 10 min) with

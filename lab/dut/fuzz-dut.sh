@@ -73,13 +73,21 @@ check "STE unchanged" cmp /tmp/ste.before /tmp/ste.after
 check "live tables unchanged (dut streams)" cmp /tmp/streams.before /tmp/streams.after
 check "edu DMA works after fuzzing" smmu-hil dma roundtrip --dev $EDU --len 4000 --count 16
 
-# --- event loss forced: a 16-record ring and 256 faults
-rmmod smmu_hil_inject
+# --- event loss forced: a 16-record ring and 256 faults, counted; then a
+# scenario whose events meet `expect` fails with the loss (issue 14 #9)
 rmmod smmu_hil_evtmon
 insmod $M/smmu_hil_evtmon.ko ring_size=16
 smmu-hil dma fault --dev $EDU --count 256 >/dev/null 2>&1
 sleep 1
 log "loss $(smmu-hil -j events stats 2>&1 | tr -d '\n')"
+sed 's/^name: .*/name: loss/; s/^repeat: .*/repeat: 20/' \
+	/opt/smmu-hil/scenarios/transitions/raw-breaking-dwell.yaml > /tmp/loss.yaml
+smmu-hil -j run /tmp/loss.yaml > /tmp/loss.json 2>&1
+log "loss-verdict $(tr -d '\n' < /tmp/loss.json | sed 's/.*"status": *"\([a-z]*\)".*"reason": *"\([^"]*\)".*/\1: \2/' | cut -c1-300)"
+grep -q '"status": *"fail"' /tmp/loss.json && grep -q 'event loss' /tmp/loss.json &&
+	log "ok   a scenario that lost events fails with the count" ||
+	log "FAIL a scenario that lost events: $(head -c 600 /tmp/loss.json)"
+rmmod smmu_hil_inject
 
 # --- the modules unload, the kernel log has no splat
 check "smmu_hil_evtmon unloads" rmmod smmu_hil_evtmon
