@@ -80,7 +80,7 @@ insmod $M/smmu_hil_evtmon.ko ring_size=16
 smmu-hil dma fault --dev $EDU --count 256 >/dev/null 2>&1
 sleep 1
 log "loss $(smmu-hil -j events stats 2>&1 | tr -d '\n')"
-sed 's/^name: .*/name: loss/; s/^repeat: .*/repeat: 20/' \
+sed 's/^name: .*/name: loss/; s/^repeat: .*/repeat: 300/' \
 	/opt/smmu-hil/scenarios/transitions/raw-breaking-dwell.yaml > /tmp/loss.yaml
 smmu-hil -j run /tmp/loss.yaml > /tmp/loss.json 2>&1
 log "loss-verdict $(tr -d '\n' < /tmp/loss.json | sed 's/.*"status": *"\([a-z]*\)".*"reason": *"\([^"]*\)".*/\1: \2/' | cut -c1-300)"

@@ -221,27 +221,29 @@ static long one_edu(uint64_t *s, int fd)
 	} else {
 		hdr(&c.hdr, sizeof(c));
 		c.cmd = rnd(s) % (SMMU_HIL_EDU_NR_CMDS + 1);
+		if (c.cmd == SMMU_HIL_EDU_LOOP_START && rnd(s) % 16)
+			c.cmd = SMMU_HIL_EDU_QUERY;	/* the loop slows every other command */
 		switch (c.cmd) {
 		case SMMU_HIL_EDU_ROUNDTRIP:
-			c.len = 1 + rnd(s) % 4095;
-			c.count = 1 + rnd(s) % 8;
+			c.len = 1 + rnd(s) % (rnd(s) % 16 ? 64 : 4095);
+			c.count = 1;
 			break;
 		case SMMU_HIL_EDU_FAULT:
-			c.count = 1 + rnd(s) % 8;
+			c.count = 1;
 			break;
 		case SMMU_HIL_EDU_DOMAIN:
 			c.arg = rnd(s) % 2;
 			break;
 		case SMMU_HIL_EDU_LOOP_START:
-			c.len = 1 + rnd(s) % 4095;
+			c.len = 1 + rnd(s) % 64;
 			break;
 		}
 		if (rnd(s) % 2)
 			mutate(s, &c, sizeof(c));
 	}
 	/* never thousands of DMA copies under TCG: cut round trips and faults */
-	if ((c.cmd == SMMU_HIL_EDU_ROUNDTRIP || c.cmd == SMMU_HIL_EDU_FAULT) && c.count > 8)
-		c.count = 1 + c.count % 8;
+	if ((c.cmd == SMMU_HIL_EDU_ROUNDTRIP || c.cmd == SMMU_HIL_EDU_FAULT) && c.count > 2)
+		c.count = 1 + c.count % 2;
 	if (rnd(s) % 20 == 0)		/* a bad pointer */
 		return sys_ret(ioctl(fd, SMMU_HIL_IOC_EDU_CMD, (void *)(uintptr_t)safe_ptr(s, &c)));
 	if (rnd(s) % 20 == 0)		/* another ioctl number */
