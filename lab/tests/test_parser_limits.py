@@ -45,6 +45,29 @@ def test_deep_nesting_is_refused_at_once(tmp_path: Path, kind: str, name: str,
     assert time.monotonic() - t0 < 10
 
 
+ALIASES = {
+    # make fuzz found this one: a merge key aliasing the mapping it is in
+    "merge-self": '&a   \n0000:00:03.0,0000:00:03.0!!strtarget:"---<<: *a',
+    "list-self": "&a [*a]\n",
+    "map-self": "a: &x {b: *x}\n",
+    "laughs": "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi")),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ALIASES))
+@pytest.mark.parametrize("name,load,err", PARSERS, ids=[p[0] for p in PARSERS])
+def test_recursive_and_many_aliases_are_refused(tmp_path: Path, kind: str, name: str,
+                                                load: Callable[[Path], Any],
+                                                err: type[LabError]) -> None:
+    f = tmp_path / f"{name}.yaml"
+    f.write_text(ALIASES[kind])
+    t0 = time.monotonic()
+    with pytest.raises(err, match="alias"):
+        load(f)
+    assert time.monotonic() - t0 < 5
+
+
 @pytest.mark.parametrize("name,load,err", PARSERS, ids=[p[0] for p in PARSERS])
 def test_oversize_is_refused(tmp_path: Path, name: str, load: Callable[[Path], Any],
                              err: type[LabError]) -> None:
