@@ -221,8 +221,14 @@ static long one_edu(uint64_t *s, int fd)
 	} else {
 		hdr(&c.hdr, sizeof(c));
 		c.cmd = rnd(s) % (SMMU_HIL_EDU_NR_CMDS + 1);
-		if (c.cmd == SMMU_HIL_EDU_LOOP_START && rnd(s) % 16)
-			c.cmd = SMMU_HIL_EDU_QUERY;	/* the loop slows every other command */
+		/*
+		 * QEMU's edu takes 100 ms (virtual) per copy and edu's lock
+		 * serialises the copies: 1 in 64 of the commands that DMA is
+		 * kept, the others become queries
+		 */
+		if ((c.cmd == SMMU_HIL_EDU_ROUNDTRIP || c.cmd == SMMU_HIL_EDU_FAULT ||
+		     c.cmd == SMMU_HIL_EDU_LOOP_START) && rnd(s) % 64)
+			c.cmd = SMMU_HIL_EDU_QUERY;
 		switch (c.cmd) {
 		case SMMU_HIL_EDU_ROUNDTRIP:
 			c.len = 1 + rnd(s) % (rnd(s) % 16 ? 64 : 4095);
