@@ -9,9 +9,14 @@
 #                 -> results/latest/
 #   make run-transitions / run-liveupdate / run-ssh   one part of it
 #   make run-transitions-noedu   the transitions on a DUT without edu
-#   make test     every test: C unit tests, fuzzers (briefly), checkpatch, the
-#                 modules built by dkms (test-dkms), lab tests, the smoke suite
-#                 on the emulated DUT, the emulated LAVA job (test-lava)
+#   make test     every test: C unit tests (also under ASan+UBSan and valgrind),
+#                 fuzzers (briefly), checkpatch, the modules built by dkms
+#                 (test-dkms), lab tests, the smoke suite on the emulated DUT,
+#                 the modules' interfaces fuzzed on it (briefly: test-fuzz-dut),
+#                 the emulated LAVA job (test-lava)
+#   make fuzz     every libFuzzer target and the lab's parsers, 10 min each
+#   make fuzz-dut the modules' interfaces fuzzed on the emulated DUT, 100,000
+#                 inputs each
 #   make bench    benchmarks (oracle sweep rate, ...)
 #   make lava-jobs / test-lava
 #                 LAVA jobs from the inventory and scenarios into build/lava; the
@@ -180,6 +185,25 @@ $(BUILD)/arm64/uapi-negative: modules/tests/uapi_negative.c modules/include/uapi
 	@mkdir -p $(@D)
 	$(ARM64_CC) -static -O1 $(WARN) -Imodules/include -o $@ $<
 
+# The modules' interfaces fuzzed on the DUT (modules/tests/uapi_fuzz.c).
+$(BUILD)/arm64/uapi-fuzz: modules/tests/uapi_fuzz.c modules/include/uapi/smmu_hil.h
+	@mkdir -p $(@D)
+	$(ARM64_CC) -static -O1 -pthread $(WARN) -Imodules/include -o $@ $<
+
+# The kernel modules' interfaces fuzzed on the emulated DUT (lab/setup/fuzz-dut.sh,
+# modules/tests/uapi_fuzz.c, docs/modules.md): every interface with
+# FUZZ_DUT_INPUTS inputs from FUZZ_DUT_THREADS concurrent writers, the
+# kernel log checked, the DUT alive, the STE and live tables unchanged.
+# test-fuzz-dut is the short version make test runs. Like test-dut, they
+# take no lock themselves (on a shared host: flock LOCK make fuzz-dut).
+FUZZ_DUT_INPUTS ?= 100000
+FUZZ_DUT_THREADS ?= 4
+.PHONY: fuzz-dut test-fuzz-dut
+fuzz-dut: all $(BUILD)/arm64/uapi-fuzz $(BUILD)/arm64/uapi-negative
+	lab/setup/fuzz-dut.sh $(BUILD)/fuzz-dut $(FUZZ_DUT_INPUTS) $(FUZZ_DUT_THREADS)
+test-fuzz-dut: all $(BUILD)/arm64/uapi-fuzz $(BUILD)/arm64/uapi-negative
+	lab/setup/fuzz-dut.sh $(BUILD)/fuzz-dut-short 2000 4
+
 # ------------------------------------------------------------------ tests
 $(BUILD)/tests/%: harness/tests/%.c $(HOST_LIB) $(HDRS)
 	@mkdir -p $(@D)
@@ -200,7 +224,7 @@ $(BUILD)/bench/%: harness/bench/%.c $(HOST_LIB) $(HDRS)
 
 test: setup
 	$(MAKE) all
-	$(MAKE) test-c test-asan test-fuzz checkpatch test-dkms test-lab test-dut test-lava
+	$(MAKE) test-c test-asan test-fuzz checkpatch test-dkms test-lab test-dut test-fuzz-dut test-lava
 
 test-c: $(TESTS) $(BUILD)/smmu-hil
 	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
@@ -215,7 +239,10 @@ test-cli: $(BUILD)/smmu-hil
 # tests that run it find $(ASAN)/smmu-hil next to them), then a few CLI
 # paths under valgrind with the uninstrumented json-c and libyaml.
 VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite
-test-asan: $(ASAN_TESTS) $(ASAN)/smmu-hil $(BUILD)/smmu-hil
+# every unit test under valgrind too (json-c and libyaml are not instrumented
+# by ASan), but the oracle sweep's (pure oracle code, 43 s under valgrind)
+VALGRIND_TESTS := $(filter-out $(BUILD)/tests/test_oracle_sweep,$(TESTS))
+test-asan: $(ASAN_TESTS) $(ASAN)/smmu-hil $(BUILD)/smmu-hil $(VALGRIND_TESTS)
 	@set -e; export ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1; \
 	for t in $(ASAN_TESTS); do echo "== $$t"; $$t; done; \
@@ -223,8 +250,20 @@ test-asan: $(ASAN_TESTS) $(ASAN)/smmu-hil $(BUILD)/smmu-hil
 	@echo "== cli_tests.sh (valgrind)"; \
 	SMMU_HIL_TOOL=$(BUILD)/smmu-hil SMMU_HIL_WRAP="$(VALGRIND)" SMMU_HIL_QUICK=1 \
 		harness/tests/cli_tests.sh
+	@set -e; for t in $(VALGRIND_TESTS); do echo "== $$t (valgrind)"; \
+		$(VALGRIND) $$t >/dev/null; done; echo "valgrind: $(words $(VALGRIND_TESTS)) unit tests clean"
 
 FUZZ_SECONDS ?= 10
+# make fuzz: every libFuzzer target FUZZ_LONG_SECONDS (default 10 min) with
+# -max_len 65536, a 10 s per-input timeout and 2 GB memory limit,
+# FUZZ_JOBS at a time, and the lab's Python parsers as long, into
+# $(BUILD)/fuzz/long (harness/fuzz/run-long.sh, docs/scenarios.md)
+FUZZ_LONG_SECONDS ?= 600
+FUZZ_JOBS ?= 2
+.PHONY: fuzz
+fuzz: $(FUZZERS)
+	harness/fuzz/run-long.sh $(BUILD)/fuzz/long $(FUZZ_LONG_SECONDS) $(FUZZ_JOBS) $(FUZZERS)
+
 test-fuzz: $(FUZZERS)
 	@set -e; for f in $(FUZZERS); do \
 		c=harness/fuzz/corpus/$$(basename $$f); mkdir -p $(BUILD)/fuzz/work-$$(basename $$f); \

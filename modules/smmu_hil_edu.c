@@ -85,13 +85,38 @@
 #define EDU_IOVA_FAULT		0x2000000UL
 #define EDU_FAULT_STRIDE	PAGE_SIZE
 
+/*
+ * Both parameters are writable at run time: a value out of range is refused
+ * when written (-EINVAL), at load and through sysfs alike, not found at the
+ * next probe.
+ */
+static int edu_set_dma_bits(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 28, 64);
+}
+
+static const struct kernel_param_ops edu_dma_bits_ops = {
+	.set = edu_set_dma_bits,
+	.get = param_get_uint,
+};
+
+static int edu_set_timeout_ms(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 10, 60000);
+}
+
+static const struct kernel_param_ops edu_timeout_ms_ops = {
+	.set = edu_set_timeout_ms,
+	.get = param_get_uint,
+};
+
 static unsigned int dma_bits = 28;
-module_param(dma_bits, uint, 0644);
+module_param_cb(dma_bits, &edu_dma_bits_ops, &dma_bits, 0644);
 MODULE_PARM_DESC(dma_bits,
 		 "DMA address width of the device, applied at probe (28..64; QEMU edu default 28, raise with -device edu,dma_mask=)");
 
 static unsigned int timeout_ms = 2000;
-module_param(timeout_ms, uint, 0644);
+module_param_cb(timeout_ms, &edu_timeout_ms_ops, &timeout_ms, 0644);
 MODULE_PARM_DESC(timeout_ms, "wait for one DMA copy at most this long (10..60000)");
 
 struct edu_dev {

@@ -52,6 +52,7 @@
 #include <linux/utsname.h>
 
 #include "include/uapi/smmu_hil.h"
+#include "include/smmu_hil/bdf.h"
 #include "smmu_hil_compat.h"
 #include "smmu_hil_debugfs.h"
 #include "smmu_hil_strtab.h"
@@ -973,20 +974,6 @@ static const struct file_operations result_fops = {
 
 /* --------------------------------------------------------------- set-up */
 
-static int inj_parse_bdf(const char *s, unsigned int *dom, unsigned int *bus,
-			 unsigned int *dev, unsigned int *fn)
-{
-	char tail;
-
-	*dom = 0;
-	if (sscanf(s, "%x:%x:%x.%x%c", dom, bus, dev, fn, &tail) != 4 &&
-	    sscanf(s, "%x:%x.%x%c", bus, dev, fn, &tail) != 3)
-		return -EINVAL;
-	if (*dom > 0xffff || *bus > 0xff || *dev > 0x1f || *fn > 7)
-		return -EINVAL;
-	return 0;
-}
-
 /*
  * The device to claim: with bdf= that PCI device, bound to a driver (its
  * STE is the one the driver keeps live); without, the first device bound
@@ -998,7 +985,7 @@ static struct pci_dev *inj_find_dev(void)
 	struct pci_dev *pdev = NULL;
 	bool want = bdf && *bdf;
 
-	if (want && inj_parse_bdf(bdf, &dom, &bus, &dev, &fn)) {
+	if (want && smmu_hil_parse_bdf(bdf, &dom, &bus, &dev, &fn)) {
 		pr_err("bdf=%s: expected [DDDD:]BB:DD.F\n", bdf);
 		return ERR_PTR(-EINVAL);
 	}

@@ -131,6 +131,7 @@ void shl_run_events_metrics(struct shl_run_result *o, const struct shl_run_event
 	shl_run_metric_int(o, "events_on_sid", c->on_sid);
 	shl_run_metric_int(o, "events_other_sid", c->other_sid);
 	shl_run_metric_int(o, "events_dropped", c->dropped);
+	shl_run_metric_int(o, "events_overflows", c->overflows);
 	for (id = 0; id < 256; id++) {
 		if (c->kind[id]) {
 			snprintf(k, sizeof(k), "events_%s", ev_name(id));
@@ -160,14 +161,40 @@ static const char *cmp_text(enum shl_scn_cmp cmp)
 	return cmp == SHL_SCN_EQ ? "" : cmp == SHL_SCN_GE ? ">=" : "<=";
 }
 
+bool shl_run_events_loss(const struct shl_run_events *c, char *out, size_t len)
+{
+	if (len)
+		out[0] = '\0';
+	if (!c->dropped && !c->overflows)
+		return false;
+	if (!len)
+		return true;
+	if (c->dropped && c->overflows)
+		snprintf(out, len,
+			 "event loss: %llu record(s) dropped by the event monitor's ring, %llu SMMU event-queue overflow(s)",
+			 c->dropped, c->overflows);
+	else if (c->dropped)
+		snprintf(out, len,
+			 "event loss: %llu record(s) dropped by the event monitor's ring (boot with smmu_hil_evtmon.ring_size=262144)",
+			 c->dropped);
+	else
+		snprintf(out, len,
+			 "event loss: %llu SMMU event-queue overflow(s) (the SMMU discarded records)",
+			 c->overflows);
+	return true;
+}
+
 void shl_run_judge_events(const struct shl_scenario *s, const struct shl_run_events *c,
 			  struct shl_run_result *o)
 {
 	const struct shl_scn_expect *e = &s->expect;
 	unsigned long long have, unexpected = 0;
+	char loss[200], sep[3] = "";
 	unsigned int id;
 	size_t i;
 
+	if (shl_run_events_loss(c, loss, sizeof(loss)))
+		snprintf(sep, sizeof(sep), "; ");
 	for (id = 0; id < 256; id++) {
 		unexpected += c->other_kind[id];
 		for (i = 0; i < e->nk && e->k[i].id != (int)id; i++)
@@ -178,24 +205,22 @@ void shl_run_judge_events(const struct shl_scenario *s, const struct shl_run_eve
 	shl_run_metric_int(o, "unexpected_events", unexpected);
 	if (unexpected) {
 		shl_run_set_status(o, "fail",
-				   "%llu unexpected event(s) (%llu on the device's StreamID, %llu on others)",
-				   unexpected, c->on_sid, c->other_sid);
+				   "%llu unexpected event(s) (%llu on the device's StreamID, %llu on others)%s%s",
+				   unexpected, c->on_sid, c->other_sid, sep, loss);
 		return;
 	}
 	for (i = 0; i < e->nk; i++) {
 		have = c->kind[e->k[i].id];
 		if (!count_ok(&e->k[i], have)) {
 			shl_run_set_status(o, "fail",
-					   "%s: %llu record(s) on the device's StreamID, expected %s%llu",
+					   "%s: %llu record(s) on the device's StreamID, expected %s%llu%s%s",
 					   ev_name((unsigned int)e->k[i].id), have,
-					   cmp_text(e->k[i].cmp), e->k[i].n);
+					   cmp_text(e->k[i].cmp), e->k[i].n, sep, loss);
 			return;
 		}
 	}
-	if (c->dropped)
-		shl_run_set_status(o, "fail",
-				   "%llu event record(s) dropped (the event monitor's ring was full), so the expectation cannot be confirmed: boot with smmu_hil_evtmon.ring_size=262144",
-				   c->dropped);
+	if (loss[0])
+		shl_run_set_status(o, "fail", "%s, so the expectation cannot be confirmed", loss);
 }
 
 void shl_run_judge(const struct shl_scenario *s, const struct shl_run_events *c, uint32_t sid,
@@ -239,6 +264,8 @@ void shl_run_events_seen(const struct shl_run_events *c, char *out, size_t len)
 
 bool shl_run_legality_agrees(bool bad, const struct shl_run_events *c)
 {
+	if (c->dropped || c->overflows)
+		return false;	/* what the SMMU raised is not known */
 	if (bad)
 		return c->kind[SHL_EVT_C_BAD_STE] && c->on_sid == c->kind[SHL_EVT_C_BAD_STE];
 	return !c->on_sid;

@@ -78,8 +78,10 @@ static int events_collect(uint32_t sid, struct shl_run_events *c)
 	free(recs);
 	if (n < 0)
 		return (int)n;
-	if (!shl_events_stats(&st))
+	if (!shl_events_stats(&st)) {
 		c->dropped = st.dropped;
+		c->overflows = st.overflows;
+	}
 	return 0;
 }
 
@@ -376,12 +378,12 @@ static void run_legality(const struct shl_scenario *s, const struct shl_inject_e
 			 const struct shl_entry *targets, uint32_t sid, struct shl_run_result *o)
 {
 	struct shl_op ops[2 * (SHL_ENTRY_QWORDS + 1)];
-	unsigned long long agree = 0, disagree = 0;
+	unsigned long long agree = 0, disagree = 0, lost = 0;
 	struct shl_inject_result res;
 	struct shl_profile p;
 	struct shl_run_events c;
 	enum shl_rule bad;
-	char why[300], k[32], v[400], seen[96];
+	char why[300], k[32], v[700], seen[320], loss[200];
 	const char *pred;
 	size_t i, n;
 
@@ -404,6 +406,11 @@ static void run_legality(const struct shl_scenario *s, const struct shl_inject_e
 		} else {
 			events_collect(sid, &c);
 			shl_run_events_seen(&c, seen, sizeof(seen));
+			if (shl_run_events_loss(&c, loss, sizeof(loss))) {
+				lost += c.dropped + c.overflows;
+				snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), " (%s)",
+					 loss);
+			}
 			if (shl_run_legality_agrees(bad, &c)) {
 				agree++;
 				snprintf(v, sizeof(v), "agree: %s (line %u) oracle %s%s%s, SMMU %s",
@@ -423,7 +430,12 @@ static void run_legality(const struct shl_scenario *s, const struct shl_inject_e
 	}
 	shl_run_metric_int(o, "agreements", agree);
 	shl_run_metric_int(o, "disagreements", disagree);
-	if (disagree && s->fail_on_disagreement)
+	shl_run_metric_int(o, "events_lost", lost);
+	if (lost)
+		shl_run_set_status(o, "fail",
+				   "event loss: %llu record(s) dropped or SMMU event-queue overflow(s) while judging the corpus",
+				   lost);
+	else if (disagree && s->fail_on_disagreement)
 		shl_run_set_status(o, "fail", "%llu disagreement(s) between the SMMU and the oracle", disagree);
 }
 

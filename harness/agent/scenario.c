@@ -18,6 +18,13 @@
 #include "smmu_hil/scenario.h"
 
 #define SCN_FILE_MAX	(1u << 20)
+/*
+ * Deepest nesting of sequences and mappings a scenario may have (its own
+ * schema needs 4: root, expect, events, a count). libyaml's scanner is
+ * quadratic in the flow depth (1 MB of '[' took > 300 s) and its loader
+ * recursive, so the depth is checked on the event stream first.
+ */
+#define SCN_DEPTH_MAX	16
 
 static const char *const named_names[SHL_SCN_NAMED_NR] = {
 	"abort", "bypass", "s1", "s2", "nested", "identity", "dma", "paging", "blocked",
@@ -631,6 +638,52 @@ static int parse_root(struct ctx *c, yaml_node_t *root)
 	return parse_expect(c, x);
 }
 
+/*
+ * Walk @buf's YAML events, refusing a nesting deeper than SCN_DEPTH_MAX
+ * before the scanner goes further down. Returns 0, or -1 with @err set
+ * (malformed YAML is left to the loader's message).
+ */
+static int depth_check(const char *file, const char *buf, size_t len, char *err, size_t errlen)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int depth = 0, ret = 0;
+	bool done = false;
+
+	if (!yaml_parser_initialize(&p)) {
+		snprintf(err, errlen, "%s: out of memory", file);
+		return -1;
+	}
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
+	while (!done) {
+		if (!yaml_parser_parse(&p, &ev))
+			break;
+		switch (ev.type) {
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (++depth > SCN_DEPTH_MAX) {
+				snprintf(err, errlen, "%s:%lu: nested deeper than %d levels",
+					 file, (unsigned long)ev.start_mark.line + 1, SCN_DEPTH_MAX);
+				ret = -1;
+				done = true;
+			}
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	return ret;
+}
+
 int shl_scenario_parse(const char *file, const char *buf, size_t len, struct shl_scenario *out,
 		       char *err, size_t errlen)
 {
@@ -647,6 +700,10 @@ int shl_scenario_parse(const char *file, const char *buf, size_t len, struct shl
 	out->entry = SHL_KIND_STE;
 	if (!yaml_parser_initialize(&parser)) {
 		snprintf(err, errlen, "%s: out of memory", file);
+		return -1;
+	}
+	if (depth_check(file, buf, len, err, errlen)) {
+		yaml_parser_delete(&parser);
 		return -1;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);

@@ -238,15 +238,60 @@ static void test_dropped(void **state)
 	judge();
 	assert_pass();
 	assert_int_equal(metric("events_dropped"), 0);
+	assert_int_equal(metric("events_overflows"), 0);
 	c.dropped = 7;
 	judge();
-	assert_fail("7 event record(s) dropped (the event monitor's ring was full), so the "
-		    "expectation cannot be confirmed: boot with smmu_hil_evtmon.ring_size=262144");
+	assert_fail("event loss: 7 record(s) dropped by the event monitor's ring (boot with "
+		    "smmu_hil_evtmon.ring_size=262144), so the expectation cannot be confirmed");
 	assert_int_equal(metric("events_dropped"), 7);
-	/* An unexpected record is the better reason. */
+	/* An unexpected record is the first reason; the loss is named too. */
 	add(SHL_EVT_F_TRANSLATION, SID, 1);
 	judge();
-	assert_fail("1 unexpected event(s) (5 on the device's StreamID, 0 on others)");
+	assert_fail("1 unexpected event(s) (5 on the device's StreamID, 0 on others); event "
+		    "loss: 7 record(s) dropped by the event monitor's ring (boot with "
+		    "smmu_hil_evtmon.ring_size=262144)");
+}
+
+/*
+ * Issue 14 #9: an SMMU event-queue overflow (the hardware discarded records)
+ * fails an "at least" expectation that the records seen satisfy, with the
+ * count, as ring drops do; both together are both named.
+ */
+static void test_overflow(void **state)
+{
+	char loss[200];
+
+	(void)state;
+	scenario("  events: {C_BAD_STE: \">=1\"}\n");
+	add(SHL_EVT_C_BAD_STE, SID, 4);
+	assert_false(shl_run_events_loss(&c, loss, sizeof(loss)));
+	assert_string_equal(loss, "");
+	c.overflows = 2;
+	judge();
+	assert_fail("event loss: 2 SMMU event-queue overflow(s) (the SMMU discarded records), "
+		    "so the expectation cannot be confirmed");
+	assert_int_equal(metric("events_overflows"), 2);
+	c.dropped = 3;
+	assert_true(shl_run_events_loss(&c, loss, sizeof(loss)));
+	assert_string_equal(loss, "event loss: 3 record(s) dropped by the event monitor's ring, "
+			    "2 SMMU event-queue overflow(s)");
+	/* a count outside the expectation names the loss too */
+	scenario("  events: {C_BAD_STE: 9}\n");
+	memset(&c, 0, sizeof(c));
+	add(SHL_EVT_C_BAD_STE, SID, 4);
+	c.overflows = 1;
+	judge();
+	assert_fail("C_BAD_STE: 4 record(s) on the device's StreamID, expected 9; event loss: 1 "
+		    "SMMU event-queue overflow(s) (the SMMU discarded records)");
+	/* a legality entry never agrees when records were lost */
+	memset(&c, 0, sizeof(c));
+	add(SHL_EVT_C_BAD_STE, SID, 1);
+	assert_true(shl_run_legality_agrees(true, &c));
+	c.overflows = 1;
+	assert_false(shl_run_legality_agrees(true, &c));
+	c.overflows = 0;
+	c.dropped = 1;
+	assert_false(shl_run_legality_agrees(true, &c));
 }
 
 /* A scenario that already failed keeps its reason; the metrics still come. */
@@ -593,6 +638,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_expected_kinds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_sid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_judge_after_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_legality, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma, setup, teardown),

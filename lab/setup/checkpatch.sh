@@ -44,7 +44,7 @@ if ! have_all; then
 fi
 
 shopt -s nullglob
-files=("$dir"/*.c "$dir"/*.h "$dir"/include/uapi/*.h)
+files=("$dir"/*.c "$dir"/*.h "$dir"/include/uapi/*.h "$dir"/include/smmu_hil/bdf.h)
 [ ${#files[@]} -gt 0 ] || { log "no sources in $dir"; exit 1; }
 # --no-tree: no kernel tree here; the spelling and const_structs lists are
 # found next to the script.

@@ -96,6 +96,21 @@ class Agent:
         return self._j("clock" + (f" --io {io}" if io else ""))
 
 
+def event_loss(ev: dict[str, Any]) -> str:
+    """The event loss an `events` / `events stats` answer reports, as the
+    judges' reason ("event loss: 3 record(s) dropped by the event monitor's
+    ring, 1 SMMU event-queue overflow(s)"), or "" when nothing was lost.
+    Ring drops and SMMU event-queue overflows alike mean records whose kind
+    and StreamID nobody saw: a judge that finds any fails its test."""
+    dropped, overflows = int(ev.get("dropped") or 0), int(ev.get("overflows") or 0)
+    parts = []
+    if dropped:
+        parts.append(f"{dropped} record(s) dropped by the event monitor's ring")
+    if overflows:
+        parts.append(f"{overflows} SMMU event-queue overflow(s)")
+    return "event loss: " + ", ".join(parts) if parts else ""
+
+
 def job_running(target: Target, pidfile: str) -> bool:
     """True while the DUT background job whose PID is in @pidfile runs."""
     rc, _ = target.run(f"kill -0 $(cat {pidfile}) 2>/dev/null")

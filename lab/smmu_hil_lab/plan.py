@@ -52,7 +52,7 @@ def _phase(path: Path, i: int, raw: object) -> Phase:
     where = f"{path}: phases[{i}]"
     if not isinstance(raw, dict):
         raise PlanError(f"{where}: must be a mapping")
-    unknown = set(raw) - _PHASE_KEYS
+    unknown = {str(k) for k in raw} - _PHASE_KEYS   # a key may be null or a number
     if unknown:
         raise PlanError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} "
                         f"(known: {', '.join(sorted(_PHASE_KEYS))})")
@@ -84,7 +84,7 @@ def load(path: Path) -> Plan:
     raw = yamlfile.read(path, PlanError)
     if not isinstance(raw, dict):
         raise PlanError(f"{path}: must be a mapping with `phases`")
-    unknown = set(raw) - _PLAN_KEYS
+    unknown = {str(k) for k in raw} - _PLAN_KEYS
     if unknown:
         raise PlanError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
     phases = raw.get("phases")

@@ -37,7 +37,7 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -116,10 +116,12 @@ class Collector:
         self.scenario_dirs, self.all_scenarios = parse_scenario_dirs(
             config.getoption("shl_scenarios"))
         self.names: dict[str, str] = {}
+        self.where: dict[str, dict[str, str]] = {}   # test name -> suite, nodeid
         self.orphans: list[TestResult] = []
         self.total = 0
         self.done = 0
         self.resumed: dict[str, TestResult] = {}
+        self.target: Target | None = None       # the session's, once booted
         if config.getoption("shl_resume") and self.run_dir is not None:
             self.resumed = read_results(self.run_dir / RESULTS_JSONL)
             self.results.update(self.resumed)   # kept, whatever runs now
@@ -151,6 +153,8 @@ class Collector:
             item.stash[NAME] = scenario_name(item) + device_suffix(item) + self.name_suffix
             item.stash[METRICS] = {}
             item.user_properties.append(("scenario", item.stash[NAME]))
+            self.where[item.stash[NAME]] = {"suite": Path(str(item.fspath)).parent.name,
+                                            "nodeid": item.nodeid}
             names.setdefault(self.scenario_dir(item), set()).add(scenario_name(item))
             self.names[item.nodeid] = item.stash[NAME]
         done = [i for i in items if i.stash[NAME] in self.resumed]
@@ -198,8 +202,15 @@ class Collector:
             res.reason = _skip_reason(rep)
         elif rep.failed and res.status != "fail":
             res.status = "fail"
-            res.reason = _fail_reason(rep) if rep.when == "call" else \
-                f"{rep.when} error: {_fail_reason(rep)}"
+            why = _fail_reason(rep, call.excinfo.value if call.excinfo else None)
+            gone = self.target.dut_exit() if self.target is not None else None
+            if gone:
+                # the DUT's own end first: the errors after it only follow from it
+                tail = self.target.console.tail() if self.target is not None else ""
+                why = f"{gone}; first error: {why}" + \
+                    (f"\n--- console tail ---\n{tail}" if tail and "console tail" not in why
+                     else "")
+            res.reason = why if rep.when == "call" else f"{rep.when} error: {why}"
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_report_teststatus(self, report: pytest.TestReport,
@@ -217,7 +228,7 @@ class Collector:
         if res is None:
             return
         if self.run_dir is not None:
-            append_result(self.run_dir / RESULTS_JSONL, res)
+            append_result(self.run_dir / RESULTS_JSONL, res, **self.where.get(res.name, {}))
         m = " ".join(f"{k}={v}" for k, v in res.metrics.items()
                      if not isinstance(v, (list, dict)))
         line = f"    {res.name}: {res.status.upper()} ({res.duration_s:.1f}s) {m}".rstrip()
@@ -261,28 +272,43 @@ class Collector:
 RESULTS_JSONL = "results.jsonl"
 
 
-def append_result(path: Path, res: TestResult) -> None:
-    """Append @res to @path as one JSON line, flushed and fsynced."""
+def append_result(path: Path, res: TestResult, **where: str) -> None:
+    """Append @res to @path as one JSON line, flushed and fsynced. @where:
+    where the test lives (suite, nodeid), kept beside the record so a
+    resumed run's junit.xml and kcidb.json name the test's suite even when
+    the killed session wrote no junit file (report.merge_junit)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(asdict(res), default=str) + "\n")
+        fh.write(json.dumps({**asdict(res), **where}, default=str) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
 
 
-def read_results(path: Path) -> dict[str, TestResult]:
-    """The records of a results.jsonl by test name (a later line wins; a
-    torn last line, from a kill mid-write, is ignored). {} when absent."""
-    out: dict[str, TestResult] = {}
+_RESULT_FIELDS = {f.name for f in fields(TestResult)}
+
+
+def read_records(path: Path) -> dict[str, dict[str, Any]]:
+    """The lines of a results.jsonl by test name, as written (a later line
+    wins; a torn last line, from a kill mid-write, is ignored). {} when
+    absent."""
+    out: dict[str, dict[str, Any]] = {}
     if not path.exists():
         return out
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             d = json.loads(line)
-            out[d["name"]] = TestResult(**d)
-        except (ValueError, TypeError, KeyError):
+            TestResult(**{k: v for k, v in d.items() if k in _RESULT_FIELDS})
+        except (ValueError, TypeError, KeyError, AttributeError):
             continue
+        out[d["name"]] = d
     return out
+
+
+def read_results(path: Path) -> dict[str, TestResult]:
+    """The records of a results.jsonl as TestResults by test name (see
+    read_records())."""
+    return {n: TestResult(**{k: v for k, v in d.items() if k in _RESULT_FIELDS})
+            for n, d in read_records(path).items()}
 
 
 def parse_scenario_dirs(values: list[str]) -> tuple[dict[str, Path], Path | None]:
@@ -307,9 +333,33 @@ def _skip_reason(rep: pytest.TestReport) -> str:
     return str(lr)
 
 
-def _fail_reason(rep: pytest.TestReport) -> str:
+def _fail_reason(rep: pytest.TestReport, exc: BaseException | None = None) -> str:
+    """The failure's message. When @exc (the exception that ended the test)
+    was raised while another was being handled (a `finally` or `except`
+    that failed too: fio.stop() on a dead console), the first error is the
+    reason and the later one follows it: the first is the cause."""
     crash = getattr(rep.longrepr, "reprcrash", None)
-    msg = crash.message if crash is not None else str(rep.longrepr)
+    msg = _clean(crash.message if crash is not None else str(rep.longrepr))
+    chain = _implicit_chain(exc)
+    if len(chain) > 1:
+        first = _clean(f"{type(chain[0]).__name__}: {chain[0]}")
+        return f"{first}\n(then, while handling it: {msg.splitlines()[0] if msg else ''})"
+    return msg
+
+
+def _implicit_chain(exc: BaseException | None) -> list[BaseException]:
+    """@exc's implicit context chain, first raised first (explicit `raise ...
+    from` and suppressed contexts end it: they are deliberate)."""
+    out: list[BaseException] = []
+    while exc is not None and exc not in out and len(out) < 16:
+        out.append(exc)
+        if exc.__cause__ is not None or exc.__suppress_context__:
+            break
+        exc = exc.__context__
+    return out[::-1]
+
+
+def _clean(msg: str) -> str:
     msg = re.sub(r"^(?:\w+\.)+(\w+: )", r"\1", msg)
     if msg.startswith("AssertionError: "):
         msg = msg[len("AssertionError: "):]
@@ -326,6 +376,7 @@ def lab_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     log_dir = col.run_dir or Path(tempfile.mkdtemp(prefix="shl-logs-"))
     inv = request.config.getoption("shl_inventory")
     t = get_target(col.target_name, log_dir, **({"dut": inventory.select(inv)} if inv else {}))
+    col.target = t
     try:
         col.progress(f"booting target {t.name} ...")
         boot_s = t.boot()

@@ -159,12 +159,23 @@ def rename_junit_cases(path: Path, prop: str = "scenario") -> None:
     tree.write(path, encoding="utf-8", xml_declaration=True)
 
 
-def merge_junit(parts: list[Path], out: Path) -> None:
+def merge_junit(parts: list[Path], out: Path,
+                records: dict[str, dict[str, Any]] | None = None) -> None:
     """Write @out, one JUnit XML file with the <testsuite> elements of
     @parts (pytest junit files: <testsuites> or a bare <testsuite>), in
-    order. A testcase named again in a later part replaces the earlier one
-    (a resumed run re-reports nothing, a re-run test is its latest record);
-    suites left empty are dropped and each suite's counts are recomputed."""
+    order. Each testcase is named by its "scenario" property (as
+    rename_junit_cases() does: a session killed between pytest's write and
+    the rename left pytest's names). A testcase named again in a later part
+    replaces the earlier one (a resumed run re-reports nothing, a re-run
+    test is its latest record); suites left empty are dropped and each
+    suite's counts are recomputed.
+
+    @records: results.jsonl's lines by test name (pytest_plugin.read_records).
+    A recorded test that no part holds (its session was killed before pytest
+    wrote its junit file) gets a testcase made from its record, in a first
+    <testsuite name="recorded">, in record order: classname from its nodeid
+    as pytest writes it, time, properties, failure or skipped with the
+    reason."""
     suites = []
     for p in parts:
         top = ET.parse(p).getroot()
@@ -172,11 +183,18 @@ def merge_junit(parts: list[Path], out: Path) -> None:
     last = {}
     for si, suite in enumerate(suites):
         for case in suite.findall("testcase"):
+            for prop in case.iter("property"):
+                if prop.get("name") == "scenario" and prop.get("value"):
+                    case.set("name", prop.get("value", ""))
+                    break
             last[case.get("name")] = (si, case)
+    missing = [r for n, r in (records or {}).items() if n not in last]
+    if missing:
+        suites.insert(0, _recorded_suite(missing))
     root = ET.Element("testsuites")
     for si, suite in enumerate(suites):
         for case in suite.findall("testcase"):
-            if last[case.get("name")][1] is not case:
+            if case.get("name") in last and last[case.get("name")][1] is not case:
                 suite.remove(case)
         cases = suite.findall("testcase")
         if not cases:
@@ -188,6 +206,38 @@ def merge_junit(parts: list[Path], out: Path) -> None:
     tmp = out.with_suffix(".tmp")
     ET.ElementTree(root).write(tmp, encoding="utf-8", xml_declaration=True)
     os.replace(tmp, out)
+
+
+def junit_classname(nodeid: str) -> str:
+    """pytest's junit classname of @nodeid ("suites/smoke/test_smoke.py::
+    test_boot" -> "suites.smoke.test_smoke")."""
+    names = nodeid.split("::")
+    names[0] = names[0].replace("/", ".")
+    if names[0].endswith(".py"):
+        names[0] = names[0][:-3]
+    names = [re.sub(r"\[.*\]$", "", n) for n in names]
+    return ".".join(names[:-1])
+
+
+def _recorded_suite(records: list[dict[str, Any]]) -> ET.Element:
+    """A <testsuite> of testcases made from results.jsonl @records."""
+    suite = ET.Element("testsuite", name="recorded")
+    for r in records:
+        nodeid = str(r.get("nodeid") or "")
+        classname = junit_classname(nodeid) if nodeid else \
+            f"suites.{r.get('suite') or 'lab'}.recorded"
+        case = ET.SubElement(suite, "testcase", classname=classname, name=str(r["name"]),
+                             time=f"{float(r.get('duration_s') or 0.0):.3f}")
+        props = ET.SubElement(case, "properties")
+        ET.SubElement(props, "property", name="scenario", value=str(r["name"]))
+        for k, v in (r.get("metrics") or {}).items():
+            ET.SubElement(props, "property", name=f"metric.{k}", value=str(v))
+        reason = str(r.get("reason") or "")
+        if r.get("status") == "fail":
+            ET.SubElement(case, "failure", message=reason.split("\n", 1)[0]).text = reason
+        elif r.get("status") == "skip":
+            ET.SubElement(case, "skipped", type="pytest.skip", message=reason).text = reason
+    return suite
 
 
 def session_junit_files(run_dir: Path) -> list[Path]:

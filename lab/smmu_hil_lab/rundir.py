@@ -6,6 +6,7 @@ read it: report.json, plus what lies beside it.
   "suites.<suite>.test_x") and the session's start time (the testsuite's
   timestamp, pytest's local time); a test's start time is the session start
   plus the durations of the tests before it
+- results.jsonl: each test's suite when junit.xml does not name it
 - dmesg/<test>.log, console.log: log tails for failed tests
 """
 from __future__ import annotations
@@ -91,9 +92,26 @@ def load(path: Path) -> RunDir:
                 parts = (case.get("classname") or "").split(".")
                 if len(parts) >= 2 and parts[0] == "suites":
                     rd.suites[case.get("name", "")] = parts[1]
+    _suites_from_records(path / "results.jsonl", rd.suites)
     if rd.started is None:
         rd.started = _from_run_id(str(report.get("run_id", "")))
     return rd
+
+
+def _suites_from_records(path: Path, suites: dict[str, str]) -> None:
+    """Add to @suites the suite results.jsonl @path records for each test
+    junit.xml did not name (a torn line is skipped)."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return
+    for line in lines:
+        try:
+            d = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(d, dict) and isinstance(d.get("suite"), str) and d.get("name"):
+            suites.setdefault(str(d["name"]), d["suite"])
 
 
 def _utc(dt: datetime) -> datetime:

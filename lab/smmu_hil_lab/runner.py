@@ -104,14 +104,27 @@ def session(args: list[str], run_dir: Path, label: str, target: str,
                    "-o", "console_output_style=classic", "-p", "no:cacheprovider",
                    "--rootdir", str(paths.REPO / "lab"), "-q", "--tb=short"]
     rc = int(pytest.main(args))
-    parts = [p for p in report.session_junit_files(run_dir) if p.stat().st_size]
-    if parts:
-        report.merge_junit(parts, run_dir / "junit.xml")
+    from .pytest_plugin import RESULTS_JSONL, read_records   # after pytest loaded it
+    parts = [p for p in report.session_junit_files(run_dir) if _junit_ok(p)]
+    records = read_records(run_dir / RESULTS_JSONL)
+    if parts or records:
+        report.merge_junit(parts, run_dir / "junit.xml", records)
     if not (run_dir / "report.json").exists():
         return 2
     if derive:
         write_derived(run_dir)
     return 0 if rc == 0 else 1 if rc == 1 else 2
+
+
+def _junit_ok(path: Path) -> bool:
+    """True when @path is a parsable junit file (a killed session may leave
+    an empty or torn one)."""
+    import xml.etree.ElementTree as ET
+    try:
+        ET.parse(path)
+    except (ET.ParseError, OSError):
+        return False
+    return True
 
 
 def run_plan(plan_file: Path, results: Path, pytest_args: list[str] | None = None,

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import jsonschema
-import yaml
 
 from . import paths, yamlfile
 from .errors import ScenarioError
@@ -202,6 +201,11 @@ def load(path: Path) -> Scenario:
     if not isinstance(doc, dict):
         raise ScenarioError(f"{path}: expected a mapping at the top level, "
                             f"got {type(doc).__name__}")
+    bad_key = _non_string_key(doc, [])
+    if bad_key is not None:
+        where, k = bad_key
+        raise ScenarioError(f"{path}: key '{key_path(where)}': {k!r} is not a string key "
+                            "(the schema is JSON: keys are strings)")
     problems = schema_errors(doc)
     if problems:
         key, problem = problems[0]
@@ -220,6 +224,24 @@ def load(path: Path) -> Scenario:
                     runner=runner)
 
 
+def _non_string_key(node: Any, where: list[Any]) -> tuple[list[Any], Any] | None:
+    """The first mapping key in @node that is not a string (YAML allows null,
+    numbers, booleans), as (the path to its mapping, the key); else None."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if not isinstance(k, str):
+                return where, k
+            found = _non_string_key(v, where + [k])
+            if found is not None:
+                return found
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            found = _non_string_key(v, where + [i])
+            if found is not None:
+                return found
+    return None
+
+
 def is_lab_file(path: Path) -> bool:
     """True when @path holds a lab-run scenario (a mapping without `mode`).
 
@@ -227,8 +249,8 @@ def is_lab_file(path: Path) -> bool:
     the agent, whose parser reports them with file:line.
     """
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        doc = yamlfile.read(path, ScenarioError)   # size and depth limits
+    except ScenarioError:
         return False
     return isinstance(doc, dict) and "mode" not in doc
 

@@ -34,3 +34,17 @@ def test_parse_fio_plain_and_missing() -> None:
     assert r.error == 0 and r.write_bytes == 8
     r = parse_fio(0, "fio: terminating on signal 2\n", 0)
     assert r.error == -1 and "signal" in r.log
+
+
+def test_event_loss_names_drops_and_overflows() -> None:
+    """Issue 14 #9: the lab's judges fail on any event loss, with the count."""
+    from smmu_hil_lab.agent import event_loss
+    assert event_loss({"captured": 4, "dropped": 0, "overflows": 0, "records": []}) == ""
+    assert event_loss({}) == ""
+    assert event_loss({"dropped": 3}) == \
+        "event loss: 3 record(s) dropped by the event monitor's ring"
+    assert event_loss({"dropped": 0, "overflows": 2}) == \
+        "event loss: 2 SMMU event-queue overflow(s)"
+    assert event_loss({"dropped": 1, "overflows": 1}) == \
+        "event loss: 1 record(s) dropped by the event monitor's ring, " \
+        "1 SMMU event-queue overflow(s)"

@@ -27,7 +27,8 @@ def test_each_finished_test_is_a_json_line(pytester: pytest.Pytester,
     assert [r["name"] for r in recs] == ["ok-one", "needs-s2", "wrong", "hangs",
                                          "after-hang", "broken"]
     assert recs[0] == {"name": "ok-one", "status": "pass", "duration_s": recs[0]["duration_s"],
-                       "reason": "", "metrics": {"count": 3, "boot_s": 1.25}}
+                       "reason": "", "metrics": {"count": 3, "boot_s": 1.25},
+                       "suite": "fakesuite", "nodeid": "fakesuite/test_fake.py::test_ok"}
     assert recs[3]["status"] == "fail" and "Kernel panic" in recs[3]["reason"]
 
 

@@ -98,6 +98,8 @@ class ConsoleDriver:
             except pexpect.EOF:
                 self.close()
                 raise ConsoleClosed("console closed", self.tail()) from None
+            except OSError as e:
+                raise self._gone(e) from None
             sp.buffer = (sp.buffer + data)[-keep:]
             return len(data)
         finally:
@@ -163,14 +165,27 @@ class ConsoleDriver:
             raise ConsoleClosed("console is not open")
         return self._spawn
 
+    def _gone(self, e: OSError) -> ConsoleClosed:
+        """The console's peer went away (@e: a reset or broken pipe): closed."""
+        self.close()
+        return ConsoleClosed(f"console closed: {e.strerror or e}", self.tail())
+
     def sendline(self, line: str = "") -> None:
-        """Type @line and Enter."""
-        self._sp().sendline(line)
+        """Type @line and Enter. Raises ConsoleClosed when the console is
+        not open or its peer is gone."""
+        try:
+            self._sp().sendline(line)
+        except OSError as e:
+            raise self._gone(e) from None
 
     def sendcontrol(self, char: str) -> None:
-        """Send a control character, e.g. "c" for Ctrl-C."""
+        """Send a control character, e.g. "c" for Ctrl-C. Raises
+        ConsoleClosed as sendline() does."""
         sp = self._sp()
-        sp.send(chr(ord(char.lower()) - ord("a") + 1))
+        try:
+            sp.send(chr(ord(char.lower()) - ord("a") + 1))
+        except OSError as e:
+            raise self._gone(e) from None
 
     def expect(self, patterns: str | list[str], timeout: float) -> re.Match[str]:
         """Wait for a regex (or any of a list) on the console.
@@ -193,6 +208,8 @@ class ConsoleDriver:
             self.close()
             raise ConsoleClosed(f"console closed while waiting for {pats!r}",
                                 self.tail()) from None
+        except OSError as e:
+            raise self._gone(e) from None
         return sp.match
 
     # -------------------------------------------------------------- commands
@@ -223,8 +240,8 @@ class ConsoleDriver:
         # pump() between the two expects would move text past pexpect's
         # `before` and lose the command's output
         with self._io:
-            self._sp().sendline(f"printf '\\n@@%s-%s@@\\n' SHL-B {tag}; {body}{sep} "
-                                f"printf '\\n@@%s-%s-%d@@\\n' SHL-E {tag} $?")
+            self.sendline(f"printf '\\n@@%s-%s@@\\n' SHL-B {tag}; {body}{sep} "
+                          f"printf '\\n@@%s-%s-%d@@\\n' SHL-E {tag} $?")
             self._expect([re.escape(begin)], timeout)
             m = self._expect([end_re], timeout)
             return int(m.group(1)), clean_output(self._sp().before, strip_kernel)

@@ -125,12 +125,16 @@ class QMPPowerDriver:
     off then on, reset = `system_reset`.
 
     @before_cont: called between starting QEMU and letting the CPUs run, so
-    the console can attach without losing early output.
+    the console can attach without losing early output. @pidfile: where
+    each QEMU's pid is written (the reaper's qemu.pid; its directory must
+    exist).
     """
 
     def __init__(self, machine: QemuMachine, start_timeout: float = 15.0,
-                 stop_timeout: float = 10.0, stderr_log: Path | None = None) -> None:
+                 stop_timeout: float = 10.0, stderr_log: Path | None = None,
+                 pidfile: Path | None = None) -> None:
         self.machine = machine
+        self.pidfile = pidfile      # QEMU's pid, for the reaper (reaper.py)
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self.stderr_log = stderr_log
@@ -142,6 +146,12 @@ class QMPPowerDriver:
     def is_on(self) -> bool:
         """True while the QEMU process runs."""
         return self.proc is not None and self.proc.poll() is None
+
+    def exit_status(self) -> int | None:
+        """The return code (negative: the signal) of a QEMU that ended while
+        the driver held it on, i.e. not through off(); None while it runs
+        or after off()."""
+        return self.proc.poll() if self.proc is not None else None
 
     def on(self) -> None:
         """Start QEMU paused, connect QMP, run the before_cont hooks, `cont`.
@@ -160,10 +170,14 @@ class QMPPowerDriver:
         finally:
             if self.stderr_log:
                 err.close()  # type: ignore[union-attr]
+        if self.pidfile is not None:
+            tmp = self.pidfile.with_name(self.pidfile.name + ".tmp")
+            tmp.write_text(str(self.proc.pid))
+            tmp.replace(self.pidfile)
         try:
             wait_for_path(self.machine.qmp.path, self.start_timeout, "qemu", self.is_on)
             self.qmp = QMPClient(self.machine.qmp, timeout=self.start_timeout)
-            self.qmp.connect()
+            self._connect(time.monotonic() + self.start_timeout)
             for hook in self.before_cont:
                 hook()
             self.qmp.execute("cont")
@@ -171,6 +185,20 @@ class QMPPowerDriver:
         except (LabError, OSError, TimeoutError) as e:
             self._kill()
             raise PowerError(f"power on failed: {e}") from e
+
+    def _connect(self, deadline: float) -> None:
+        """Connect QMP; the socket file exists from bind() on but refuses
+        until QEMU listens: retry that until @deadline (while QEMU runs)."""
+        assert self.qmp is not None
+        while True:
+            try:
+                self.qmp.connect()
+                return
+            except ConnectionRefusedError:
+                self.qmp.close()
+                if time.monotonic() > deadline or not self.is_on():
+                    raise
+                time.sleep(0.05)
 
     def reset(self) -> None:
         """system_reset through QMP. Raises PowerError when off or on failure.

@@ -101,6 +101,13 @@ class Target(ABC):
         """Why block_counters() is None here (for the report)."""
         return f"target {self.name}: the lab host cannot see the DUT's disk counters"
 
+    def dut_exit(self) -> str | None:
+        """Why the DUT went away by itself, when it did (an emulated DUT's
+        process that exited or was killed: "DUT exited (signal 9: SIGKILL)");
+        None while it runs, after a power-off the lab asked for, and on
+        targets that cannot tell (real servers: the watchdog sees a hang)."""
+        return None
+
     def is_ready(self) -> bool:
         """True when the last command found a shell (no hang or crash since)."""
         return self.strategy.state == "shell"

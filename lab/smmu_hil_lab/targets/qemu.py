@@ -8,11 +8,12 @@ console log has every byte from the firmware on.
 from __future__ import annotations
 
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from .. import image, paths
+from .. import image, paths, reaper
 from ..devices import TransitionDevice, emulated_devices
 from ..drivers import ConsoleDriver, QMPPowerDriver, qmp_block_counters
 from ..errors import LabError
@@ -24,8 +25,9 @@ from . import Target
 class QemuTarget(Target):
     """The emulated DUT. Files: @work holds the 9p share (kernel,
     initramfs); the sockets and a sparse data disk live in a private
-    /tmp/shl-qemu-* directory removed at shutdown; console.log and qemu.log
-    go to @log_dir.
+    /tmp/shl-qemu-* directory removed at shutdown, or by the reaper when the
+    controller is killed (QEMU with it); console.log and qemu.log go to
+    @log_dir.
     """
 
     name = "qemu"
@@ -54,7 +56,8 @@ class QemuTarget(Target):
                                         else emulated_devices(edu))
         self.kernel_release: str | None = None
         img = image.build_image(work or paths.BUILD / "dut") if machine is None else None
-        self.sockdir = Path(tempfile.mkdtemp(prefix="shl-qemu-"))
+        reaper.reap_stale()     # what killed controllers left (their QEMU, their files)
+        self.sockdir = Path(tempfile.mkdtemp(prefix=reaper.PREFIX))
         if img is not None:
             self.kernel_release = img.kernel_release
             # A private data disk: QEMU locks its images, and two runs (a
@@ -73,10 +76,15 @@ class QemuTarget(Target):
                 append=f"console=ttyAMA0 panic=-1 smmu_hil_edu.dma_bits=40 {append}".strip())
         assert machine is not None
         self.machine = machine
+        # a SIGKILLed controller runs no shutdown(): the watcher stops QEMU
+        # and removes the directory (reaper.py)
+        reaper.claim(self.sockdir, str(machine.qmp.path))
+        reaper.watch(self.sockdir)
         self._console_log = (log_dir / "console.log").open("a", encoding="utf-8",
                                                              errors="replace")
         self.console = ConsoleDriver(self.machine.serial, self._console_log)
-        self.power = QMPPowerDriver(self.machine, stderr_log=log_dir / "qemu.log")
+        self.power = QMPPowerDriver(self.machine, stderr_log=log_dir / "qemu.log",
+                                    pidfile=self.sockdir / reaper.PIDFILE)
         self.power.before_cont.append(self.console.open)
         self.strategy = ShellStrategy(self.power, self.console, name=self.name,
                                       power_on=self.power_on, boot_timeout=boot_timeout)
@@ -84,6 +92,20 @@ class QemuTarget(Target):
     def power_on(self) -> None:
         """Start QEMU paused, attach the console, let it run."""
         self.power.on()
+
+    def dut_exit(self) -> str | None:
+        """"DUT exited (signal N: NAME)" or "DUT exited (status N)" when the
+        QEMU process ended without the lab powering it off; else None."""
+        rc = self.power.exit_status()
+        if rc is None:
+            return None
+        if rc < 0:
+            try:
+                name = signal.Signals(-rc).name
+            except ValueError:
+                name = "unknown"
+            return f"DUT exited (signal {-rc}: {name})"
+        return f"DUT exited (status {rc})"
 
     def kexec_files(self) -> tuple[str, str]:
         """The boot files as the DUT sees them on the 9p share."""

@@ -30,7 +30,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from smmu_hil_lab import liveupdate as lu
-from smmu_hil_lab.agent import AGENT, FIO_VERIFY_FAILURES, Agent, Fio
+from smmu_hil_lab.agent import AGENT, FIO_VERIFY_FAILURES, Agent, Fio, event_loss
 from smmu_hil_lab.errors import LabError
 from smmu_hil_lab.scenario import Scenario
 from smmu_hil_lab.targets import Target
@@ -126,7 +126,9 @@ def _iteration(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario, log_
         rec.update(_perf(dut))
         time.sleep(float(s.param("load_s", 3)))
         before_streams = _streams(agent)
-        ev = agent.events().get("records", [])
+        ev_doc = agent.events()
+        ev = ev_doc.get("records", [])
+        rec["events_lost_before"] = event_loss(ev_doc)
         rec["t_events_before"] = time.time()
         rec["events_before"] = len(ev)
         rec["event_types_before"] = _types(ev)
@@ -162,7 +164,10 @@ def _iteration(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario, log_
     rec["ste_diffs"] = diffs
     rec["ste_diff_summary"] = lu.diff_summary(diffs)
     rec["snapshot_before"], rec["snapshot_after"] = before_streams, after_streams
-    ev_after = agent.events().get("records", [])
+    ev_after_doc = agent.events()
+    ev_after = ev_after_doc.get("records", [])
+    rec["events_lost"] = "; ".join(x for x in (rec["events_lost_before"],
+                                               event_loss(ev_after_doc)) if x)
     rec["t_events_after"] = time.time()
     rec["events_after"] = len(ev_after)
     rec["event_types_after"] = _types(ev_after)
@@ -227,6 +232,10 @@ def test_kexec_live_update(dut: Target, agent: Agent, scenario: Scenario,
     assert metrics["unexpected_events"] == 0, \
         f"{metrics['unexpected_events']} events, first: " \
         f"{next(r['first_events'] for r in records if r.get('first_events'))}"
+    loss = [f"iteration {r['iteration']}: {r['events_lost']}" for r in records
+            if r.get("events_lost")]
+    metrics["event_loss"] = len(loss)
+    assert not loss, f"{len(loss)} iteration(s) lost events, first: {loss[0]}"
     lost = [r["ste_diff_summary"]["config_changed"] for r in records
             if r["ste_diff_summary"]["config_changed"]]
     assert not lost, f"STE Config changed (or a StreamID vanished) across kexec: {lost[0]}"

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import pytest
 
-from smmu_hil_lab.agent import Agent, Fio, find_pci, smmu_features
+from smmu_hil_lab.agent import Agent, Fio, event_loss, find_pci, smmu_features
 from smmu_hil_lab.scenario import Scenario
 from smmu_hil_lab.targets import Target
 
@@ -69,7 +69,9 @@ def test_dma_translated(agent: Agent, dut_info: dict[str, Any], scenario: Scenar
                    domain=r.get("domain"))
     ev = agent.events()
     records = ev.get("records", [])
-    metrics.update(events=len(records), dropped=ev.get("dropped", 0))
+    metrics.update(events=len(records), dropped=ev.get("dropped", 0),
+                   overflows=ev.get("overflows", 0))
+    assert not event_loss(ev), event_loss(ev)
     assert str(r.get("domain", "")).lower().startswith("dma"), \
         f"edu is in a {r.get('domain')!r} domain, not the default DMA (translated) domain"
     assert r.get("transfers") == count and r.get("errors") == 0, \
@@ -114,7 +116,7 @@ def test_fault_accounting(agent: Agent, dut_info: dict[str, Any], scenario: Scen
                           float(scenario.param("settle_s", 10)))
     metrics.update(injected=injected, **counts, stream_ids=sorted(sids))
     assert injected >= 100, f"only {injected} faults injected (need >= 100)"
-    assert counts["dropped"] == 0, f"{counts['dropped']} event records dropped"
+    assert not event_loss(counts), event_loss(counts)
     assert counts["captured"] == injected, \
         f"captured {counts['captured']} F_TRANSLATION records for {injected} faults " \
         f"({counts['unexpected']} other records)"
@@ -141,8 +143,11 @@ def test_transitions_under_dma(dut: Target, agent: Agent, dut_info: dict[str, An
         # always stop fio and account for it, even when the cycle failed
         res = fio.stop()
         metrics.update(res.metrics())
-    records = agent.events().get("records", [])
-    metrics["unexpected_events"] = len(records)
+    ev = agent.events()
+    records = ev.get("records", [])
+    metrics.update(unexpected_events=len(records), dropped=ev.get("dropped", 0),
+                   overflows=ev.get("overflows", 0))
+    assert not event_loss(ev), event_loss(ev)
     assert fio_alive, f"fio ended before the transitions did: {res.log[-500:]}"
     assert int(c.get("transitions", 0)) >= count, \
         f"{c.get('transitions')} transitions done, {count} asked"

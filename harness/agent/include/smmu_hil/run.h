@@ -28,7 +28,9 @@ struct shl_run_result {
 
 /* Event records read after a scenario, split by StreamID and kind. */
 struct shl_run_events {
-	unsigned long long total, on_sid, other_sid, dropped;
+	unsigned long long total, on_sid, other_sid;
+	unsigned long long dropped;	/* records the event monitor's ring dropped */
+	unsigned long long overflows;	/* the SMMU's event-queue overflows (OVFLG) */
 	unsigned long long kind[256];		/* on the device's StreamID */
 	unsigned long long other_kind[256];	/* on any other StreamID */
 };
@@ -91,7 +93,7 @@ void shl_run_events_add(struct shl_run_events *c, uint32_t sid, const struct shl
 
 /*
  * shl_run_events_metrics() - @c as metrics of @o: sid (0x hex), events,
- * events_on_sid, events_other_sid, events_dropped, events_KIND and
+ * events_on_sid, events_other_sid, events_dropped, events_overflows, events_KIND and
  * events_other_sid_KIND for each kind seen.
  */
 void shl_run_events_metrics(struct shl_run_result *o, const struct shl_run_events *c,
@@ -101,12 +103,21 @@ void shl_run_events_metrics(struct shl_run_result *o, const struct shl_run_event
  * shl_run_judge_events() - compare @c with @s's `expect` and fail @o when
  * it differs, in this order: a record of a kind not expected, or on
  * another StreamID (metric unexpected_events in every case); a count
- * outside N / >=N / <=N on the device's StreamID; records dropped by the
- * event monitor (their kind and StreamID are unknown, so the expectation
- * cannot be confirmed). Leaves @o alone when all hold.
+ * outside N / >=N / <=N on the device's StreamID; event loss (records
+ * dropped by the event monitor's ring or SMMU event-queue overflows: their
+ * kind and StreamID are unknown, so the expectation cannot be confirmed).
+ * The first two reasons name the loss too when there was any, so every
+ * verdict with lost events says how many. Leaves @o alone when all hold.
  */
 void shl_run_judge_events(const struct shl_scenario *s, const struct shl_run_events *c,
 			  struct shl_run_result *o);
+
+/*
+ * shl_run_events_loss() - whether @c lost events (ring drops or SMMU
+ * event-queue overflows); writes "event loss: ..." with the counts to @out
+ * (@len bytes, "" when none).
+ */
+bool shl_run_events_loss(const struct shl_run_events *c, char *out, size_t len);
 
 /*
  * shl_run_judge() - the end of a scenario that ran (not skipped): the
@@ -136,6 +147,7 @@ void shl_run_events_seen(const struct shl_run_events *c, char *out, size_t len);
  * agrees with the oracle, i.e. the oracle called the entry ILLEGAL (@bad)
  * and every record on the device's StreamID is a C_BAD_STE (at least
  * one), or it called it legal and there is no record on that StreamID.
+ * Never agrees when events were lost (shl_run_events_loss()).
  */
 bool shl_run_legality_agrees(bool bad, const struct shl_run_events *c);
 
