@@ -187,16 +187,7 @@ static u32 edu_domain_type(struct edu_dev *ed)
 
 static const char *edu_domain_name(struct edu_dev *ed)
 {
-	static const char * const names[] = {
-		[SMMU_HIL_DOM_NONE] = "none",
-		[SMMU_HIL_DOM_IDENTITY] = "identity",
-		[SMMU_HIL_DOM_DMA] = "DMA",
-		[SMMU_HIL_DOM_DMA_FQ] = "DMA-FQ",
-		[SMMU_HIL_DOM_PAGING] = "paging",
-		[SMMU_HIL_DOM_BLOCKED] = "blocked",
-		[SMMU_HIL_DOM_UNMANAGED] = "unmanaged",
-		[SMMU_HIL_DOM_UNKNOWN] = "unknown",
-	};
+	static const char * const names[] = SMMU_HIL_DOM_NAMES;
 
 	return names[edu_domain_type(ed)];
 }

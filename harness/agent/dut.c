@@ -308,16 +308,7 @@ int shl_edu_cmd(const char *bdf, struct smmu_hil_edu_cmd *c)
 
 const char *shl_edu_domain_name(uint32_t dom)
 {
-	static const char *const names[] = {
-		[SMMU_HIL_DOM_NONE] = "none",
-		[SMMU_HIL_DOM_IDENTITY] = "identity",
-		[SMMU_HIL_DOM_DMA] = "DMA",
-		[SMMU_HIL_DOM_DMA_FQ] = "DMA-FQ",
-		[SMMU_HIL_DOM_PAGING] = "paging",
-		[SMMU_HIL_DOM_BLOCKED] = "blocked",
-		[SMMU_HIL_DOM_UNMANAGED] = "unmanaged",
-		[SMMU_HIL_DOM_UNKNOWN] = "unknown",
-	};
+	static const char *const names[] = SMMU_HIL_DOM_NAMES;
 
 	return dom < sizeof(names) / sizeof(names[0]) ? names[dom] : "unknown";
 }

@@ -232,6 +232,21 @@ struct smmu_hil_evt_streams {
 #define SMMU_HIL_DOM_UNMANAGED	6
 #define SMMU_HIL_DOM_UNKNOWN	7
 
+/*
+ * The names of SMMU_HIL_DOM_*, as the edu module's domain file and the
+ * agent print them: an array initializer indexed by the value.
+ */
+#define SMMU_HIL_DOM_NAMES {					\
+	[SMMU_HIL_DOM_NONE] = "none",				\
+	[SMMU_HIL_DOM_IDENTITY] = "identity",			\
+	[SMMU_HIL_DOM_DMA] = "DMA",				\
+	[SMMU_HIL_DOM_DMA_FQ] = "DMA-FQ",			\
+	[SMMU_HIL_DOM_PAGING] = "paging",			\
+	[SMMU_HIL_DOM_BLOCKED] = "blocked",			\
+	[SMMU_HIL_DOM_UNMANAGED] = "unmanaged",			\
+	[SMMU_HIL_DOM_UNKNOWN] = "unknown",			\
+}
+
 /**
  * struct smmu_hil_edu_cmd - one command of the edu DMA generator and its
  * result (SMMU_HIL_IOC_EDU_CMD on edu/<bdf>/ctl)
