@@ -53,7 +53,7 @@ LDLIBS    := -lpci -ljson-c -lyaml -lm
 # the oracle also reads the one SMMUv3 field table the modules share
 # (modules/include/smmu_hil/arm_smmu_v3_fields.h): plain constants, no uapi
 ORACLE_INC := -Iharness/oracle/include -Imodules/include
-AGENT_INC  := $(ORACLE_INC) -Iharness/agent/include -Imodules/include
+AGENT_INC  := $(ORACLE_INC) -Iharness/agent/include
 CLI_INC    := $(AGENT_INC) -Iharness/cli
 BASE_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE
 ORACLE_CFLAGS = $(BASE_CFLAGS) $(ORACLE_INC)
