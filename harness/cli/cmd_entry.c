@@ -242,6 +242,7 @@ static json_object *plan_json(const struct shl_plan *plan)
 			       json_object_new_int(plan->critical_qword));
 	json_object_object_add(o, "syncs", json_object_new_int((int)plan->nsteps));
 	json_object_object_add(o, "hitless", json_object_new_boolean(plan->hitless));
+	json_object_object_add(o, "consistent", json_object_new_boolean(plan->consistent));
 	for (s = 0; s < plan->nsteps; s++) {
 		json_object *step = json_object_new_object(), *writes = json_object_new_array();
 
@@ -295,9 +296,10 @@ static int cmd_plan(enum shl_entry_kind kind, int argc, char **argv, const struc
 		shl_json_print(plan_json(&plan), cli);
 		return SHL_EXIT_OK;
 	}
-	printf("# path %s, critical qword %d, %u sync(s), %s at sync points%s\n",
+	printf("# path %s, critical qword %d, %u sync(s), %s%s%s\n",
 	       shl_path_name(plan.path), plan.critical_qword, plan.nsteps,
-	       plan.hitless ? "hitless" : "NOT hitless",
+	       plan.hitless ? "hitless" : "NOT hitless (a sync sees qword 0 = 0)",
+	       plan.consistent ? "" : ", a sync matches neither endpoint",
 	       plan.target_unused_bits ? " (target sets unused bits)" : "");
 	shl_seq_print(stdout, ops, shl_plan_to_ops(&plan, ops, SHL_PLAN_MAX_OPS));
 	return SHL_EXIT_OK;

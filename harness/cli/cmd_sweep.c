@@ -47,8 +47,10 @@ static void print_text(const struct shl_sweep_stats *st)
 	printf("\n  classes:");
 	for (i = 0; i < SHL_SWEEP_CLASS_COUNT; i++)
 		printf(" %s=%llu", class_name(i), (unsigned long long)st->classes[i]);
-	printf("\n  kernel per-sync check fails: %llu; findings (per-sync pass, per-store fail): %llu\n",
-	       (unsigned long long)st->kernel_fail, (unsigned long long)st->findings);
+	printf("\n  kernel test: hitless (no sync sees qword 0 = 0) %llu, per-sync expectation fails %llu;"
+	       " findings (per-sync pass, per-store fail): %llu\n",
+	       (unsigned long long)st->kernel_hitless, (unsigned long long)st->kernel_fail,
+	       (unsigned long long)st->findings);
 	for (i = 0; i < st->nexamples; i++) {
 		char from[200], to[200], e[200];
 

@@ -85,9 +85,10 @@ static int sweep_one(const struct shl_sweep_opts *o, const struct shl_model *m,
 	st->classes[transition_class(&r)]++;
 	for (c = 0; c < SHL_CLASS_COUNT; c++)
 		st->observations[c] += r.classes[c];
-	if (!plan.hitless && plan.path != SHL_PATH_BREAKING)
+	st->kernel_hitless += plan.hitless;
+	if (!plan.consistent)
 		st->kernel_fail++;
-	if (plan.hitless && !r.pass) {
+	if (plan.consistent && !r.pass) {
 		st->findings++;
 		if (st->nexamples < SHL_SWEEP_MAX_EXAMPLES)
 			st->examples[st->nexamples++] = (struct shl_sweep_finding){
@@ -194,6 +195,8 @@ json_object *shl_sweep_stats_to_json(const struct shl_sweep_stats *st)
 			       counts(sweep_class_name, st->classes, SHL_SWEEP_CLASS_COUNT));
 	json_object_object_add(o, "observations",
 			       counts(obs_class_name, st->observations, SHL_CLASS_COUNT));
+	json_object_object_add(o, "kernel_hitless",
+			       json_object_new_int64((int64_t)st->kernel_hitless));
 	json_object_object_add(o, "kernel_check_fail", json_object_new_int64((int64_t)st->kernel_fail));
 	json_object_object_add(o, "findings", json_object_new_int64((int64_t)st->findings));
 	for (i = 0; i < st->nexamples; i++)

@@ -88,6 +88,14 @@ t 0 -j ste plan --from 0x9 --to 0x1b,0,0,0 --quanta 128
 expect "ste plan -j" is_json "d['path'] in ('hitless', 'breaking', 'nochange')"
 t 0 ste plan --from 0x9 --to 0x1 --no-update-safe
 t 0 cd plan --from 0x80000000 --to 0x80000010
+# the kernel test's hitless: a sync that sees qword 0 == 0 makes it non-hitless,
+# even from an all-zero CD (0 -> S1 CD: arm_smmu_v3_write_cd_test_s1_clear)
+t 0 -j cd plan --from 0 --to 0x3001000080000000,0x90000000
+expect "cd plan 0 -> valid is not hitless" is_json "d['hitless'] is False and d['consistent'] and d['syncs'] == 2"
+t 0 cd plan --from 0 --to 0x3001000080000000,0x90000000
+expect "cd plan text says NOT hitless" has "NOT hitless (a sync sees qword 0 = 0)" "$out"
+t 0 -j ste plan --from 0x9 --to 0x1
+expect "ste plan bypass -> abort is hitless" is_json "d['hitless'] is True and d['syncs'] == 1"
 printf 'write 0 0x1\nsync\n' >"$tmp/bad-seq.txt"
 t 1 -j cd verify --from 0x80000000 --to 0x80000010 --sequence "$tmp/bad-seq.txt" --ste 0x1b
 expect "cd verify -j fails as a verdict" is_json "d['verdict'] == 'fail'"

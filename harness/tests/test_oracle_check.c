@@ -193,6 +193,102 @@ static void test_plan_cd(void **state)
 	assert_true(check_plan(&m, &a, &released, &p, 64).pass);
 }
 
+/*
+ * The transition cases of the kernel's KUnit test
+ * (drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-test.c, Linux 7.1), with its
+ * entries rebuilt from what its helpers ask the driver's builders for (an
+ * SMMU with stalls and attribute overrides; CD table at 0xF0F0F0F0F0F0,
+ * S1CDMax 0xFF, 64K-L2 format; VTTBR/TTBR 0xdaedbeefdeadbeef, VTCR/TCR
+ * ps/ips 1, tg 2, sh 3, orgn 1, irgn 2, sl 3, tsz 4; MAIR 0xabcdef012345678)
+ * and its expected hitless verdict and sync count. hitless is the test's
+ * !invalid_entry_written: no sync may see qword 0 == 0, whatever the
+ * endpoints (0 -> S1 CD is NOT hitless); every plan must also pass the
+ * test's per-sync expectation (consistent).
+ */
+#define K_BYPASS "V=1 Config=4 SHCFG=1"
+#define K_ABORT "V=1"
+#define K_CDTAB "V=1 Config=5 S1Fmt=2 S1ContextPtr=0xF0F0F0F0F0C0 S1CDMax=31 S1CIR=1 " \
+		"S1COR=1 S1CSH=3"
+#define K_ATS "EATS=1 S1STALLD=1"		/* ATS master, no stall */
+#define K_CDTAB_SSID0 K_CDTAB " " K_ATS " S1DSS=2"
+#define K_CDTAB_BYPASS K_CDTAB " " K_ATS " S1DSS=1 SHCFG=1"
+#define K_VTCR "S2T0SZ=4 S2SL0=3 S2IR0=2 S2OR0=1 S2SH0=3 S2TG=2 S2PS=1 S2AA64=1 S2PTW=1 " \
+	       "S2R=1 S2TTB=0xdbeefdeadbee0"
+#define K_S2 "V=1 Config=6 SHCFG=1 " K_VTCR
+#define K_NESTED_BYPASS K_CDTAB_BYPASS " Config=7 MEV=1 " K_VTCR
+#define K_S1CD "T0SZ=4 TG0=2 IR0=2 OR0=1 SH0=3 EPD1=1 V=1 IPS=1 AA64=1 R=1 A=1 ASET=1 " \
+	       "TTB0=0xdbeefdeadbee0 MAIR0=0x12345678 MAIR1=0xabcdef0"
+#define K_SVA "EPD1=1 V=1 IPS=5 AA64=1 A=1 ASET=1 ASID=1997 MAIR0=0x12345678 MAIR1=0xabcdef0"
+#define K_SVA_MM K_SVA " T0SZ=16 TG0=0 IR0=1 OR0=1 SH0=3 R=1 TTB0=0xdbeefdeadbee0"
+#define K_SVA_RELEASED K_SVA " EPD0=1"
+
+static const struct kunit_case {
+	const char *name;
+	enum shl_entry_kind kind;
+	const char *from, *from_more, *to, *to_more;
+	bool hitless;
+	unsigned int syncs;
+} kunit_cases[] = {
+	{ "bypass_to_abort", SHL_KIND_STE, K_BYPASS, NULL, K_ABORT, NULL, true, 2 },
+	{ "abort_to_bypass", SHL_KIND_STE, K_ABORT, NULL, K_BYPASS, NULL, true, 2 },
+	{ "cdtable_to_abort", SHL_KIND_STE, K_CDTAB_SSID0, NULL, K_ABORT, NULL, true, 2 },
+	{ "abort_to_cdtable", SHL_KIND_STE, K_ABORT, NULL, K_CDTAB_SSID0, NULL, true, 2 },
+	{ "cdtable_to_bypass", SHL_KIND_STE, K_CDTAB_SSID0, NULL, K_BYPASS, NULL, true, 3 },
+	{ "bypass_to_cdtable", SHL_KIND_STE, K_BYPASS, NULL, K_CDTAB_SSID0, NULL, true, 3 },
+	{ "cdtable_s1dss_change", SHL_KIND_STE, K_CDTAB_SSID0, NULL, K_CDTAB_BYPASS, NULL, true, 1 },
+	{ "cdtable_s1dss_change back", SHL_KIND_STE, K_CDTAB_BYPASS, NULL, K_CDTAB_SSID0, NULL,
+	  true, 1 },
+	{ "s1dssbypass_to_stebypass", SHL_KIND_STE, K_CDTAB_BYPASS, NULL, K_BYPASS, NULL, true, 2 },
+	{ "stebypass_to_s1dssbypass", SHL_KIND_STE, K_BYPASS, NULL, K_CDTAB_BYPASS, NULL, true, 2 },
+	{ "s2_to_abort", SHL_KIND_STE, K_S2, "EATS=1", K_ABORT, NULL, true, 2 },
+	{ "abort_to_s2", SHL_KIND_STE, K_ABORT, NULL, K_S2, "EATS=1", true, 2 },
+	{ "s2_to_bypass", SHL_KIND_STE, K_S2, "EATS=1", K_BYPASS, NULL, true, 2 },
+	{ "bypass_to_s2", SHL_KIND_STE, K_BYPASS, NULL, K_S2, "EATS=1", true, 2 },
+	{ "s1_to_s2", SHL_KIND_STE, K_CDTAB_SSID0, NULL, K_S2, "EATS=1", true, 3 },
+	{ "s2_to_s1", SHL_KIND_STE, K_S2, "EATS=1", K_CDTAB_SSID0, NULL, true, 3 },
+	{ "non_hitless", SHL_KIND_STE, K_CDTAB_SSID0, NULL, K_CDTAB_BYPASS,
+	  "S1ContextPtr=0x4B4B4B4B40", false, 3 },
+	{ "cd s1_clear 0 -> s1", SHL_KIND_CD, "V=0", NULL, K_S1CD, "ASID=1997", false, 2 },
+	{ "cd s1_clear s1 -> 0", SHL_KIND_CD, K_S1CD, "ASID=1997", "V=0", NULL, false, 2 },
+	{ "cd s1_change_asid", SHL_KIND_CD, K_S1CD, "ASID=778", K_S1CD, "ASID=1997", true, 1 },
+	{ "cd s1_change_asid back", SHL_KIND_CD, K_S1CD, "ASID=1997", K_S1CD, "ASID=778", true, 1 },
+	{ "s1_to_s2_stall", SHL_KIND_STE, K_CDTAB, "S1DSS=2", K_S2, "S2S=1", true, 3 },
+	{ "s2_to_s1_stall", SHL_KIND_STE, K_S2, "S2S=1", K_CDTAB, "S1DSS=2", true, 3 },
+	{ "nested_s1dssbypass_to_s1bypass", SHL_KIND_STE, K_NESTED_BYPASS, NULL, K_S2, NULL,
+	  true, 3 },
+	{ "nested_s1bypass_to_s1dssbypass", SHL_KIND_STE, K_S2, NULL, K_NESTED_BYPASS, NULL,
+	  true, 2 },
+	{ "cd sva_clear 0 -> sva", SHL_KIND_CD, "V=0", NULL, K_SVA_MM, NULL, false, 2 },
+	{ "cd sva_clear sva -> 0", SHL_KIND_CD, K_SVA_MM, NULL, "V=0", NULL, false, 2 },
+	{ "cd sva_release", SHL_KIND_CD, K_SVA_MM, NULL, K_SVA_RELEASED, NULL, true, 2 },
+	{ "cd sva_release back", SHL_KIND_CD, K_SVA_RELEASED, NULL, K_SVA_MM, NULL, true, 2 },
+};
+
+static void test_plan_kunit_cases(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(kunit_cases) / sizeof(kunit_cases[0]); i++) {
+		const struct kunit_case *k = &kunit_cases[i];
+		struct shl_entry a = enc(k->kind, k->from, k->from_more);
+		struct shl_entry b = enc(k->kind, k->to, k->to_more);
+		struct shl_entry mem = a;
+		struct shl_plan p = plan(k->kind, &a, &b, 64, true);
+		unsigned int s, j;
+
+		if (p.hitless != k->hitless || p.nsteps != k->syncs || !p.consistent)
+			fail_msg("%s: hitless %d syncs %u consistent %d, the kernel test expects "
+				 "hitless %d syncs %u", k->name, p.hitless, p.nsteps, p.consistent,
+				 k->hitless, k->syncs);
+		/* the plan ends at the target (the test's KUNIT_EXPECT_MEMEQ) */
+		for (s = 0; s < p.nsteps; s++)
+			for (j = 0; j < p.steps[s].nstores; j++)
+				mem.q[p.steps[s].st[j].qword] = p.steps[s].st[j].v[0];
+		assert_memory_equal(&mem, &b, sizeof(mem));
+	}
+}
+
 /* Two used qwords in one sync window: the sync point is fine, a store mix is torn. */
 static void test_check_sync_passes_store_fails(void **state)
 {
@@ -353,6 +449,7 @@ int main(void)
 		cmocka_unit_test(test_plan_update_safe_nested),
 		cmocka_unit_test(test_plan_128),
 		cmocka_unit_test(test_plan_cd),
+		cmocka_unit_test(test_plan_kunit_cases),
 		cmocka_unit_test(test_check_sync_passes_store_fails),
 		cmocka_unit_test(test_check_illegal_transient),
 		cmocka_unit_test(test_check_unordered_and_final),

@@ -2,7 +2,8 @@
 /*
  * Oracle property tests over the corpus and the sweep:
  *  - every plan the planner calls hitless passes its own verify at store
- *    granularity (V=0 states are violations);
+ *    granularity (V=0 states are violations), every plan meets the kernel
+ *    test's per-sync expectation and no breaking plan is hitless;
  *  - a breaking plan never shows a torn or illegal state;
  *  - every plan ends at the target, with at most 3 syncs;
  *  - encode(decode(e)) == e for every corpus entry;
@@ -44,6 +45,11 @@ static void check_pair(enum shl_entry_kind kind, const struct shl_profile *p,
 	shl_plan_entry(kind, a, b, &po, &plan);
 	assert_true(plan.nsteps <= 3);
 	assert_int_equal(plan.path == SHL_PATH_HITLESS, plan.critical_qword >= 0);
+	/* the kernel test's per-sync expectation holds for every Linux plan */
+	assert_true(plan.consistent);
+	/* a breaking plan always syncs at qword 0 == 0: never hitless */
+	if (plan.path == SHL_PATH_BREAKING)
+		assert_false(plan.hitless);
 	n = shl_plan_to_ops(&plan, ops, SHL_PLAN_MAX_OPS);
 	co.allow_breaking = !plan.hitless;
 	assert_int_equal(shl_check(&m, a, b, ops, n, &co, &r, err, sizeof(err)), 0);
@@ -169,6 +175,8 @@ static void test_sweep_counts(void **state)
 	assert_int_equal(sum, st.transitions);
 	assert_true(st.paths[SHL_PATH_HITLESS] > 0 && st.paths[SHL_PATH_BREAKING] > 0);
 	assert_int_equal(st.kernel_fail, 0);
+	/* no corpus STE has qword 0 == 0: every plan but a breaking one is KUnit-hitless */
+	assert_int_equal(st.kernel_hitless, st.paths[SHL_PATH_HITLESS] + st.paths[SHL_PATH_NOCHANGE]);
 	j = shl_sweep_stats_to_json(&st);
 	assert_true(json_object_object_get_ex(j, "transitions", &v));
 	assert_int_equal(json_object_get_int64(v), (int64_t)st.transitions);
@@ -187,6 +195,9 @@ static void test_sweep_counts(void **state)
 	o.scale = 2;
 	assert_int_equal(shl_sweep(&o, &st), 0);
 	assert_true(st.corpus > 59);
+	/* the zero CD is in the corpus: writing or clearing a CD is never KUnit-hitless */
+	assert_int_equal(st.kernel_fail, 0);
+	assert_true(st.kernel_hitless < st.paths[SHL_PATH_HITLESS] + st.paths[SHL_PATH_NOCHANGE]);
 }
 
 int main(void)

@@ -43,7 +43,8 @@ struct shl_plan {
 	int critical_qword;	/* first qword of the critical quantum, or -1 */
 	unsigned int nsteps;	/* = number of syncs */
 	struct shl_plan_step steps[SHL_PLAN_MAX_STEPS];
-	bool hitless;		/* see shl_plan_entry() */
+	bool hitless;		/* no sync sees qword 0 == 0 (see shl_plan_entry()) */
+	bool consistent;	/* every other sync matches an endpoint (ditto) */
 	bool target_unused_bits;	/* the driver's WARN: target sets bits it does not use */
 };
 
@@ -60,9 +61,13 @@ const char *shl_path_name(enum shl_path path);
  * step stores only quanta whose value changes and ends with one sync; empty
  * steps are dropped. The leading dma_wmb() is implied (shl_plan_to_ops()).
  *
- * @out->hitless is the kernel test's per-sync verdict: no sync point sees
- * V == 0 (unless an endpoint has V == 0) and every sync-point entry matches
- * @init or @target on its Linux used bits minus the update-safe bits.
+ * @out->hitless and @out->consistent are the verdicts of the kernel's
+ * KUnit test (drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-test.c) over the
+ * plan's sync points: @hitless is false exactly when some sync sees qword 0
+ * equal to 0 (the test's invalid_entry_written), even when an endpoint has
+ * V == 0 (0 -> S1 CD is not hitless); @consistent is false when a sync with
+ * qword 0 != 0 matches neither @init nor @target on its Linux used bits
+ * minus the update-safe bits (the test's per-sync expectation).
  */
 void shl_plan_entry(enum shl_entry_kind kind, const struct shl_entry *init,
 		    const struct shl_entry *target, const struct shl_plan_opts *opts,

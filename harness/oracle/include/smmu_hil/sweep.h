@@ -68,8 +68,9 @@ struct shl_sweep_stats {
 	uint64_t paths[SHL_PATH_COUNT];
 	uint64_t classes[SHL_SWEEP_CLASS_COUNT];
 	uint64_t observations[SHL_CLASS_COUNT];
-	uint64_t kernel_fail;		/* plans whose per-sync (KUnit) check fails */
-	uint64_t findings;		/* per-sync check passes, store check fails */
+	uint64_t kernel_hitless;	/* plans no sync of which sees qword 0 == 0 (KUnit hitless) */
+	uint64_t kernel_fail;		/* plans whose KUnit per-sync expectation fails */
+	uint64_t findings;		/* KUnit expectation holds, store check fails */
 	size_t nexamples;
 	struct shl_sweep_finding examples[SHL_SWEEP_MAX_EXAMPLES];
 };
