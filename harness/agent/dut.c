@@ -69,6 +69,22 @@ int shl_write_text(const char *path, const char *s)
 	return shl_write_record(path, s, strlen(s));
 }
 
+bool shl_dut_is_qemu(void)
+{
+	char path[4096], buf[512];
+	int n, i;
+
+	/* device-tree boot: the virt machine's root compatible (NUL-separated list) */
+	snprintf(path, sizeof(path), "%s/firmware/devicetree/base/compatible", shl_sysfs_dir());
+	n = shl_read_text(path, buf, sizeof(buf));
+	for (i = 0; n > 0 && i < n; i += (int)strlen(buf + i) + 1)
+		if (!strcmp(buf + i, "linux,dummy-virt"))
+			return true;
+	/* ACPI (UEFI) boot: the SMBIOS system vendor */
+	snprintf(path, sizeof(path), "%s/class/dmi/id/sys_vendor", shl_sysfs_dir());
+	return shl_read_text(path, buf, sizeof(buf)) > 0 && !strncmp(buf, "QEMU", 4);
+}
+
 void shl_uapi_hdr(struct smmu_hil_hdr *h, size_t size, uint32_t flags)
 {
 	h->version = SMMU_HIL_UAPI_VERSION;

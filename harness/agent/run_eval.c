@@ -67,26 +67,44 @@ void shl_run_metric_double(struct shl_run_result *o, const char *k, double v)
 
 /* ------------------------------------------------------------ requires */
 
-size_t shl_run_missing(const struct shl_scenario *s, char *const *feat, size_t nfeat,
-		       char *out, size_t len)
+void shl_run_metric_json(struct shl_run_result *o, const char *k, json_object *v)
+{
+	json_object_object_add(o->metrics, k, v);
+}
+
+/* The names of @req[@nreq] not among @feat, "A, B" into @out; how many. */
+static size_t missing_of(const char (*req)[24], size_t nreq, char *const *feat, size_t nfeat,
+			 char *out, size_t len)
 {
 	size_t i, j, n = 0, at = 0;
 	int w;
 
 	if (len)
 		out[0] = '\0';
-	for (i = 0; i < s->nreq; i++) {
-		for (j = 0; j < nfeat && strcmp(feat[j], s->requires[i]); j++)
+	for (i = 0; i < nreq; i++) {
+		for (j = 0; j < nfeat && strcmp(feat[j], req[i]); j++)
 			;
 		if (j < nfeat)
 			continue;
 		n++;
 		if (at < len) {
-			w = snprintf(out + at, len - at, "%s%s", at ? ", " : "", s->requires[i]);
+			w = snprintf(out + at, len - at, "%s%s", at ? ", " : "", req[i]);
 			at += w > 0 ? (size_t)w : 0;
 		}
 	}
 	return n;
+}
+
+size_t shl_run_missing(const struct shl_scenario *s, char *const *feat, size_t nfeat,
+		       char *out, size_t len)
+{
+	return missing_of((const char (*)[24])s->requires, s->nreq, feat, nfeat, out, len);
+}
+
+size_t shl_run_item_missing(const struct shl_scn_step *st, char *const *feat, size_t nfeat,
+			    char *out, size_t len)
+{
+	return missing_of((const char (*)[24])st->requires, st->nreq, feat, nfeat, out, len);
 }
 
 bool shl_run_requires(const struct shl_scenario *s, char *const *feat, size_t nfeat,
@@ -262,13 +280,26 @@ void shl_run_events_seen(const struct shl_run_events *c, char *out, size_t len)
 		snprintf(out, len, "none");
 }
 
-bool shl_run_legality_agrees(bool bad, const struct shl_run_events *c)
+const char *shl_run_legality_answer(const struct shl_run_events *c)
 {
+	bool ste = c->kind[SHL_EVT_C_BAD_STE], cd = c->kind[SHL_EVT_C_BAD_CD];
+
+	if (ste && cd)
+		return "C_BAD_STE+C_BAD_CD";
+	return ste ? "C_BAD_STE" : cd ? "C_BAD_CD" : "none";
+}
+
+bool shl_run_legality_agrees(int expected, const struct shl_run_events *c)
+{
+	unsigned long long ste = c->kind[SHL_EVT_C_BAD_STE], cd = c->kind[SHL_EVT_C_BAD_CD];
+
 	if (c->dropped || c->overflows)
 		return false;	/* what the SMMU raised is not known */
-	if (bad)
-		return c->kind[SHL_EVT_C_BAD_STE] && c->on_sid == c->kind[SHL_EVT_C_BAD_STE];
-	return !c->on_sid;
+	if (expected == SHL_EVT_C_BAD_STE)
+		return ste && !cd;
+	if (expected == SHL_EVT_C_BAD_CD)
+		return cd && !ste;
+	return !ste && !cd;
 }
 
 /* -------------------------------------------------------------- output */

@@ -373,64 +373,181 @@ static int raw_apply(enum shl_entry_kind kind, const struct shl_op *pro, size_t 
 	return 0;
 }
 
-/* legality: each entry on its own, its events against the oracle's prediction. */
-static void run_legality(const struct shl_scenario *s, const struct shl_inject_entry *ste,
-			 const struct shl_entry *targets, uint32_t sid, struct shl_run_result *o)
+/* A corpus item as written: "s2 + S2T0SZ=0x28 S2SL0=0", "cd + AA64=0", "abort". */
+static void item_label(const struct shl_scn_step *st, char *out, size_t len)
+{
+	size_t at, i;
+	int w;
+
+	if (st->kind == SHL_SCN_STEP_NAMED) {
+		snprintf(out, len, "%s", shl_scn_named_name(st->named));
+		return;
+	}
+	w = snprintf(out, len, "%s", st->entry == SHL_KIND_CD ? "cd" :
+		     st->has_base ? shl_scn_named_name(st->base) : "live ste");
+	at = w > 0 ? (size_t)w : 0;
+	for (i = 0; i < st->nf && at < len; i++) {
+		if (st->f[i].sym == SHL_SCN_LIT)
+			w = snprintf(out + at, len - at, "%s%s=%#llx", i ? " " : " + ",
+				     st->f[i].f->name, (unsigned long long)st->f[i].value);
+		else
+			w = snprintf(out + at, len - at, "%s%s=%s", i ? " " : " + ",
+				     st->f[i].f->name,
+				     st->f[i].sym == SHL_SCN_SHADOW_CD ? "shadow_cd" : "zero_table");
+		at += w > 0 ? (size_t)w : 0;
+	}
+}
+
+/* A corpus item's entry: its base (or the live entry of its kind) with its fields. */
+static int legality_target(const struct shl_scenario *s, const struct shl_scn_step *st,
+			   const struct shl_inject_entry *ste, const struct shl_inject_entry *cd,
+			   struct shl_entry *out, char *why, size_t len)
+{
+	struct shl_scn_step b = { .kind = SHL_SCN_STEP_NAMED, .line = st->line };
+	struct shl_inject_entry base = *ste;
+
+	if (st->entry == SHL_KIND_CD) {
+		if (!cd->present) {
+			snprintf(why, len, "line %u: the device's STE locates no CD", st->line);
+			return -1;
+		}
+		return raw_target(s, st, ste, cd, out, why, len);
+	}
+	if (st->kind == SHL_SCN_STEP_FIELDS && st->has_base) {
+		b.named = st->base;
+		if (raw_target(s, &b, ste, ste, &base.e, why, len))
+			return -1;
+	}
+	return raw_target(s, st, ste, &base, out, why, len);
+}
+
+/* One corpus row: the entry_N text and the conformance table's object. */
+static void legality_row(struct shl_run_result *o, json_object *table, size_t n,
+			 const struct shl_scn_step *st, const char *label, const char *verdict,
+			 const char *oracle, enum shl_rule rule, const char *smmu,
+			 const char *events, const char *reason)
+{
+	json_object *r = json_object_new_object();
+	char k[32], v[900];
+
+	snprintf(k, sizeof(k), "entry_%zu", n);
+	if (reason)
+		snprintf(v, sizeof(v), "%s: %s (line %u): %s", verdict, label, st->line, reason);
+	else
+		snprintf(v, sizeof(v), "%s: %s (line %u): oracle %s%s%s%s, SMMU %s (%s)",
+			 verdict, label, st->line, oracle, rule ? " (" : "",
+			 rule ? shl_rule_name(rule) : "", rule ? ")" : "", smmu, events);
+	shl_run_metric_str(o, k, v);
+	json_object_object_add(r, "n", json_object_new_int((int)n));
+	json_object_object_add(r, "line", json_object_new_int((int)st->line));
+	json_object_object_add(r, "entry", json_object_new_string(shl_kind_name(st->entry)));
+	json_object_object_add(r, "item", json_object_new_string(label));
+	json_object_object_add(r, "oracle", oracle ? json_object_new_string(oracle) : NULL);
+	json_object_object_add(r, "rule", rule ? json_object_new_string(shl_rule_name(rule)) : NULL);
+	json_object_object_add(r, "smmu", smmu ? json_object_new_string(smmu) : NULL);
+	json_object_object_add(r, "events", events ? json_object_new_string(events) : NULL);
+	json_object_object_add(r, "verdict", json_object_new_string(verdict));
+	json_object_object_add(r, "reason", reason ? json_object_new_string(reason) : NULL);
+	json_object_array_add(table, r);
+}
+
+/*
+ * legality: each corpus item on its own (docs/scenarios.md "Legality
+ * corpus"), the configuration error the SMMU raises against the oracle's
+ * prediction under the DUT's own profile.
+ */
+static void run_legality(struct shl_run_ctx *ctx, const struct shl_scenario *s,
+			 const struct shl_inject_entry *ste, uint32_t sid, struct shl_run_result *o)
 {
 	struct shl_op ops[2 * (SHL_ENTRY_QWORDS + 1)];
-	unsigned long long agree = 0, disagree = 0, lost = 0;
+	unsigned long long agree = 0, disagree = 0, skipped = 0, lost = 0;
+	json_object *table = json_object_new_array();
+	struct shl_inject_entry cd, live;
 	struct shl_inject_result res;
+	struct shl_cd_ctx cdctx;
 	struct shl_profile p;
 	struct shl_run_events c;
+	struct shl_entry target;
 	enum shl_rule bad;
-	char why[300], k[32], v[700], seen[320], loss[200];
-	const char *pred;
+	char why[300], label[400], seen[320], loss[200], missing[SHL_SCN_MAX_ITEM_REQ * 26];
+	const char *oracle, *smmu;
+	bool qemu = shl_dut_is_qemu();
+	int expected;
 	size_t i, n;
 
 	if (shl_dut_profile(NULL, &p, why, sizeof(why))) {
+		json_object_put(table);
 		shl_run_set_status(o, "fail", "profile: %s", why);
 		return;
 	}
+	if (shl_inject_read_entry(SHL_KIND_CD, &cd))
+		cd.present = false;
+	shl_cd_ctx_from_ste(&p, &ste->e, &cdctx);
 	shl_run_metric_str(o, "profile", p.name);
 	for (i = 0; i < s->nsteps; i++) {
-		bad = shl_ste_bad(&p, &targets[i]);
-		pred = bad ? "C_BAD_STE" : "none";
-		n = direct_ops(&ste->e, &targets[i], true, ops);
-		n += direct_ops(&targets[i], &ste->e, false, ops + n);
-		shl_events_clear();
-		if (raw_apply(SHL_KIND_STE, NULL, 0, ops, n, s->repeat, s->dwell_us, &res, why,
-			      sizeof(why))) {
-			snprintf(v, sizeof(v), "%s: not written: %s",
-				 shl_inject_config_name(SHL_KIND_STE, &targets[i]), why);
-			disagree++;
-		} else {
-			events_collect(sid, &c);
-			shl_run_events_seen(&c, seen, sizeof(seen));
-			if (shl_run_events_loss(&c, loss, sizeof(loss))) {
-				lost += c.dropped + c.overflows;
-				snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), " (%s)",
-					 loss);
-			}
-			if (shl_run_legality_agrees(bad, &c)) {
-				agree++;
-				snprintf(v, sizeof(v), "agree: %s (line %u) oracle %s%s%s, SMMU %s",
-					 shl_inject_config_name(SHL_KIND_STE, &targets[i]),
-					 s->steps[i].line, pred, bad ? " " : "",
-					 bad ? shl_rule_name(bad) : "", seen);
-			} else {
-				disagree++;
-				snprintf(v, sizeof(v), "DISAGREE: %s (line %u) oracle %s%s%s, SMMU %s",
-					 shl_inject_config_name(SHL_KIND_STE, &targets[i]),
-					 s->steps[i].line, pred, bad ? " " : "",
-					 bad ? shl_rule_name(bad) : "", seen);
-			}
+		const struct shl_scn_step *st = &s->steps[i];
+
+		item_label(st, label, sizeof(label));
+		if (shl_run_item_missing(st, ctx->feat, ctx->nfeat, missing, sizeof(missing))) {
+			snprintf(why, sizeof(why), "the SMMU lacks %s", missing);
+			legality_row(o, table, i + 1, st, label, "skip", NULL, 0, NULL, NULL, why);
+			skipped++;
+			continue;
 		}
-		snprintf(k, sizeof(k), "entry_%zu", i + 1);
-		shl_run_metric_str(o, k, v);
+		if (qemu && st->skip_qemu[0]) {
+			snprintf(why, sizeof(why), "not written on QEMU: %s", st->skip_qemu);
+			legality_row(o, table, i + 1, st, label, "skip", NULL, 0, NULL, NULL, why);
+			skipped++;
+			continue;
+		}
+		if (legality_target(s, st, ste, &cd, &target, why, sizeof(why))) {
+			legality_row(o, table, i + 1, st, label, "error", NULL, 0, NULL, NULL, why);
+			disagree++;
+			continue;
+		}
+		if (st->entry == SHL_KIND_CD) {
+			bad = shl_cd_bad(&p, &cdctx, &target);
+			expected = bad ? SHL_EVT_C_BAD_CD : 0;
+			live = cd;
+		} else {
+			bad = shl_ste_bad(&p, &target);
+			expected = bad ? SHL_EVT_C_BAD_STE : 0;
+			live = *ste;
+		}
+		oracle = bad ? shl_entry_ops(st->entry)->bad_event : "none";
+		n = direct_ops(&live.e, &target, true, ops);
+		n += direct_ops(&target, &live.e, false, ops + n);
+		shl_events_clear();
+		if (raw_apply(st->entry, NULL, 0, ops, n, s->repeat, s->dwell_us, &res, why,
+			      sizeof(why))) {
+			legality_row(o, table, i + 1, st, label, "error", oracle, bad, NULL, NULL,
+				     why);
+			disagree++;
+			continue;
+		}
+		events_collect(sid, &c);
+		shl_run_events_seen(&c, seen, sizeof(seen));
+		if (shl_run_events_loss(&c, loss, sizeof(loss))) {
+			lost += c.dropped + c.overflows;
+			snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), "; %s", loss);
+		}
+		smmu = shl_run_legality_answer(&c);
+		if (shl_run_legality_agrees(expected, &c)) {
+			agree++;
+			legality_row(o, table, i + 1, st, label, "agree", oracle, bad, smmu, seen,
+				     NULL);
+		} else {
+			disagree++;
+			legality_row(o, table, i + 1, st, label, "DISAGREE", oracle, bad, smmu, seen,
+				     NULL);
+		}
 	}
+	shl_run_metric_int(o, "entries", s->nsteps);
 	shl_run_metric_int(o, "agreements", agree);
 	shl_run_metric_int(o, "disagreements", disagree);
+	shl_run_metric_int(o, "skipped_entries", skipped);
 	shl_run_metric_int(o, "events_lost", lost);
+	shl_run_metric_json(o, "conformance", table);
 	if (lost)
 		shl_run_set_status(o, "fail",
 				   "event loss: %llu record(s) dropped or SMMU event-queue overflow(s) while judging the corpus",
@@ -480,7 +597,7 @@ static void run_raw(struct shl_run_ctx *ctx, const struct shl_scenario *s, const
 	}
 	if (sid != ste.sid)
 		sid = ste.sid;
-	for (i = 0; i < s->nsteps; i++)
+	for (i = 0; i < s->nsteps && !s->legality; i++)
 		if (raw_target(s, &s->steps[i], &ste, &live, &targets[i], why, sizeof(why))) {
 			shl_run_set_status(o, "skip", "%s", why);
 			return;
@@ -491,7 +608,7 @@ static void run_raw(struct shl_run_ctx *ctx, const struct shl_scenario *s, const
 	}
 	shl_events_clear();
 	if (s->legality) {
-		run_legality(s, &ste, targets, sid, o);
+		run_legality(ctx, s, &ste, sid, o);
 		goto stop;
 	}
 	if (shl_dut_profile(NULL, &p, why, sizeof(why))) {

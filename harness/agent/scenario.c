@@ -52,6 +52,8 @@ static const char *const expect_keys[] = {
 };
 static const char *const legality_keys[] = { "fail_on_disagreement", NULL };
 static const char *const pair_keys[] = { "from", "to", NULL };
+static const char *const item_keys[] = { "base", "entry", "requires", "skip_on", NULL };
+static const char *const skip_on_keys[] = { "qemu", NULL };
 static const char *const workload_names[] = { "edu-dma", "fio", "iperf3", NULL };
 static const char *const device_kinds[] = { "edu", "disk", "nic", NULL };
 
@@ -64,6 +66,8 @@ const char *const *shl_scn_key_table(enum shl_scn_table t)
 	case SHL_SCN_TABLE_PAIR:	return pair_keys;
 	case SHL_SCN_TABLE_WORKLOADS:	return workload_names;
 	case SHL_SCN_TABLE_DEVICES:	return device_kinds;
+	case SHL_SCN_TABLE_ITEM:	return item_keys;
+	case SHL_SCN_TABLE_SKIP_ON:	return skip_on_keys;
 	}
 	return NULL;
 }
@@ -235,14 +239,15 @@ static int parse_device(struct ctx *c, yaml_node_t *n)
 	return 0;
 }
 
-static int parse_requires(struct ctx *c, yaml_node_t *n)
+/* A list of feature names into @out (at most @max), for @key. */
+static int parse_feature_list(struct ctx *c, yaml_node_t *n, const char *key,
+			      char (*out)[24], size_t *nout, size_t max)
 {
-	struct shl_scenario *s = c->s;
 	yaml_node_item_t *it;
 	const char *v;
 	size_t i;
 
-	if (want_seq(c, n, "requires"))
+	if (want_seq(c, n, key))
 		return -1;
 	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
 		v = scalar(node(c, *it));
@@ -250,15 +255,20 @@ static int parse_requires(struct ctx *c, yaml_node_t *n)
 			if (!strcmp(v, feature_names[i]))
 				break;
 		if (!v || i == sizeof(feature_names) / sizeof(feature_names[0]))
-			return fail(c, node(c, *it), "requires",
+			return fail(c, node(c, *it), key,
 				    "'%s' is not an SMMU feature `smmu-hil dut info` lists (S1P, S2P, NESTED, ATS, PRI, ...)",
 				    v ? v : "(not a string)");
-		if (s->nreq == SHL_SCN_MAX_REQ)
-			return fail(c, node(c, *it), "requires", "more than %d features",
-				    SHL_SCN_MAX_REQ);
-		strcpy(s->requires[s->nreq++], v);
+		if (*nout == max)
+			return fail(c, node(c, *it), key, "more than %zu features", max);
+		strcpy(out[(*nout)++], v);
 	}
 	return 0;
+}
+
+static int parse_requires(struct ctx *c, yaml_node_t *n)
+{
+	return parse_feature_list(c, n, "requires", c->s->requires, &c->s->nreq,
+				  SHL_SCN_MAX_REQ);
 }
 
 static int parse_named(struct ctx *c, yaml_node_t *n, struct shl_scn_step *st)
@@ -297,10 +307,81 @@ static int parse_q(struct ctx *c, yaml_node_t *n, const char *key, struct shl_en
 	return 0;
 }
 
+static bool in_table(const char *const *t, const char *k)
+{
+	for (; *t; t++)
+		if (!strcmp(*t, k))
+			return true;
+	return false;
+}
+
+static int parse_skip_on(struct ctx *c, yaml_node_t *m, struct shl_scn_step *st)
+{
+	yaml_node_t *x;
+
+	if (m->type != YAML_MAPPING_NODE)
+		return fail(c, m, "skip_on", "expected {qemu: REASON}");
+	if (check_keys(c, m, "skip_on", skip_on_keys))
+		return -1;
+	x = lookup(c, m, "qemu");
+	if (!x)
+		return fail(c, m, "skip_on", "expected {qemu: REASON}");
+	if (get_str(c, x, "qemu", st->skip_qemu, sizeof(st->skip_qemu)))
+		return -1;
+	if (!st->skip_qemu[0])
+		return fail(c, x, "qemu", "an empty reason");
+	return 0;
+}
+
+/* The legality-corpus item keys of field list @m (base, entry, requires, skip_on). */
+static int parse_item_opts(struct ctx *c, yaml_node_t *m, struct shl_scn_step *st)
+{
+	yaml_node_t *x = lookup(c, m, "entry");
+	const char *v;
+	int i;
+
+	st->entry = c->s->entry;
+	if (x) {
+		v = scalar(x);
+		if (!v || (strcmp(v, "ste") && strcmp(v, "cd")))
+			return fail(c, x, "entry", "expected ste or cd");
+		st->entry = !strcmp(v, "cd") ? SHL_KIND_CD : SHL_KIND_STE;
+		st->opts = true;
+	}
+	x = lookup(c, m, "base");
+	if (x) {
+		v = scalar(x);
+		for (i = 0; v && i < SHL_SCN_IDENTITY; i++)
+			if (!strcmp(v, named_names[i]))
+				break;
+		if (!v || i == SHL_SCN_IDENTITY)
+			return fail(c, x, "base", "expected a named STE (abort, bypass, s1, s2, nested)");
+		if (st->entry != SHL_KIND_STE)
+			return fail(c, x, "base", "names an STE: not with a CD item");
+		st->has_base = true;
+		st->base = (enum shl_scn_named)i;
+		st->opts = true;
+	}
+	x = lookup(c, m, "requires");
+	if (x) {
+		if (parse_feature_list(c, x, "requires", st->requires, &st->nreq,
+				       SHL_SCN_MAX_ITEM_REQ))
+			return -1;
+		st->opts = true;
+	}
+	x = lookup(c, m, "skip_on");
+	if (x) {
+		if (parse_skip_on(c, x, st))
+			return -1;
+		st->opts = true;
+	}
+	return 0;
+}
+
 static int parse_fields(struct ctx *c, yaml_node_t *m, struct shl_scn_step *st)
 {
-	enum shl_entry_kind kind = c->s->entry;
 	struct shl_entry probe = { { 0 } };
+	enum shl_entry_kind kind;
 	yaml_node_pair_t *p;
 	const char *k, *v;
 	unsigned long long x;
@@ -320,8 +401,13 @@ static int parse_fields(struct ctx *c, yaml_node_t *m, struct shl_scn_step *st)
 		       parse_q(c, lookup(c, m, "to"), "to", &st->to) ? -1 : 0;
 	}
 	st->kind = SHL_SCN_STEP_FIELDS;
+	if (parse_item_opts(c, m, st))
+		return -1;
+	kind = st->entry;
 	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
 		k = scalar(node(c, p->key));
+		if (in_table(item_keys, k))
+			continue;
 		v = scalar(node(c, p->value));
 		if (st->nf == SHL_SCN_MAX_FIELDS)
 			return fail(c, node(c, p->key), k, "more than %d fields",
@@ -346,6 +432,9 @@ static int parse_fields(struct ctx *c, yaml_node_t *m, struct shl_scn_step *st)
 		}
 		st->nf++;
 	}
+	if (!st->nf && !st->has_base && !lookup(c, m, "entry"))
+		return fail(c, m, "transitions",
+			    "a field list needs a field (or, in a legality corpus, base: or entry:)");
 	return 0;
 }
 
@@ -365,6 +454,7 @@ static int parse_transitions(struct ctx *c, yaml_node_t *n)
 		st = &s->steps[s->nsteps];
 		memset(st, 0, sizeof(*st));
 		st->line = (unsigned int)x->start_mark.line + 1;
+		st->entry = s->entry;
 		if (x->type == YAML_SCALAR_NODE) {
 			if (parse_named(c, x, st))
 				return -1;
@@ -630,8 +720,13 @@ static int parse_root(struct ctx *c, yaml_node_t *root)
 		return -1;
 	if (s->legality && s->mode != SHL_SCN_RAW)
 		return fail(c, x, "legality", "writes a corpus of raw entries: raw mode only");
-	if (s->legality && s->entry != SHL_KIND_STE)
-		return fail(c, x, "legality", "the corpus is of STEs: entry must be ste");
+	for (size_t i = 0; i < s->nsteps; i++)
+		if (s->steps[i].opts && !s->legality) {
+			snprintf(c->err, c->errlen,
+				 "%s:%u: transitions: base, entry, requires and skip_on are keys of a legality corpus item (legality: true)",
+				 s->file, s->steps[i].line);
+			return -1;
+		}
 	x = lookup(c, root, "expect");
 	if (!x)
 		return fail(c, root, "expect", "missing (events: none, or the events expected)");

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "smmu_hil/device.h"
+#include "smmu_hil/dut.h"
 
 static char root[64];
 
@@ -319,9 +320,39 @@ static void test_dom_set_any_driver(void **state)
 	unsetenv("SMMU_HIL_DEBUGFS");
 }
 
+/* The platform check legality corpora use (skip_on: {qemu: ...}). */
+static void test_is_qemu(void **state)
+{
+	char path[512];
+	FILE *f;
+
+	(void)state;
+	assert_false(shl_dut_is_qemu());
+	mkdirs("sys/class/dmi/id");
+	put("sys/class/dmi/id/sys_vendor", "Ampere(R)\n");
+	assert_false(shl_dut_is_qemu());
+	put("sys/class/dmi/id/sys_vendor", "QEMU\n");		/* ACPI boot */
+	assert_true(shl_dut_is_qemu());
+	put("sys/class/dmi/id/sys_vendor", "Ampere(R)\n");
+	mkdirs("sys/firmware/devicetree/base");
+	snprintf(path, sizeof(path), "%s/sys/firmware/devicetree/base/compatible", root);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fwrite("arm,juno\0arm,vexpress\0", 1, 22, f);		/* not a virt board */
+	fclose(f);
+	assert_false(shl_dut_is_qemu());
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fwrite("linux,dummy-virt\0", 1, 17, f);		/* QEMU virt, DT boot */
+	fclose(f);
+	assert_true(shl_dut_is_qemu());
+	assert_int_equal(unlink(path), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_is_qemu),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_root_disk_refused),
 		cmocka_unit_test(test_ssh_nic_refused),

@@ -286,12 +286,12 @@ static void test_overflow(void **state)
 	/* a legality entry never agrees when records were lost */
 	memset(&c, 0, sizeof(c));
 	add(SHL_EVT_C_BAD_STE, SID, 1);
-	assert_true(shl_run_legality_agrees(true, &c));
+	assert_true(shl_run_legality_agrees(SHL_EVT_C_BAD_STE, &c));
 	c.overflows = 1;
-	assert_false(shl_run_legality_agrees(true, &c));
+	assert_false(shl_run_legality_agrees(SHL_EVT_C_BAD_STE, &c));
 	c.overflows = 0;
 	c.dropped = 1;
-	assert_false(shl_run_legality_agrees(true, &c));
+	assert_false(shl_run_legality_agrees(SHL_EVT_C_BAD_STE, &c));
 }
 
 /* A scenario that already failed keeps its reason; the metrics still come. */
@@ -325,20 +325,35 @@ static void test_legality(void **state)
 
 	shl_run_events_seen(&c, seen, sizeof(seen));
 	assert_string_equal(seen, "C_BAD_STE x48");
-	assert_true(shl_run_legality_agrees(true, &c));
-	assert_false(shl_run_legality_agrees(false, &c));
+	assert_string_equal(shl_run_legality_answer(&c), "C_BAD_STE");
+	assert_true(shl_run_legality_agrees(SHL_EVT_C_BAD_STE, &c));
+	assert_false(shl_run_legality_agrees(SHL_EVT_C_BAD_CD, &c));	/* the wrong kind */
+	assert_false(shl_run_legality_agrees(0, &c));
+	/* other records (an empty stage 2's translation faults) are no answer */
 	add(SHL_EVT_F_TRANSLATION, SID, 2);
 	shl_run_events_seen(&c, seen, sizeof(seen));
 	assert_string_equal(seen, "C_BAD_STE x48,F_TRANSLATION x2");
-	assert_false(shl_run_legality_agrees(true, &c));	/* not C_BAD_STE alone */
+	assert_true(shl_run_legality_agrees(SHL_EVT_C_BAD_STE, &c));
+	/* both configuration errors: neither prediction holds */
+	add(SHL_EVT_C_BAD_CD, SID, 1);
+	assert_string_equal(shl_run_legality_answer(&c), "C_BAD_STE+C_BAD_CD");
+	assert_false(shl_run_legality_agrees(SHL_EVT_C_BAD_STE, &c));
+	assert_false(shl_run_legality_agrees(SHL_EVT_C_BAD_CD, &c));
 
 	memset(&c, 0, sizeof(c));
 	shl_run_events_seen(&c, seen, sizeof(seen));
 	assert_string_equal(seen, "none");
-	assert_true(shl_run_legality_agrees(false, &c));
-	assert_false(shl_run_legality_agrees(true, &c));	/* predicted, not raised */
+	assert_string_equal(shl_run_legality_answer(&c), "none");
+	assert_true(shl_run_legality_agrees(0, &c));
+	assert_false(shl_run_legality_agrees(SHL_EVT_C_BAD_STE, &c));	/* predicted, not raised */
 	add(SHL_EVT_C_BAD_STE, SID + 1, 3);			/* another device's */
-	assert_true(shl_run_legality_agrees(false, &c));
+	assert_true(shl_run_legality_agrees(0, &c));
+	add(SHL_EVT_F_TRANSLATION, SID, 5);			/* legal, but faults */
+	assert_true(shl_run_legality_agrees(0, &c));
+	add(SHL_EVT_C_BAD_CD, SID, 2);
+	assert_string_equal(shl_run_legality_answer(&c), "C_BAD_CD");
+	assert_true(shl_run_legality_agrees(SHL_EVT_C_BAD_CD, &c));
+	assert_false(shl_run_legality_agrees(0, &c));
 }
 
 static void test_dma(void **state)

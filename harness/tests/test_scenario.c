@@ -233,6 +233,61 @@ static void test_bad_transitions(void **state)
 	    "t.yaml:4: legality: writes a corpus of raw entries: raw mode only");
 }
 
+/* A legality corpus: per-item entry kind, base STE, requires and skip_on. */
+static void test_legality_items(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("name: l\nmode: raw\nlegality: true\ntransitions:\n"
+			       "  - abort\n"
+			       "  - {base: s2, requires: [S2P], S2T0SZ: 40, S2SL0: 0}\n"
+			       "  - {entry: cd, AA64: 0}\n"
+			       "  - {entry: cd}\n"
+			       "  - {base: nested, requires: [S1P, S2P, NESTED]}\n"
+			       "  - base: s2\n"
+			       "    S2AA64: 0\n"
+			       "    skip_on: {qemu: aborts in decode_ste_s2_cfg}\n"
+			       "expect: {expected_kinds: [C_BAD_STE]}\n"), 0);
+	assert_int_equal(s.nsteps, 6);
+	assert_false(s.steps[0].opts);
+	assert_int_equal(s.steps[0].entry, SHL_KIND_STE);
+	assert_true(s.steps[1].has_base);
+	assert_int_equal(s.steps[1].base, SHL_SCN_S2);
+	assert_int_equal(s.steps[1].nreq, 1);
+	assert_string_equal(s.steps[1].requires[0], "S2P");
+	assert_int_equal(s.steps[1].nf, 2);
+	assert_string_equal(s.steps[1].f[0].f->name, "S2T0SZ");
+	assert_int_equal(s.steps[1].f[0].value, 40);
+	assert_int_equal(s.steps[2].entry, SHL_KIND_CD);
+	assert_string_equal(s.steps[2].f[0].f->name, "AA64");
+	assert_int_equal(s.steps[3].nf, 0);
+	assert_int_equal(s.steps[3].entry, SHL_KIND_CD);
+	assert_int_equal(s.steps[4].nreq, 3);
+	assert_int_equal(s.steps[4].nf, 0);
+	assert_string_equal(s.steps[5].skip_qemu, "aborts in decode_ste_s2_cfg");
+	assert_int_equal(s.steps[5].line, 10);
+	/* a corpus of CDs */
+	assert_int_equal(parse("name: l\nmode: raw\nentry: cd\nlegality: true\n"
+			       "transitions:\n  - {T0SZ: 15}\nexpect: {events: none}\n"), 0);
+	assert_int_equal(s.steps[0].entry, SHL_KIND_CD);
+#define L "name: x\nmode: raw\nlegality: true\ntransitions:\n"
+	bad(L "  - {base: paging}\n", "t.yaml:5: base: expected a named STE");
+	bad(L "  - {entry: cd, base: s2}\n", "t.yaml:5: base: names an STE: not with a CD item");
+	bad(L "  - {entry: l1std}\n", "t.yaml:5: entry: expected ste or cd");
+	bad(L "  - {entry: cd, S2T0SZ: 1}\n", "t.yaml:5: S2T0SZ: not a field of the cd");
+	bad(L "  - {base: s2, requires: [S3P]}\n", "t.yaml:5: requires: 'S3P' is not");
+	bad(L "  - {base: s2, requires: [S1P, S2P, NESTED, ATS, PRI]}\n",
+	    "t.yaml:5: requires: more than 4 features");
+	bad(L "  - {base: s2, skip_on: {bochs: x}}\n", "t.yaml:5: bochs: unknown key in skip_on");
+	bad(L "  - {base: s2, skip_on: qemu}\n", "t.yaml:5: skip_on: expected {qemu: REASON}");
+	bad(L "  - {base: s2, skip_on: {qemu: \"\"}}\n", "t.yaml:5: qemu: an empty reason");
+#undef L
+	bad("name: x\nmode: raw\ntransitions:\n  - abort\n  - {base: s2, S2T0SZ: 40}\n"
+	    "expect: {events: none}\n",
+	    "t.yaml:5: transitions: base, entry, requires and skip_on are keys of a legality corpus item");
+	bad("name: x\nmode: raw\ntransitions:\n  - {S2T0SZ: 40, requires: [S2P]}\nlegality: false\n"
+	    "expect: {events: none}\n", "t.yaml:4: transitions: base, entry, requires");
+}
+
 static void test_bad_expect(void **state)
 {
 	(void)state;
@@ -303,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_bad_keys),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_bad_transitions),
+		cmocka_unit_test(test_legality_items),
 		cmocka_unit_test(test_bad_expect),
 		cmocka_unit_test(test_deep_nesting),
 	};

@@ -128,6 +128,10 @@ static void test_key_tables(void **state)
 		  def("agent/properties/workloads/items/enum"));
 	same_enum("devices", shl_scn_key_table(SHL_SCN_TABLE_DEVICES), 0,
 		  def("agent/properties/devices/items/enum"));
+	same_keys("legality corpus item keys", shl_scn_key_table(SHL_SCN_TABLE_ITEM), 0,
+		  def("fields/properties"));
+	same_keys("skip_on platforms", shl_scn_key_table(SHL_SCN_TABLE_SKIP_ON), 0,
+		  def("fields/properties/skip_on/properties"));
 	assert_null(shl_scn_key_table((enum shl_scn_table)99));
 }
 

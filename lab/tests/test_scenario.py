@@ -142,6 +142,16 @@ AGENT = "name: a\nmode: {mode}\ntransitions: {tr}\nexpect: {expect}\n"
     ("raw", "[abort]", "{events: none}", "workloads: [fio, fio]\n", "workloads", "unique"),
     ("raw", "[{from: '1', to: '2'}, abort]", "{events: none}", "", "transitions", "too long"),
     ("raw", "[abort]", "{events: none}", "mode: raw\n", "mode", ""),   # YAML: given twice
+    ("raw", "[{base: s2, S2T0SZ: 40}]", "{events: none}", "", "transitions[0].base",
+     "legality corpus item"),
+    ("raw", "[{base: paging}]", "{events: none}", "legality: true\n", "transitions[0].base",
+     "not one of"),
+    ("raw", "[{entry: cd, base: s2}]", "{events: none}", "legality: true\n",
+     "transitions[0].base", "not with a CD item"),
+    ("raw", "[{base: s2, requires: [S3P]}]", "{events: none}", "legality: true\n",
+     "transitions[0].requires[0]", "S1P"),
+    ("raw", "[{base: s2, skip_on: {bochs: x}}]", "{events: none}", "legality: true\n",
+     "transitions[0].skip_on.bochs", "unknown key"),
 ])
 def test_agent_schema_errors_name_key_path(tmp_path, mode, tr, expect, extra, key, words):
     """Agent-run scenarios: the schema's rules (the C parser's), each error
@@ -154,6 +164,17 @@ def test_agent_schema_errors_name_key_path(tmp_path, mode, tr, expect, extra, ke
         load(p)
     msg = str(ei.value)
     assert msg.startswith(f"{p}: key '{key}': ") and words in msg, msg
+
+
+def test_legality_corpus_items_load(tmp_path):
+    """A legality corpus item may name its entry, base STE, features and the
+    models it is not written on; the lab keeps them in params."""
+    s = load(write(tmp_path, "a", AGENT.format(
+        mode="raw", expect="{expected_kinds: [C_BAD_STE]}",
+        tr="[abort, {base: s2, requires: [S2P], S2T0SZ: 40}, {entry: cd, AA64: 0}, "
+           "{base: s2, S2AA64: 0, skip_on: {qemu: aborts}}]") + "legality: true\n"))
+    assert s.param("transitions")[1]["requires"] == ["S2P"]
+    assert s.param("transitions")[3]["skip_on"] == {"qemu": "aborts"}
 
 
 @pytest.mark.parametrize("device", ["0000:00:03.0", "00:03.0", "1234:11e8", "edu"])

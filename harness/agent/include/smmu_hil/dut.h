@@ -298,6 +298,15 @@ int shl_dom_set(const char *bdf, enum shl_dom t);
 json_object *shl_dut_smmus(void);
 
 /*
+ * shl_dut_is_qemu() - true when the DUT is a QEMU machine: the device tree's
+ * root compatible lists "linux,dummy-virt" (QEMU's virt board) or the
+ * SMBIOS system vendor (class/dmi/id/sys_vendor) starts with "QEMU"; both
+ * under shl_sysfs_dir(). A legality corpus item with skip_on: {qemu: ...}
+ * is not written there (it would abort QEMU's SMMU model).
+ */
+bool shl_dut_is_qemu(void);
+
+/*
  * shl_dut_features() - the union of the SMMUs' feature names as
  * `smmu-hil dut info` lists them ("S1P", "S2P", "NESTED", "ATS", ...):
  * a malloc'ed array of @n malloc'ed strings in @out (free with

@@ -71,12 +71,26 @@ void shl_run_metric_str(struct shl_run_result *o, const char *k, const char *v);
 void shl_run_metric_double(struct shl_run_result *o, const char *k, double v);
 
 /*
+ * shl_run_metric_json() - set metric @k of @o to @v (a JSON array or object
+ * of scalars, e.g. the legality corpus's conformance table); takes over the
+ * reference to @v.
+ */
+void shl_run_metric_json(struct shl_run_result *o, const char *k, json_object *v);
+
+/*
  * shl_run_missing() - the `requires` check: write the features of @s that
  * are not among the DUT's @nfeat feature names @feat to @out as "A, B"
  * (in @s's order; "" when none). Returns how many are missing.
  */
 size_t shl_run_missing(const struct shl_scenario *s, char *const *feat, size_t nfeat,
 		       char *out, size_t len);
+
+/*
+ * shl_run_item_missing() - the same for a legality corpus item's own
+ * `requires` (@st->requires).
+ */
+size_t shl_run_item_missing(const struct shl_scn_step *st, char *const *feat, size_t nfeat,
+			    char *out, size_t len);
 
 /*
  * shl_run_requires() - skip @o ("the SMMU lacks A, B") when the DUT's
@@ -143,13 +157,23 @@ void shl_run_judge_dma(const struct shl_scenario *s, unsigned long long errors,
 void shl_run_events_seen(const struct shl_run_events *c, char *out, size_t len);
 
 /*
- * shl_run_legality_agrees() - a legality corpus entry: true when the SMMU
- * agrees with the oracle, i.e. the oracle called the entry ILLEGAL (@bad)
- * and every record on the device's StreamID is a C_BAD_STE (at least
- * one), or it called it legal and there is no record on that StreamID.
- * Never agrees when events were lost (shl_run_events_loss()).
+ * shl_run_legality_answer() - the SMMU's answer to a legality corpus entry:
+ * the configuration-error records on the device's StreamID, "C_BAD_STE",
+ * "C_BAD_CD", "C_BAD_STE+C_BAD_CD", or "none" (other records, e.g. the
+ * translation faults of an empty stage-2 table, are no answer: the entry
+ * was accepted).
  */
-bool shl_run_legality_agrees(bool bad, const struct shl_run_events *c);
+const char *shl_run_legality_answer(const struct shl_run_events *c);
+
+/*
+ * shl_run_legality_agrees() - a legality corpus entry: true when the SMMU's
+ * answer (shl_run_legality_answer()) is the oracle's prediction @expected:
+ * SHL_EVT_C_BAD_STE or SHL_EVT_C_BAD_CD for an entry it calls ILLEGAL (that
+ * kind recorded at least once, the other kind never), 0 for a legal entry
+ * (neither kind recorded). Never agrees when events were lost
+ * (shl_run_events_loss()).
+ */
+bool shl_run_legality_agrees(int expected, const struct shl_run_events *c);
 
 /*
  * shl_run_exit_code() - kselftest's exit code for the @n results @o:

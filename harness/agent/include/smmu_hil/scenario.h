@@ -17,9 +17,11 @@
 
 #define SHL_SCN_NAME_MAX	64
 #define SHL_SCN_TEXT_MAX	1024
-#define SHL_SCN_MAX_STEPS	32
+#define SHL_SCN_MAX_STEPS	80
 #define SHL_SCN_MAX_FIELDS	16
 #define SHL_SCN_MAX_REQ		16
+#define SHL_SCN_MAX_ITEM_REQ	4
+#define SHL_SCN_REASON_MAX	256
 #define SHL_SCN_MAX_KINDS	8
 #define SHL_SCN_MAX_REPEAT	1000000
 #define SHL_SCN_MAX_DWELL_US	100000
@@ -51,6 +53,14 @@ struct shl_scn_step {
 	struct shl_scn_field f[SHL_SCN_MAX_FIELDS];	/* SHL_SCN_STEP_FIELDS */
 	size_t nf;
 	struct shl_entry from, to;	/* SHL_SCN_STEP_PAIR */
+	/* legality-corpus item keys (SHL_SCN_STEP_FIELDS; docs/scenarios.md) */
+	bool opts;			/* any of the keys below was given */
+	enum shl_entry_kind entry;	/* entry: the item's entry kind (default: the scenario's) */
+	bool has_base;			/* base: the named STE the fields apply to */
+	enum shl_scn_named base;
+	char requires[SHL_SCN_MAX_ITEM_REQ][24];	/* requires: the item's own features */
+	size_t nreq;
+	char skip_qemu[SHL_SCN_REASON_MAX];	/* skip_on: {qemu: REASON}; "" = none */
 };
 
 /* Workloads (bit mask). */
@@ -106,6 +116,8 @@ enum shl_scn_table {
 	SHL_SCN_TABLE_PAIR,		/* raw from/to pair keys */
 	SHL_SCN_TABLE_WORKLOADS,	/* workloads: names */
 	SHL_SCN_TABLE_DEVICES,		/* devices: kinds */
+	SHL_SCN_TABLE_ITEM,		/* legality-corpus item keys (base, entry, ...) */
+	SHL_SCN_TABLE_SKIP_ON,		/* skip_on: platforms */
 };
 
 /*
