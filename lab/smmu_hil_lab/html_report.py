@@ -117,9 +117,32 @@ def plot_transitions_events(rd: RunDir) -> tuple[str, Figure] | None:
     return "Transitions and events per test", fig
 
 
+def table_conformance(rd: RunDir, t: dict[str, Any]
+                      ) -> tuple[str, list[str], list[list[Any]]] | None:
+    """A legality corpus (the agent's `conformance` metric): per item the
+    oracle's prediction and rule, the SMMU's answer, the records seen and
+    the verdict (agree, DISAGREE, skip with its reason, error)."""
+    rows = (t.get("metrics") or {}).get("conformance")
+    if not isinstance(rows, list) or not rows:
+        return None
+    out = []
+    for r in rows:
+        if not isinstance(r, dict):
+            continue
+        out.append([r.get("n", ""), r.get("line", ""), r.get("entry", ""), r.get("item", ""),
+                    r.get("oracle") or "", r.get("rule") or "", r.get("smmu") or "",
+                    r.get("events") or r.get("reason") or "", r.get("verdict", "")])
+    m = t.get("metrics") or {}
+    title = (f"Legality conformance: {m.get('entries', len(out))} entries, "
+             f"{m.get('agreements', 0)} agree, {m.get('disagreements', 0)} disagree, "
+             f"{m.get('skipped_entries', 0)} skipped (profile {m.get('profile', '?')})")
+    return title, ["#", "line", "entry", "item", "oracle", "rule", "SMMU", "records / reason",
+                   "verdict"], out
+
+
 RUN_PLOTS: list[RunPlot] = [plot_durations, plot_transitions_events]
 TEST_PLOTS: list[TestPlot] = []
-TEST_TABLES: list[TestTable] = []
+TEST_TABLES: list[TestTable] = [table_conformance]
 
 
 def png_data_uri(fig: Figure) -> str:

@@ -178,3 +178,29 @@ def test_html_escapes_script_in_reason_name_and_metrics(tmp_path: Path) -> None:
     assert "script" not in p.tags and all(src.startswith("data:") for src in p.imgs)
     body = " ".join(p.text)
     assert f"boom {evil}" in body and f"line 2 {evil}" in body     # the text survives
+
+
+def test_html_conformance_table(tmp_path: Path) -> None:
+    """A legality corpus's `conformance` metric becomes a table of report.html:
+    each item's oracle prediction and rule, the SMMU's answer and the verdict."""
+    from smmu_hil_lab import html_report
+    from smmu_hil_lab.rundir import RunDir
+    rows = [{"n": 1, "line": 24, "entry": "ste", "item": "s2 + S2T0SZ=0x28 S2SL0=0",
+             "oracle": "C_BAD_STE", "rule": "ste-s2t0sz-range", "smmu": "C_BAD_STE",
+             "events": "C_BAD_STE x40", "verdict": "agree", "reason": None},
+            {"n": 2, "line": 25, "entry": "cd", "item": "cd + AA64=0", "oracle": None,
+             "rule": None, "smmu": None, "events": None, "verdict": "skip",
+             "reason": "the SMMU lacks S2P"}]
+    test = {"name": "legality-conformance", "status": "pass", "duration_s": 3.0,
+            "metrics": {"conformance": rows, "entries": 2, "agreements": 1,
+                        "disagreements": 0, "skipped_entries": 1, "profile": "qemu"}}
+    rd = RunDir(path=tmp_path, report={"tests": [test]})
+    title, head, got = html_report.table_conformance(rd, test)
+    assert title.startswith("Legality conformance: 2 entries, 1 agree, 0 disagree, 1 skipped")
+    assert head[4:7] == ["oracle", "rule", "SMMU"]
+    assert got[0][3:] == ["s2 + S2T0SZ=0x28 S2SL0=0", "C_BAD_STE", "ste-s2t0sz-range",
+                          "C_BAD_STE", "C_BAD_STE x40", "agree"]
+    assert got[1][-2:] == ["the SMMU lacks S2P", "skip"]
+    assert html_report.table_conformance(rd, {"name": "x", "metrics": {}}) is None
+    page = html_report.render(rd)
+    assert "Legality conformance: 2 entries" in page and "ste-s2t0sz-range" in page
