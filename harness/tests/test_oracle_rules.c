@@ -91,6 +91,22 @@ static const struct rule_case ste_cases[] = {
 	  SHL_RULE_NONE },
 	{ "vmsptr", "full", 0, 0, 0, -1, STE_NESTED, "S1MPAM=1 VMSPtr=0x1000000000000",
 	  SHL_RULE_STE_VMSPTR },
+	/* legality-conformance's stage-2 boundaries (docs/conformance.md) */
+	{ "s2t0sz min is 64 - IAS, not S2PS", "full", 0, 0, 0, -1, STE_S2,
+	  "S2PS=0 S2T0SZ=16 S2SL0=2", SHL_RULE_NONE },
+	{ "s2t0sz 39 level 2", "full", 0, 0, 0, -1, STE_S2, "S2T0SZ=39 S2SL0=0", SHL_RULE_NONE },
+	{ "s2sl0 level 0 above the ipa", "full", 0, 0, 0, -1, STE_S2, "S2T0SZ=39 S2SL0=2",
+	  SHL_RULE_STE_S2SL0 },
+	{ "s2sl0 16k level 2 16 tables", "full", 0, 0, 0, -1, STE_S2, "S2TG=2 S2T0SZ=24 S2SL0=1",
+	  SHL_RULE_NONE },
+	{ "s2sl0 16k level 3 too many", "full", 0, 0, 0, -1, STE_S2, "S2TG=2 S2T0SZ=24 S2SL0=0",
+	  SHL_RULE_STE_S2SL0 },
+	{ "s2ps above oas capped", "full", 0, 0, 0, -1, STE_S2, "S2PS=7", SHL_RULE_NONE },
+	{ "s2ttb within s2ps 32", "full", 0, 0, 0, -1, STE_S2, "S2PS=0 S2T0SZ=32 S2SL0=1",
+	  SHL_RULE_NONE },
+	{ "s2ttb beyond s2ps 32", "full", 0, 0, 0, -1, STE_S2,
+	  "S2PS=0 S2T0SZ=32 S2SL0=1 S2TTB=0x100000000", SHL_RULE_STE_S2TTB },
+	{ "s1cdmax 6 within ssidsize 20", "full", 0, 0, 0, -1, STE_S1, "S1CDMax=6", SHL_RULE_NONE },
 };
 
 static void expect_rule(const char *name, enum shl_rule got, enum shl_rule want)
@@ -144,6 +160,14 @@ struct cd_case {
 
 static const struct cd_case cd_cases[] = {
 	{ "legal", "full", 0, 0, { 0 }, NULL, SHL_RULE_NONE },
+	{ "ips above oas capped", "full", 0, 0, { 0 }, "IPS=6", SHL_RULE_NONE },
+	{ "ips 56 capped", "full", 0, 0, { 0 }, "IPS=7", SHL_RULE_NONE },
+	{ "t0sz 39 max", "full", 0, 0, { 0 }, "T0SZ=39", SHL_RULE_NONE },
+	{ "t0sz 15 below min", "full", 0, 0, { 0 }, "T0SZ=15", SHL_RULE_CD_T0SZ },
+	{ "tg0 16k", "full", 0, 0, { 0 }, "TG0=2", SHL_RULE_NONE },
+	{ "tg1 4k walks on", "full", 0, 0, { 0 }, "EPD1=0 TG1=2 T1SZ=16", SHL_RULE_NONE },
+	{ "t1sz 40", "full", 0, 0, { 0 }, "EPD1=0 TG1=2 T1SZ=40", SHL_RULE_CD_T1SZ },
+	{ "asid16 ok", "full", 0, 0, { 0 }, "ASID=0xffff", SHL_RULE_NONE },
 	{ "v0", "full", 0, 0, { 0 }, "V=0", SHL_RULE_CD_V0 },
 	{ "s with s1stalld", "full", 0, 0, { .s1stalld = true }, "S=1", SHL_RULE_CD_S_S1STALLD },
 	{ "a term model", "qemu-7.2", 0, 0, { 0 }, "IPS=4 A=0", SHL_RULE_CD_A_TERM_MODEL },
