@@ -128,6 +128,8 @@ json_object *shl_inject_direction_json(enum shl_entry_kind kind, const struct sh
 			       json_object_new_string(shl_inject_config_name(kind, b)));
 	json_object_object_add(o, "path", plan ? json_object_new_string(shl_path_name(plan->path))
 					       : NULL);
+	/* the kernel test's verdict: no sync sees qword 0 == 0 (plan.h) */
+	json_object_object_add(o, "hitless", plan ? json_object_new_boolean(plan->hitless) : NULL);
 	json_object_object_add(o, "syncs", json_object_new_int((int)syncs));
 	json_object_object_add(o, "verdict", json_object_new_string(*label ? *label : "error"));
 	if (*label && !strcmp(*label, "breaking")) {

@@ -631,11 +631,13 @@ static void run_raw(struct shl_run_ctx *ctx, const struct shl_scenario *s, const
 		d = shl_inject_direction_json(s->entry, &p, &ste.e, a, &targets[i], body + n0,
 					      nbody - n0, &plan, &label, why, sizeof(why));
 		snprintf(k, sizeof(k), "update_%zu", i + 1);
-		snprintf(v, sizeof(v), "%s -> %s: %s, %d sync(s), oracle %s",
+		snprintf(v, sizeof(v), "%s -> %s: %s, %d sync(s)%s, oracle %s",
 			 json_object_get_string(json_object_object_get(d, "from_config")),
 			 json_object_get_string(json_object_object_get(d, "to_config")),
 			 json_object_get_string(json_object_object_get(d, "path")),
 			 json_object_get_int(json_object_object_get(d, "syncs")),
+			 plan.path != SHL_PATH_BREAKING && !plan.hitless ?
+			 ", not hitless (a sync sees qword 0 = 0)" : "",
 			 label ? label : why);
 		shl_run_metric_str(o, k, v);
 		json_object_put(d);

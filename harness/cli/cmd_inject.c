@@ -232,11 +232,14 @@ static int read_seq(const char *path, struct shl_seq *seq)
 
 static void print_direction(json_object *d)
 {
-	printf("  %s -> %s: path %s, %d sync(s), oracle %s; expected events: %s\n",
+	json_object *h = json_object_object_get(d, "hitless");
+
+	printf("  %s -> %s: path %s, %d sync(s)%s, oracle %s; expected events: %s\n",
 	       json_object_get_string(json_object_object_get(d, "from_config")),
 	       json_object_get_string(json_object_object_get(d, "to_config")),
 	       json_object_get_string(json_object_object_get(d, "path")) ?: "sequence",
 	       json_object_get_int(json_object_object_get(d, "syncs")),
+	       h && !json_object_get_boolean(h) ? ", not hitless (a sync sees qword 0 = 0)" : "",
 	       json_object_get_string(json_object_object_get(d, "verdict")),
 	       json_object_get_string(json_object_object_get(d, "expected_events")));
 }
