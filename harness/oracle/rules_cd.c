@@ -167,3 +167,22 @@ enum shl_rule shl_cd_bad(const struct shl_profile *p, const struct shl_cd_ctx *c
 		return SHL_RULE_CD_RES0;
 	return SHL_RULE_NONE;
 }
+
+uint64_t shl_cd_table_bytes(const struct shl_profile *p, const struct shl_entry *cd,
+			    unsigned int ttb)
+{
+	unsigned int gshift;
+
+	if (!SHL_GET(cd, SHL_CD_V) || !SHL_GET(cd, SHL_CD_AA64))
+		return 0;
+	if (ttb == 0) {
+		if (SHL_GET(cd, SHL_CD_EPD0))
+			return 0;
+		gshift = shl_vmsa_tg0_shift(p, SHL_GET(cd, SHL_CD_TG0));
+	} else {
+		if (SHL_GET(cd, SHL_CD_EPD1))
+			return 0;
+		gshift = shl_vmsa_tg1_shift(p, SHL_GET(cd, SHL_CD_TG1));
+	}
+	return gshift ? (uint64_t)1 << gshift : 0;
+}

@@ -335,3 +335,18 @@ enum shl_rule shl_ste_bad(const struct shl_profile *p, const struct shl_entry *s
 		return SHL_RULE_STE_RES0;
 	return SHL_RULE_NONE;
 }
+
+uint64_t shl_ste_s2_table_bytes(const struct shl_profile *p, const struct shl_entry *ste)
+{
+	unsigned int cfg = SHL_GET(ste, SHL_STE_CONFIG), gshift;
+
+	if (!SHL_GET(ste, SHL_STE_V) || cfg < SHL_CFG_BYPASS || !(cfg & 2) ||
+	    !SHL_GET(ste, SHL_STE_S2AA64))
+		return 0;
+	gshift = shl_vmsa_tg0_shift(p, SHL_GET(ste, SHL_STE_S2TG));
+	if (!gshift)
+		return 0;
+	return shl_vmsa_s2_table_bytes(gshift, SHL_GET(ste, SHL_STE_S2SL0),
+				       SHL_GET(ste, SHL_STE_S2SL0_2), SHL_GET(ste, SHL_STE_S2DS),
+				       SHL_GET(ste, SHL_STE_S2T0SZ));
+}

@@ -106,6 +106,21 @@ bool shl_vmsa_s2_sl0_ok(unsigned int gshift, unsigned int sl0, unsigned int sl0_
 	return bits >= 1 && bits <= max;
 }
 
+uint64_t shl_vmsa_s2_table_bytes(unsigned int gshift, unsigned int sl0, unsigned int sl0_2,
+				 bool ds, unsigned int t0sz)
+{
+	int stride = (int)gshift - 3, start = s2_start_level(gshift, sl0, sl0_2, ds), bits;
+
+	if (start == -2 || t0sz > 64)
+		return 0;
+	bits = (64 - (int)t0sz) - (int)gshift - stride * (3 - start);
+	if (bits < 1)
+		return 0;
+	/* a table holds 2^stride entries; more bits concatenate tables */
+	bits = (int)gshift + (bits > stride ? bits - stride : 0);
+	return bits > 63 ? UINT64_MAX : (uint64_t)1 << bits;
+}
+
 unsigned int shl_vmsa_s2_sl0_for(unsigned int gshift, unsigned int ias)
 {
 	int stride = (int)gshift - 3, va = (int)ias - (int)gshift;

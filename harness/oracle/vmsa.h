@@ -53,6 +53,15 @@ bool shl_vmsa_s2_sl0_ok(unsigned int gshift, unsigned int sl0, unsigned int sl0_
  */
 unsigned int shl_vmsa_s2_sl0_for(unsigned int gshift, unsigned int ias);
 
+/*
+ * The bytes of the initial stage-2 table block (granule size times the
+ * concatenated tables) of a walk starting at S2SL0 (with S2SL0_2) for
+ * S2T0SZ (UINT64_MAX beyond 2^63); 0 when the start level is reserved or
+ * resolves no bit.
+ */
+uint64_t shl_vmsa_s2_table_bytes(unsigned int gshift, unsigned int sl0, unsigned int sl0_2,
+				 bool ds, unsigned int t0sz);
+
 /* Endianness selection allowed by IDR0.TTENDIAN (10 LE only, 11 BE only). */
 bool shl_vmsa_endi_ok(const struct shl_profile *p, bool big_endian);
 

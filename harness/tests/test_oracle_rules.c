@@ -213,6 +213,51 @@ static void test_cd_rules(void **state)
 	}
 }
 
+/* What a raw writer must own from a table base: the first walk's table block. */
+static void test_table_bytes(void **state)
+{
+	static const struct {
+		const char *more;
+		uint64_t want;
+	} s2[] = {
+		{ NULL, 4096 },					/* level 0, 48-bit IPA */
+		{ "S2T0SZ=24 S2SL0=1", 8192 },			/* level 1, 2 concatenated */
+		{ "S2T0SZ=25 S2SL0=1", 4096 },			/* the injector's s2 STE */
+		{ "S2TG=1 S2T0SZ=25 S2SL0=1", 65536 },		/* 64K granule */
+		{ "S2TG=2 S2T0SZ=24 S2SL0=1", 262144 },		/* 16K, 16 concatenated */
+		{ "S2TG=3", 0 },				/* reserved granule */
+		{ "S2T0SZ=39 S2SL0=2", 0 },			/* level 0 above the IPA */
+		{ "S2AA64=0", 0 },
+		{ "Config=5", 0 },				/* no stage 2 */
+		{ "Config=3", 0 },				/* abort */
+	};
+	struct shl_profile full;
+	struct shl_entry e;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(shl_profile_builtin("full", &full), 0);
+	for (i = 0; i < sizeof(s2) / sizeof(s2[0]); i++) {
+		e = enc(SHL_KIND_STE, STE_S2, s2[i].more);
+		if (shl_ste_s2_table_bytes(&full, &e) != s2[i].want)
+			fail_msg("STE_S2 %s: %llu bytes, want %llu", s2[i].more ? s2[i].more : "",
+				 (unsigned long long)shl_ste_s2_table_bytes(&full, &e),
+				 (unsigned long long)s2[i].want);
+	}
+	e = enc(SHL_KIND_STE, STE_NESTED, NULL);
+	assert_int_equal(shl_ste_s2_table_bytes(&full, &e), 4096);
+	e = enc(SHL_KIND_CD, CD_S1, NULL);
+	assert_int_equal(shl_cd_table_bytes(&full, &e, 0), 4096);
+	assert_int_equal(shl_cd_table_bytes(&full, &e, 1), 0);		/* EPD1 */
+	e = enc(SHL_KIND_CD, CD_S1, "TG0=1 EPD1=0 TG1=1");
+	assert_int_equal(shl_cd_table_bytes(&full, &e, 0), 65536);
+	assert_int_equal(shl_cd_table_bytes(&full, &e, 1), 16384);	/* TG1 0b01: 16K */
+	e = enc(SHL_KIND_CD, CD_S1, "EPD0=1 TG0=3");
+	assert_int_equal(shl_cd_table_bytes(&full, &e, 0), 0);
+	e = enc(SHL_KIND_CD, CD_S1, "AA64=0");
+	assert_int_equal(shl_cd_table_bytes(&full, &e, 0), 0);
+}
+
 static void test_rule_names_unique(void **state)
 {
 	unsigned int a, b;
@@ -395,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_ste_rules),
 		cmocka_unit_test(test_ste_res0_option),
 		cmocka_unit_test(test_cd_rules),
+		cmocka_unit_test(test_table_bytes),
 		cmocka_unit_test(test_rule_names_unique),
 		cmocka_unit_test(test_ste_used_linux),
 		cmocka_unit_test(test_ste_used_spec),

@@ -131,7 +131,25 @@ void shl_ste_update_safe(const struct shl_entry *cur, const struct shl_entry *ta
  */
 enum shl_rule shl_ste_bad(const struct shl_profile *p, const struct shl_entry *ste);
 
+/*
+ * shl_ste_s2_table_bytes() - the bytes of memory from S2TTB an SMMU of @p
+ * walks first for @ste: the stage-2 initial table block (granule size
+ * times concatenated tables; the base is aligned down to it). 0 when @ste
+ * translates no stage 2, selects VMSAv8-32 or an unsupported granule, or
+ * its start level is inconsistent (5.2 S2TG, S2SL0, S2T0SZ). Raw writers
+ * use it to keep the SMMU inside a table they own (docs/conformance.md).
+ */
+uint64_t shl_ste_s2_table_bytes(const struct shl_profile *p, const struct shl_entry *ste);
+
 /* -------------------------------------------------------------- CD */
+
+/*
+ * shl_cd_table_bytes() - the same for a CD's stage-1 table @ttb (0: TTB0,
+ * 1: TTB1): one granule (TG0/TG1) when the walk is on (EPDx == 0, AA64),
+ * else 0.
+ */
+uint64_t shl_cd_table_bytes(const struct shl_profile *p, const struct shl_entry *cd,
+			    unsigned int ttb);
 
 /*
  * shl_cd_used_linux() - Linux's arm_smmu_get_cd_used() (facts §3.2): only V
