@@ -149,13 +149,15 @@ int shl_cmd_sweep(int argc, char **argv, const struct shl_cli *cli)
 	}
 	if (cli->json) {
 		json_object *out = json_object_new_object(), *by = json_object_new_array();
-		uint64_t transitions = 0, findings = 0;
+		uint64_t transitions = 0, findings = 0, kernel_hitless = 0, kernel_fail = 0;
 		double seconds = 0;
 
 		for (i = 0; i < nst; i++) {
 			transitions += st[i].transitions;
 			seconds += st[i].seconds;
 			findings += st[i].findings;
+			kernel_hitless += st[i].kernel_hitless;
+			kernel_fail += st[i].kernel_fail;
 			json_object_array_add(by, shl_sweep_stats_to_json(&st[i]));
 		}
 		json_object_object_add(out, "transitions", json_object_new_int64((int64_t)transitions));
@@ -170,6 +172,8 @@ int shl_cmd_sweep(int argc, char **argv, const struct shl_cli *cli)
 				       json_object_new_string(o.sync_only ? "sync" : "store"));
 		json_object_object_add(out, "update_safe", json_object_new_boolean(o.update_safe));
 		json_object_object_add(out, "dma_wmb", json_object_new_boolean(!o.no_dma_wmb));
+		json_object_object_add(out, "kernel_hitless", json_object_new_int64((int64_t)kernel_hitless));
+		json_object_object_add(out, "kernel_check_fail", json_object_new_int64((int64_t)kernel_fail));
 		json_object_object_add(out, "findings", json_object_new_int64((int64_t)findings));
 		json_object_object_add(out, "entries", by);
 		shl_json_print(out, cli);

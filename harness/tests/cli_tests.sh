@@ -108,6 +108,8 @@ t 0 ste help
 expect "ste help" has "usage: smmu-hil ste" "$out"
 t quick 0 -j sweep --entry cd
 expect "sweep cd -j" is_json "isinstance(d, dict)"
+# the KUnit verdicts: writing/clearing the zero CD is never hitless; the per-sync expectation holds
+expect "sweep cd kernel verdicts" is_json "0 < d['kernel_hitless'] < d['paths']['hitless'] + d['paths']['nochange'] and d['kernel_check_fail'] == 0"
 t 0 sweep --entry ste --quanta 128 --granularity sync
 t 0 --json sweep --entry cd --profile qemu-7.2 --no-dma-wmb
 expect "sweep --json" is_json
