@@ -25,8 +25,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!s.name[0] || !s.nsteps || s.nsteps > SHL_SCN_MAX_STEPS || !s.repeat ||
 	    s.dwell_us > SHL_SCN_MAX_DWELL_US || (!s.expect.none && !s.expect.nk))
 		abort();
-	for (i = 0; i < s.nsteps; i++)
-		if (s.steps[i].kind == SHL_SCN_STEP_FIELDS && (!s.steps[i].nf || !s.steps[i].f[0].f))
+	for (i = 0; i < s.nsteps; i++) {
+		const struct shl_scn_step *st = &s.steps[i];
+		size_t j;
+
+		if (st->kind != SHL_SCN_STEP_FIELDS)
+			continue;
+		/* no field: only a legality item that names its base or entry */
+		if (!st->nf && !(s.legality && st->opts))
 			abort();
+		if (st->opts && !s.legality)
+			abort();
+		if (st->has_base && st->entry != SHL_KIND_STE)
+			abort();
+		for (j = 0; j < st->nf; j++)
+			if (!st->f[j].f)
+				abort();
+	}
 	return 0;
 }
