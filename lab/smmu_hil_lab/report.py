@@ -3,7 +3,11 @@ results/latest link.
 
 report.json:
     {"run_id", "target", "dut": {...}, "tests": [{"name", "status",
-     "duration_s", "reason", "metrics"}], "summary": {"pass", "fail", "skip"}}
+     "duration_s", "reason", "metrics"}], "summary": {"pass", "fail", "skip"},
+     "combinations": [{"kernel", "smmu_model", "dut_kernels", "pass", "fail",
+     "skip"}]}
+`combinations` only when the tests ran on more than one DUT kernel x SMMU
+model combination (a matrix plan, combos.py).
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from . import paths
+from .combos import combinations
 from .errors import LabError
 
 STATUSES = ("pass", "fail", "skip")
@@ -60,8 +65,13 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """The report.json document."""
-        return {"run_id": self.run_id, "target": self.target, "dut": self.dut,
-                "tests": [asdict(t) for t in self.tests], "summary": self.summary()}
+        tests = [asdict(t) for t in self.tests]
+        doc = {"run_id": self.run_id, "target": self.target, "dut": self.dut,
+               "tests": tests, "summary": self.summary()}
+        combos = combinations(tests)
+        if combos:
+            doc["combinations"] = combos
+        return doc
 
     @property
     def ok(self) -> bool:
@@ -110,6 +120,9 @@ class Report:
             if t.status != "pass" and t.reason:
                 out.append(f"        {_one_line(t.reason)[:200]}")
         out.append(f"pass {s['pass']}  fail {s['fail']}  skip {s['skip']}")
+        for c in combinations(self.tests):     # a matrix run: the totals per column
+            out.append(f"  {c['kernel']} {c['smmu_model']}: pass {c['pass']}  "
+                       f"fail {c['fail']}  skip {c['skip']}")
         return "\n".join(out) + "\n"
 
 
