@@ -410,7 +410,10 @@ def describe(c: Change) -> str:
         return f"{c.metric} {_num(c.a)} -> {_num(c.b)} ({_rel(c)})"
     if c.test == "smmu_features":
         return f"{c.test}: " + " ".join([f"-{f}" for f in c.a] + [f"+{f}" for f in c.b])
-    show = (lambda v: ", ".join(v) if isinstance(v, list) else "none" if v is None else str(v))
+    def show(v: Any) -> str:
+        if isinstance(v, list):
+            return ", ".join(v) or "none"
+        return "none" if v is None else str(v)
     return f"{c.test}: {show(c.a)} -> {show(c.b)}"
 
 
