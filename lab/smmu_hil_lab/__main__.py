@@ -27,8 +27,6 @@ import sys
 from pathlib import Path
 
 from . import image, inventory, scenario
-from .compare import DEFAULT_TOLERANCE
-from .errors import CompareError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     qm.add_argument("qemu_args", nargs="*", help="extra QEMU arguments (after --)")
     rp = sub.add_parser("report", help="(re)write report.html and kcidb.json of a run")
     rp.add_argument("run_dir", type=Path)
+    from .compare import DEFAULT_TOLERANCE
     cp = sub.add_parser("compare", help="what changed between two runs' report.json "
                         "(regressions first; exit 1 when there is one)")
     cp.add_argument("run_a", metavar="RUN_A",
@@ -191,6 +190,7 @@ def compare_command(args: argparse.Namespace) -> int:
     """`compare RUN_A RUN_B`: print what changed (compare.format_text, or
     JSON with -j). Returns 0 no regression, 1 regressions, 2 bad input."""
     from . import compare
+    from .errors import CompareError
     try:
         tol = compare.parse_tolerance(args.tolerance)
         per_metric = compare.parse_metric_tolerances(args.metric_tolerance)

@@ -3,12 +3,9 @@ CSS inline, plots as PNG data: URIs drawn by matplotlib's Agg backend),
 rendered from the Jinja2 templates in templates/ (report.html.j2, its
 test_section.html.j2 and macros.html.j2, report.css) with autoescape.
 
-Layout: header (run, target, kernel, SMMU features), totals, for a run on
-more than one DUT kernel x SMMU model combination the table comparing them
-(combos.py: a row per scenario, a column per combination, each cell the
-status and key metrics), the run's plots (RUN_PLOTS), a summary table, then
-one section per test (status, reason, metrics, that test's plots from
-TEST_PLOTS).
+Layout: header (run, target, kernel, SMMU features), totals, the run's plots
+(RUN_PLOTS), a summary table, then one section per test (status, reason,
+metrics, that test's plots from TEST_PLOTS).
 
 Plots are functions; a new one (throughput over time with kexecs marked, an
 event timeline, ...) is one more entry in RUN_PLOTS (the whole run) or
@@ -33,8 +30,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend)
 from matplotlib.figure import Figure  # noqa: E402
 
-from . import combos  # noqa: E402
 from .rundir import RunDir  # noqa: E402
+from . import combos  # noqa: E402  (the kernel x SMMU model table: comparison())
 
 COLORS = {"pass": "#2e7d32", "fail": "#c62828", "skip": "#9e9e9e"}
 # metrics that count transitions, and metrics that count things gone wrong
@@ -248,10 +245,11 @@ def render(rd: RunDir) -> str:
 
 
 def comparison(tests: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The template context of the kernel x SMMU model table (columns:
-    label, releases, counts; rows: scenario, differs, cells by label: status,
-    anchor, reason_line, metrics as (label, value)), or None for a run on
-    fewer than two combinations."""
+    """The table comparing a run's DUT kernel x SMMU model combinations,
+    shown after the header (templates/comparison.html.j2; combos.py): its
+    template context, columns (label, releases, counts) and rows (scenario,
+    differs, cells by column label: status, anchor, reason_line, metrics as
+    (label, value)); None for a run on fewer than two combinations."""
     mx = combos.matrix(tests)
     if len(mx.columns) < 2:
         return None

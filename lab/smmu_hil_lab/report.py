@@ -3,11 +3,7 @@ results/latest link.
 
 report.json:
     {"run_id", "target", "dut": {...}, "tests": [{"name", "status",
-     "duration_s", "reason", "metrics"}], "summary": {"pass", "fail", "skip"},
-     "combinations": [{"kernel", "smmu_model", "dut_kernels", "pass", "fail",
-     "skip"}]}
-`combinations` only when the tests ran on more than one DUT kernel x SMMU
-model combination (a matrix plan, combos.py).
+     "duration_s", "reason", "metrics"}], "summary": {"pass", "fail", "skip"}}
 """
 from __future__ import annotations
 
@@ -64,7 +60,9 @@ class Report:
         return counts
 
     def to_dict(self) -> dict[str, Any]:
-        """The report.json document."""
+        """The report.json document; with "combinations" ([{"kernel",
+        "smmu_model", "dut_kernels", "pass", "fail", "skip"}]) when the
+        tests ran on more than one DUT kernel x SMMU model (combos.py)."""
         tests = [asdict(t) for t in self.tests]
         doc = {"run_id": self.run_id, "target": self.target, "dut": self.dut,
                "tests": tests, "summary": self.summary()}

@@ -25,8 +25,8 @@ from unittest import mock
 import pytest
 
 from . import inventory, paths, report, scenario
-from .errors import LabError
 from .report import new_run_id
+from .errors import LabError
 
 SUITES = paths.REPO / "lab" / "suites"
 
