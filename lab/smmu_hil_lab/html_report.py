@@ -118,40 +118,7 @@ def plot_transitions_events(rd: RunDir) -> tuple[str, Figure] | None:
     return "Transitions and events per test", fig
 
 
-def plot_combination_rates(rd: RunDir) -> tuple[str, Figure] | None:
-    """A run on several kernel x SMMU model combinations: per scenario with
-    a rate_per_s, one bar per combination (log scale); a missing or
-    skipped cell has no bar."""
-    mx = combos.matrix(rd.tests)
-    labels = mx.labels
-    rows = [r for r in mx.rows
-            if any(_number((c.get("metrics") or {}).get("rate_per_s")) for c in r.cells.values())]
-    if len(labels) < 2 or not rows:
-        return None
-    fig, ax = plt.subplots(figsize=(10, 0.25 * len(rows) * len(labels) + 1.6))
-    height = 0.8 / len(labels)
-    for j, label in enumerate(labels):
-        ys, vals = [], []
-        for i, r in enumerate(rows):
-            v = _number(((r.cells.get(label) or {}).get("metrics") or {}).get("rate_per_s"))
-            if v:
-                ys.append(i - 0.4 + height * (j + 0.5))
-                vals.append(v)
-        ax.barh(ys, vals, height=height, label=label)
-        for yy, v in zip(ys, vals):
-            ax.text(v, yy, f" {v:,.0f}", va="center", fontsize=7)
-    ax.set_xscale("log")
-    ax.set_yticks(range(len(rows)), [r.scenario for r in rows])
-    ax.invert_yaxis()
-    ax.set_xlabel("transitions per second (log)")
-    ax.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0, 1), ncol=len(labels),
-              frameon=False)
-    ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    return "Transition rate per kernel and SMMU model", fig
-
-
-RUN_PLOTS: list[RunPlot] = [plot_durations, plot_transitions_events, plot_combination_rates]
+RUN_PLOTS: list[RunPlot] = [plot_durations, plot_transitions_events]
 TEST_PLOTS: list[TestPlot] = []
 TEST_TABLES: list[TestTable] = []
 
@@ -267,3 +234,39 @@ def comparison(tests: list[dict[str, Any]]) -> dict[str, Any] | None:
         rows.append({"scenario": r.scenario, "differs": r.differs(labels), "cells": cells})
     return {"columns": cols, "labels": labels, "rows": rows,
             "differ": sum(1 for r in rows if r["differs"])}
+
+
+def plot_combination_rates(rd: RunDir) -> tuple[str, Figure] | None:
+    """A run on several kernel x SMMU model combinations: per scenario with
+    a rate_per_s, one bar per combination (log scale); a missing or
+    skipped cell has no bar."""
+    mx = combos.matrix(rd.tests)
+    labels = mx.labels
+    rows = [r for r in mx.rows
+            if any(_number((c.get("metrics") or {}).get("rate_per_s")) for c in r.cells.values())]
+    if len(labels) < 2 or not rows:
+        return None
+    fig, ax = plt.subplots(figsize=(10, 0.25 * len(rows) * len(labels) + 1.6))
+    height = 0.8 / len(labels)
+    for j, label in enumerate(labels):
+        ys, vals = [], []
+        for i, r in enumerate(rows):
+            v = _number(((r.cells.get(label) or {}).get("metrics") or {}).get("rate_per_s"))
+            if v:
+                ys.append(i - 0.4 + height * (j + 0.5))
+                vals.append(v)
+        ax.barh(ys, vals, height=height, label=label)
+        for yy, v in zip(ys, vals):
+            ax.text(v, yy, f" {v:,.0f}", va="center", fontsize=7)
+    ax.set_xscale("log")
+    ax.set_yticks(range(len(rows)), [r.scenario for r in rows])
+    ax.invert_yaxis()
+    ax.set_xlabel("transitions per second (log)")
+    ax.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0, 1), ncol=len(labels),
+              frameon=False)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return "Transition rate per kernel and SMMU model", fig
+
+
+RUN_PLOTS.append(plot_combination_rates)
