@@ -9,6 +9,8 @@
 #                 -> results/latest/
 #   make run-transitions / run-liveupdate / run-ssh   one part of it
 #   make run-transitions-noedu   the transitions on a DUT without edu
+#   make run-matrix  the transitions on five DUT kernel x SMMU model combinations
+#                 (lab/plans/matrix.yaml), one report comparing them
 #   make test     every test: C unit tests (also under ASan+UBSan and valgrind),
 #                 fuzzers (briefly), checkpatch, the modules built by dkms
 #                 (test-dkms), lab tests, the smoke suite on the emulated DUT,
@@ -97,7 +99,7 @@ KDIR      ?= $(SMMU_HIL_CACHE)/kernel/$(KREL)/build
 MOD_SRCS  := $(wildcard modules/*.c modules/*.h modules/Kbuild modules/include/uapi/*.h \
 		modules/include/smmu_hil/*.h)
 
-.PHONY: all tool agent modules setup setup-host setup-dut run run-transitions run-transitions-noedu test test-c test-fuzz \
+.PHONY: all tool agent modules setup setup-host setup-dut run run-transitions run-transitions-noedu run-matrix test test-c test-fuzz \
 	test-asan test-cli \
 	test-lab test-dut run-ssh run-liveupdate bench checkpatch kernel-config clean \
 	lava-jobs test-lava
@@ -329,6 +331,13 @@ run-transitions: setup
 run-transitions-noedu: setup
 	$(MAKE) all
 	cd lab && $(PY) -m smmu_hil_lab run --suite transitions --target qemu-noedu --results ../results
+
+# The kernel x SMMU model matrix (lab/plans/matrix.yaml): the transition suite
+# on 7.x (nested, s1, s2), 6.12 (nested) and 6.1 (s1), each phase building the
+# modules for its kernel first; one report with a table per combination.
+run-matrix: setup
+	$(MAKE) tool agent
+	cd lab && $(PY) -m smmu_hil_lab run --plan plans/matrix.yaml --results ../results
 
 # Only the live-update flow (kexec under fio and iperf3, STE/CD diffs,
 # blackout) on the qemu target.

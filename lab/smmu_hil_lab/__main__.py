@@ -6,6 +6,9 @@
                            a plan's phases (suites on targets), one report
     validate DIR...        check scenario files
     report RUN_DIR         (re)write report.html and kcidb.json of a finished run
+    compare RUN_A RUN_B [--tolerance 20%] [--metric-tolerance GLOB=TOL]... [--all] [-j]
+                           what changed from run A to run B (regressions first);
+                           exit 0 none, 1 regressions, 2 a missing/malformed report
     image --out DIR        assemble the emulated DUT's boot files
     qemu --out DIR [--append ARGS] [-- QEMU-ARGS]
                            assemble them and boot the DUT on this terminal
@@ -18,6 +21,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -53,6 +57,22 @@ def main(argv: list[str] | None = None) -> int:
     qm.add_argument("qemu_args", nargs="*", help="extra QEMU arguments (after --)")
     rp = sub.add_parser("report", help="(re)write report.html and kcidb.json of a run")
     rp.add_argument("run_dir", type=Path)
+    from .compare import DEFAULT_TOLERANCE
+    cp = sub.add_parser("compare", help="what changed between two runs' report.json "
+                        "(regressions first; exit 1 when there is one)")
+    cp.add_argument("run_a", metavar="RUN_A",
+                    help="the reference run: a run directory, its report.json, or a run id "
+                         "(or `latest`) under results/")
+    cp.add_argument("run_b", metavar="RUN_B", help="the run to judge, likewise")
+    cp.add_argument("--tolerance", default=str(DEFAULT_TOLERANCE),
+                    help="relative change of a metric that counts (0.2 or 20%%; default 20%%)")
+    cp.add_argument("--metric-tolerance", action="append", default=[], metavar="GLOB=TOL",
+                    help="another tolerance for the metrics matching GLOB (rate_per_s=50%%); "
+                         "repeatable, the last match wins")
+    cp.add_argument("--all", action="store_true",
+                    help="also list metrics without a better direction that moved, and every "
+                         "package version")
+    cp.add_argument("-j", "--json", action="store_true", help="JSON instead of text")
     va = sub.add_parser("validate", help="validate scenario files or directories")
     va.add_argument("paths", type=Path, nargs="+")
     lv = sub.add_parser("lava", help="LAVA jobs: generate, validate, run (docs/lava.md)")
@@ -96,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.verb == "lava":
         return lava_command(args)
+    if args.verb == "compare":
+        return compare_command(args)
     if args.verb == "run":
         from . import plan, runner
         try:
@@ -162,6 +184,26 @@ def lava_command(args: argparse.Namespace) -> int:
     except (lava.LavaError, image.ImageError, FileNotFoundError) as e:
         print(f"smmu_hil_lab: error: {e}", file=sys.stderr)
         return 2
+
+
+def compare_command(args: argparse.Namespace) -> int:
+    """`compare RUN_A RUN_B`: print what changed (compare.format_text, or
+    JSON with -j). Returns 0 no regression, 1 regressions, 2 bad input."""
+    from . import compare
+    from .errors import CompareError
+    try:
+        tol = compare.parse_tolerance(args.tolerance)
+        per_metric = compare.parse_metric_tolerances(args.metric_tolerance)
+        ra, rb = compare.load(args.run_a), compare.load(args.run_b)
+    except CompareError as e:
+        print(f"smmu_hil_lab: compare: {e}", file=sys.stderr)
+        return 2
+    result = compare.compare(ra, rb, tol, per_metric)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        sys.stdout.write(compare.format_text(result, show_all=args.all))
+    return 1 if result.regressions else 0
 
 
 def validate(targets: list[Path]) -> int:

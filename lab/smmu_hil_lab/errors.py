@@ -78,3 +78,7 @@ class WorkloadError(LabError):
 
 class LavaError(LabError):
     """A job cannot be generated, or LAVA's log cannot be read."""
+
+
+class CompareError(LabError):
+    """A report to compare is missing or malformed, or an option is bad."""

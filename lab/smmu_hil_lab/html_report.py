@@ -31,6 +31,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (after the backend)
 from matplotlib.figure import Figure  # noqa: E402
 
 from .rundir import RunDir  # noqa: E402
+from . import combos  # noqa: E402  (the kernel x SMMU model table: comparison())
 
 COLORS = {"pass": "#2e7d32", "fail": "#c62828", "skip": "#9e9e9e"}
 # metrics that count transitions, and metrics that count things gone wrong
@@ -166,6 +167,18 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def _num(v: Any) -> str:
+    """A metric in a comparison cell: integers and floats >= 100 with
+    thousands separators and no fraction, smaller floats to 3 significant
+    digits, anything else as _fmt() writes it."""
+    n = _number(v)
+    if n is None:
+        return _fmt(v)
+    if isinstance(v, int) or abs(n) >= 100:
+        return f"{n:,.0f}"
+    return f"{n:.3g}"
+
+
 def _anchor(name: str) -> str:
     return "t-" + "".join(c if c.isalnum() else "-" for c in name)
 
@@ -178,6 +191,7 @@ def environment() -> jinja2.Environment:
                              autoescape=True, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
     env.filters["fmt"] = _fmt
+    env.filters["num"] = _num
     return env
 
 
@@ -216,4 +230,66 @@ def render(rd: RunDir) -> str:
            "counts": {s: sum(1 for t in tests if t.get("status") == s) for s in COLORS}}
     run_plots = [_plot(got) for plot in RUN_PLOTS if (got := plot(rd))]
     return environment().get_template("report.html.j2").render(
-        run=run, run_plots=run_plots, tests=[_test(rd, t) for t in tests])
+        run=run, run_plots=run_plots, tests=[_test(rd, t) for t in tests],
+        comparison=comparison(tests))
+
+
+def comparison(tests: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The table comparing a run's DUT kernel x SMMU model combinations,
+    shown after the header (templates/comparison.html.j2; combos.py): its
+    template context, columns (label, releases, counts) and rows (scenario,
+    differs, cells by column label: status, anchor, reason_line, metrics as
+    (label, value)); None for a run on fewer than two combinations."""
+    mx = combos.matrix(tests)
+    if len(mx.columns) < 2:
+        return None
+    labels = mx.labels
+    cols = [{"label": c.combo.label, "releases": c.releases, "counts": c.counts}
+            for c in mx.columns]
+    rows = []
+    for r in mx.rows:
+        cells = {}
+        for label, t in r.cells.items():
+            lines = (t.get("reason") or "").splitlines()
+            cells[label] = {"status": t.get("status", "?"), "anchor": _anchor(str(t["name"])),
+                            "reason_line": lines[0][:120] if lines else "",
+                            "metrics": combos.key_metrics(t)}
+        rows.append({"scenario": r.scenario, "differs": r.differs(labels), "cells": cells})
+    return {"columns": cols, "labels": labels, "rows": rows,
+            "differ": sum(1 for r in rows if r["differs"])}
+
+
+def plot_combination_rates(rd: RunDir) -> tuple[str, Figure] | None:
+    """A run on several kernel x SMMU model combinations: per scenario with
+    a rate_per_s, one bar per combination (log scale); a missing or
+    skipped cell has no bar."""
+    mx = combos.matrix(rd.tests)
+    labels = mx.labels
+    rows = [r for r in mx.rows
+            if any(_number((c.get("metrics") or {}).get("rate_per_s")) for c in r.cells.values())]
+    if len(labels) < 2 or not rows:
+        return None
+    fig, ax = plt.subplots(figsize=(10, 0.25 * len(rows) * len(labels) + 1.6))
+    height = 0.8 / len(labels)
+    for j, label in enumerate(labels):
+        ys, vals = [], []
+        for i, r in enumerate(rows):
+            v = _number(((r.cells.get(label) or {}).get("metrics") or {}).get("rate_per_s"))
+            if v:
+                ys.append(i - 0.4 + height * (j + 0.5))
+                vals.append(v)
+        ax.barh(ys, vals, height=height, label=label)
+        for yy, v in zip(ys, vals):
+            ax.text(v, yy, f" {v:,.0f}", va="center", fontsize=7)
+    ax.set_xscale("log")
+    ax.set_yticks(range(len(rows)), [r.scenario for r in rows])
+    ax.invert_yaxis()
+    ax.set_xlabel("transitions per second (log)")
+    ax.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0, 1), ncol=len(labels),
+              frameon=False)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return "Transition rate per kernel and SMMU model", fig
+
+
+RUN_PLOTS.append(plot_combination_rates)

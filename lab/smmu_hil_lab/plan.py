@@ -9,35 +9,57 @@ phases:
     inventory: ../inventory/emulated-ssh.yaml        # relative to this file
     name_suffix: "@ssh"      # kexec-live-update@ssh: a second, distinct test
     env: {SMMU_HIL_ITERATIONS: "3"}                  # for this phase only
+  - suites: [transitions]
+    name_suffix: "[6.12,nested]"   # raw-hitless@edu[6.12,nested]
+    env: {DUT_KERNEL: "6.12", SMMU_HIL_SMMU_MODEL: nested}
+    setup: [make, modules, "DUT_KERNEL=${DUT_KERNEL}"]   # before the phase boots
 ```
 
 Each phase is one pytest session on its own target (booted and shut down
 by that session); runner.run_plan() chains them. load() validates the file
 and raises PlanError naming the file and the key.
+
+`env` values are strings (or integers): a YAML number such as 6.10 would
+read as the float 6.1, so a float is refused (quote it). `setup` is a
+command (an argument list, or a string split like a shell would, without a
+shell) run from the repository root with the phase's env before the phase's
+session; `${NAME}` in an argument is the phase's env value NAME (it must be
+in `env`). A plan whose phases run one combination of DUT kernel and SMMU
+model each names them in the suffix `[KERNEL,MODEL]` (lab/plans/matrix.yaml;
+combos.py reads it back for the report's comparison table).
 """
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
+from string import Template
 
 from . import yamlfile
 from .errors import PlanError
 from .targets import TARGETS
 
 _PLAN_KEYS = {"name", "description", "phases"}
-_PHASE_KEYS = {"suites", "target", "inventory", "name_suffix", "env"}
+_PHASE_KEYS = {"suites", "target", "inventory", "name_suffix", "env", "setup"}
 
 
 @dataclass(frozen=True)
 class Phase:
     """One pytest session of a plan: @suites on @target (None: the
-    inventory DUT's, else qemu), test names + @name_suffix, with @env set."""
+    inventory DUT's, else qemu), test names + @name_suffix, with @env set;
+    @setup (argv, `${NAME}` not yet expanded: setup_argv()) runs first."""
 
     suites: list[str]
     target: str | None = None
     inventory: Path | None = None
     name_suffix: str = ""
     env: dict[str, str] = field(default_factory=dict)
+    setup: list[str] = field(default_factory=list)
+
+    def setup_argv(self) -> list[str]:
+        """@setup with each `${NAME}` replaced by @env[NAME] (load() checked
+        that every name is there). Empty when the phase has no set-up."""
+        return [Template(a).substitute(self.env) for a in self.setup]
 
 
 @dataclass(frozen=True)
@@ -69,6 +91,14 @@ def _phase(path: Path, i: int, raw: object) -> Phase:
     env = raw.get("env") or {}
     if not isinstance(env, dict) or not all(isinstance(k, str) for k in env):
         raise PlanError(f"{where}.env: a mapping of variable names to values")
+    for k, v in env.items():
+        if isinstance(v, float):
+            raise PlanError(f"{where}.env.{k}: {v!r} is a YAML number; quote it "
+                            "(6.10 would read as 6.1)")
+        if not isinstance(v, (str, int)):
+            raise PlanError(f"{where}.env.{k}: a string")
+    env = {k: str(v) for k, v in env.items()}
+    setup = _setup(where, raw.get("setup"), env)
     target = raw.get("target")
     if target is not None and target not in TARGETS:
         raise PlanError(f"{where}.target: one of {', '.join(sorted(TARGETS))}, not {target!r}")
@@ -76,7 +106,35 @@ def _phase(path: Path, i: int, raw: object) -> Phase:
     if not isinstance(suffix, str):
         raise PlanError(f"{where}.name_suffix: a string")
     return Phase(suites=list(suites), target=target, inventory=inv_path,
-                 name_suffix=suffix, env={k: str(v) for k, v in env.items()})
+                 name_suffix=suffix, env=env, setup=setup)
+
+
+def _setup(where: str, raw: object, env: dict[str, str]) -> list[str]:
+    """A phase's `setup` @raw (None, a command string or a list of
+    arguments) as a list of arguments whose `${NAME}`s all name @env
+    variables. Raises PlanError."""
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        try:
+            argv = shlex.split(raw)
+        except ValueError as e:
+            raise PlanError(f"{where}.setup: {e}") from e
+    elif isinstance(raw, list) and all(isinstance(a, (str, int)) for a in raw):
+        argv = [str(a) for a in raw]
+    else:
+        raise PlanError(f"{where}.setup: a command (a string or a list of arguments)")
+    if not argv or not argv[0]:
+        raise PlanError(f"{where}.setup: an empty command")
+    for a in argv:
+        t = Template(a)
+        if not t.is_valid():
+            raise PlanError(f"{where}.setup: {a!r}: write ${{NAME}} (and $$ for a $)")
+        missing = [n for n in t.get_identifiers() if n not in env]
+        if missing:
+            raise PlanError(f"{where}.setup: {a!r} names {', '.join(missing)}, "
+                            "not in this phase's env")
+    return argv
 
 
 def load(path: Path) -> Plan:

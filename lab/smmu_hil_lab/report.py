@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import paths
+from .combos import combinations
 from .errors import LabError
 
 STATUSES = ("pass", "fail", "skip")
@@ -59,9 +60,16 @@ class Report:
         return counts
 
     def to_dict(self) -> dict[str, Any]:
-        """The report.json document."""
-        return {"run_id": self.run_id, "target": self.target, "dut": self.dut,
-                "tests": [asdict(t) for t in self.tests], "summary": self.summary()}
+        """The report.json document; with "combinations" ([{"kernel",
+        "smmu_model", "dut_kernels", "pass", "fail", "skip"}]) when the
+        tests ran on more than one DUT kernel x SMMU model (combos.py)."""
+        tests = [asdict(t) for t in self.tests]
+        doc = {"run_id": self.run_id, "target": self.target, "dut": self.dut,
+               "tests": tests, "summary": self.summary()}
+        combos = combinations(tests)
+        if combos:
+            doc["combinations"] = combos
+        return doc
 
     @property
     def ok(self) -> bool:
@@ -110,6 +118,9 @@ class Report:
             if t.status != "pass" and t.reason:
                 out.append(f"        {_one_line(t.reason)[:200]}")
         out.append(f"pass {s['pass']}  fail {s['fail']}  skip {s['skip']}")
+        for c in combinations(self.tests):     # a matrix run: the totals per column
+            out.append(f"  {c['kernel']} {c['smmu_model']}: pass {c['pass']}  "
+                       f"fail {c['fail']}  skip {c['skip']}")
         return "\n".join(out) + "\n"
 
 

@@ -11,8 +11,13 @@ report.html and kcidb.json are derived at the end (publish.py).
 """
 from __future__ import annotations
 
+import collections
+import json
 import os
+import shlex
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -21,6 +26,7 @@ import pytest
 
 from . import inventory, paths, report, scenario
 from .report import new_run_id
+from .errors import LabError
 
 SUITES = paths.REPO / "lab" / "suites"
 
@@ -152,16 +158,96 @@ def run_plan(plan_file: Path, results: Path, pytest_args: list[str] | None = Non
     label = "+".join(dict.fromkeys(_phase_target(ph) for ph in p.phases))
     worst = 0
     for i, ph in enumerate(p.phases, 1):
-        print(f"smmu-hil: phase {i}/{len(p.phases)}: {','.join(ph.suites)}"
+        print(f"smmu-hil: phase {i}/{len(p.phases)}: {','.join(ph.suites)}{ph.name_suffix}"
               f"{f' ({ph.inventory.name})' if ph.inventory else ''}", flush=True)
+        t0 = time.monotonic()
         with mock.patch.dict(os.environ, ph.env):   # this phase's env only
-            rc, _ = run(ph.suites, results, ph.target, pytest_args, ph.inventory,
-                        resume=run_dir, name_suffix=ph.name_suffix,
-                        derive=False, report_target=label)
+            broke = run_phase_setup(ph, run_dir, i) if ph.setup else None
+            setup_name = f"setup{ph.name_suffix or f'-phase-{i}'}"
+            if broke is None and ph.setup and resume is not None:
+                clear_failure(run_dir, setup_name)   # it failed before, not now
+            if broke is None:
+                rc, _ = run(ph.suites, results, ph.target, pytest_args, ph.inventory,
+                            resume=run_dir, name_suffix=ph.name_suffix,
+                            derive=False, report_target=label)
+            else:
+                rc = 1
+                record_failure(run_dir, setup_name, broke, label, time.monotonic() - t0)
+        print(f"smmu-hil: phase {i}/{len(p.phases)} done in {time.monotonic() - t0:.0f} s",
+              flush=True)
         worst = max(worst, rc)
     if (run_dir / "report.json").exists():
         write_derived(run_dir)
     return worst, run_dir
+
+
+SETUP_TAIL_LINES = 20
+
+
+def run_phase_setup(ph: Any, run_dir: Path, index: int) -> str | None:
+    """Run plan phase @ph's `setup` command (Phase.setup_argv()) from the
+    repository root with the current environment (run_plan() has applied the
+    phase's env), its output echoed and kept in @run_dir/setup-<index>.log.
+    Returns None on success, else why it failed (the exit status or the
+    error starting it, then the output's last lines)."""
+    argv = ph.setup_argv()
+    log_path = run_dir / f"setup-{index}.log"
+    print(f"smmu-hil: phase {index} set-up: {shlex.join(argv)}", flush=True)
+    tail: collections.deque[str] = collections.deque(maxlen=SETUP_TAIL_LINES)
+    try:
+        with log_path.open("w", encoding="utf-8") as log, \
+                subprocess.Popen(argv, cwd=paths.REPO, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                 text=True, errors="replace") as proc:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                sys.stdout.write(line)
+                log.write(line)
+                tail.append(line.rstrip("\n"))
+            rc = proc.wait()
+    except OSError as e:
+        return f"set-up `{shlex.join(argv)}` did not start: {e}"
+    if rc == 0:
+        return None
+    return (f"set-up `{shlex.join(argv)}` exited {rc}; the phase's suites did not run "
+            f"(output: {log_path.name})\n" + "\n".join(tail))
+
+
+def clear_failure(run_dir: Path, name: str) -> None:
+    """When @run_dir's results.jsonl has a failed record @name (a plan
+    phase's set-up that failed before the run was resumed), append a passing
+    one: the report shows the set-up's latest outcome."""
+    from .pytest_plugin import RESULTS_JSONL, append_result, read_records
+    if read_records(run_dir / RESULTS_JSONL).get(name, {}).get("status") == "fail":
+        append_result(run_dir / RESULTS_JSONL,
+                      report.TestResult(name, reason="set-up passed when the run was resumed"),
+                      suite="plan")
+
+
+def record_failure(run_dir: Path, name: str, reason: str, target: str,
+                   duration_s: float) -> None:
+    """Record a failed test @name with @reason in @run_dir's results.jsonl
+    and report.json (read back from results.jsonl, so a later phase's
+    session keeps it too): how a plan phase that could not run shows in
+    the report."""
+    from .pytest_plugin import RESULTS_JSONL, append_result, read_records, read_results
+    res = report.TestResult(name, status="fail", duration_s=round(duration_s, 3),
+                            reason=reason)
+    append_result(run_dir / RESULTS_JSONL, res, suite="plan")
+    old: dict[str, Any] = {}
+    try:
+        old = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    rep = report.Report(run_id=run_dir.name, target=str(old.get("target") or target),
+                        dut=old.get("dut") if isinstance(old.get("dut"), dict) else {},
+                        tests=list(read_results(run_dir / RESULTS_JSONL).values()))
+    try:
+        rep.write(run_dir)
+    except LabError as e:   # ktap.log needs the host tool; report.json is written first
+        print(f"smmu_hil_lab: {e}", file=sys.stderr)
+    report.merge_junit([p for p in report.session_junit_files(run_dir) if _junit_ok(p)],
+                       run_dir / "junit.xml", read_records(run_dir / RESULTS_JSONL))
 
 
 def _phase_target(ph: Any) -> str:

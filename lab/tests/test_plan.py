@@ -43,10 +43,45 @@ def test_nightly_plan_is_valid() -> None:
     ("phases: [{suites: [a]}, {suites: [a]}]\n", "suite\\(s\\) a run twice"),
     ("phases: [{suites: [a]\n", "not YAML"),
     ("phases: [{suites: [a]}]\ncolour: red\n", r"unknown key\(s\) colour"),
+    ("phases: [{suites: [a], env: {DUT_KERNEL: 6.10}}]\n",
+     r"env.DUT_KERNEL: 6.1 is a YAML number; quote it"),
+    ("phases: [{suites: [a], env: {X: [1]}}]\n", r"env.X: a string"),
+    ("phases: [{suites: [a], setup: []}]\n", r"setup: an empty command"),
+    ("phases: [{suites: [a], setup: ''}]\n", r"setup: an empty command"),
+    ("phases: [{suites: [a], setup: {make: 1}}]\n", r"setup: a command"),
+    ("phases: [{suites: [a], setup: [make, [x]]}]\n", r"setup: a command"),
+    ("phases: [{suites: [a], setup: 'make \"modules'}]\n", r"setup: No closing quotation"),
+    ("phases: [{suites: [a], setup: [make, 'K=${DUT_KERNEL}']}]\n",
+     r"names DUT_KERNEL, not in this phase's env"),
+    ("phases: [{suites: [a], env: {A: b}, setup: [make, 'cost=$5']}]\n",
+     r"write \$\{NAME\} \(and \$\$ for a \$\)"),
 ])
 def test_bad_plans_are_refused(tmp_path: Path, text: str, error: str) -> None:
     with pytest.raises(plan.PlanError, match=error):
         plan.load(write(tmp_path / "p.yaml", text))
+
+
+def test_matrix_plan_runs_five_combinations() -> None:
+    p = plan.load(REPO / "lab" / "plans" / "matrix.yaml")
+    assert p.name == "matrix"
+    combos = [(ph.env["DUT_KERNEL"], ph.env["SMMU_HIL_SMMU_MODEL"]) for ph in p.phases]
+    assert combos == [("7.x", "nested"), ("7.x", "s1"), ("7.x", "s2"), ("6.12", "nested"),
+                      ("6.1", "s1")]
+    for ph, (kernel, model) in zip(p.phases, combos):
+        assert ph.suites == ["transitions"] and ph.target is None and ph.inventory is None
+        # the suffix the comparison table reads back, and modules for that kernel
+        assert ph.name_suffix == f"[{kernel},{model}]"
+        assert ph.setup_argv()[-2:] == ["modules", f"DUT_KERNEL={kernel}"]
+
+
+def test_setup_string_and_env_values() -> None:
+    from smmu_hil_lab.plan import _phase
+    ph = _phase(Path("p.yaml"), 0, {"suites": ["a"], "env": {"K": "6.12", "N": 3},
+                                     "setup": "make 'two words' K=${K} cost=$$5 ${N}"})
+    assert ph.env == {"K": "6.12", "N": "3"}
+    assert ph.setup == ["make", "two words", "K=${K}", "cost=$$5", "${N}"]
+    assert ph.setup_argv() == ["make", "two words", "K=6.12", "cost=$5", "3"]
+    assert _phase(Path("p.yaml"), 0, {"suites": ["a"]}).setup_argv() == []
 
 
 def test_missing_plan_file(tmp_path: Path) -> None:
@@ -119,3 +154,78 @@ def test_plan_runs_phases_into_one_report(tmp_path: Path, monkeypatch: pytest.Mo
     assert len(junit.findall("testsuite")) == 2 and len(cases) == 5
     assert "\n1..6\n" in (run_dir / "ktap.log").read_text()
     assert (run_dir / "report.html").exists() and (run_dir / "kcidb.json").exists()
+
+
+def test_phase_setup_runs_first_and_a_failed_one_is_a_failed_test(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_target: None,  # noqa: F811
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Phase 1's set-up sees its env and runs before its suite; phase 2's
+    fails: its suite does not run, setup[SUFFIX] fails with the exit status
+    and the output's tail; phase 3 runs. Resumed once the set-up works, the
+    set-up's record passes and phase 2's suite runs."""
+    import os
+    from smmu_hil_lab import paths, runner
+    suites, scen = two_suites(tmp_path)
+    monkeypatch.setattr(runner, "SUITES", suites)
+    monkeypatch.setattr(paths, "SCENARIOS", scen)
+    for mod in ("test_alpha", "test_beta"):
+        monkeypatch.delitem(sys.modules, mod, raising=False)
+    seen, gate = tmp_path / "seen.txt", tmp_path / "broken"
+    gate.write_text("")
+    step = (f"import os, sys; open({str(seen)!r}, 'a').write(sys.argv[1] + ' ' + "
+            f"os.environ['SHL_K'] + chr(10)); print('building for', sys.argv[1]); "
+            f"sys.exit(3 if sys.argv[1] == 'two' and os.path.exists({str(gate)!r}) else 0)")
+    p = write(tmp_path / "p.yaml", "phases:\n" + "".join(
+        f"  - {{suites: [{suite}], target: fake, name_suffix: '[{k},m]', env: {{SHL_K: '{k}'}},\n"
+        f"     setup: [{sys.executable}, -c, {json.dumps(step)}, '${{SHL_K}}']}}\n"
+        for suite, k in (("alpha", "one"), ("beta", "two"), ("alpha", "three"))))
+    try:
+        rc, run_dir = runner.run_plan(p, tmp_path / "results")
+        doc = json.loads((run_dir / "report.json").read_text())
+        by_name = {t["name"]: t for t in doc["tests"]}
+        assert seen.read_text() == "one one\ntwo two\nthree three\n"   # each phase's env
+        assert rc == 1 and "SHL_K" not in os.environ
+        assert set(by_name) == {"a-one[one,m]", "a-two[one,m]", "setup[two,m]",
+                                "a-one[three,m]", "a-two[three,m]"}
+        broken = by_name["setup[two,m]"]
+        assert broken["status"] == "fail"
+        assert "exited 3; the phase's suites did not run (output: setup-2.log)" in \
+            broken["reason"]
+        assert broken["reason"].endswith("building for two")
+        assert (run_dir / "setup-2.log").read_text() == "building for two\n"
+        assert "building for one" in capsys.readouterr().out      # echoed as it runs
+        cases = [c.get("name") for c in ET.parse(run_dir / "junit.xml").getroot().iter(
+            "testcase")]
+        assert "setup[two,m]" in cases
+        for mod in ("test_alpha", "test_beta"):
+            sys.modules.pop(mod, None)
+        gate.unlink()                          # fixed: resume the run
+        rc2, _ = runner.run_plan(p, tmp_path / "results", resume=run_dir)
+    finally:
+        for mod in ("test_alpha", "test_beta"):
+            sys.modules.pop(mod, None)
+    doc = json.loads((run_dir / "report.json").read_text())
+    by_name = {t["name"]: t for t in doc["tests"]}
+    assert by_name["setup[two,m]"]["status"] == "pass"
+    assert by_name["b-one[two,m]"]["status"] == "pass"
+    assert rc2 == 1                                      # b-orphan still fails
+    # (dut_kernels: the release each test names, once the plugin records it)
+    assert [{k: v for k, v in c.items() if k != "dut_kernels"} for c in doc["combinations"]] == [
+        {"kernel": k, "smmu_model": "m", "pass": n, "fail": 0, "skip": 0}
+        for k, n in (("one", 2), ("two", 2), ("three", 2))]
+    assert all(isinstance(c["dut_kernels"], list) for c in doc["combinations"])
+
+
+def test_a_setup_that_cannot_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                   fake_target: None) -> None:  # noqa: F811
+    from smmu_hil_lab import paths, runner
+    suites, scen = two_suites(tmp_path)
+    monkeypatch.setattr(runner, "SUITES", suites)
+    monkeypatch.setattr(paths, "SCENARIOS", scen)
+    p = write(tmp_path / "p.yaml", "phases:\n  - {suites: [alpha], target: fake, "
+              f"setup: [{tmp_path}/no-such-program]}}\n")
+    rc, run_dir = runner.run_plan(p, tmp_path / "results")
+    doc = json.loads((run_dir / "report.json").read_text())
+    assert rc == 1 and [t["name"] for t in doc["tests"]] == ["setup-phase-1"]
+    assert "no-such-program` did not start: [Errno 2]" in doc["tests"][0]["reason"]
+    assert (run_dir / "report.html").exists()
