@@ -56,6 +56,19 @@ def qemu_version(qemu: str = "qemu-system-aarch64") -> str | None:
     return m.group(1) if m else None
 
 
+# What QEMU prints on stderr that says nothing about the DUT (one regex per
+# line): QEMU 10 from bookworm-backports first looks for its modules in the
+# folder of the host's QEMU 7.2 (filled in from the real message below).
+HARMLESS_QEMU_STDERR: tuple[str, ...] = ()
+
+
+def qemu_stderr_problems(text: str) -> list[str]:
+    """The lines of QEMU's stderr @text that are not known to be harmless
+    (HARMLESS_QEMU_STDERR), empty lines dropped."""
+    return [ln.strip() for ln in text.splitlines()
+            if ln.strip() and not any(re.search(p, ln) for p in HARMLESS_QEMU_STDERR)]
+
+
 @dataclass(frozen=True)
 class UnixSocketSerialPort:
     """A serial console exported by QEMU as a unix stream socket (server side)."""
