@@ -282,12 +282,40 @@ static int clear_s1(struct shl_entry *e)
 	return ret;
 }
 
+static uint64_t get_field(const struct shl_entry *e, const char *name)
+{
+	return shl_field_value(e, shl_field_find(SHL_KIND_STE, name));
+}
+
+/*
+ * Whether the start-level table of stage-2 STE @e fits the injector's one
+ * 4 KiB zero page: a 4 KiB granule (S2TG 0; start level 2 - S2SL0) whose
+ * start level resolves at most 9 bits of the IPA (no concatenated tables).
+ */
+static bool s2_start_table_is_one_page(const struct shl_entry *e)
+{
+	unsigned int t0sz = (unsigned int)get_field(e, "S2T0SZ");
+	unsigned int sl0 = (unsigned int)get_field(e, "S2SL0");
+	unsigned int below;
+
+	if (get_field(e, "S2TG") != 0 || sl0 > 2 || t0sz > 64)
+		return false;
+	below = 12 + 9 * (3 - (2 - sl0));	/* IPA bits the levels below resolve */
+	return 64 - t0sz <= below + 9;
+}
+
 int shl_run_stage2_ste(const struct shl_entry *live, uint64_t zero_table, bool nested,
 		       struct shl_entry *out)
 {
 	*out = *live;
 	if (nested)
 		return set_field(out, "Config", 7) | set_s2(out, zero_table);
+	if (get_field(live, "Config") == 6) {
+		/* the driver's own stage 2: only its tables change (one in-use qword) */
+		if (!s2_start_table_is_one_page(live))
+			return -1;
+		return set_field(out, "S2TTB", zero_table);
+	}
 	return clear_s1(out) | set_field(out, "Config", 6) | set_s2(out, zero_table);
 }
 
@@ -331,7 +359,13 @@ static int raw_target(const struct shl_scenario *s, const struct shl_scn_step *s
 		}
 		return 0;
 	case SHL_SCN_S2:
-		return shl_run_stage2_ste(&live->e, ste->zero_table, false, out);
+		if (shl_run_stage2_ste(&live->e, ste->zero_table, false, out)) {
+			snprintf(why, len, "line %u: s2: the live %s STE's stage 2 starts with more "
+				 "than the injector's one 4 KiB table", st->line,
+				 shl_inject_config_name(SHL_KIND_STE, &live->e));
+			return -1;
+		}
+		return 0;
 	case SHL_SCN_NESTED:
 		if (cfg != 5) {
 			snprintf(why, len, "line %u: nested keeps the driver's S1 half, but the live STE is %s",

@@ -666,6 +666,25 @@ static void test_stage2_targets(void **state)
 	assert_int_equal(shl_run_stage2_ste(&live, 0x72729000, false, &back), 0);
 	assert_int_equal(back.q[2] & 0xffff, 7);
 	assert_int_equal(shl_run_stage2_ste(&live, 1ULL << 60, true, &back), -1);
+
+	/* the 6.1 driver's own S2 STE (a stage-2-only SMMU): only S2TTB moves */
+	live = (struct shl_entry){ { 0xd, 0x100000000000ULL, 0x044c359400000005ULL, 0x70955000 } };
+	assert_int_equal(shl_run_stage2_ste(&live, 0x72729000, false, &t[0]), 0);
+	assert_int_equal(t[0].q[0], live.q[0]);
+	assert_int_equal(t[0].q[1], live.q[1]);
+	assert_int_equal(t[0].q[2], live.q[2]);
+	assert_int_equal(t[0].q[3], 0x72729000);
+	shl_plan_entry(SHL_KIND_STE, &live, &t[0], &po, &p);
+	assert_int_equal(p.path, SHL_PATH_HITLESS);
+	assert_int_equal(p.critical_qword, 3);
+	/* S2T0SZ 20 at start level 1 (S2SL0 1) concatenates 32 tables: refused */
+	live.q[2] = 0x044c355400000005ULL;
+	assert_int_equal(shl_run_stage2_ste(&live, 0x72729000, false, &t[0]), -1);
+	/* 40 bits at level 1: two pages, refused; 39 bits: one */
+	live.q[2] = 0x044c355800000005ULL;
+	assert_int_equal(shl_run_stage2_ste(&live, 0x72729000, false, &t[0]), -1);
+	live.q[2] = 0x044c355900000005ULL;
+	assert_int_equal(shl_run_stage2_ste(&live, 0x72729000, false, &t[0]), 0);
 }
 
 int main(int argc, char **argv)
