@@ -39,6 +39,13 @@ export SMMU_HIL_CACHE
 DUT_KERNEL ?= 7.x
 export DUT_KERNEL
 
+# The emulated DUT's SMMU model for run*, test-dut, lava-jobs: nested (stage
+# 1+2, the default), s1 or s2 (make run SMMU_MODEL=s2; the lab checks the
+# DUT's SMMU_IDR0 at boot; lab/smmu_hil_lab/smmu_model.py).
+ifdef SMMU_MODEL
+export SMMU_HIL_SMMU_MODEL := $(SMMU_MODEL)
+endif
+
 BUILD     ?= $(or $(SMMU_HIL_BUILD),build)
 PY        := /usr/bin/python3
 # test-fuzz uses bash's PIPESTATUS

@@ -250,18 +250,74 @@ static int set_field(struct shl_entry *e, const char *name, uint64_t v)
 }
 
 /*
- * The stage-2 half of an s2/nested STE: a 39-bit IPA space starting at
- * level 1 of a 4 KiB granule, so the first walk reads one 4 KiB table (the
- * injector's all-invalid page; 40 bits would concatenate two tables and
- * read the page after it, shl_ste_s2_table_bytes()).
+ * The stage-2 half of an s2/nested STE, over the live STE @e: empty tables
+ * (the injector's one zeroed page) for a 39-bit IPA space, so the level-1
+ * table is that one page (a 40-bit space at level 1 concatenates two pages,
+ * and the second is not the injector's). S2VMID stays the live STE's (an S1
+ * STE uses it, 5.2 and the driver's used bits): Config is then the only
+ * in-use field that changes, as when the driver moves a domain, and a move
+ * from the driver's S1 STE can be hitless.
  */
 static int set_s2(struct shl_entry *e, uint64_t zero_table)
 {
-	return set_field(e, "S2VMID", 1) | set_field(e, "S2T0SZ", 25) |
+	return set_field(e, "S2T0SZ", 25) |
 	       set_field(e, "S2SL0", 1) | set_field(e, "S2IR0", 1) | set_field(e, "S2OR0", 1) |
 	       set_field(e, "S2SH0", 3) | set_field(e, "S2TG", 0) | set_field(e, "S2PS", 2) |
 	       set_field(e, "S2AA64", 1) | set_field(e, "S2R", 1) |
 	       set_field(e, "S2TTB", zero_table);
+}
+
+/*
+ * Clear the stage-1 fields of STE @e (a Config S2 entry sets no bits its
+ * config does not use, as the driver's S2 STEs: arm_smmu_make_s2_domain_ste).
+ */
+static int clear_s1(struct shl_entry *e)
+{
+	static const char *const s1[] = { "S1Fmt", "S1ContextPtr", "S1CDMax", "S1DSS", "S1CIR",
+					  "S1COR", "S1CSH", "S1STALLD", "STRW" };
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < sizeof(s1) / sizeof(s1[0]); i++)
+		ret |= set_field(e, s1[i], 0);
+	return ret;
+}
+
+static uint64_t get_field(const struct shl_entry *e, const char *name)
+{
+	return shl_field_value(e, shl_field_find(SHL_KIND_STE, name));
+}
+
+/*
+ * Whether the start-level table of stage-2 STE @e fits the injector's one
+ * 4 KiB zero page: a 4 KiB granule (S2TG 0; start level 2 - S2SL0) whose
+ * start level resolves at most 9 bits of the IPA (no concatenated tables).
+ */
+static bool s2_start_table_is_one_page(const struct shl_entry *e)
+{
+	unsigned int t0sz = (unsigned int)get_field(e, "S2T0SZ");
+	unsigned int sl0 = (unsigned int)get_field(e, "S2SL0");
+	unsigned int below;
+
+	if (get_field(e, "S2TG") != 0 || sl0 > 2 || t0sz > 64)
+		return false;
+	below = 12 + 9 * (3 - (2 - sl0));	/* IPA bits the levels below resolve */
+	return 64 - t0sz <= below + 9;
+}
+
+int shl_run_stage2_ste(const struct shl_entry *live, uint64_t zero_table, bool nested,
+		       struct shl_entry *out)
+{
+	*out = *live;
+	if (nested)
+		return set_field(out, "Config", 7) | set_s2(out, zero_table);
+	if (get_field(live, "Config") == 6) {
+		/* the driver's own stage 2: only its tables change (one in-use qword) */
+		if (!s2_start_table_is_one_page(live))
+			return -1;
+		return set_field(out, "S2TTB", zero_table);
+	}
+	return clear_s1(out) | set_field(out, "Config", 6) | set_s2(out, zero_table);
 }
 
 /* Build step @st's entry from the live entries. Returns 0, or -1 with @why. */
@@ -304,14 +360,20 @@ static int raw_target(const struct shl_scenario *s, const struct shl_scn_step *s
 		}
 		return 0;
 	case SHL_SCN_S2:
-		return set_field(out, "Config", 6) | set_s2(out, ste->zero_table);
+		if (shl_run_stage2_ste(&live->e, ste->zero_table, false, out)) {
+			snprintf(why, len, "line %u: s2: the live %s STE's stage 2 starts with more "
+				 "than the injector's one 4 KiB table", st->line,
+				 shl_inject_config_name(SHL_KIND_STE, &live->e));
+			return -1;
+		}
+		return 0;
 	case SHL_SCN_NESTED:
 		if (cfg != 5) {
 			snprintf(why, len, "line %u: nested keeps the driver's S1 half, but the live STE is %s",
 				 st->line, shl_inject_config_name(SHL_KIND_STE, &live->e));
 			return -1;
 		}
-		return set_field(out, "Config", 7) | set_s2(out, ste->zero_table);
+		return shl_run_stage2_ste(&live->e, ste->zero_table, true, out);
 	default:
 		snprintf(why, len, "line %u: %s is not a raw entry", st->line,
 			 shl_scn_named_name(st->named));

@@ -6,7 +6,7 @@
  * the exact KTAP text for pass, fail and skip; the -j JSON as the lab
  * reads it. Then `smmu-hil run` itself on this host: a malformed file and
  * a duplicate name exit 2 with FILE:LINE, a scenario needing features the
- * host lacks is skipped.
+ * host lacks is skipped. Raw mode's s2 and nested entries.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,7 +22,9 @@
 #include "smmu_hil/dut.h"
 #include "smmu_hil/event.h"
 #include "smmu_hil/ktap.h"
+#include "smmu_hil/plan.h"
 #include "smmu_hil/run.h"
+#include "smmu_hil/runner.h"
 #include "smmu_hil/scenario.h"
 
 #define SID	0x18u
@@ -640,6 +642,66 @@ static void test_cli(void **state)
 	rmdir(dir);
 }
 
+/*
+ * Raw mode's s2 and nested STEs over the 6.1 driver's S1 STE of edu (read on
+ * QEMU 10's nested SMMU): exactly the fields docs/scenarios.md names, and
+ * the oracle plans the move there and back as the kernel would: hitless.
+ */
+static void test_stage2_targets(void **state)
+{
+	const struct shl_plan_opts po = { .quanta = 64, .update_safe = true };
+	struct shl_entry live = { { 0x7098200bULL, 0xd6 } }, t[2], back;
+	struct shl_plan p;
+	int i;
+
+	(void)state;
+	assert_int_equal(shl_run_stage2_ste(&live, 0x72729000, false, &t[0]), 0);
+	assert_int_equal(shl_run_stage2_ste(&live, 0x72729000, true, &t[1]), 0);
+	/* s2: V, Config 6 and nothing of stage 1; nested: Config 7 over the S1 STE */
+	assert_int_equal(t[0].q[0], 0xd);
+	assert_int_equal(t[0].q[1], 0);
+	assert_int_equal(t[1].q[0], 0x7098200f);
+	assert_int_equal(t[1].q[1], 0xd6);
+	for (i = 0; i < 2; i++) {
+		/* S2VMID 0 (the live one), S2T0SZ 25, S2SL0 1, IR0/OR0 WB, SH0 inner,
+		 * 4K, S2PS 40 bits, S2AA64, S2R; S2TTB the zero table */
+		assert_int_equal(t[i].q[2], 0x040a355900000000ULL);
+		assert_int_equal(t[i].q[3], 0x72729000);
+		assert_int_equal(t[i].q[4] | t[i].q[5] | t[i].q[6] | t[i].q[7], 0);
+		shl_plan_entry(SHL_KIND_STE, &live, &t[i], &po, &p);
+		assert_int_equal(p.path, SHL_PATH_HITLESS);
+		assert_true(p.hitless);
+		assert_false(p.target_unused_bits);
+		shl_plan_entry(SHL_KIND_STE, &t[i], &live, &po, &p);
+		assert_int_equal(p.path, SHL_PATH_HITLESS);
+		assert_true(p.hitless);
+	}
+	/* the live STE's S2VMID is kept; an address beyond S2TTB does not fit */
+	live.q[2] = 7;
+	assert_int_equal(shl_run_stage2_ste(&live, 0x72729000, false, &back), 0);
+	assert_int_equal(back.q[2] & 0xffff, 7);
+	assert_int_equal(shl_run_stage2_ste(&live, 1ULL << 60, true, &back), -1);
+
+	/* the 6.1 driver's own S2 STE (a stage-2-only SMMU): only S2TTB moves */
+	live = (struct shl_entry){ { 0xd, 0x100000000000ULL, 0x044c359400000005ULL, 0x70955000 } };
+	assert_int_equal(shl_run_stage2_ste(&live, 0x72729000, false, &t[0]), 0);
+	assert_int_equal(t[0].q[0], live.q[0]);
+	assert_int_equal(t[0].q[1], live.q[1]);
+	assert_int_equal(t[0].q[2], live.q[2]);
+	assert_int_equal(t[0].q[3], 0x72729000);
+	shl_plan_entry(SHL_KIND_STE, &live, &t[0], &po, &p);
+	assert_int_equal(p.path, SHL_PATH_HITLESS);
+	assert_int_equal(p.critical_qword, 3);
+	/* S2T0SZ 20 at start level 1 (S2SL0 1) concatenates 32 tables: refused */
+	live.q[2] = 0x044c355400000005ULL;
+	assert_int_equal(shl_run_stage2_ste(&live, 0x72729000, false, &t[0]), -1);
+	/* 40 bits at level 1: two pages, refused; 39 bits: one */
+	live.q[2] = 0x044c355800000005ULL;
+	assert_int_equal(shl_run_stage2_ste(&live, 0x72729000, false, &t[0]), -1);
+	live.q[2] = 0x044c355900000005ULL;
+	assert_int_equal(shl_run_stage2_ste(&live, 0x72729000, false, &t[0]), 0);
+}
+
 int main(int argc, char **argv)
 {
 	static char path[4096];
@@ -661,6 +723,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_lava, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
 		cmocka_unit_test(test_cli),
+		cmocka_unit_test(test_stage2_targets),
 	};
 
 	/* build/tests/test_run -> build/smmu-hil (SMMU_HIL_TOOL overrides). */

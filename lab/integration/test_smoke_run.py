@@ -54,6 +54,16 @@ def test_all_five_present(run: dict[str, Any]) -> None:
     assert [t["name"] for t in run["report"]["tests"]] == NAMES
 
 
+def test_each_test_names_its_kernel_and_smmu_model(run: dict[str, Any]) -> None:
+    """The DUT's kernel and the SMMU model it was checked to have at boot."""
+    dut = run["report"]["dut"]
+    model = os.environ.get("SMMU_HIL_SMMU_MODEL") or "nested"
+    assert dut["smmu_model"] == model
+    for t in run["report"]["tests"]:
+        assert (t["dut_kernel"], t["smmu_model"]) == (dut["kernel"], model), t["name"]
+    assert run["summary"].splitlines()[0].endswith(f"kernel {dut['kernel']}  SMMU {model}")
+
+
 @pytest.mark.parametrize("name", ["boot", "dma-translated", "fault-accounting"])
 def test_core_scenarios_pass(run: dict[str, Any], name: str) -> None:
     t = run["tests"][name]

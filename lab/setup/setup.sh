@@ -40,7 +40,8 @@ if [ "$(id -u)" != 0 ] && [ "$what" != release ]; then
 fi
 
 # Host packages: build (C, cross, kernel modules), tests (cmocka, pytest,
-# libFuzzer via clang), the emulated DUT (QEMU, UEFI firmware) and reports.
+# libFuzzer via clang), the emulated DUT (QEMU 10 from bookworm-backports,
+# setup_qemu; UEFI firmware) and reports.
 HOST_PKGS=(
 	build-essential pkg-config make gcc clang libclang-rt-14-dev
 	gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
@@ -77,6 +78,66 @@ apt_update() {
 	apt_updated=1
 }
 
+# QEMU 10 from bookworm-backports for the emulated DUT: its -M virt has a
+# nested (stage 1 + stage 2) SMMUv3, its -M virt-9.1 with -global
+# arm-smmuv3.stage=1|2 a stage-1-only or stage-2-only one
+# (lab/smmu_hil_lab/smmu_model.py); bookworm's QEMU 7.2 has stage 1 only.
+# A deb822 source for bookworm-backports (signed by Debian's archive key) and
+# an apt pin for the QEMU packages (and seabios, which qemu-system-x86 10
+# needs): every apt-get install then takes QEMU from backports, including
+# the qemu-system-x86 that libguestfs (LAVA) pulls in, which shares
+# qemu-system-common with qemu-system-arm.
+QEMU_MIN_VERSION=1:9.2
+BACKPORTS_SOURCE=/etc/apt/sources.list.d/smmu-hil-bookworm-backports.sources
+QEMU_PIN=/etc/apt/preferences.d/smmu-hil-qemu
+
+# Write @2 (text) to root-owned file @1 unless it holds it already; 0 when written.
+write_root_file() {
+	[ "$(cat "$1" 2>/dev/null)" = "$2" ] && return 1
+	printf '%s\n' "$2" | $SUDO tee "$1" >/dev/null
+}
+
+setup_backports() {
+	local mirror src pin
+	# bookworm-backports from another source file (an admin's, a mirror) is as good
+	if ! grep -rqsE --exclude="$(basename "$BACKPORTS_SOURCE")" \
+		'^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+		# the mirror the host's bookworm comes from
+		mirror=$(apt-cache policy 2>/dev/null |
+			sed -n 's|^ *[0-9]* \(https\{0,1\}://[^ ]*\) bookworm/main .*|\1|p' | head -1)
+		src=$(printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: %s' \
+			"${mirror:-http://deb.debian.org/debian}" /usr/share/keyrings/debian-archive-keyring.gpg)
+		if write_root_file "$BACKPORTS_SOURCE" "$src"; then
+			log "added bookworm-backports: $BACKPORTS_SOURCE"
+			apt_updated=0
+		fi
+	fi
+	pin=$(printf '# smmu-hil (lab/setup/setup.sh): QEMU 10 for the nested SMMUv3\nPackage: qemu-system qemu-system-* qemu-utils qemu-block-extra seabios\nPin: release n=bookworm-backports\nPin-Priority: 600')
+	if write_root_file "$QEMU_PIN" "$pin"; then
+		log "pinned QEMU to bookworm-backports: $QEMU_PIN"
+	fi
+}
+
+# QEMU >= 9.2 installed (an older one upgraded from bookworm-backports).
+setup_qemu() {
+	local v cand pkgs=(qemu-system-arm qemu-utils)
+	v=$(dpkg-query -W -f='${Version}' qemu-system-arm 2>/dev/null || true)
+	if [ -n "$v" ] && dpkg --compare-versions "$v" ge "$QEMU_MIN_VERSION"; then
+		log "QEMU: $v"
+		return
+	fi
+	# installed alongside, it must move with qemu-system-common
+	[ -z "$(missing_pkgs qemu-system-x86)" ] && pkgs+=(qemu-system-x86)
+	apt_update
+	cand=$(apt-cache policy qemu-system-arm | sed -n 's/ *Candidate: //p')
+	if [ -z "$cand" ] || [ "$cand" = "(none)" ] || ! dpkg --compare-versions "$cand" ge "$QEMU_MIN_VERSION"; then
+		die "no qemu-system-arm >= $QEMU_MIN_VERSION in apt's lists (candidate: ${cand:-none}); is bookworm-backports reachable?"
+	fi
+	log "apt-get install QEMU $cand (bookworm-backports): ${pkgs[*]}"
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		"${pkgs[@]}" >/dev/null
+}
+
 setup_host() {
 	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 		log "enabling the arm64 foreign architecture"
@@ -89,6 +150,8 @@ setup_host() {
 	if [ -z "$cand" ] || [ "$cand" = "(none)" ]; then
 		apt_update
 	fi
+	# before any install: QEMU comes from bookworm-backports
+	setup_backports
 	local miss
 	mapfile -t miss < <(missing_pkgs "${HOST_PKGS[@]}" "${HOST_ARM64_PKGS[@]}")
 	if [ ${#miss[@]} -gt 0 ]; then
@@ -99,6 +162,7 @@ setup_host() {
 	else
 		log "host packages: all present"
 	fi
+	setup_qemu
 }
 
 # dkms and Debian's amd64 6.1 headers, for `make test-dkms` (lab/setup/dkms.sh

@@ -1,7 +1,8 @@
 """Command line of the lab controller: python3 -m smmu_hil_lab VERB ...
 
     run --suite smoke[,transitions...] --results DIR [--target qemu|ssh]
-        [--inventory FILE] [--resume RUN_DIR] [-- PYTEST-ARGS]
+        [--inventory FILE] [--resume RUN_DIR] [--smmu-model nested|s1|s2]
+        [-- PYTEST-ARGS]
     run --plan FILE --results DIR [--resume RUN_DIR]
                            a plan's phases (suites on targets), one report
     validate DIR...        check scenario files
@@ -10,8 +11,11 @@
                            what changed from run A to run B (regressions first);
                            exit 0 none, 1 regressions, 2 a missing/malformed report
     image --out DIR        assemble the emulated DUT's boot files
-    qemu --out DIR [--append ARGS] [-- QEMU-ARGS]
+    qemu --out DIR [--append ARGS] [--smmu-model nested|s1|s2] [-- QEMU-ARGS]
                            assemble them and boot the DUT on this terminal
+
+The emulated DUT's SMMU model (smmu_model.py): --smmu-model, else the
+inventory DUT's smmu_model, else $SMMU_HIL_SMMU_MODEL, else nested.
     lava jobs --out DIR [--inventory FILE...] [--suite S] [--scenario NAME...]
                            LAVA device dictionary and jobs (docs/lava.md)
     lava validate DIR      the jobs of DIR against lava_common's schema and lava-run --validate
@@ -26,7 +30,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import image, inventory, scenario
+from . import image, inventory, scenario, smmu_model
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,10 +54,15 @@ def main(argv: list[str] | None = None) -> int:
     rn.add_argument("--plan", type=Path, default=None,
                     help="run plan (lab/plans/*.yaml): phases of suites on targets, one "
                          "report; --suite/--target/--inventory do not apply")
+    rn.add_argument("--smmu-model", choices=smmu_model.MODELS, default=None,
+                    help="the emulated DUT's SMMU: nested (stage 1+2), s1 or s2 (default "
+                         f"${smmu_model.ENV}, else nested); sets ${smmu_model.ENV}")
     rn.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     qm = sub.add_parser("qemu", help="boot the emulated DUT on this terminal (Ctrl-A X quits)")
     qm.add_argument("--out", type=Path, required=True, help="image directory (the 9p share)")
     qm.add_argument("--append", default="", help="extra kernel command line")
+    qm.add_argument("--smmu-model", choices=smmu_model.MODELS, default=None,
+                    help=f"the SMMU model (default ${smmu_model.ENV}, else nested)")
     qm.add_argument("qemu_args", nargs="*", help="extra QEMU arguments (after --)")
     rp = sub.add_parser("report", help="(re)write report.html and kcidb.json of a run")
     rp.add_argument("run_dir", type=Path)
@@ -101,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"kernel {img.kernel_release}: {img.kernel} {img.initrd}")
         return 0
+    if getattr(args, "smmu_model", None):
+        os.environ[smmu_model.ENV] = args.smmu_model    # for every target and phase
     if args.verb == "qemu":
         return boot_interactive(args.out, args.append, args.qemu_args)
     if args.verb == "validate":
@@ -127,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 rc, run_dir = runner.run(args.suite, args.results, args.target,
                                          args.pytest_args, args.inventory, args.resume)
-        except (scenario.ScenarioError, inventory.InventoryError, plan.PlanError) as e:
+        except (scenario.ScenarioError, inventory.InventoryError, plan.PlanError,
+                smmu_model.SmmuModelError) as e:
             print(f"smmu_hil_lab: error: {e}", file=sys.stderr)
             return 2
         if rc == 2:
@@ -138,8 +150,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def boot_interactive(out: Path, append: str, qemu_args: list[str]) -> int:
     """Assemble the boot files into @out and exec QEMU with the lab's machine
-    (resources.QemuMachine) on this terminal. Returns 2 on a missing set-up or
-    build; on success it does not return.
+    (resources.QemuMachine, its SMMU model from $SMMU_HIL_SMMU_MODEL, else
+    nested) on this terminal. Returns 2 on a missing set-up or build or an
+    unknown model; on success it does not return.
     """
     from .resources import QemuMachine
     try:
@@ -150,11 +163,12 @@ def boot_interactive(out: Path, append: str, qemu_args: list[str]) -> int:
                 fh.truncate(img.data_disk.stat().st_size)
         m = QemuMachine(kernel=img.kernel, initrd=img.initrd, data_disk=img.data_disk,
                         share=img.share, extra_args=list(qemu_args), scratch_disk=scratch,
-                        edu=os.environ.get("SMMU_HIL_EDU", "1") != "0")
+                        edu=os.environ.get("SMMU_HIL_EDU", "1") != "0",
+                        smmu_model=smmu_model.resolve())
         if append:
             m.append = f"{m.append} {append}"
         argv = m.interactive_argv()
-    except (image.ImageError, FileNotFoundError) as e:
+    except (image.ImageError, FileNotFoundError, smmu_model.SmmuModelError) as e:
         print(f"smmu_hil_lab: error: {e}", file=sys.stderr)
         return 2
     sys.stdout.flush()

@@ -3,7 +3,7 @@ CSS inline, plots as PNG data: URIs drawn by matplotlib's Agg backend),
 rendered from the Jinja2 templates in templates/ (report.html.j2, its
 test_section.html.j2 and macros.html.j2, report.css) with autoescape.
 
-Layout: header (run, target, kernel, SMMU features), totals, the run's plots
+Layout: header (run, target, kernel(s), SMMU model(s), SMMU features), totals, the run's plots
 (RUN_PLOTS), a summary table, then one section per test (status, reason,
 metrics, that test's plots from TEST_PLOTS).
 
@@ -30,6 +30,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend)
 from matplotlib.figure import Figure  # noqa: E402
 
+from .report import ran_on  # noqa: E402
 from .rundir import RunDir  # noqa: E402
 from . import combos  # noqa: E402  (the kernel x SMMU model table: comparison())
 
@@ -212,6 +213,7 @@ def _test(rd: RunDir, t: dict[str, Any]) -> dict[str, Any]:
             tables.append({"title": title, "head": head, "rows": rows})
     plots = [_plot(got) for plot in TEST_PLOTS if (got := plot(rd, t))]
     return {"name": t["name"], "anchor": _anchor(t["name"]), "suite": rd.suite(t["name"]),
+            "dut_kernel": t.get("dut_kernel") or "?", "smmu_model": t.get("smmu_model") or "?",
             "status": t["status"], "duration_s": float(t.get("duration_s") or 0),
             "reason": reason, "reason_line": lines[0][:200] if lines else "",
             "metrics": t.get("metrics") or {}, "tables": tables, "plots": plots}
@@ -223,8 +225,10 @@ def render(rd: RunDir) -> str:
     dut = rep.get("dut") or {}
     tests = rd.tests
     feats = sorted({f for s in dut.get("smmu") or [] for f in s.get("features") or []})
+    kernels, models = ran_on(dut, tests)
     run = {"run_id": rep.get("run_id", rd.path.name), "target": rep.get("target", "?"),
-           "kernel": dut.get("kernel", "?"),
+           "kernel": ", ".join(kernels), "smmu_model": ", ".join(models),
+           "error": rep.get("error") or "",
            "started": rd.started.isoformat() if rd.started else "?",
            "features": " ".join(feats) or "?",
            "counts": {s: sum(1 for t in tests if t.get("status") == s) for s in COLORS}}

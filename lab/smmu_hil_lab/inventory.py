@@ -11,6 +11,7 @@ duts:
     console: {kind: sol}        # sol | command (argv: [...]) | qemu-serial
     workloads: {disk: /dev/vda, nic: eth0}   # + peer_address, peer_bind (iperf3)
     kexec: {kernel: /mnt/host/Image, initrd: /mnt/host/initrd.cpio}
+    smmu_model: nested          # emulated DUTs (qemu or emulated: true): nested | s1 | s2
     devices:                    # devices the transition suite may move (devices.py)
       nvme-scratch: {pci: "0000:01:00.0", kind: disk, role: workload.disk,
                      disk: /dev/nvme1n1, allow_transitions: true}
@@ -18,7 +19,9 @@ duts:
 
 `port: auto` picks a free loopback port (emulated DUTs only); `key: per-run`
 makes a key pair for the run (emulated DUTs only: a real server's
-authorized_keys must already hold a key named by path). load() validates
+authorized_keys must already hold a key named by path). `smmu_model` picks
+the translation stages of an emulated DUT's SMMU (smmu_model.py; default
+$SMMU_HIL_SMMU_MODEL, else nested); a real server's SMMU is what it is. load() validates
 everything and raises InventoryError naming the file and the key.
 """
 from __future__ import annotations
@@ -28,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 
-from . import yamlfile
+from . import smmu_model as smmu_models, yamlfile
 from .devices import TransitionDevice, parse_devices
 from .errors import InventoryError
 
@@ -82,10 +85,12 @@ class Dut:
     kexec: dict[str, str] = field(default_factory=dict)
     # None: the target's own list (the emulated DUT's built-in one)
     devices: tuple[TransitionDevice, ...] | None = None
+    # an emulated DUT's SMMU model (None: the environment's, else nested)
+    smmu_model: str | None = None
 
 
 _TOP = {"name", "target", "emulated", "ssh", "power", "console", "workloads", "kexec",
-        "devices"}
+        "devices", "smmu_model"}
 _SSH = {"host", "port", "user", "key"}
 _POWER = {"kind", "host", "port", "user", "password", "cipher_suite"}
 _CONSOLE = {"kind", "argv"}
@@ -195,8 +200,17 @@ def parse_dut(d: Any, where: str) -> Dut:
             c.string(m, k, key)
         sections[key] = dict(m)
     devices = tuple(parse_devices(d["devices"], where)) if "devices" in d else None
+    model = None
+    if "smmu_model" in d:
+        model = d["smmu_model"]
+        if model not in smmu_models.MODELS:
+            raise c.fail("smmu_model", f"must be one of {', '.join(smmu_models.MODELS)} "
+                         f"(got {model!r})")
+        if target != "qemu" and not emulated:
+            raise c.fail("smmu_model", "selects an emulated DUT's SMMU (target qemu or "
+                         "emulated: true); a real server's SMMU is what it is")
     return Dut(name=name, target=target, power=power, console=ConsoleSpec(ckind, argv),
-               ssh=ssh, emulated=emulated, devices=devices, **sections)
+               ssh=ssh, emulated=emulated, devices=devices, smmu_model=model, **sections)
 
 
 def load(path: Path) -> list[Dut]:

@@ -7,7 +7,10 @@ report entry:
     id        "smmu_hil:<run-id>:<suite>.<test>"
     path      "smmu_hil.<suite>.<test>" (dashes become underscores)
     status    PASS / FAIL / SKIP
-    start_time, duration (s), environment.comment (the target),
+    start_time, duration (s), environment.comment (the target, kernel and
+              SMMU model), misc.dut_kernel, misc.smmu_model
+              (the kernel release and SMMU model the test ran on; a test on
+              another kernel than the run's gets that kernel's build),
     log_excerpt (failures: reason + log tail, <= 16 KiB), misc.metrics
 """
 from __future__ import annotations
@@ -49,18 +52,27 @@ def document(rd: RunDir) -> dict[str, Any]:
     starts = rd.start_times()
     target = str(rep.get("target", "?"))
     tests = []
+    builds: dict[str, dict[str, Any]] = {}
     for t in rd.tests:
         name, suite = str(t["name"]), rd.suite(str(t["name"]))
+        # the kernel and SMMU model this test ran on (a plan's phases differ)
+        tkernel = str(t.get("dut_kernel") or kernel)
+        model = str(t.get("smmu_model") or dut.get("smmu_model") or "unknown")
+        if tkernel not in builds:
+            # report.json's lock is the last session's kernel's
+            builds[tkernel] = build if tkernel == kernel else \
+                {**build, "id": f"{ORIGIN}:{run_id}:{tkernel}", "comment": f"kernel {tkernel}",
+                 "misc": {}}
         entry: dict[str, Any] = {
             "id": f"{ORIGIN}:{run_id}:{suite}.{name}",
-            "build_id": build_id,
+            "build_id": builds[tkernel]["id"],
             "origin": ORIGIN,
             "path": f"{ORIGIN}.{_ident(suite)}.{_ident(name)}",
             "status": STATUS[t["status"]],
             "duration": float(t.get("duration_s") or 0.0),
-            "environment": {"comment": f"target {target}, kernel {kernel}"},
+            "environment": {"comment": f"target {target}, kernel {tkernel}, SMMU {model}"},
             "misc": {"metrics": _jsonable(t.get("metrics") or {}), "name": name,
-                     "suite": suite},
+                     "suite": suite, "dut_kernel": tkernel, "smmu_model": model},
         }
         if name in starts:
             entry["start_time"] = starts[name].isoformat()
@@ -69,8 +81,8 @@ def document(rd: RunDir) -> dict[str, Any]:
         if t["status"] == "fail":
             entry["log_excerpt"] = rd.log_excerpt(name)
         tests.append(entry)
-    return {"version": dict(VERSION), "checkouts": [checkout], "builds": [build],
-            "tests": tests}
+    return {"version": dict(VERSION), "checkouts": [checkout],
+            "builds": list(builds.values()) or [build], "tests": tests}
 
 
 def _jsonable(value: Any) -> Any:

@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from . import image, inventory, paths, scenario
+from . import image, inventory, paths, scenario, smmu_model as smmu_models
 from .drivers.ipmi import ipmitool_argv, ipmitool_env
 from .errors import LavaError
 from .report import STATUSES, TestResult
@@ -315,8 +315,12 @@ def write_jobs(out: Path, inventory_files: list[Path], suite: str = "transitions
             raise LavaError(str(e)) from e
     img = image.build_image(out / "share",
                             extra={"etc/smmu-hil/init.d/lava.sh": LAVA_HOOK})
+    try:    # the SMMU model $SMMU_HIL_SMMU_MODEL names, else nested
+        model = smmu_models.resolve()
+    except smmu_models.SmmuModelError as e:
+        raise LavaError(str(e)) from e
     machine = QemuMachine(kernel=img.kernel, initrd=img.initrd, data_disk=img.data_disk,
-                          share=img.share)
+                          share=img.share, smmu_model=model)
     gen = Generated(device=write_yaml(out / "device-emulated.yaml", emulated_device(machine)),
                     emulated_job=write_yaml(out / "jobs" / "emulated.yaml",
                                             emulated_job(img, machine, suite, chosen)))

@@ -18,7 +18,10 @@ object per line, report.json's test fields), so a killed controller loses
 nothing.
 
 Fixtures:
-    lab_target   (session) the booted Target; powered off at the end
+    lab_target   (session) the booted Target; powered off at the end. Its
+                 SMMU is checked against the model the lab asked for
+                 (Target.check_smmu_model): a mismatch stops the run with
+                 one error (report.json's "error")
     dut_info     (session) `smmu-hil dut info` of the first boot
     dut          the Target, with a shell guaranteed (rebooted when the
                  previous test left it dead)
@@ -29,7 +32,9 @@ Fixtures:
     log_dir      a directory for the test's side logs (the run directory)
 
 A test's report name is its scenario name; its reason is the skip message or
-the failure's message (a DUT hang's message carries the console tail).
+the failure's message (a DUT hang's message carries the console tail). Each
+test names the kernel release and SMMU model it ran on (dut_kernel,
+smmu_model: report.json fields, junit properties).
 """
 from __future__ import annotations
 
@@ -46,6 +51,7 @@ import pytest
 from . import inventory, paths, scenario as scn
 from .agent import Agent, smmu_features
 from .errors import LabError
+from .smmu_model import SmmuModelMismatch
 from .report import Report, TestResult, link_latest, new_run_id, rename_junit_cases
 from .targets import Target, get_target
 
@@ -122,6 +128,11 @@ class Collector:
         self.done = 0
         self.resumed: dict[str, TestResult] = {}
         self.target: Target | None = None       # the session's, once booted
+        # what the session's DUT runs: kernel release, SMMU model (nested,
+        # s1, s2) and its first `smmu-hil dut info` (lab_target)
+        self.dut_kernel: str | None = None
+        self.smmu_model: str | None = None
+        self.first_info: dict[str, Any] | None = None
         if config.getoption("shl_resume") and self.run_dir is not None:
             self.resumed = read_results(self.run_dir / RESULTS_JSONL)
             self.results.update(self.resumed)   # kept, whatever runs now
@@ -189,6 +200,9 @@ class Collector:
         """Fold setup/call/teardown reports into one TestResult."""
         if call.when == "teardown":
             # junitxml writes the teardown report's properties
+            item.user_properties.extend((k, str(v)) for k, v in
+                                        (("dut_kernel", self.dut_kernel),
+                                         ("smmu_model", self.smmu_model)) if v)
             item.user_properties.extend(("metric." + k, str(v)) for k, v in
                                         item.stash.get(METRICS, {}).items())
         outcome = yield
@@ -197,6 +211,8 @@ class Collector:
         res = self.results.setdefault(name, TestResult(name))
         res.duration_s = round(res.duration_s + rep.duration, 3)
         res.metrics = item.stash.get(METRICS, {})
+        res.dut_kernel = self.dut_kernel or res.dut_kernel
+        res.smmu_model = self.smmu_model or res.smmu_model
         if rep.skipped and res.status != "fail":
             res.status = "skip"
             res.reason = _skip_reason(rep)
@@ -377,23 +393,48 @@ def lab_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     inv = request.config.getoption("shl_inventory")
     t = get_target(col.target_name, log_dir, **({"dut": inventory.select(inv)} if inv else {}))
     col.target = t
+    # until the DUT says otherwise: the image's kernel, the model asked for
+    col.dut_kernel = getattr(t, "kernel_release", None)
+    col.smmu_model = t.smmu_model
     try:
         col.progress(f"booting target {t.name} ...")
         boot_s = t.boot()
-        col.progress(f"    DUT ready in {boot_s:.1f}s (kernel {t.running_kernel()})")
-        col.report.dut = {"kernel": t.running_kernel(), "lock": _lock()}
+        col.dut_kernel = t.running_kernel() or col.dut_kernel
+        col.report.dut = {"kernel": col.dut_kernel, "lock": _lock()}
+        col.first_info = first_info(t)
+        try:
+            col.smmu_model = t.check_smmu_model(col.first_info) or col.smmu_model
+        except SmmuModelMismatch as e:
+            # the terminal summary and report.json say why (report.error)
+            col.report.error = str(e)
+            pytest.exit("smmu-hil: the run stops: the DUT's SMMU is not the model asked for "
+                        "(RUN STOPPED above; report.json's error)",
+                        returncode=pytest.ExitCode.INTERRUPTED)
+        col.progress(f"    DUT ready in {boot_s:.1f}s (kernel {col.dut_kernel}, "
+                     f"SMMU {col.smmu_model or '?'})")
+        col.report.dut["smmu_model"] = col.smmu_model
         yield t
     finally:
         t.shutdown()
 
 
+def first_info(t: Target) -> dict[str, Any] | None:
+    """`smmu-hil dut info` right after the boot; None when the agent does
+    not answer with it (the SMMU model check then reads the kernel log)."""
+    try:
+        return Agent(t).info()
+    except LabError:
+        return None
+
+
 @pytest.fixture(scope="session")
 def dut_info(request: pytest.FixtureRequest, lab_target: Target) -> dict[str, Any]:
     """`smmu-hil dut info` from the first boot; also fills the report's dut."""
-    info = Agent(lab_target).info()
     col = collector(request.config)
+    info = col.first_info if col.first_info is not None else Agent(lab_target).info()
     col.report.dut = {
         "kernel": info.get("kernel") or lab_target.running_kernel(),
+        "smmu_model": col.smmu_model,
         "lock": _lock(),
         "smmu": [{"name": s.get("name"), "features": s.get("idr", {}).get("features", []),
                   "idr": s.get("idr", {}).get("regs", {})} for s in info.get("smmu", [])],

@@ -2,8 +2,13 @@
 results/latest link.
 
 report.json:
-    {"run_id", "target", "dut": {...}, "tests": [{"name", "status",
-     "duration_s", "reason", "metrics"}], "summary": {"pass", "fail", "skip"}}
+    {"run_id", "target", "dut": {"kernel", "smmu_model", ...},
+     "tests": [{"name", "status", "duration_s", "reason", "metrics",
+                "dut_kernel", "smmu_model"}],
+     "summary": {"pass", "fail", "skip"}, "error" (only when the run stopped)}
+
+Each test names the DUT kernel release (dut_kernel) and SMMU model
+(smmu_model: nested, s1, s2) it ran on: a plan's phases may run on several.
 """
 from __future__ import annotations
 
@@ -24,6 +29,8 @@ from .combos import combinations
 from .errors import LabError
 
 STATUSES = ("pass", "fail", "skip")
+# what every test names about the DUT it ran on (report.json, junit properties)
+RAN_ON = ("dut_kernel", "smmu_model")
 
 
 @dataclass
@@ -37,6 +44,9 @@ class TestResult:
     duration_s: float = 0.0
     reason: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
+    # the DUT kernel release and SMMU model (smmu_model.py) the test ran on
+    dut_kernel: str | None = None
+    smmu_model: str | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -51,6 +61,8 @@ class Report:
     target: str
     dut: dict[str, Any] = field(default_factory=dict)
     tests: list[TestResult] = field(default_factory=list)
+    # why the run stopped before its tests ran (an SMMU model mismatch)
+    error: str = ""
 
     def summary(self) -> dict[str, int]:
         """Counts per status: {"pass", "fail", "skip"}."""
@@ -69,6 +81,8 @@ class Report:
         combos = combinations(tests)
         if combos:
             doc["combinations"] = combos
+        if self.error:
+            doc["error"] = self.error
         return doc
 
     @property
@@ -108,8 +122,11 @@ class Report:
     def summary_text(self) -> str:
         """A few human lines: header, one line per test, totals."""
         s = self.summary()
+        kernels, models = ran_on(self.dut, [asdict(t) for t in self.tests])
         out = [f"smmu-hil run {self.run_id}  target {self.target}  "
-               f"kernel {self.dut.get('kernel', '?')}"]
+               f"kernel {', '.join(kernels)}  SMMU {', '.join(models)}"]
+        if self.error:
+            out.append(f"  RUN STOPPED: {self.error}")
         for t in self.tests:
             m = " ".join(f"{k}={_scalar(v)}" for k, v in t.metrics.items()
                          if not isinstance(v, (list, dict)))
@@ -122,6 +139,16 @@ class Report:
             out.append(f"  {c['kernel']} {c['smmu_model']}: pass {c['pass']}  "
                        f"fail {c['fail']}  skip {c['skip']}")
         return "\n".join(out) + "\n"
+
+
+def ran_on(dut: dict[str, Any], tests: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """The DUT kernel releases and SMMU models a run's @tests (report.json
+    entries) ran on, in first-seen order; the report's @dut (the last
+    session's) when no test names one; ["?"] when nothing does."""
+    kernels = list(dict.fromkeys(str(t["dut_kernel"]) for t in tests if t.get("dut_kernel")))
+    models = list(dict.fromkeys(str(t["smmu_model"]) for t in tests if t.get("smmu_model")))
+    return (kernels or [str(dut.get("kernel") or "?")],
+            models or [str(dut.get("smmu_model") or "?")])
 
 
 def _scalar(v: Any) -> str:
@@ -241,6 +268,9 @@ def _recorded_suite(records: list[dict[str, Any]]) -> ET.Element:
                              time=f"{float(r.get('duration_s') or 0.0):.3f}")
         props = ET.SubElement(case, "properties")
         ET.SubElement(props, "property", name="scenario", value=str(r["name"]))
+        for k in RAN_ON:
+            if r.get(k):
+                ET.SubElement(props, "property", name=k, value=str(r[k]))
         for k, v in (r.get("metrics") or {}).items():
             ET.SubElement(props, "property", name=f"metric.{k}", value=str(v))
         reason = str(r.get("reason") or "")

@@ -5,8 +5,9 @@ description, a serial endpoint, a QMP socket); drivers (drivers.py) know how to
 use them and strategies (strategy.py) bring a target into a state.
 
 The emulated DUT's resources:
-- QemuMachine: the QEMU command line of issue 2's machine (virt, SMMUv3,
-  GICv3, 2 vCPUs, 1 GiB, virtio-blk/net behind the SMMU, edu, 9p share).
+- QemuMachine: the QEMU command line of issue 2's machine (virt, SMMUv3 of
+  the chosen model: nested, s1 or s2, smmu_model.py; GICv3, 2 vCPUs, 1 GiB,
+  virtio-blk/net behind the SMMU, edu, 9p share).
 - UnixSocketSerialPort: the DUT's serial console, a QEMU socket chardev.
 - CommandSerialPort: a console reached by running a program (ipmitool SOL on a
   real server, a fake shell in unit tests).
@@ -22,9 +23,13 @@ A real server's (the ssh target's):
 """
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from . import smmu_model as smmu_models
 
 EFI_FIRMWARE = Path("/usr/share/qemu-efi-aarch64/QEMU_EFI.fd")
 DATA_DRIVE = "data"     # the -drive id of the DUT's data disk (QMP query-blockstats)
@@ -34,6 +39,39 @@ SCRATCH_DRIVE = "scratch"  # the -drive id of the scratch disk the transitions m
 SCRATCH_SLOT = 5
 SCRATCH_BDF = f"0000:00:{SCRATCH_SLOT:02x}.0"
 SCRATCH_SERIAL = "smmu-hil-scratch"
+
+
+def qemu_version(qemu: str = "qemu-system-aarch64") -> str | None:
+    """The version @qemu prints ("10.0.2"); None when it is missing or says
+    nothing usable."""
+    exe = shutil.which(qemu)
+    if exe is None:
+        return None
+    try:
+        out = subprocess.run([exe, "--version"], capture_output=True, text=True,
+                             timeout=30, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    m = re.search(r"version (\d+\.\d+(?:\.\d+)?)", out)
+    return m.group(1) if m else None
+
+
+# What QEMU prints on stderr that says nothing about the DUT (one regex per
+# line): a QEMU 10 that meets QEMU 7.2's loadable modules (display, audio,
+# USB: none of them in the lab's machine) in the host's module folder, as
+# before set-up upgraded qemu-system-common, refuses each one once.
+HARMLESS_QEMU_STDERR: tuple[str, ...] = (
+    r"failed to (initialize|open) module: /usr/lib/[^ ]*/qemu/(audio|ui|chardev|hw-display|"
+    r"hw-usb|hw-s390x)-[^ ]*\.so",
+    r"^Only modules from the same build can be loaded\.$",
+)
+
+
+def qemu_stderr_problems(text: str) -> list[str]:
+    """The lines of QEMU's stderr @text that are not known to be harmless
+    (HARMLESS_QEMU_STDERR), empty lines dropped."""
+    return [ln.strip() for ln in text.splitlines()
+            if ln.strip() and not any(re.search(p, ln) for p in HARMLESS_QEMU_STDERR)]
 
 
 @dataclass(frozen=True)
@@ -141,6 +179,11 @@ class QemuMachine:
     # a second virtio-blk disk behind the SMMU (slot SCRATCH_SLOT) whose STE
     # the transition suite moves under fio; never the data disk
     scratch_disk: Path | None = None
+    # the SMMU's translation stages: nested, s1 or s2 (smmu_model.py)
+    smmu_model: str = smmu_models.DEFAULT
+
+    def __post_init__(self) -> None:
+        smmu_models.validate(self.smmu_model, "QemuMachine.smmu_model")
 
     def argv(self) -> list[str]:
         """The QEMU command line for the lab (list of arguments, executable first):
@@ -199,7 +242,7 @@ class QemuMachine:
         device dictionary's qemu options are these (lab/smmu_hil_lab/lava.py),
         its jobs supply the boot files."""
         args = [
-            "-machine", "virt,iommu=smmuv3,gic-version=3",
+            *smmu_models.machine_args(self.smmu_model),
             "-cpu", "cortex-a57", "-smp", str(self.cpus), "-m", str(self.memory_mib),
             *(self.boot_args() if boot_files else []),
             "-drive", f"if=none,id={DATA_DRIVE},file={self.data_disk},format=raw,cache=unsafe",

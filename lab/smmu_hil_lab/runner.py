@@ -24,7 +24,7 @@ from unittest import mock
 
 import pytest
 
-from . import inventory, paths, report, scenario
+from . import inventory, paths, report, scenario, smmu_model
 from .report import new_run_id
 from .errors import LabError
 
@@ -59,15 +59,20 @@ def run(suites: str | list[str], results: Path, target: str | None = None,
     @name_suffix:
     appended to every test name (a suite run again on another target).
     @derive: write report.html and kcidb.json at the end. @report_target:
-    the target(s) the report names (default @target).
+    the target(s) the report names (default @target). Raises
+    smmu_model.SmmuModelError for an unknown SMMU model or one the
+    environment and the inventory name differently.
     """
     names = suite_names(suites)
     args = []
+    model = None
     if inventory_file is not None:
         dut = inventory.select(inventory_file)
         target = target or dut.target
         args.append(f"--shl-inventory={inventory_file.resolve()}")
+        model = dut.smmu_model
     target = target or "qemu"
+    smmu_model.resolve(model)       # an unknown or conflicting model: before any boot
     for suite in names:
         tests, scens = suite_dirs(suite)
         report_bad_scenarios(scens)
@@ -140,15 +145,17 @@ def run_plan(plan_file: Path, results: Path, pytest_args: list[str] | None = Non
     run (like --resume), so report.json, ktap.log and summary.txt cover every
     phase and so does junit.xml (session()), report.json's
     target names every target. Returns (the worst exit status, run dir).
-    Raises PlanError, ScenarioError, InventoryError before anything runs.
+    Raises PlanError, ScenarioError, InventoryError, SmmuModelError before
+    anything runs.
     """
     from . import plan as planmod
     p = planmod.load(plan_file)
     for ph in p.phases:     # every error before the first boot
         for suite in ph.suites:
             suite_dirs(suite)
-        if ph.inventory is not None:
-            inventory.select(ph.inventory)
+        dut = inventory.select(ph.inventory) if ph.inventory is not None else None
+        with mock.patch.dict(os.environ, ph.env):
+            smmu_model.resolve(dut.smmu_model if dut is not None else None)
     if resume is not None:
         run_dir = resume.resolve()
     else:

@@ -14,6 +14,8 @@ from smmu_hil_lab.resources import QemuMachine, QMPSocket, UnixSocketSerialPort
 from smmu_hil_lab.targets.qemu import QemuTarget
 
 FAKE_QEMU = Path(__file__).with_name("fake_qemu.py")
+# SMMU_IDR0 of each SMMU model: S1P is bit 1, S2P bit 0 (the rest as QEMU's)
+FAKE_IDR0 = {"nested": 0x0d40101b, "s1": 0x0d40101a, "s2": 0x0d401019}
 
 
 @dataclass
@@ -23,8 +25,10 @@ class FakeMachine(QemuMachine):
     fake_flags: list[str] = field(default_factory=list)
 
     def argv(self) -> list[str]:
+        # the fake SMMU has the stages of the machine's model unless a flag says
+        idr0 = [] if "--idr0" in self.fake_flags else ["--idr0", hex(FAKE_IDR0[self.smmu_model])]
         return [sys.executable, str(FAKE_QEMU), "--qmp", str(self.qmp.path),
-                "--serial", str(self.serial.path), *self.fake_flags]
+                "--serial", str(self.serial.path), *idr0, *self.fake_flags]
 
 
 @pytest.fixture
@@ -34,11 +38,12 @@ def sockdir() -> Iterator[Path]:
         yield Path(d)
 
 
-def fake_machine(sockdir: Path, *flags: str) -> FakeMachine:
-    """A fake machine with its sockets in @sockdir."""
+def fake_machine(sockdir: Path, *flags: str, smmu_model: str = "nested") -> FakeMachine:
+    """A fake machine with its sockets in @sockdir and an SMMU of @smmu_model."""
     return FakeMachine(kernel=Path("/k"), initrd=Path("/i"), data_disk=Path("/d"),
                        share=sockdir, serial=UnixSocketSerialPort(sockdir / "con.sock"),
-                       qmp=QMPSocket(sockdir / "qmp.sock"), fake_flags=list(flags))
+                       qmp=QMPSocket(sockdir / "qmp.sock"), fake_flags=list(flags),
+                       smmu_model=smmu_model)
 
 
 @pytest.fixture

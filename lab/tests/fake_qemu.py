@@ -7,9 +7,10 @@ wr_bytes grow by 4096 and 8192 with every query, from 0 at start) and
 serves a "guest" on the --serial unix socket: after `cont` it prints some
 firmware noise and `smmu-hil: DUT ready kernel=fake`, then runs `sh -i` on
 the socket with PS1='dut# '. A fake `kexec` on the guest's PATH makes
-`kexec -e` print the ready line again; a fake `smmu-hil` answers `dut
-quiesce` (fails with FAKE_QUIESCE_FAIL set) and `dut thaw`,
-logging each call to $FAKE_AGENT_LOG when set.
+`kexec -e` print the ready line again; a fake `smmu-hil` answers `-j dut
+info` (one SMMU whose IDR0 is --idr0), `dut quiesce` (fails with
+FAKE_QUIESCE_FAIL set) and `dut thaw`, logging each call to $FAKE_AGENT_LOG
+when set.
 
 Behaviour switches: --no-ready (never print the ready line), --ignore-quit
 (answer quit but keep running, so the driver must kill), --kernel-noise
@@ -48,6 +49,9 @@ exit 0
 AGENT = """#!/bin/sh
 [ -n "$FAKE_AGENT_LOG" ] && echo "$*" >> "$FAKE_AGENT_LOG"
 case "$1 $2" in
+"-j dut")
+  [ "$3" = info ] || { echo "fake smmu-hil: $*" >&2; exit 2; }
+  cat "$FAKE_DUT_INFO" ;;
 "dut quiesce")
   if [ -n "$FAKE_QUIESCE_FAIL" ]; then
     echo 'smmu-hil: error: 3 block requests still in flight after 5000 ms' >&2; exit 1
@@ -156,6 +160,9 @@ def main() -> int:
     ap.add_argument("--no-ready", action="store_true")
     ap.add_argument("--ignore-quit", action="store_true")
     ap.add_argument("--kernel-noise", action="store_true")
+    ap.add_argument("--idr0", type=lambda v: int(v, 0), default=0x0d401018 | 0b11,
+                    help="the SMMU_IDR0 `smmu-hil -j dut info` reports (default: "
+                         "stage 1 and stage 2)")
     args = ap.parse_args()
 
     bindir = Path(tempfile.mkdtemp(prefix="fakeqemu-bin-"))
@@ -163,6 +170,13 @@ def main() -> int:
     (bindir / "kexec").chmod(0o755)
     (bindir / "smmu-hil").write_text(AGENT)
     (bindir / "smmu-hil").chmod(0o755)
+    feats = [n for bit, n in ((1, "S1P"), (0, "S2P")) if args.idr0 >> bit & 1]
+    if len(feats) == 2:
+        feats.append("NESTED")
+    info = {"kernel": "fake", "smmu": [{"name": "smmu3.0x0000000009050000", "idr": {
+        "regs": {"IDR0": f"0x{args.idr0:08x}"}, "features": feats}}], "pci": []}
+    (bindir / "dut-info.json").write_text(json.dumps(info))
+    os.environ["FAKE_DUT_INFO"] = str(bindir / "dut-info.json")
     guest = Guest(args, bindir)
     ser = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     ser.bind(args.serial)

@@ -204,3 +204,41 @@ def test_html_conformance_table(tmp_path: Path) -> None:
     assert html_report.table_conformance(rd, {"name": "x", "metrics": {}}) is None
     page = html_report.render(rd)
     assert "Legality conformance: 2 entries" in page and "ste-s2t0sz-range" in page
+
+
+def test_each_test_names_its_kernel_and_smmu_model(tmp_path: Path) -> None:
+    """A plan's phases on two kernels and SMMU models: report.html's header
+    names both, each test's row its own; kcidb.json has a build per kernel
+    and each test's misc and environment name its kernel and model."""
+    Report(run_id="20261122T010843Z-abcd", target="qemu",
+           dut={"kernel": "6.1.0-56-arm64", "smmu_model": "s1",
+                "lock": {"linux-image-6.1.0-56-arm64:arm64": "6.1"}},
+           tests=[TestResult("s2-transitions", "pass", 3.0, dut_kernel="7.3.4+deb13-arm64",
+                             smmu_model="nested"),
+                  TestResult("driver-storm", "pass", 4.0, dut_kernel="6.1.0-56-arm64",
+                             smmu_model="s1"),
+                  TestResult("old-record", "skip", 0.0, "recorded before the fields")],
+           ).write(tmp_path)
+    publish.write_all(tmp_path)
+    p = Page()
+    p.feed((tmp_path / "report.html").read_text())
+    body = " ".join(" ".join(p.text).split())
+    assert "kernel 7.3.4+deb13-arm64, 6.1.0-56-arm64 SMMU model nested, s1" in body
+    assert "suite lab, kernel 7.3.4+deb13-arm64, SMMU nested, 3.0 s" in body
+    assert "suite lab, kernel 6.1.0-56-arm64, SMMU s1, 4.0 s" in body
+    assert "suite lab, kernel ?, SMMU ?, 0.0 s" in body
+    doc = json.loads((tmp_path / "kcidb.json").read_text())
+    builds = {b["comment"]: b for b in doc["builds"]}
+    assert set(builds) == {"kernel 7.3.4+deb13-arm64", "kernel 6.1.0-56-arm64"}
+    assert builds["kernel 6.1.0-56-arm64"]["misc"]["packages"]   # the lock is this kernel's
+    assert builds["kernel 7.3.4+deb13-arm64"]["misc"] == {}
+    tests = {t["misc"]["name"]: t for t in doc["tests"]}
+    s2 = tests["s2-transitions"]
+    assert s2["build_id"] == builds["kernel 7.3.4+deb13-arm64"]["id"]
+    assert (s2["misc"]["dut_kernel"], s2["misc"]["smmu_model"]) == ("7.3.4+deb13-arm64",
+                                                                    "nested")
+    assert s2["environment"]["comment"] == "target qemu, kernel 7.3.4+deb13-arm64, SMMU nested"
+    # a test that names neither: the run's kernel and model
+    old = tests["old-record"]
+    assert (old["misc"]["dut_kernel"], old["misc"]["smmu_model"]) == ("6.1.0-56-arm64", "s1")
+    assert old["build_id"] == builds["kernel 6.1.0-56-arm64"]["id"]

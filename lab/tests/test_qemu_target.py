@@ -162,6 +162,42 @@ def test_power_on_fails_cleanly_when_qemu_exits(sockdir: Path) -> None:
     assert not p.is_on()
 
 
+def test_power_on_failure_says_what_qemu_said(sockdir: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The error carries QEMU's stderr of this start (argparse's usage error
+    here), not an earlier start's and not the lines known to be harmless."""
+    from smmu_hil_lab import resources
+    from smmu_hil_lab.drivers import qmp
+    log = tmp_path / "qemu.log"
+    log.write_text("an earlier start's complaint\n")
+    monkeypatch.setattr(resources, "HARMLESS_QEMU_STDERR", (r"^usage: ",))
+    p = QMPPowerDriver(fake_machine(sockdir, "--bogus-flag"), start_timeout=5, stderr_log=log)
+    with pytest.raises(Exception) as e:
+        p.on()
+    msg = str(e.value)
+    assert "QEMU said: " in msg and "unrecognized arguments: --bogus-flag" in msg, msg
+    assert "earlier start" not in msg and "usage:" not in msg
+    assert qmp.qemu_stderr_problems("x: warning\n\nusage: y\n") == ["x: warning"]
+
+
+def test_qemu_module_warnings_are_filtered_not_others() -> None:
+    """QEMU 10 meeting QEMU 7.2's modules (as seen here before the upgrade of
+    qemu-system-common) says so per module: harmless; anything else stays."""
+    from smmu_hil_lab.resources import qemu_stderr_problems
+    text = ("qemu-system-aarch64: failed to initialize module: "
+            "/usr/lib/x86_64-linux-gnu/qemu/ui-opengl.so\n"
+            "Only modules from the same build can be loaded.\n"
+            "qemu-system-aarch64: failed to open module: /usr/lib/x86_64-linux-gnu/qemu/"
+            "audio-alsa.so: undefined symbol: audio_calloc\n"
+            "qemu-system-aarch64: failed to open module: /usr/lib/x86_64-linux-gnu/qemu/"
+            "block-curl.so: undefined symbol: x\n"
+            "qemu-system-aarch64: -machine virt-9.1: unsupported machine type\n")
+    assert qemu_stderr_problems(text) == [
+        "qemu-system-aarch64: failed to open module: /usr/lib/x86_64-linux-gnu/qemu/"
+        "block-curl.so: undefined symbol: x",
+        "qemu-system-aarch64: -machine virt-9.1: unsupported machine type"]
+
+
 def test_real_machine_argv_has_the_issue_devices(tmp_path: Path) -> None:
     from smmu_hil_lab.resources import QemuMachine, QMPSocket, UnixSocketSerialPort
     for f in ("k", "i", "d"):

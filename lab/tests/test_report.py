@@ -12,11 +12,13 @@ from smmu_hil_lab.report import Report, TestResult, link_latest, new_run_id, ren
 
 
 def sample() -> Report:
+    ran_on = {"dut_kernel": "6.1.0-56-arm64", "smmu_model": "s1"}
     return Report(run_id="r1", target="qemu", dut={"kernel": "6.1.0-56-arm64"}, tests=[
-        TestResult("boot", "pass", 1.5, "", {"boot_s": 5.25, "smmu_features": ["S1P", "RIL"]}),
+        TestResult("boot", "pass", 1.5, "", {"boot_s": 5.25, "smmu_features": ["S1P", "RIL"]},
+                   **ran_on),
         TestResult("fault-accounting", "fail", 2.0, "captured 99 of 128\nmore detail",
-                   {"injected": 128, "captured": 99}),
-        TestResult("nested", "skip", 0.0, "missing SMMU features: S2P", {}),
+                   {"injected": 128, "captured": 99}, **ran_on),
+        TestResult("nested", "skip", 0.0, "missing SMMU features: S2P", {}, **ran_on),
     ])
 
 
@@ -26,7 +28,9 @@ def test_report_json_shape(tmp_path: Path) -> None:
     assert set(doc) == {"run_id", "target", "dut", "tests", "summary"}
     assert doc["summary"] == {"pass": 1, "fail": 1, "skip": 1}
     for t in doc["tests"]:
-        assert set(t) == {"name", "status", "duration_s", "reason", "metrics"}
+        assert set(t) == {"name", "status", "duration_s", "reason", "metrics", "dut_kernel",
+                          "smmu_model"}
+        assert (t["dut_kernel"], t["smmu_model"]) == ("6.1.0-56-arm64", "s1")
     assert doc["tests"][0]["metrics"]["smmu_features"] == ["S1P", "RIL"]
 
 
@@ -50,6 +54,20 @@ def test_summary_text() -> None:
     assert "PASS  boot" in text and "FAIL  fault-accounting" in text
     assert "captured 99 of 128" in text and "more detail" not in text
     assert text.rstrip().endswith("pass 1  fail 1  skip 1")
+    assert text.splitlines()[0] == "smmu-hil run r1  target qemu  kernel 6.1.0-56-arm64  SMMU s1"
+
+
+def test_run_error_in_json_and_summary(tmp_path: Path) -> None:
+    """A run stopped before its tests (an SMMU model mismatch) says why."""
+    rep = Report(run_id="r2", target="qemu", dut={"kernel": "k1", "smmu_model": "s2"},
+                 error="SMMU model mismatch: asked for s2")
+    rep.write(tmp_path)
+    doc = json.loads((tmp_path / "report.json").read_text())
+    assert doc["error"] == "SMMU model mismatch: asked for s2" and doc["tests"] == []
+    lines = (tmp_path / "summary.txt").read_text().splitlines()
+    assert lines[0].endswith("kernel k1  SMMU s2")      # no test: the dut's
+    assert lines[1] == "  RUN STOPPED: SMMU model mismatch: asked for s2"
+    assert "error" not in sample().to_dict()
 
 
 def test_status_validated() -> None:

@@ -28,6 +28,7 @@ def test_each_finished_test_is_a_json_line(pytester: pytest.Pytester,
                                          "after-hang", "broken"]
     assert recs[0] == {"name": "ok-one", "status": "pass", "duration_s": recs[0]["duration_s"],
                        "reason": "", "metrics": {"count": 3, "boot_s": 1.25},
+                       "dut_kernel": "fake-6.1", "smmu_model": "s1",
                        "suite": "fakesuite", "nodeid": "fakesuite/test_fake.py::test_ok"}
     assert recs[3]["status"] == "fail" and "Kernel panic" in recs[3]["reason"]
 
@@ -56,7 +57,8 @@ def test_resume_runs_only_what_is_missing(tmp_path: Path, monkeypatch: pytest.Mo
     run_dir = tmp_path / "results" / "20261122T000000Z-dead"
     run_dir.mkdir(parents=True)
     append_result(run_dir / "results.jsonl",
-                  TestResult("a-one", "fail", 9.5, "DUT panic: kept", {"from": "first run"}))
+                  TestResult("a-one", "fail", 9.5, "DUT panic: kept", {"from": "first run"},
+                             dut_kernel="7.3.4+deb13-arm64", smmu_model="s2"))
     rc, got = runner.run("alpha,beta", tmp_path / "results", target="fake", resume=run_dir)
     assert got == run_dir.resolve()
     doc = json.loads((run_dir / "report.json").read_text())
@@ -65,8 +67,13 @@ def test_resume_runs_only_what_is_missing(tmp_path: Path, monkeypatch: pytest.Mo
     assert set(tests) == {"a-one", "a-two", "b-one", "b-orphan"}
     # the recorded test was not run again: its record is kept as it was
     assert tests["a-one"] == {"name": "a-one", "status": "fail", "duration_s": 9.5,
-                              "reason": "DUT panic: kept", "metrics": {"from": "first run"}}
+                              "reason": "DUT panic: kept", "metrics": {"from": "first run"},
+                              "dut_kernel": "7.3.4+deb13-arm64", "smmu_model": "s2"}
     assert tests["a-two"]["status"] == "pass" and tests["a-two"]["metrics"] == {"suite": "alpha"}
+    # the tests run now name the DUT they ran on; the header names both
+    assert (tests["a-two"]["dut_kernel"], tests["a-two"]["smmu_model"]) == ("fake-6.1", "s1")
+    head = (run_dir / "summary.txt").read_text().splitlines()[0]
+    assert head.endswith("kernel 7.3.4+deb13-arm64, fake-6.1  SMMU s2, s1"), head
     assert doc["summary"] == {"pass": 2, "fail": 2, "skip": 0} and rc == 1
     assert [r["name"] for r in lines(run_dir / "results.jsonl")] == ["a-one", "a-two", "b-one"]
     # resuming a complete run runs nothing and reports the same

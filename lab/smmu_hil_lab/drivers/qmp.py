@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from ..errors import LabError, PowerError, QMPError
 from ..poll import wait_for_path
-from ..resources import QemuMachine, QMPSocket
+from ..resources import QemuMachine, QMPSocket, qemu_stderr_problems
 
 
 class QMPClient:
@@ -163,6 +163,8 @@ class QMPPowerDriver:
         for p in (self.machine.serial.path, self.machine.qmp.path):
             p.unlink(missing_ok=True)
         argv = self.machine.argv()
+        err_from = self.stderr_log.stat().st_size if self.stderr_log and \
+            self.stderr_log.exists() else 0
         err = self.stderr_log.open("ab") if self.stderr_log else subprocess.DEVNULL
         try:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=err,
@@ -184,7 +186,23 @@ class QMPPowerDriver:
             self.powered_on_at = time.monotonic()
         except (LabError, OSError, TimeoutError) as e:
             self._kill()
-            raise PowerError(f"power on failed: {e}") from e
+            said = self._stderr_since(err_from)
+            raise PowerError(f"power on failed: {e}" +
+                             (f"; QEMU said: {said}" if said else "")) from e
+
+    def _stderr_since(self, offset: int, limit: int = 2000) -> str:
+        """What QEMU wrote to stderr_log from byte @offset on (its last
+        @limit characters, one line), known-harmless lines left out
+        (resources.qemu_stderr_problems())."""
+        if self.stderr_log is None:
+            return ""
+        try:
+            with self.stderr_log.open("rb") as f:
+                f.seek(offset)
+                text = f.read().decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+        return " | ".join(qemu_stderr_problems(text))[-limit:]
 
     def _connect(self, deadline: float) -> None:
         """Connect QMP; the socket file exists from bind() on but refuses

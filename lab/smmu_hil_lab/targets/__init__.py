@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, Callable
 
+from .. import smmu_model as smmu_models
 from ..errors import CommandError, ConsoleTimeout, LabError
 from ..devices import TransitionDevice
 from ..protocols import CommandProtocol, ConsoleProtocol, PowerProtocol
@@ -61,6 +62,9 @@ class Target(ABC):
     disk: str = "/dev/vda"
     # the devices the transition suite may move (devices.py); none by default
     transition_devices: tuple[TransitionDevice, ...] = ()
+    # the SMMU model (smmu_model.py) the lab gave an emulated DUT's QEMU;
+    # None on a real server, whose SMMU is what it is
+    smmu_model: str | None = None
 
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
@@ -88,6 +92,34 @@ class Target(ABC):
     def describe(self) -> dict[str, Any]:
         """Target facts for the report (name, and subclass extras)."""
         return {"name": self.name}
+
+    def smmu_model_hint(self) -> str:
+        """How the DUT's SMMU model was made, for a mismatch's message
+        ("QEMU 10.0.2, -machine virt,..."); "" when the lab did not make it."""
+        return ""
+
+    def check_smmu_model(self, info: dict[str, Any] | None) -> str | None:
+        """The DUT's SMMU model as it reports it (nested, s1, s2), checked
+        against the model the lab asked for (self.smmu_model).
+
+        @info: a `smmu-hil dut info` answer (None: the agent did not
+        answer). Its SMMUs' IDR0 S1P/S2P decide; when it lists none, the
+        arm-smmu-v3 driver's probe line in `dmesg` does. Returns None when
+        neither shows an SMMU and no model was asked for. Raises
+        smmu_model.SmmuModelMismatch when a model was asked for and the
+        SMMU is another one (or cannot be seen).
+        """
+        seen = smmu_models.observe_agent(info or {})
+        if not seen:
+            try:
+                rc, log = self.run("dmesg", 30.0, raw=True)
+            except LabError:
+                rc, log = 1, ""
+            seen = smmu_models.observe_dmesg(log) if rc == 0 else []
+        if self.smmu_model is not None:
+            return smmu_models.check(self.smmu_model, seen, self.smmu_model_hint())
+        models = {s["model"] for s in seen}
+        return models.pop() if len(models) == 1 else None
 
     def block_counters(self) -> dict[str, int] | None:
         """Bytes the DUT's data disk has read and written so far, seen from
@@ -214,6 +246,8 @@ def _qemu(log_dir: Path, dut: Any = None, **kwargs: Any) -> Target:
     from .qemu import QemuTarget
     if dut is not None and dut.devices is not None:
         kwargs.setdefault("devices", dut.devices)
+    if dut is not None and dut.smmu_model is not None:
+        kwargs.setdefault("smmu_model", dut.smmu_model)
     return QemuTarget(log_dir, **kwargs)
 
 

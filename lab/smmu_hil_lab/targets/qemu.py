@@ -13,11 +13,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .. import image, paths, reaper
+from .. import image, paths, reaper, smmu_model as smmu_models
 from ..devices import TransitionDevice, emulated_devices
 from ..drivers import ConsoleDriver, QMPPowerDriver, qmp_block_counters
 from ..errors import LabError
-from ..resources import DATA_DRIVE, HostNetPeer, QemuMachine, QMPSocket, UnixSocketSerialPort
+from ..resources import (DATA_DRIVE, HostNetPeer, QemuMachine, QMPSocket, UnixSocketSerialPort,
+                         qemu_version)
 from ..strategy import ShellStrategy
 from . import Target
 
@@ -37,7 +38,8 @@ class QemuTarget(Target):
     def __init__(self, log_dir: Path, work: Path | None = None, append: str = "",
                  boot_timeout: float = 180.0, machine: QemuMachine | None = None,
                  edu: bool = True,
-                 devices: tuple[TransitionDevice, ...] | None = None) -> None:
+                 devices: tuple[TransitionDevice, ...] | None = None,
+                 smmu_model: str | None = None) -> None:
         """Assemble the DUT image into @work (default <build>/dut) and describe
         the machine; nothing starts yet.
 
@@ -45,11 +47,18 @@ class QemuTarget(Target):
         instead (tests pass a fake QEMU). @edu: with QEMU's edu device
         (False: the transition suite runs on the virtio devices only).
         @devices: the devices under transition (default: emulated_devices()).
-        Raises image.ImageError when set-up or the build is missing.
+        @smmu_model: the SMMU's stages, nested, s1 or s2 (the inventory's
+        smmu_model; None: $SMMU_HIL_SMMU_MODEL, else nested; see
+        smmu_model.resolve()).
+        Raises image.ImageError when set-up or the build is missing,
+        smmu_model.SmmuModelError for an unknown or conflicting model.
         """
         super().__init__(log_dir)
         if machine is not None:
             edu = machine.edu
+            smmu_model = machine.smmu_model
+        else:
+            smmu_model = smmu_models.resolve(smmu_model)
         if edu is False:
             self.name = "qemu-noedu"
         self.transition_devices = tuple(devices if devices is not None
@@ -70,12 +79,13 @@ class QemuTarget(Target):
             # unix socket paths must stay short (108 bytes): keep them in /tmp.
             machine = QemuMachine(
                 kernel=img.kernel, initrd=img.initrd, data_disk=disk,
-                share=img.share, scratch_disk=scratch, edu=edu,
+                share=img.share, scratch_disk=scratch, edu=edu, smmu_model=smmu_model,
                 serial=UnixSocketSerialPort(self.sockdir / "console.sock"),
                 qmp=QMPSocket(self.sockdir / "qmp.sock"),
                 append=f"console=ttyAMA0 panic=-1 smmu_hil_edu.dma_bits=40 {append}".strip())
         assert machine is not None
         self.machine = machine
+        self.smmu_model = machine.smmu_model
         # a SIGKILLed controller runs no shutdown(): the watcher stops QEMU
         # and removes the directory (reaper.py)
         reaper.claim(self.sockdir, str(machine.qmp.path))
@@ -120,9 +130,15 @@ class QemuTarget(Target):
             raise LabError("QEMU is off")
         return qmp_block_counters(qmp, DATA_DRIVE)
 
+    def smmu_model_hint(self) -> str:
+        """The QEMU version and the machine arguments that made the SMMU."""
+        return smmu_models.hint(self.smmu_model, qemu_version(self.machine.qemu))
+
     def describe(self) -> dict[str, Any]:
-        """Name, machine and kernel release for the report."""
-        return {"name": self.name, "machine": "qemu virt,iommu=smmuv3,gic-version=3",
+        """Name, machine, SMMU model and kernel release for the report."""
+        return {"name": self.name,
+                "machine": "qemu " + " ".join(smmu_models.machine_args(self.smmu_model)[1::2]),
+                "smmu_model": self.smmu_model, "qemu": qemu_version(self.machine.qemu),
                 "kernel_release": self.kernel_release, "edu": self.machine.edu,
                 "transition_devices": [d.label for d in self.transition_devices]}
 

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .. import image, paths
+from .. import image, paths, smmu_model as smmu_models
 from ..drivers import (ConsoleDriver, IPMIPowerDriver, QMPClient, SOLConsoleDriver, SSHDriver,
                        qmp_block_counters)
 from ..emulated.ipmi_sim import EmulatedBmc
@@ -33,7 +33,7 @@ from ..errors import LabError
 from ..inventory import AUTO, PER_RUN, Dut
 from ..protocols import CommandProtocol
 from ..resources import (DATA_DRIVE, BmcAccess, CommandSerialPort, HostNetPeer, QemuMachine,
-                         QMPSocket, SshAccess, TcpSerialPort)
+                         QMPSocket, SshAccess, TcpSerialPort, qemu_version)
 from ..strategy import SshStrategy
 from ..watchdog import ConsoleWatchdog
 from . import Target
@@ -123,7 +123,10 @@ class SshTarget(Target):
 
     def _emulate(self, work: Path | None, ssh_port: int, key: Path,
                  host_key: Path | None) -> None:
-        """The emulated server: image with the run's keys, QEMU under ipmi_sim."""
+        """The emulated server: image with the run's keys, QEMU under ipmi_sim
+        (its SMMU model: the inventory's smmu_model, else the environment's,
+        else nested)."""
+        self.smmu_model = smmu_models.resolve(self.dut.smmu_model)
         img = image.build_image(work or paths.BUILD / "dut")
         stage = self.tmp / "stage"
         (stage / "root/.ssh").mkdir(parents=True)
@@ -160,7 +163,7 @@ class SshTarget(Target):
         machine = QemuMachine(
             kernel=img.kernel, initrd=initrd, data_disk=disk, share=img.share,
             serial=TcpSerialPort("127.0.0.1", sol), qmp=qmp, stats_qmp=self._stats_sock,
-            ssh_port=ssh_port,
+            ssh_port=ssh_port, smmu_model=self.smmu_model,
             paused=False, no_reboot=False,
             # panic=0: a panicked DUT stays down until the lab power-cycles it
             # through the BMC (the watchdog, not an auto-reboot, drives recovery)
@@ -203,6 +206,12 @@ class SshTarget(Target):
         except LabError:
             pass
 
+    def smmu_model_hint(self) -> str:
+        """An emulated DUT: the QEMU version and machine arguments."""
+        if self.smmu_model is None:
+            return ""
+        return smmu_models.hint(self.smmu_model, qemu_version())
+
     def kexec_files(self) -> tuple[str, str]:
         """The inventory's kexec kernel and initramfs (DUT-side paths); for
         an emulated DUT the initramfs is the run's own (with its SSH keys),
@@ -244,7 +253,7 @@ class SshTarget(Target):
     def describe(self) -> dict[str, Any]:
         """Name, DUT, BMC and SSH endpoints for the report."""
         return {"name": self.name, "dut": self.dut.name, "emulated": self.dut.emulated,
-                "bmc": f"{self.bmc.host}:{self.bmc.port}",
+                "smmu_model": self.smmu_model, "bmc": f"{self.bmc.host}:{self.bmc.port}",
                 "ssh": f"{self.ssh.ssh.host}:{self.ssh.ssh.port}"}
 
     def power_cycle(self, timeout: float | None = None) -> float:

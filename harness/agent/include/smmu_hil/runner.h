@@ -45,6 +45,22 @@ struct shl_run_ctx {
  */
 struct shl_run_ctx *shl_run_ctx_new(bool force);
 
+/*
+ * shl_run_stage2_ste() - raw mode's `s2` (@nested false) or `nested` STE
+ * (docs/scenarios.md) over the live STE @live: Config 6 with @live's
+ * stage-1 fields cleared, or Config 7 keeping them; the stage 2 an empty
+ * one-page table at physical address @zero_table (S2T0SZ 25, S2SL0 1,
+ * 4 KiB granule, S2PS 40 bits, S2R) and @live's S2VMID, so that from the
+ * driver's S1 STE only Config changes among the bits in use (the kernel's
+ * arm_smmu_write_entry() then updates hitlessly). When @live is already a
+ * stage-2 STE (the driver's, on an SMMU without stage 1) and not @nested,
+ * only its S2TTB moves to @zero_table (again one in-use qword), provided
+ * its start-level table is one 4 KiB page. Returns 0, or -1 when a value
+ * does not fit its field or @live's stage 2 needs more than one page.
+ */
+int shl_run_stage2_ste(const struct shl_entry *live, uint64_t zero_table, bool nested,
+		       struct shl_entry *out);
+
 /* shl_run_ctx_free() - free @ctx (NULL-safe). */
 void shl_run_ctx_free(struct shl_run_ctx *ctx);
 
