@@ -657,6 +657,16 @@ static int evtmon_try(const char *symbol, unsigned int argidx, const char *calle
 	strscpy(em.caller, caller ? caller : "", sizeof(em.caller));
 	em.argidx = argidx;
 	if (caller) {
+		/* a caller the compiler inlined would never match: no records */
+		struct kprobe at_caller = { .symbol_name = caller };
+
+		ret = register_kprobe(&at_caller);
+		if (ret) {
+			pr_info("probe %s:%u: caller %s not in kallsyms (%d)\n",
+				symbol, argidx, caller, ret);
+			return ret;
+		}
+		unregister_kprobe(&at_caller);
 		em.rp.kp.symbol_name = em.symbol;
 		em.rp.entry_handler = evtmon_ret_entry;
 		em.rp.handler = evtmon_ret;

@@ -93,3 +93,27 @@ def test_image_names_the_missing_step(tmp_path: Path, monkeypatch: pytest.Monkey
     listing = img.initrd.read_bytes()
     assert b"opt/smmu-hil/modules/smmu_hil_edu.ko" in listing
     assert b"smmu_hil_other" not in listing
+
+
+def test_setup_release(tmp_path: Path) -> None:
+    """`setup.sh release` (what the Makefile's KREL reads) follows DUT_KERNEL
+    through the same sections; an unknown DUT_KERNEL is refused."""
+    import os
+    import subprocess
+    (tmp_path / "dut.lock").write_text(LOCK)
+    script = str(paths.REPO / "lab" / "setup" / "setup.sh")
+
+    def release(kernel: str | None) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if k != "DUT_KERNEL"}
+        env["SMMU_HIL_CACHE"] = str(tmp_path)
+        if kernel is not None:
+            env["DUT_KERNEL"] = kernel
+        return subprocess.run(["bash", script, "release"], env=env, text=True,
+                              capture_output=True, timeout=30)
+
+    assert release(None).stdout == "7.3.4+deb13-arm64\n"
+    assert release("6.1").stdout == "6.1.0-57-arm64\n"
+    r = release("6.12")
+    assert r.returncode == 0 and r.stdout == ""          # not set up: empty
+    r = release("7")
+    assert r.returncode == 1 and "DUT_KERNEL=7: must be one of 7.x, 6.12, 6.1" in r.stderr
