@@ -51,6 +51,7 @@ LAVA_HOOK = paths.REPO / "lab" / "dut" / "init.d" / "lava.sh"
 METADATA_SCENARIOS = "smmu-hil.scenarios"
 JOB_TEST = "lava-job"                 # the report's test for LAVA's own job result
 CONSOLE_TEST = "printk-off-console"   # the host's half of the console check
+SMMU_MODEL_TEST = "smmu-model"        # the emulated DUT's SMMU is the model asked for
 # `smmu-hil run --lava` echoes a failed or skipped scenario's reason as one line
 AGENT_REASON = re.compile(r"^smmu-hil: (?P<name>[\w.-]+): (?P<status>fail|skip): (?P<reason>.+)$")
 # LAVA's qcow2 test overlay disk is a virtio-blk-pci (if=virtio): like the
@@ -88,14 +89,27 @@ def _inline(name: str, description: str, steps: list[str]) -> dict[str, Any]:
                            "run": {"steps": steps}}}
 
 
-def agent_definition(suite: str, names: list[str]) -> dict[str, Any]:
+def smmu_model_case(model: str) -> str:
+    """The test case `smmu-model` (SMMU_MODEL_TEST): the emulated DUT's SMMU
+    has the stages of @model (smmu_model.py), as `smmu-hil dut info` lists
+    them (S1P and S2P from IDR0, first among the features)."""
+    s1p, s2p = smmu_models.STAGES[smmu_models.validate(model)]
+    checks = [f'{"" if s1p else "! "}echo "$i" | grep -q "features: S1P"',
+              f'{"" if s2p else "! "}echo "$i" | grep -Eq "features:( S1P)? S2P"']
+    return (f"lava-test-case {SMMU_MODEL_TEST} --shell 'i=$(smmu-hil dut info) && "
+            + " && ".join(checks) + "'")
+
+
+def agent_definition(suite: str, names: list[str], smmu_model: str | None = None
+                     ) -> dict[str, Any]:
     """The test definition running the agent's scenarios @names of @suite:
-    console checks first (kernel messages off the console), then the
-    injector and a large event ring, then `smmu-hil run --lava`, whose
-    lava-test-case lines go to LAVA's test shell as they are printed."""
+    on an emulated DUT the SMMU model check (@smmu_model, smmu_model_case()),
+    console checks (kernel messages off the console), then the injector and
+    a large event ring, then `smmu-hil run --lava`, whose lava-test-case
+    lines go to LAVA's test shell as they are printed."""
     files = " ".join(shlex.quote(f"{DUT_SCENARIOS}/{suite}/{n}.yaml") for n in names)
     half = PRINTK_PROBE.rpartition("-")
-    steps = [
+    steps = [*([smmu_model_case(smmu_model)] if smmu_model else []),
         "dmesg -n 1",
         f"printf '<4>%s-%s\\n' {half[0]} {half[2]} > /dev/kmsg",
         "lava-test-case console-loglevel --shell 'test $(cut -f1 /proc/sys/kernel/printk) -le 1'",
@@ -198,7 +212,7 @@ def emulated_job(img: image.DutImage, machine: QemuMachine, suite: str,
                         "image_arg": "-initrd {ramdisk}"}}}},
         {"boot": {"method": "qemu", "media": "tmpfs", "prompts": [PROMPT],
                   "timeout": _timeout(5)}},
-        _test(30, agent_definition(suite, names)),
+        _test(30, agent_definition(suite, names, machine.smmu_model)),
         _kexec_boot("/mnt/host/Image", "/mnt/host/initrd.cpio", machine.append, deploy=False),
         _test(5, kexec_definition()),
     ]
@@ -400,6 +414,7 @@ class LavaResults:
     job_error_type: str = ""            # LAVA's error_type: Infrastructure, Job, Test ...
     unreadable_lines: int = 0           # not YAML (a torn last line)
     console: list[str] = field(default_factory=list)   # the `lvl: target` lines
+    boot_command: str = ""              # LAVA's first "Boot command: ..." (the QEMU line)
 
 
 def log_records(text: str) -> tuple[list[dict[str, Any]], int]:
@@ -431,6 +446,8 @@ def parse_log(text: str) -> LavaResults:
         msg = rec.get("msg")
         if rec["lvl"] == "target":
             out.console.append(str(msg if msg is not None else ""))
+        if isinstance(msg, str) and msg.startswith("Boot command: ") and not out.boot_command:
+            out.boot_command = msg[len("Boot command: "):]
         if rec["lvl"] != "results" or not isinstance(msg, dict):
             continue
         if msg.get("definition") == "lava":
@@ -515,6 +532,16 @@ def dut_kernel(res: LavaResults) -> str | None:
         if m:
             return m.group(1)
     return None
+
+
+def smmu_model(res: LavaResults) -> str | None:
+    """The SMMU model LAVA's QEMU boot command asked for
+    (smmu_model.from_qemu_args()); None when the log has no QEMU boot."""
+    try:
+        args = shlex.split(res.boot_command)
+    except ValueError:
+        return None
+    return smmu_models.from_qemu_args(args)
 
 
 def expected_scenarios(job: dict[str, Any]) -> list[str]:

@@ -97,6 +97,28 @@ def hint(model: str, qemu_version: str | None) -> str:
             "QEMU 10)")
 
 
+def from_qemu_args(args: list[str]) -> str | None:
+    """The SMMU model a QEMU command line (@args, as machine_args() makes
+    it) asks for: `virt` (9.2 and later) nested; `virt-9.1` (or older) the
+    last -global arm-smmuv3.stage (1 by default; QEMU takes an unknown value
+    for 1). None without -machine ...,iommu=smmuv3. What QEMU gave is only
+    known from the SMMU itself (check())."""
+    machine, stage = None, "1"
+    for opt, val in zip(args, args[1:]):
+        if opt in ("-machine", "-M"):
+            machine = val
+        elif opt == "-global" and val.startswith("arm-smmuv3.stage="):
+            stage = val.split("=", 1)[1]
+    if machine is None or "iommu=smmuv3" not in machine.split(",")[1:]:
+        return None
+    m = re.fullmatch(r"virt(?:-(\d+)\.(\d+))?", machine.split(",")[0])
+    if m is None:
+        return None
+    if m.group(1) is None or (int(m.group(1)), int(m.group(2))) >= (9, 2) or stage == "nested":
+        return "nested"
+    return "s2" if stage == "2" else "s1"
+
+
 def model_of(s1p: bool, s2p: bool) -> str | None:
     """The model name of an SMMU with these stages (None: no stage at all)."""
     for name, stages in STAGES.items():

@@ -106,6 +106,7 @@ def test_emulated_job_boots_the_image_and_runs_the_agent(emulated: dict,
     assert machine.append in deploy["images"]["kernel"]["image_arg"]
     assert lava.expected_scenarios(emulated) == SCENARIOS
     steps = emulated["actions"][2]["test"]["definitions"][0]["repository"]["run"]["steps"]
+    assert steps[0] == lava.smmu_model_case(machine.smmu_model)    # first: the SMMU model
     run = [s for s in steps if s.startswith("smmu-hil run --lava ")]
     assert len(run) == 1
     for name in SCENARIOS:
@@ -115,6 +116,46 @@ def test_emulated_job_boots_the_image_and_runs_the_agent(emulated: dict,
     assert "dmesg -n 1" in steps
     kexec = emulated["actions"][3]["boot"]
     assert kexec["boot_message"] != lava.KERNEL_START
+
+
+@pytest.mark.parametrize("asked", ["nested", "s1", "s2"])
+def test_smmu_model_case_checks_the_stages(tmp_path: Path, asked: str) -> None:
+    """The emulated job's first test case checks the SMMU model: its shell
+    passes on an SMMU with the asked stages and fails on the other two (a
+    fake `smmu-hil dut info` prints the features line the agent prints)."""
+    import subprocess
+    from smmu_hil_lab import smmu_model
+    step = lava.agent_definition("transitions", SCENARIOS, asked)["repository"]["run"]["steps"][0]
+    prefix = f"lava-test-case {lava.SMMU_MODEL_TEST} --shell '"
+    assert step.startswith(prefix) and step.endswith("'")
+    shell = step[len(prefix):-1]
+    features = {"nested": "S1P S2P NESTED COHACC", "s1": "S1P COHACC", "s2": "S2P COHACC"}
+    for model in smmu_model.MODELS:
+        fake = tmp_path / "smmu-hil"
+        fake.write_text("#!/bin/sh\necho 'kernel 6.1.0-57-arm64'\n"
+                        f"echo 'smmu arm-smmu-v3.0.auto features: {features[model]}'\n")
+        fake.chmod(0o755)
+        rc = subprocess.run(["sh", "-c", shell], env={"PATH": f"{tmp_path}:/usr/bin:/bin"},
+                            check=False).returncode
+        assert (rc == 0) == (model == asked), (asked, model)
+    assert "smmu-model" not in json.dumps(lava.agent_definition("transitions", SCENARIOS))
+
+
+def test_smmu_model_of_the_boot_command() -> None:
+    """The model LAVA's QEMU command line asks for (the captured log's
+    `-machine virt,iommu=smmuv3`: nested on QEMU 9.2 and later)."""
+    from smmu_hil_lab import smmu_model
+    assert lava.smmu_model(lava.parse_log(LOG.read_text())) == "nested"
+    assert lava.smmu_model(lava.LavaResults()) is None
+    for model in smmu_model.MODELS:
+        assert smmu_model.from_qemu_args(["qemu", *smmu_model.machine_args(model), "-m",
+                                          "1024"]) == model
+    assert smmu_model.from_qemu_args(["-M", "virt-9.1,iommu=smmuv3",
+                                      "-global", "arm-smmuv3.stage=bogus"]) == "s1"
+    assert smmu_model.from_qemu_args(["-M", "virt-10.0,iommu=smmuv3",
+                                      "-global", "arm-smmuv3.stage=2"]) == "nested"
+    assert smmu_model.from_qemu_args(["-M", "virt,gic-version=3"]) is None
+    assert smmu_model.from_qemu_args(["-M", "sbsa-ref,iommu=smmuv3"]) is None
 
 
 def test_written_yaml_round_trips(tmp_path: Path, emulated: dict) -> None:
@@ -204,7 +245,9 @@ def test_lava_suite_writes_the_report(tmp_path: Path, emulated: dict) -> None:
     assert by_name["ats-eats"]["reason"] == "the SMMU lacks ATS"
     assert by_name[lava.JOB_TEST]["metrics"]["lava_run_s"] == 107.8
     assert report["summary"] == {"pass": 8, "fail": 0, "skip": 2}
-    assert report["dut"] == {"kernel": "6.1.0-56-arm64"}
+    assert report["dut"] == {"kernel": "6.1.0-56-arm64", "smmu_model": "nested"}
+    for t in report["tests"]:
+        assert (t["dut_kernel"], t["smmu_model"]) == ("6.1.0-56-arm64", "nested")
     cases = {c.get("name") for c in ET.parse(run_dir / "junit.xml").getroot().iter("testcase")}
     assert {"driver-storm", "ats-eats", lava.JOB_TEST} <= cases
     kcidb = json.loads((run_dir / "kcidb.json").read_text())

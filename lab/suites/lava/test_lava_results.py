@@ -38,11 +38,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def lava_dut(request: pytest.FixtureRequest) -> None:
-    """The report's dut: the kernel the DUT announced on LAVA's console."""
+    """The report's dut and every test's dut_kernel and smmu_model: the
+    kernel the DUT announced on LAVA's console, the SMMU model LAVA's QEMU
+    command line asked for."""
     log = request.config.getoption("shl_lava_log")
-    kernel = lava.dut_kernel(lava.parse_log(log.read_text(encoding="utf-8")))
-    if kernel:
-        collector(request.config).report.dut = {"kernel": kernel}
+    res = lava.parse_log(log.read_text(encoding="utf-8"))
+    col = collector(request.config)
+    col.dut_kernel, col.smmu_model = lava.dut_kernel(res), lava.smmu_model(res)
+    if col.dut_kernel:
+        col.report.dut = {"kernel": col.dut_kernel, "smmu_model": col.smmu_model}
 
 
 def test_lava_result(lava_test: TestResult, metrics: dict[str, Any]) -> None:
