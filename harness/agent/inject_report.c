@@ -229,7 +229,7 @@ static void cmp_add(struct cmp_row *rows, size_t *nrows, size_t max, const struc
 	char key[600];
 	size_t j;
 
-	snprintf(transition, sizeof(transition), "%s %s -> %s", shl_kind_name(g->ent),
+	snprintf(transition, sizeof(transition), "%s %s -> %s", g->ent == SHL_KIND_CD ? "CD" : "STE",
 		 shl_inject_config_name(g->ent, &s[g->init].e),
 		 shl_inject_config_name(g->ent, &s[g->target].e));
 	snprintf(key, sizeof(key), "%s|%s|%s|%d", transition, c->kernel_steps, c->oracle_steps,

@@ -129,6 +129,15 @@ static int recorder_metrics(struct shl_run_result *o)
 		shl_run_set_status(o, "fail", "recorder: %s", strerror(-ret));
 		return -1;
 	}
+	/* a stop always leaves a snapshot, unless the ring had filled up */
+	for (j = log.n; j > 0 && log.s[j - 1].kind != SHL_REC_STOP; j--)
+		;
+	if (!j) {
+		shl_run_set_status(o, "fail", "recorder: its ring filled up after %zu snapshots, later driver updates were lost (load smmu_hil_inject with a larger rec_size, up to 65536)",
+				   log.n);
+		shl_rec_log_free(&log);
+		return -1;
+	}
 	if (shl_dut_profile(NULL, &p, err, sizeof(err))) {
 		shl_rec_log_free(&log);
 		shl_run_set_status(o, "fail", "profile: %s", err);
