@@ -1,8 +1,12 @@
 # smmu-hil top-level Makefile.
 #
 #   make          host tool build/smmu-hil, arm64 DUT agent build/arm64/smmu-hil,
-#                 kernel modules build/modules/*.ko (cross-built for the DUT kernel)
+#                 kernel modules build/modules/<release>/*.ko (cross-built for
+#                 the DUT kernel)
 #   make setup    host packages, DUT packages, DUT initramfs (idempotent)
+#
+#   DUT_KERNEL=7.x|6.12|6.1 (default 7.x) selects the DUT's kernel for set-up,
+#   the modules, the emulated DUT and every run (docs/kernels.md).
 #   make run      the nightly run against the emulated DUT (lab/plans/nightly.yaml:
 #                 smoke, transitions, liveupdate on the qemu target, then the lab
 #                 suite and the live update on the ssh target; one report)
@@ -29,6 +33,8 @@
 
 SMMU_HIL_CACHE ?= $(HOME)/.cache/smmu-hil
 export SMMU_HIL_CACHE
+DUT_KERNEL ?= 7.x
+export DUT_KERNEL
 
 BUILD     ?= $(or $(SMMU_HIL_BUILD),build)
 PY        := /usr/bin/python3
@@ -91,9 +97,11 @@ ASAN_TESTS:= $(TEST_SRCS:harness/tests/%.c=$(ASAN)/tests/%)
 FUZZERS   := $(FUZZ_SRCS:harness/fuzz/%.c=$(BUILD)/fuzz/%)
 BENCHES   := $(BENCH_SRCS:harness/bench/%.c=$(BUILD)/bench/%)
 
-# The DUT kernel, as resolved by `make setup` (lab/setup/setup.sh).
-KREL       = $(shell sed -n 's/^kernel_release=//p' $(SMMU_HIL_CACHE)/dut.lock 2>/dev/null)
+# The DUT kernel, as resolved by `make setup` (lab/setup/setup.sh) for
+# DUT_KERNEL; the modules are built per release into $(MODDIR).
+KREL       = $(shell lab/setup/setup.sh release 2>/dev/null)
 KDIR      ?= $(SMMU_HIL_CACHE)/kernel/$(KREL)/build
+MODDIR     = $(BUILD)/modules/$(KREL)
 MOD_SRCS  := $(wildcard modules/*.c modules/*.h modules/Kbuild modules/include/uapi/*.h \
 		modules/include/smmu_hil/*.h)
 
@@ -165,17 +173,19 @@ setup-host:
 setup-dut:
 	lab/setup/setup.sh dut
 
-# Run set-up on demand when the DUT kernel tree is missing.
-$(SMMU_HIL_CACHE)/dut.lock:
-	lab/setup/setup.sh all
-
 # ------------------------------------------------------------------ modules
-# Kbuild writes its outputs next to the sources (M=); build a copy under build/.
-modules: $(SMMU_HIL_CACHE)/dut.lock $(MOD_SRCS)
-	@test -f "$(KDIR)/Makefile" || lab/setup/setup.sh dut
-	@mkdir -p $(BUILD)/modules
-	cp -r modules/. $(BUILD)/modules/
-	$(MAKE) -C $(KDIR) M=$(abspath $(BUILD)/modules) ARCH=arm64 CROSS_COMPILE=$(CROSS) modules
+# Kbuild writes its outputs next to the sources (M=); build a copy under
+# build/modules/<release>. Set-up runs first when DUT_KERNEL's tree is missing
+# (then a sub-make reads the release it locked).
+.PHONY: modules-build
+modules: $(MOD_SRCS)
+	@test -n "$(KREL)" && test -f "$(KDIR)/Makefile" || lab/setup/setup.sh dut
+	@$(MAKE) --no-print-directory modules-build
+modules-build:
+	@test -n "$(KREL)" || { echo "no DUT kernel $(DUT_KERNEL) set up: make setup" >&2; exit 1; }
+	@mkdir -p $(MODDIR)
+	cp -r modules/. $(MODDIR)/
+	$(MAKE) -C $(KDIR) M=$(abspath $(MODDIR)) ARCH=arm64 CROSS_COMPILE=$(CROSS) modules
 
 # The modules' negative interface checks, run by hand on the DUT
 # (modules/tests/uapi_negative.c, docs/modules.md): a static arm64 binary.
@@ -287,8 +297,11 @@ checkpatch:
 # $(BUILD)/dkms: against the host's Debian amd64 6.1 headers and, cross,
 # against the DUT kernel's arm64 headers; prints each build's time.
 .PHONY: test-dkms
-test-dkms: $(SMMU_HIL_CACHE)/dut.lock
-	@test -f "$(KDIR)/Makefile" || lab/setup/setup.sh dut
+test-dkms:
+	@test -n "$(KREL)" && test -f "$(KDIR)/Makefile" || lab/setup/setup.sh dut
+	@$(MAKE) --no-print-directory test-dkms-build
+.PHONY: test-dkms-build
+test-dkms-build:
 	lab/setup/dkms.sh $(BUILD)/dkms $(KREL) $(KDIR)
 
 # LAVA (docs/lava.md): the emulated DUT's device dictionary and job, and a

@@ -122,8 +122,12 @@ build_amd64() {
 	build x86_64 "$krel" "/usr/src/linux-headers-$krel" "Advanced Micro Devices X86-64"
 }
 
+# dkms looks for sign-file in /usr/lib/linux-kbuild-MAJOR.MINOR (Debian's
+# host kbuild for that kernel line), absent for the DUT kernels set-up keeps
+# in its cache: the tree's own (a host program in every tree set-up makes).
 build_arm64() {
-	build arm64 "$arm64_krel" "$arm64_kdir" AArch64 ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
+	build arm64 "$arm64_krel" "$arm64_kdir" AArch64 ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
+		sign_file="$arm64_kdir/scripts/sign-file"
 }
 
 stage

@@ -8,6 +8,7 @@
 #   KERNEL_ROOT  the linux-image package unpacked (lib/modules/REL, after depmod)
 #   INIT         the /init script
 set -euo pipefail
+export PATH=$PATH:/sbin:/usr/sbin # modprobe
 
 [ $# = 5 ] || { echo "usage: $0 SYSROOT KERNEL_ROOT KERNEL_RELEASE INIT OUT" >&2; exit 2; }
 sysroot=$1 kroot=$2 rel=$3 init=$4 out=$5
@@ -78,30 +79,40 @@ if [ -f "$sysroot/usr/share/misc/pci.ids" ]; then
 	cp "$sysroot/usr/share/misc/pci.ids" "$stage/usr/share/misc/"
 fi
 
-# Kernel modules the DUT needs at boot, with their dependencies, in load order.
-# ext4 (which mounts ext2; its checksums need crc32c) for LAVA's test overlay
-# disk (docs/lava.md).
-mods=(virtio_pci virtio_blk virtio_net 9pnet_virtio 9p crc32c_generic ext4)
+# Kernel modules the DUT needs at boot, with their dependencies, in load order
+# (kmod's modprobe resolves names, aliases and dependencies from the
+# depmod'ed tree; what a kernel has built in needs nothing). ext4 (which
+# mounts ext2) for LAVA's test overlay disk (docs/lava.md); crc32c is the
+# crypto API's checksum ext4 asks for on 6.1 (crc32c_generic there,
+# crc32c-cryptoapi on 7.x).
+mods=(virtio_pci virtio_blk virtio_net 9pnet_virtio 9p crc32c ext4)
 moddir=$kroot/lib/modules/$rel
+[ -f "$moddir/modules.dep" ] || { echo "mkinitramfs: no $moddir/modules.dep (run depmod)" >&2; exit 1; }
+kroot_abs=$(cd "$kroot" && pwd)
 declare -A modseen=()
 order=()
-add_mod() { # module name (dashes or underscores)
-	local name=${1//-/_} line path dep
-	[ -n "${modseen[$name]:-}" ] && return
-	line=$(grep -E "(^|/)${name//_/[_-]}\.ko(\.xz)?:" "$moddir/modules.dep" | head -1) ||
-		{ echo "mkinitramfs: module $name not in modules.dep" >&2; exit 1; }
-	path=${line%%:*}
-	for dep in ${line#*:}; do
-		dep=$(basename "$dep")
-		add_mod "${dep%%.ko*}"
-	done
-	modseen[$name]=1
-	mkdir -p "$stage/lib/modules/$rel/$(dirname "$path")"
-	case "$path" in
-	*.xz) xz -dc "$moddir/$path" >"$stage/lib/modules/$rel/${path%.xz}"; path=${path%.xz} ;;
-	*) cp "$moddir/$path" "$stage/lib/modules/$rel/$path" ;;
-	esac
-	order+=("$path")
+add_mod() { # module name or alias
+	local out line path
+	out=$(modprobe -d "$kroot_abs" -S "$rel" --show-depends "$1" 2>&1) ||
+		{ echo "mkinitramfs: module $1: $out" >&2; exit 1; }
+	while read -r line; do
+		case "$line" in
+		builtin\ *) continue ;;
+		insmod\ *) ;;
+		*) echo "mkinitramfs: module $1: unexpected '$line' from modprobe" >&2; exit 1 ;;
+		esac
+		line=${line#insmod }
+		path=${line%% *}
+		path=${path#*/lib/modules/"$rel"/}
+		[ -n "${modseen[$path]:-}" ] && continue
+		modseen[$path]=1
+		mkdir -p "$stage/lib/modules/$rel/$(dirname "$path")"
+		case "$path" in
+		*.xz) xz -dc "$moddir/$path" >"$stage/lib/modules/$rel/${path%.xz}"; path=${path%.xz} ;;
+		*) cp "$moddir/$path" "$stage/lib/modules/$rel/$path" ;;
+		esac
+		order+=("$path")
+	done <<<"$out"
 }
 for m in "${mods[@]}"; do add_mod "$m"; done
 printf '%s\n' "${order[@]}" >"$stage/etc/modules-load.order"

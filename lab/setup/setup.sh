@@ -5,11 +5,15 @@
 # same inputs does nothing. Everything downloaded or built goes under
 # $SMMU_HIL_CACHE (default ~/.cache/smmu-hil), never into the repository.
 #
-# Usage: lab/setup/setup.sh [host|dut|lava|all]   (default: all)
+# Usage: lab/setup/setup.sh [host|dut|lava|all|release]   (default: all)
+#   release  print the locked release of DUT_KERNEL (empty if not set up)
 #
 # Environment:
+#   DUT_KERNEL           the DUT's kernel (docs/kernels.md): 7.x (default: the
+#                        newest Debian 7.x from trixie-backports), 6.12
+#                        (bookworm-backports) or 6.1 (bookworm)
 #   SMMU_HIL_CACHE       cache directory (default ~/.cache/smmu-hil)
-#   SMMU_HIL_KERNEL_ABI  force a kernel ABI, e.g. 6.1.0-56 (default: newest with headers)
+#   SMMU_HIL_KERNEL_ABI  6.1 only: force a kernel ABI, e.g. 6.1.0-56 (default: newest with headers)
 #   SMMU_HIL_REFRESH=1   re-resolve the DUT packages instead of using $SMMU_HIL_CACHE/dut.lock
 set -euo pipefail
 
@@ -21,8 +25,14 @@ what=${1:-all}
 log() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
+DUT_KERNEL=${DUT_KERNEL:-7.x}
+case $DUT_KERNEL in
+7.x | 6.12 | 6.1) ;;
+*) die "DUT_KERNEL=$DUT_KERNEL: must be one of 7.x, 6.12, 6.1" ;;
+esac
+
 SUDO=
-if [ "$(id -u)" != 0 ]; then
+if [ "$(id -u)" != 0 ] && [ "$what" != release ]; then
 	command -v sudo >/dev/null || die "not root and no sudo: cannot apt-get install"
 	SUDO=sudo
 fi
@@ -91,8 +101,10 @@ setup_host() {
 
 # dkms and Debian's amd64 6.1 headers, for `make test-dkms` (lab/setup/dkms.sh
 # builds the modules with dkms for the host's architecture too): the headers
-# of the DUT's kernel ABI (dut.lock) if the archive has them for amd64, else
-# the newest 6.1 amd64 headers. The release goes to $CACHE/host-headers.lock.
+# of the DUT's 6.1 kernel ABI (dut.lock) if the archive has them for amd64,
+# else the newest 6.1 amd64 headers. The release goes to
+# $CACHE/host-headers.lock (host_kernel_release=), which also names the amd64
+# kernel libguestfs boots (setup_supermin_kernel).
 # Also shellcheck (a small package), for lab/tests/test_ci.py's check of ci/.
 setup_host_headers() {
 	local abi pkg cand lock=$CACHE/host-headers.lock miss
@@ -100,7 +112,7 @@ setup_host_headers() {
 		log "amd64 headers for test-dkms: not an amd64 host, skipped"
 		return
 	fi
-	abi=$(sed -n 's/^kernel_abi=//p' "$CACHE/dut.lock" 2>/dev/null || true)
+	abi=$(lock_get "kernel 6.1" abi)
 	abi=${abi:-${SMMU_HIL_KERNEL_ABI:-}}
 	pkg=
 	if [ -n "$abi" ]; then
@@ -126,6 +138,81 @@ setup_host_headers() {
 }
 
 # ---------------------------------------------------------------- DUT packages
+#
+# $SMMU_HIL_CACHE/dut.lock pins every package the emulated DUT is made of, in
+# sections (an INI file; lab/smmu_hil_lab/paths.py reads it with configparser):
+#   [dut]          the DUT's user space (Debian 12 arm64, shared by every kernel)
+#   [kernel 7.x]   one section per DUT_KERNEL: release=, suite=, and the
+#   [kernel 6.12]  kernel's packages as name:arch=version
+#   [kernel 6.1]
+# A section is resolved the first time its kernel is set up and kept until
+# SMMU_HIL_REFRESH=1; the other sections are left as they are.
+
+LOCK=$CACHE/dut.lock
+LOCK_SECTIONS=("dut" "kernel 7.x" "kernel 6.12" "kernel 6.1")
+
+lock_raw() { # SECTION: the lines of [SECTION] as written (comments too)
+	[ -f "$LOCK" ] || return 0
+	awk -v h="[$1]" '$0 == h { f = 1; next } /^\[/ { f = 0 } f && NF' "$LOCK"
+}
+lock_section() { lock_raw "$1" | grep -v '^#' || true; } # SECTION: its name=value lines
+lock_get() { lock_section "$1" | awk -F= -v k="$2" '$1 == k { sub(/^[^=]*=/, ""); print; exit }'; }
+lock_put() { # SECTION FILE: replace [SECTION] by FILE's lines, keep the others
+	local tmp name
+	tmp=$(mktemp "$LOCK.XXXXXX")
+	{
+		echo "# smmu-hil DUT package lock, written by lab/setup/setup.sh; SMMU_HIL_REFRESH=1 re-resolves."
+		echo "# [dut]: the DUT's user space (every kernel); [kernel NAME]: one per DUT_KERNEL."
+		for name in "${LOCK_SECTIONS[@]}"; do
+			if [ "$name" = "$1" ]; then
+				printf '[%s]\n' "$name"
+				cat "$2"
+			elif [ -n "$(lock_raw "$name")" ]; then
+				printf '[%s]\n' "$name"
+				lock_raw "$name"
+			fi
+		done
+	} >"$tmp"
+	chmod 0644 "$tmp"
+	mv "$tmp" "$LOCK"
+}
+
+# The private apt configuration for the backports suites: its own
+# sources.list, package lists and cache under $CACHE/apt. The host's apt
+# sources are not touched (trixie's packages are never installed here, only
+# downloaded and unpacked into the cache).
+PAPT=$CACHE/apt
+papt_opts() {
+	printf '%s\n' -o "Dir::Etc::SourceList=$PAPT/sources.list" -o "Dir::Etc::SourceParts=/dev/null" \
+		-o "Dir::Etc::Preferences=/dev/null" -o "Dir::Etc::PreferencesParts=/dev/null" \
+		-o "Dir::State::Lists=$PAPT/lists" -o "Dir::Cache=$PAPT/cache" \
+		-o "Dir::State::status=$PAPT/status" -o "APT::Architectures::=amd64" \
+		-o "APT::Architectures::=arm64" -o "APT::Sandbox::User=root"
+}
+papt_get() { local o; mapfile -t o < <(papt_opts); apt-get "${o[@]}" "$@"; }
+papt_cache() { local o; mapfile -t o < <(papt_opts); apt-cache "${o[@]}" "$@"; }
+papt_updated=0
+papt_update() {
+	[ $papt_updated = 1 ] && return
+	mkdir -p "$PAPT/lists/partial" "$PAPT/cache/archives/partial"
+	: >"$PAPT/status"
+	local kr=/usr/share/keyrings/debian-archive-keyring.gpg
+	[ -f "$kr" ] || die "no $kr (package debian-archive-keyring)"
+	cat >"$PAPT/sources.list" <<-EOF
+		deb [arch=arm64,amd64 signed-by=$kr] http://deb.debian.org/debian trixie-backports main
+		deb [arch=arm64,amd64 signed-by=$kr] http://deb.debian.org/debian bookworm-backports main
+	EOF
+	log "apt-get update (private: trixie-backports, bookworm-backports)"
+	papt_get update -qq >/dev/null || die "apt-get update of the backports suites failed"
+	papt_updated=1
+}
+
+# candidate APT PACKAGE: the version apt would take (empty if none)
+candidate() {
+	local v
+	v=$("$1" policy "$2" 2>/dev/null | sed -n 's/ *Candidate: //p')
+	[ "$v" = "(none)" ] || echo "$v"
+}
 
 # What the DUT runs besides the kernel: busybox (init, shell), fio (disk
 # workload), kexec-tools (live update), iperf3 (NIC workload), dropbear (SSH
@@ -134,25 +221,6 @@ setup_host_headers() {
 # run-time closure is resolved by apt.
 DUT_PKGS=(busybox-static:arm64 fio:arm64 kexec-tools:arm64 iperf3:arm64 dropbear-bin:arm64
 	linux-perf:arm64 libpci3:arm64 libjson-c5:arm64 libyaml-0-2:arm64)
-
-# Newest 6.1 arm64 kernel ABI whose image and headers have the same version.
-resolve_kernel_abi() {
-	if [ -n "${SMMU_HIL_KERNEL_ABI:-}" ]; then
-		echo "$SMMU_HIL_KERNEL_ABI"
-		return
-	fi
-	local abi iv hv
-	for abi in $(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-arm64$' |
-		sed -n 's/^linux-image-\(6\.1\.0-[0-9]*\)-arm64 .*/\1/p' | sort -Vr); do
-		iv=$(apt-cache policy "linux-image-$abi-arm64:arm64" | sed -n 's/ *Candidate: //p')
-		hv=$(apt-cache policy "linux-headers-$abi-arm64:arm64" | sed -n 's/ *Candidate: //p')
-		if [ -n "$iv" ] && [ "$iv" != "(none)" ] && [ "$iv" = "$hv" ]; then
-			echo "$abi"
-			return
-		fi
-	done
-	die "no linux-image-6.1.0-*-arm64 with matching headers in the apt lists"
-}
 
 # Print "name:arch=version" for the arm64 run-time closure of the given
 # packages, as apt resolves it on an empty system (so packages already on the
@@ -166,96 +234,232 @@ resolve_closure() {
 		done | sort -u
 }
 
-setup_dut_packages() {
-	local abi kver lock newlock
-	lock=$CACHE/dut.lock
-	# The lock pins what was resolved; re-resolve only when asked to.
-	# A changed package list (this script) also re-resolves.
-	if [ -z "${SMMU_HIL_REFRESH:-}" ] && [ -f "$lock" ] && [ -f "$CACHE/debs/.complete" ] &&
-		grep -qxF "# requested: ${DUT_PKGS[*]}" "$lock"; then
-		log "DUT packages: locked ($(sed -n 's/^kernel_release=//p' "$lock"), $(grep -c '=' "$lock") entries; SMMU_HIL_REFRESH=1 re-resolves)"
-		return
-	fi
-	abi=$(resolve_kernel_abi)
-	newlock=$(mktemp)
-	trap 'rm -f "$newlock"' RETURN
-	kver=$(apt-cache policy "linux-image-$abi-arm64:arm64" | sed -n 's/ *Candidate: //p')
-	{
-		echo "# smmu-hil DUT package lock: resolved by lab/setup/setup.sh"
-		echo "# requested: ${DUT_PKGS[*]}"
-		echo "kernel_abi=$abi"
-		echo "kernel_release=$abi-arm64"
-		echo "linux-image-$abi-arm64:arm64=$kver"
-		echo "linux-headers-$abi-arm64:arm64=$kver"
-		echo "linux-headers-$abi-common:all=$(apt-cache policy "linux-headers-$abi-common" | sed -n 's/ *Candidate: //p')"
-		echo "linux-kbuild-6.1:amd64=$(apt-cache policy linux-kbuild-6.1:amd64 | sed -n 's/ *Candidate: //p')"
-		resolve_closure "${DUT_PKGS[@]}" |
-			grep -v '^linux-image\|^linux-headers\|^linux-kbuild'
-	} >"$newlock"
-	mkdir -p "$CACHE/debs"
-	if [ -f "$lock" ] && cmp -s "$lock" "$newlock" && [ -f "$CACHE/debs/.complete" ]; then
-		log "DUT packages: up to date (kernel $abi, $(grep -c '=' "$lock") entries)"
-		return
-	fi
-	log "downloading DUT packages for kernel $abi"
-	rm -f "$CACHE/debs/.complete"
-	local specs=()
+# download DIR SECTION-FILE: apt-get download every name:arch=version of the
+# section into DIR (APT: apt-get or papt_get), SHA256SUMS beside them.
+download() {
+	local apt=$1 dir=$2 file=$3 specs=() line nv ver name arch
 	while IFS= read -r line; do
-		case "$line" in \#* | kernel_*) continue ;; esac
-		local nv=${line%%=*} ver=${line#*=} name arch
-		name=${nv%%:*}
-		arch=${nv##*:}
+		nv=${line%%=*} ver=${line#*=}
+		case "$nv" in *:*) ;; *) continue ;; esac # release=, suite=, abi=
+		name=${nv%%:*} arch=${nv##*:}
 		if [ "$arch" = all ]; then specs+=("$name=$ver"); else specs+=("$name:$arch=$ver"); fi
-	done <"$newlock"
-	(cd "$CACHE/debs" && apt-get download -qq -o APT::Sandbox::User=root "${specs[@]}" >/dev/null) ||
+	done < <(grep -v '^#' "$file")
+	mkdir -p "$dir"
+	(cd "$dir" && "$apt" download -qq -o APT::Sandbox::User=root "${specs[@]}" >/dev/null) ||
 		die "apt-get download failed (see above)"
-	# Record a checksum of every downloaded file next to the versions.
-	(cd "$CACHE/debs" && sha256sum ./*.deb | sed 's|  \./|  |') >"$CACHE/debs/SHA256SUMS"
-	install -m 0644 "$newlock" "$lock"
-	touch "$CACHE/debs/.complete"
-	# What was unpacked from older packages is redone by the stamps below.
+	(cd "$dir" && sha256sum ./*.deb | sed 's|  \./|  |') >"$dir/SHA256SUMS"
 }
 
-deb_of() { # name [arch]: path of the downloaded .deb
+setup_dut_packages() {
+	local new
+	# The lock pins what was resolved; re-resolve only when asked to.
+	# A changed package list (this script) also re-resolves.
+	if [ -z "${SMMU_HIL_REFRESH:-}" ] && [ -f "$CACHE/debs/.complete" ] &&
+		lock_raw dut | grep -qxF "# requested: ${DUT_PKGS[*]}"; then
+		log "DUT user space: locked ($(lock_section dut | wc -l) packages; SMMU_HIL_REFRESH=1 re-resolves)"
+		return
+	fi
+	new=$(mktemp)
+	trap 'rm -f "$new"' RETURN
+	{
+		echo "# requested: ${DUT_PKGS[*]}"
+		resolve_closure "${DUT_PKGS[@]}" | grep -v '^linux-image\|^linux-headers\|^linux-kbuild'
+	} >"$new"
+	if cmp -s <(lock_raw dut) "$new" && [ -f "$CACHE/debs/.complete" ]; then
+		log "DUT user space: up to date ($(grep -c '=' "$new") packages)"
+		return
+	fi
+	log "downloading the DUT's user space"
+	rm -f "$CACHE/debs/.complete"
+	download apt-get "$CACHE/debs" "$new"
+	lock_put dut "$new"
+	touch "$CACHE/debs/.complete"
+}
+
+# resolve_kernel NAME: print the [kernel NAME] section for the newest
+# kernel of that line whose packages all have the same version.
+resolve_kernel() {
+	local img rel ver src abi
+	case $1 in
+	7.x)
+		# trixie-backports: linux-image-REL is a meta package over
+		# linux-binary(-unsigned)-REL (the Image), linux-base-REL (config,
+		# System.map) and linux-modules-REL; the headers are one
+		# arch package; the module build tree comes from linux-source-M.m
+		# (lab/setup/modtree.sh: trixie's kbuild needs glibc 2.38 and gcc-14).
+		papt_update
+		for img in $(papt_cache search --names-only '^linux-image-7\.[0-9]+\.[0-9]+\+deb[0-9]+-arm64$' |
+			cut -d' ' -f1 | sort -Vr); do
+			rel=${img#linux-image-}
+			ver=$(candidate papt_cache "$img:arm64")
+			src=linux-source-$(echo "$rel" | cut -d. -f1-2)
+			local p ok=1
+			for p in "linux-binary-unsigned-$rel:arm64" "linux-base-$rel:arm64" \
+				"linux-modules-$rel:arm64" "linux-headers-$rel:arm64" "$src:all"; do
+				[ "$(candidate papt_cache "${p%:all}")" = "$ver" ] || { ok=0; break; }
+			done
+			[ $ok = 1 ] || continue
+			echo "suite=trixie-backports"
+			echo "release=$rel"
+			echo "# $img:arm64=$ver is the meta package over the first three"
+			echo "linux-binary-unsigned-$rel:arm64=$ver"
+			echo "linux-base-$rel:arm64=$ver"
+			echo "linux-modules-$rel:arm64=$ver"
+			echo "linux-headers-$rel:arm64=$ver"
+			echo "$src:all=$ver"
+			return
+		done
+		die "trixie-backports has no linux-image-7.*-arm64 with binary, base, modules, headers and source of one version"
+		;;
+	6.12)
+		papt_update
+		for img in $(papt_cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-arm64$' |
+			cut -d' ' -f1 | sort -Vr); do
+			rel=${img#linux-image-}
+			ver=$(candidate papt_cache "$img:arm64")
+			abi=${rel%-arm64}
+			if [ "$(candidate papt_cache "linux-headers-$rel:arm64")" != "$ver" ] ||
+				[ "$(candidate papt_cache "linux-headers-$abi-common")" != "$ver" ] ||
+				[ "$(candidate papt_cache "linux-kbuild-$abi:amd64")" != "$ver" ]; then
+				continue
+			fi
+			echo "suite=bookworm-backports"
+			echo "release=$rel"
+			echo "$img:arm64=$ver"
+			echo "linux-headers-$rel:arm64=$ver"
+			echo "linux-headers-$abi-common:all=$ver"
+			echo "linux-kbuild-$abi:amd64=$ver"
+			return
+		done
+		die "bookworm-backports has no linux-image-6.12.*-arm64 with headers and kbuild of one version"
+		;;
+	6.1)
+		# bookworm (the host's own apt sources): the newest ABI whose image
+		# and headers have the same version, or SMMU_HIL_KERNEL_ABI.
+		local abis
+		if [ -n "${SMMU_HIL_KERNEL_ABI:-}" ]; then
+			abis=$SMMU_HIL_KERNEL_ABI
+		else
+			abis=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-arm64$' |
+				sed -n 's/^linux-image-\(6\.1\.0-[0-9]*\)-arm64 .*/\1/p' | sort -Vr)
+		fi
+		for abi in $abis; do
+			ver=$(candidate apt-cache "linux-image-$abi-arm64:arm64")
+			if [ -z "$ver" ] || [ "$(candidate apt-cache "linux-headers-$abi-arm64:arm64")" != "$ver" ]; then
+				continue
+			fi
+			echo "suite=bookworm"
+			echo "release=$abi-arm64"
+			echo "abi=$abi"
+			echo "linux-image-$abi-arm64:arm64=$ver"
+			echo "linux-headers-$abi-arm64:arm64=$ver"
+			echo "linux-headers-$abi-common:all=$(candidate apt-cache "linux-headers-$abi-common")"
+			echo "linux-kbuild-6.1:amd64=$(candidate apt-cache linux-kbuild-6.1:amd64)"
+			return
+		done
+		die "no linux-image-6.1.0-*-arm64 with matching headers in the apt lists"
+		;;
+	esac
+}
+
+kernel_release() { lock_get "kernel $DUT_KERNEL" release; }
+kernel_dir() { echo "$CACHE/kernel/$(kernel_release)"; }
+
+setup_kernel_packages() {
+	local sec="kernel $DUT_KERNEL" new rel dir apt=apt-get
+	rel=$(kernel_release)
+	if [ -z "${SMMU_HIL_REFRESH:-}" ] && [ -n "$rel" ] &&
+		cmp -s <(lock_raw "$sec") "$CACHE/kernel/$rel/debs/.complete" 2>/dev/null; then
+		log "kernel $DUT_KERNEL: locked ($rel; SMMU_HIL_REFRESH=1 re-resolves)"
+		return
+	fi
+	new=$(mktemp)
+	trap 'rm -f "$new"' RETURN
+	if [ -z "${SMMU_HIL_REFRESH:-}" ] && [ -n "$rel" ]; then
+		lock_raw "$sec" >"$new" # locked, not downloaded yet (a fresh cache)
+	else
+		resolve_kernel "$DUT_KERNEL" >"$new"
+	fi
+	rel=$(sed -n 's/^release=//p' "$new")
+	dir=$CACHE/kernel/$rel/debs
+	if cmp -s "$new" "$dir/.complete" 2>/dev/null; then
+		lock_put "$sec" "$new"
+		log "kernel $DUT_KERNEL: up to date ($rel)"
+		return
+	fi
+	log "downloading kernel $DUT_KERNEL ($rel, $(sed -n 's/^suite=//p' "$new"))"
+	case $DUT_KERNEL in 7.x | 6.12) papt_update; apt=papt_get ;; esac
+	rm -rf "$dir"
+	download "$apt" "$dir" "$new"
+	lock_put "$sec" "$new"
+	cp "$new" "$dir/.complete"
+}
+
+deb_of() { # DIR name [arch]: path of the downloaded .deb
 	local f
-	f=$(ls "$CACHE/debs/$1"_*"_${2:-arm64}.deb" 2>/dev/null | head -1)
-	[ -n "$f" ] || die "missing package $1 (${2:-arm64}) in $CACHE/debs"
+	f=$(ls "$1/$2"_*"_${3:-arm64}.deb" 2>/dev/null | head -1)
+	[ -n "$f" ] || die "missing package $2 (${3:-arm64}) in $1"
 	echo "$f"
 }
 
+# $CACHE/kernel/REL/: image/ (the kernel and its modules, depmod'ed), Image,
+# build (the out-of-tree module build tree), base.cpio (the initramfs).
 setup_kernel() {
-	local abi rel kdir hdr stamp
-	abi=$(sed -n 's/^kernel_abi=//p' "$CACHE/dut.lock")
-	rel=$abi-arm64
+	local rel kdir debs stamp inputs hdr abi f
+	rel=$(kernel_release)
 	kdir=$CACHE/kernel/$rel
+	debs=$kdir/debs
 	stamp=$kdir/.stamp
-	# Only the kernel's own packages matter here.
-	if [ -f "$stamp" ] && cmp -s "$stamp" <(grep -E '^(kernel_|linux-)' "$CACHE/dut.lock"); then
+	inputs=$( (lock_raw "kernel $DUT_KERNEL"; declare -f setup_kernel; cat "$here/modtree.sh") | sha256sum)
+	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ]; then
 		log "kernel $rel: unpacked"
 		return
 	fi
 	log "unpacking kernel $rel"
-	rm -rf "$kdir"
-	mkdir -p "$kdir/image" "$kdir/headers"
-	dpkg -x "$(deb_of "linux-image-$rel")" "$kdir/image"
+	rm -rf "$kdir/image" "$kdir/headers" "$kdir/modtree" "$kdir/build" "$kdir/Image" "$stamp"
+	mkdir -p "$kdir/image"
+	for f in "$debs"/linux-image-*_arm64.deb "$debs"/linux-binary-*_arm64.deb \
+		"$debs"/linux-base-*_arm64.deb "$debs"/linux-modules-*_arm64.deb; do
+		[ -f "$f" ] && dpkg -x "$f" "$kdir/image"
+	done
+	# 7.x packages install into /usr/lib/modules: depmod -b and the
+	# initramfs look in lib/modules (a merged-/usr link)
+	if [ ! -e "$kdir/image/lib" ] && [ -d "$kdir/image/usr/lib/modules" ]; then
+		ln -s usr/lib "$kdir/image/lib"
+	fi
+	[ -d "$kdir/image/lib/modules/$rel/kernel" ] || die "no modules for $rel in its packages"
 	depmod -b "$kdir/image" "$rel"
-	ln -sf "image/boot/vmlinuz-$rel" "$kdir/Image"
-	# Out-of-tree module build tree: arch headers + common headers + host kbuild tools.
-	dpkg -x "$(deb_of "linux-headers-$rel")" "$kdir/headers"
-	dpkg -x "$(deb_of "linux-headers-$abi-common" all)" "$kdir/headers"
-	dpkg -x "$(deb_of linux-kbuild-6.1 amd64)" "$kdir/headers"
-	hdr=$kdir/headers/usr/src/linux-headers-$rel
-	[ -f "$hdr/Makefile" ] || die "unexpected headers layout: no $hdr/Makefile"
-	# The arch headers' Makefile includes the -common tree by an absolute /usr/src path.
-	sed -i "s|/usr/src/linux-headers-$abi-common|$kdir/headers/usr/src/linux-headers-$abi-common|g" "$hdr/Makefile"
-	ln -sfn "$hdr" "$kdir/build"
-	grep -E '^(kernel_|linux-)' "$CACHE/dut.lock" >"$stamp"
+	for f in "boot/vmlinuz-$rel" "usr/lib/modules/$rel/vmlinuz" "usr/lib/modules/$rel/vmlinuz.unsigned"; do
+		[ -f "$kdir/image/$f" ] && { ln -sfn "image/$f" "$kdir/Image"; break; }
+	done
+	[ -e "$kdir/Image" ] || die "no vmlinuz for $rel in its packages"
+	case $DUT_KERNEL in
+	7.x)
+		"$here/modtree.sh" "$(ls "$debs"/linux-source-*_all.deb)" \
+			"$(deb_of "$debs" "linux-headers-$rel")" "$rel" "$kdir/modtree"
+		ln -sfn modtree/obj "$kdir/build"
+		;;
+	*)
+		# Debian's headers (arch + common) and the host kbuild tools, one tree.
+		abi=${rel%-arm64}
+		mkdir -p "$kdir/headers"
+		dpkg -x "$(deb_of "$debs" "linux-headers-$rel")" "$kdir/headers"
+		dpkg -x "$(deb_of "$debs" "linux-headers-$abi-common" all)" "$kdir/headers"
+		dpkg -x "$(ls "$debs"/linux-kbuild-*_amd64.deb)" "$kdir/headers"
+		hdr=$kdir/headers/usr/src/linux-headers-$rel
+		[ -f "$hdr/Makefile" ] || die "unexpected headers layout: no $hdr/Makefile"
+		# The arch headers' Makefile includes the -common tree by an absolute /usr/src path.
+		sed -i "s|/usr/src/linux-headers-$abi-common|$kdir/headers/usr/src/linux-headers-$abi-common|g" "$hdr/Makefile"
+		ln -sfn "headers/usr/src/linux-headers-$rel" "$kdir/build"
+		;;
+	esac
+	echo "$inputs" >"$stamp"
 }
 
 setup_sysroot() {
-	# The stamp names the lock and this function, so a change to either re-unpacks.
+	# The stamp names the [dut] section and this function, so a change to either re-unpacks.
 	local stamp=$CACHE/sysroot/.stamp inputs
-	inputs=$( (cat "$CACHE/dut.lock"; declare -f setup_sysroot) | sha256sum)
+	inputs=$( (lock_raw dut; declare -f setup_sysroot) | sha256sum)
 	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ]; then
 		log "arm64 run-time sysroot: unpacked"
 		return
@@ -265,37 +469,38 @@ setup_sysroot() {
 	mkdir -p "$CACHE/sysroot"
 	local f
 	for f in "$CACHE"/debs/*_arm64.deb "$CACHE"/debs/*_all.deb; do
-		case "$(basename "$f")" in linux-image-* | linux-headers-* | linux-kbuild-*) continue ;; esac
+		case "$(basename "$f")" in linux-image-* | linux-headers-* | linux-kbuild-* | linux-source-*) continue ;; esac
 		dpkg -x "$f" "$CACHE/sysroot"
 	done
 	echo "$inputs" >"$stamp"
 }
 
 setup_initramfs() {
-	local abi rel inputs stamp
-	abi=$(sed -n 's/^kernel_abi=//p' "$CACHE/dut.lock")
-	rel=$abi-arm64
-	stamp=$CACHE/initramfs/.stamp
-	inputs=$( (cat "$CACHE/dut.lock" "$CACHE/sysroot/.stamp"; cat "$here/mkinitramfs.sh" "$repo/lab/dut/init") | sha256sum)
+	local rel inputs stamp kdir
+	rel=$(kernel_release)
+	kdir=$CACHE/kernel/$rel
+	stamp=$kdir/.stamp-initramfs
+	inputs=$( (lock_raw dut; lock_raw "kernel $DUT_KERNEL"; cat "$CACHE/sysroot/.stamp" \
+		"$here/mkinitramfs.sh" "$repo/lab/dut/init") | sha256sum)
 	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ]; then
-		log "DUT initramfs: built"
+		log "DUT initramfs for $rel: built"
 		return
 	fi
-	log "building the DUT initramfs"
-	mkdir -p "$CACHE/initramfs"
-	"$here/mkinitramfs.sh" "$CACHE/sysroot" "$CACHE/kernel/$rel/image" "$rel" \
-		"$repo/lab/dut/init" "$CACHE/initramfs/base.cpio"
+	log "building the DUT initramfs for $rel"
+	"$here/mkinitramfs.sh" "$CACHE/sysroot" "$kdir/image" "$rel" \
+		"$repo/lab/dut/init" "$kdir/base.cpio"
 	echo "$inputs" >"$stamp"
 }
 
 # LAVA's qemu jobs (docs/lava.md) put the test overlay on a disk built with
 # libguestfs, whose supermin appliance needs a host kernel (there may be none
-# in /boot): Debian's amd64 image of the DUT's kernel ABI, unpacked into the
-# cache; lab/smmu_hil_lab/lava.py points SUPERMIN_KERNEL* at it.
+# in /boot): Debian's amd64 image of the release in host-headers.lock,
+# unpacked into the cache; lab/smmu_hil_lab/lava.py points SUPERMIN_KERNEL*
+# at it.
 setup_supermin_kernel() {
-	local abi rel pkg dir
-	abi=$(sed -n 's/^kernel_abi=//p' "$CACHE/dut.lock")
-	rel=$abi-amd64
+	local rel pkg dir
+	rel=$(sed -n 's/^host_kernel_release=//p' "$CACHE/host-headers.lock" 2>/dev/null || true)
+	[ -n "$rel" ] || { setup_host_headers; rel=$(sed -n 's/^host_kernel_release=//p' "$CACHE/host-headers.lock"); }
 	pkg=linux-image-$rel-unsigned
 	dir=$CACHE/supermin/$rel
 	if [ -f "$dir/.stamp" ]; then
@@ -313,12 +518,17 @@ setup_supermin_kernel() {
 }
 
 case "$what" in
+release)
+	kernel_release
+	exit 0
+	;;
 host)
 	setup_host
 	setup_host_headers
 	;;
 dut)
 	setup_dut_packages
+	setup_kernel_packages
 	setup_kernel
 	setup_sysroot
 	setup_initramfs
@@ -326,6 +536,7 @@ dut)
 all)
 	setup_host
 	setup_dut_packages
+	setup_kernel_packages
 	setup_kernel
 	setup_sysroot
 	setup_initramfs
@@ -333,6 +544,6 @@ all)
 	setup_supermin_kernel
 	;;
 lava) setup_supermin_kernel ;;
-*) die "usage: $0 [host|dut|lava|all]" ;;
+*) die "usage: $0 [host|dut|lava|all|release]" ;;
 esac
-log "done (cache: $CACHE)"
+log "done (DUT_KERNEL=$DUT_KERNEL: $(kernel_release); cache: $CACHE)"

@@ -56,7 +56,10 @@ def _copy_if_changed(src: Path, dst: Path) -> None:
 
 def build_image(out: Path, data_disk_mib: int = 256, cache: Path | None = None,
                 build: Path | None = None, extra: dict[str, Path] | None = None) -> DutImage:
-    """Write Image, initrd.cpio and data.img into @out (the 9p share).
+    """Write Image, initrd.cpio and data.img into @out (the 9p share), for
+    the DUT kernel $DUT_KERNEL names (paths.dut_kernel(), default 7.x): its
+    Image and base initramfs from set-up's cache/kernel/<release>/, the
+    modules built for it from build/modules/<release>/.
 
     @data_disk_mib: size of the raw virtio-blk data disk, created sparse once and
     kept between boots (the kexec scenario relies on its contents surviving).
@@ -66,14 +69,20 @@ def build_image(out: Path, data_disk_mib: int = 256, cache: Path | None = None,
     cache = cache or paths.cache_dir()
     build = build or paths.BUILD
     try:
-        lock = paths.read_lock(cache)
+        name = paths.dut_kernel()
+        lock = paths.read_lock(cache, name)
     except FileNotFoundError as e:
         raise ImageError(f"no DUT set-up in {cache}: run `make setup`") from e
+    except (LookupError, ValueError) as e:
+        raise ImageError(str(e)) from e
     rel = lock["kernel_release"]
     kernel = cache / "kernel" / rel / "Image"
-    base = cache / "initramfs" / "base.cpio"
+    base = cache / "kernel" / rel / "base.cpio"
     agent = build / "arm64" / "smmu-hil"
-    for need, how in ((kernel, "make setup"), (base, "make setup"), (agent, "make")):
+    mods = build / "modules" / rel
+    for need, how in ((kernel, f"make setup DUT_KERNEL={name}"),
+                      (base, f"make setup DUT_KERNEL={name}"), (agent, "make"),
+                      (mods, f"make modules DUT_KERNEL={name}")):
         if not need.exists():
             raise ImageError(f"{need} is missing: run `{how}`")
     out.mkdir(parents=True, exist_ok=True)
@@ -83,7 +92,7 @@ def build_image(out: Path, data_disk_mib: int = 256, cache: Path | None = None,
         (stage / "opt/smmu-hil/bin").mkdir(parents=True)
         (stage / "opt/smmu-hil/modules").mkdir()
         shutil.copy2(agent, stage / "opt/smmu-hil/bin/smmu-hil")
-        for ko in sorted((build / "modules").glob("*.ko")):
+        for ko in sorted(mods.glob("*.ko")):
             shutil.copy2(ko, stage / "opt/smmu-hil/modules" / ko.name)
         if paths.SCENARIOS.is_dir():
             # the agent's scenarios only: `smmu-hil run .../transitions/*.yaml`

@@ -333,14 +333,19 @@ def write_jobs(out: Path, inventory_files: list[Path], suite: str = "transitions
 
 def supermin_env(cache: Path | None = None) -> dict[str, str]:
     """Environment for libguestfs' supermin appliance (LAVA builds its
-    overlay disk with it): the amd64 kernel of the locked DUT kernel ABI that
-    set-up unpacked into $SMMU_HIL_CACHE/supermin/<release>, and TCG (no KVM
+    overlay disk with it): the amd64 kernel named in
+    $SMMU_HIL_CACHE/host-headers.lock (host_kernel_release=) that set-up
+    unpacked into $SMMU_HIL_CACHE/supermin/<release>, and TCG (no KVM
     here). Raises LavaError when set-up has not unpacked it."""
     cache = cache or paths.cache_dir()
     try:
-        rel = f"{paths.read_lock(cache)['kernel_abi']}-amd64"
-    except (FileNotFoundError, KeyError) as e:
-        raise LavaError(f"no DUT set-up in {cache}: run `make setup`") from e
+        text = (cache / "host-headers.lock").read_text()
+    except FileNotFoundError as e:
+        raise LavaError(f"no host set-up in {cache}: run `make setup`") from e
+    rel = next((line.partition("=")[2].strip() for line in text.splitlines()
+                if line.startswith("host_kernel_release=")), "")
+    if not rel:
+        raise LavaError(f"{cache}/host-headers.lock names no host_kernel_release: run `make setup`")
     root = cache / "supermin" / rel
     if not (root / ".stamp").is_file():
         raise LavaError(f"no host kernel for libguestfs in {root}: run `make setup`")

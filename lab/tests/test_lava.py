@@ -231,9 +231,12 @@ def test_cli_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 def test_supermin_env(tmp_path: Path) -> None:
     """libguestfs' host kernel comes from set-up's cache; none is a clear error."""
-    with pytest.raises(lava.LavaError, match="no DUT set-up"):
+    with pytest.raises(lava.LavaError, match="no host set-up"):
         lava.supermin_env(tmp_path)
-    (tmp_path / "dut.lock").write_text("kernel_abi=6.1.0-56\nkernel_release=6.1.0-56-arm64\n")
+    (tmp_path / "host-headers.lock").write_text("other=1\n")
+    with pytest.raises(lava.LavaError, match="names no host_kernel_release"):
+        lava.supermin_env(tmp_path)
+    (tmp_path / "host-headers.lock").write_text("host_kernel_release=6.1.0-56-amd64\n")
     with pytest.raises(lava.LavaError, match="no host kernel for libguestfs"):
         lava.supermin_env(tmp_path)
     (tmp_path / "supermin" / "6.1.0-55-amd64").mkdir(parents=True)    # another ABI's
