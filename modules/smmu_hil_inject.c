@@ -147,9 +147,9 @@ static struct inject {
 	struct page *shadow, *zero;
 	struct smmu_hil_inj_result result;
 
-	struct kprobe kp_install, kp_cmdlist;
+	struct kprobe kp_install, kp_cmdlist, kp_learn;
 	struct kretprobe krp_writer;
-	bool kp_install_on, kp_cmdlist_on, krp_writer_on, recording;
+	bool kp_install_on, kp_cmdlist_on, kp_learn_on, krp_writer_on, recording;
 	enum inj_ent wr_ent;		/* under slock: a writer call on ours records */
 	const u64 *wr_va;		/* its entry (the driver's mapping) */
 	struct smmu_hil_inj_snap *ring;
@@ -1042,6 +1042,26 @@ out:
 }
 
 /*
+ * Raw syncs need the SMMU's own queue on shapes that take one: -EAGAIN
+ * until a driver call showed it (inj_learn_cmdq()); then the learning
+ * kprobe goes. Caller holds inj.lock.
+ */
+static int inj_cmdq_known(void)
+{
+	if (inj.kern->shape != SMMU_HIL_CMDLIST_SMMU_CMDQ_CMDS_N_SYNC)
+		return 0;
+	if (!READ_ONCE(inj.cmdq)) {
+		pr_info_once("raw writes wait for the driver's next command (its queue is not known yet)\n");
+		return -EAGAIN;
+	}
+	if (inj.kp_learn_on) {
+		unregister_kprobe(&inj.kp_learn);
+		inj.kp_learn_on = false;
+	}
+	return 0;
+}
+
+/*
  * One write(2): a struct smmu_hil_inj_seq and exactly its ops. Everything is
  * checked before anything runs; nothing is written on -EINVAL.
  */
@@ -1056,6 +1076,7 @@ static ssize_t raw_write(struct file *file, const char __user *ubuf,
 		pr_info_once("raw writes refused: load with allow_raw=1 on a supported kernel\n");
 		return -EPERM;
 	}
+
 	if (len < sizeof(h) || (len - sizeof(h)) % sizeof(*s.ops) ||
 	    (len - sizeof(h)) / sizeof(*s.ops) > INJ_MAX_OPS)
 		return -EINVAL;
@@ -1072,7 +1093,9 @@ static ssize_t raw_write(struct file *file, const char __user *ubuf,
 	if (!ret) {
 		ret = mutex_lock_interruptible(&inj.lock);
 		if (!ret) {
-			ret = inj.broken ? -EIO : inj_execute(&s);
+			ret = inj.broken ? -EIO : inj_cmdq_known();
+			if (!ret)
+				ret = inj_execute(&s);
 			mutex_unlock(&inj.lock);
 		}
 	}
@@ -1207,33 +1230,72 @@ static int inj_learn_pre(struct kprobe *p, struct pt_regs *regs)
 }
 
 /*
+ * Have the driver invalidate the TLB of @dev's default DMA domain
+ * (iommu_flush_iotlb_all()) if @dev sits behind our SMMU: a TLBI and a
+ * CMD_SYNC on the SMMU's own queue. Only under the device lock with a
+ * driver bound that uses the DMA API (not driver_managed_dma): then the
+ * IOMMU core cannot replace (and free) the default domain meanwhile.
+ */
+static void inj_flush_dma_domain(struct pci_dev *pdev)
+{
+	struct iommu_fwspec *fw = dev_iommu_fwspec_get(&pdev->dev);
+	struct iommu_fwspec *ours = dev_iommu_fwspec_get(&inj.pdev->dev);
+	struct iommu_domain *d;
+
+	if (!fw || !ours || fw->iommu_fwnode != ours->iommu_fwnode)
+		return;
+	device_lock(&pdev->dev);
+	if (pdev->dev.driver && !to_pci_driver(pdev->dev.driver)->driver_managed_dma) {
+		d = iommu_get_domain_for_dev(&pdev->dev);
+		if (d && (d->type == IOMMU_DOMAIN_DMA || d->type == IOMMU_DOMAIN_DMA_FQ))
+			iommu_flush_iotlb_all(d);
+	}
+	device_unlock(&pdev->dev);
+}
+
+/*
  * Shapes whose command-list function takes the queue: learn the SMMU's own
- * queue from a call the driver makes. While a kprobe watches the function,
- * the IOMMU core flushes the TLB of a scratch paging domain of the claimed
- * device (never attached; iommu_flush_iotlb_all()), which the driver does
- * with an invalidation and a CMD_SYNC on its queue. Returns 0 or -errno
- * (-ENOENT: no call on the SMMU's own queue was seen).
+ * queue from a call the driver makes, under a kprobe on the function. The
+ * IOMMU core flushes the TLB of a scratch paging domain of the claimed
+ * device (never attached; 6.12 invalidates its ASID, 7.x only what is
+ * attached), then of the default DMA domains of the devices behind the
+ * SMMU; if none of that reaches the SMMU's own queue, the kprobe stays
+ * until the driver's next use of it and raw syncs wait for that (-EAGAIN).
+ * Returns 0 or -errno of the kprobe.
  */
 static int inj_learn_cmdq(void)
 {
-	struct kprobe kp = { .symbol_name = inj.kern->cmdlist, .pre_handler = inj_learn_pre };
+	struct pci_dev *pdev = NULL;
 	struct iommu_domain *d;
 	int ret;
 
 	if (inj.kern->shape != SMMU_HIL_CMDLIST_SMMU_CMDQ_CMDS_N_SYNC)
 		return 0;
-	ret = register_kprobe(&kp);
+	inj.kp_learn.symbol_name = inj.kern->cmdlist;
+	inj.kp_learn.pre_handler = inj_learn_pre;
+	ret = register_kprobe(&inj.kp_learn);
 	if (ret)
 		return ret;
+	inj.kp_learn_on = true;
 	d = smmu_hil_paging_domain_alloc(&inj.pdev->dev);
 	if (!IS_ERR(d)) {
 		iommu_flush_iotlb_all(d);
 		iommu_domain_free(d);
 	}
-	unregister_kprobe(&kp);
-	if (IS_ERR(d))
-		return PTR_ERR(d);
-	return READ_ONCE(inj.cmdq) ? 0 : -ENOENT;
+	for_each_pci_dev(pdev) {
+		if (READ_ONCE(inj.cmdq)) {
+			pci_dev_put(pdev);
+			break;
+		}
+		inj_flush_dma_domain(pdev);
+	}
+	if (READ_ONCE(inj.cmdq)) {
+		unregister_kprobe(&inj.kp_learn);
+		inj.kp_learn_on = false;
+	} else {
+		pr_info("raw mode: the SMMU's own command queue is not known yet; raw sequences wait for the driver's next command (-EAGAIN until then)\n");
+	}
+	return 0;
 }
 
 /*
@@ -1310,8 +1372,7 @@ static int inj_setup_kernel(void)
 	}
 	ret = inj_learn_cmdq();
 	if (ret) {
-		pr_err("raw mode: the SMMU's own command queue was not seen in a call to %s (%d)\n",
-		       inj.kern->cmdlist, ret);
+		pr_err("raw mode: cannot probe %s (%d)\n", inj.kern->cmdlist, ret);
 		return ret;
 	}
 	inj.shadow = alloc_page(GFP_KERNEL | __GFP_ZERO);
@@ -1330,6 +1391,8 @@ static void inj_teardown(void)
 		unregister_kprobe(&inj.kp_install);
 	if (inj.krp_writer_on)
 		unregister_kretprobe(&inj.krp_writer);
+	if (inj.kp_learn_on)
+		unregister_kprobe(&inj.kp_learn);
 	/* After a failed restore the SMMU may still point at them: keep them. */
 	if (!inj.broken) {
 		if (inj.shadow)
