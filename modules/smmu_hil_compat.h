@@ -90,11 +90,18 @@ static inline unsigned int smmu_hil_kernel_version(void)
  * @symbol: function to probe, called once per record taken from the
  *	event queue (by arm_smmu_evtq_thread)
  * @argidx: which argument (0-based) points at the four raw qwords
+ * @caller: NULL: @symbol receives a record in argument @argidx (a kprobe
+ *	at its entry). Else @symbol fills argument @argidx with a record and
+ *	returns 0 when it took one (queue_remove_raw(q, ent)): a kretprobe
+ *	reads the record on return, counted only when @symbol was called from
+ *	@caller (so the PRI queue's records, taken by the same function from
+ *	arm_smmu_priq_thread, are not counted)
  */
 struct smmu_hil_evt_probe {
 	unsigned int since, until;
 	const char *symbol;
 	unsigned int argidx;
+	const char *caller;
 };
 
 /**
@@ -113,13 +120,23 @@ static inline const struct smmu_hil_evt_probe *smmu_hil_evt_probes(size_t *n)
 	static const struct smmu_hil_evt_probe probes[] = {
 		/* 5.14 .. 6.14: static arm_smmu_handle_evt(smmu, u64 *evt) */
 		{ KERNEL_VERSION(5, 14, 0), KERNEL_VERSION(6, 15, 0),
-		  "arm_smmu_handle_evt", 1 },
+		  "arm_smmu_handle_evt", 1, NULL },
 		/* 6.15+: arm_smmu_handle_event(smmu, u64 *evt, struct arm_smmu_event *) */
 		{ KERNEL_VERSION(6, 15, 0), KERNEL_VERSION(255, 0, 0),
-		  "arm_smmu_handle_event", 1 },
+		  "arm_smmu_handle_event", 1, NULL },
 		/* 6.15+: arm_smmu_decode_event(smmu, u64 *raw, struct arm_smmu_event *) */
 		{ KERNEL_VERSION(6, 15, 0), KERNEL_VERSION(255, 0, 0),
-		  "arm_smmu_decode_event", 1 },
+		  "arm_smmu_decode_event", 1, NULL },
+		/*
+		 * Where the compiler inlined all of those into the event-queue
+		 * thread (Debian's 6.12.95 and 7.3.4 arm64 builds): static
+		 * queue_remove_raw(struct arm_smmu_queue *q, u64 *ent), which
+		 * copies one record into ent and returns 0, or -EAGAIN when the
+		 * queue is empty; arm_smmu_evtq_thread calls it once per record
+		 * (4.2 .. 7.3 at least).
+		 */
+		{ KERNEL_VERSION(5, 14, 0), KERNEL_VERSION(255, 0, 0),
+		  "queue_remove_raw", 1, "arm_smmu_evtq_thread" },
 	};
 
 	*n = ARRAY_SIZE(probes);

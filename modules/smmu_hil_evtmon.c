@@ -3,9 +3,10 @@
  * smmu_hil_evtmon - capture every SMMUv3 event record the arm-smmu-v3 driver
  * takes from its event queue.
  *
- * A kprobe sits on the driver function that receives each raw record (the
- * symbol depends on the kernel version: smmu_hil_evt_probes() in
- * smmu_hil_compat.h). The handler
+ * A kprobe sits on the driver function that receives each raw record, or a
+ * kretprobe on the one that takes each record off the event queue (the
+ * symbol depends on the kernel version and on what the compiler inlined:
+ * smmu_hil_evt_probes() in smmu_hil_compat.h). The handler
  * copies the four qwords with a timestamp into a fixed-size ring that user
  * space drains through debugfs. The module also maps the SMMU registers
  * (read-only use) to report the ID registers and to notice event queue
@@ -87,7 +88,9 @@ static struct evtmon {
 	struct evtmon_smmu smmu[EVTMON_MAX_SMMUS];
 	unsigned int nr_smmu;
 	struct kprobe kp;
+	struct kretprobe rp;	/* used instead of kp when caller[0] */
 	char symbol[KSYM_NAME_LEN];
+	char caller[KSYM_NAME_LEN];
 	unsigned int argidx;
 	struct dentry *dir;
 } em = {
@@ -119,9 +122,9 @@ static void evtmon_sample_ovf(void)
 	spin_unlock_irqrestore(&em.lock, flags);
 }
 
-static int evtmon_pre(struct kprobe *p, struct pt_regs *regs)
+/* One record at kernel address @ptr: into the ring, or counted as lost. */
+static void evtmon_record(unsigned long ptr)
 {
-	unsigned long ptr = regs_get_kernel_argument(regs, em.argidx);
 	struct smmu_hil_evt_rec *rec;
 	unsigned long flags;
 	u64 raw[4];
@@ -149,7 +152,45 @@ static int evtmon_pre(struct kprobe *p, struct pt_regs *regs)
 		em.captured++;
 	}
 	spin_unlock_irqrestore(&em.lock, flags);
+}
+
+/* kprobe at the entry of a function handed each record */
+static int evtmon_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	evtmon_record(regs_get_kernel_argument(regs, em.argidx));
 	return 0;
+}
+
+/* kretprobe entry: keep the pointer the probed function fills */
+static int evtmon_ret_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	*(unsigned long *)ri->data = regs_get_kernel_argument(regs, em.argidx);
+	return 0;
+}
+
+/* Whether @addr lies in em.caller (or a compiler clone of it, name.suffix). */
+static bool evtmon_from_caller(unsigned long addr)
+{
+	char name[KSYM_SYMBOL_LEN];
+	size_t len = strlen(em.caller);
+
+	sprint_symbol_no_offset(name, addr);
+	return !strncmp(name, em.caller, len) && (!name[len] || name[len] == '.');
+}
+
+/* kretprobe return: a record was taken (0) by the event-queue thread */
+static int evtmon_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	if (regs_return_value(regs) == 0 &&
+	    evtmon_from_caller(get_kretprobe_retaddr(ri)))
+		evtmon_record(*(unsigned long *)ri->data);
+	return 0;
+}
+
+/* Probe hits the kprobes core could not run a handler for: records lost. */
+static u64 evtmon_missed(void)
+{
+	return em.caller[0] ? em.rp.nmissed + em.rp.kp.nmissed : em.kp.nmissed;
 }
 
 static ssize_t events_read(struct file *file, char __user *buf, size_t len,
@@ -194,7 +235,7 @@ static void evtmon_stats(struct smmu_hil_evt_stats *st)
 	spin_lock_irqsave(&em.lock, flags);
 	evtmon_sample_ovf_locked();
 	st->captured = em.captured;
-	st->dropped = em.dropped;
+	st->dropped = em.dropped + evtmon_missed();
 	st->overflows = em.overflows;
 	st->bad_pointer = em.bad_ptr;
 	st->queued = em.count;
@@ -602,19 +643,44 @@ static void evtmon_put_smmus(void)
 	}
 }
 
-static int evtmon_try(const char *symbol, unsigned int argidx)
+/*
+ * Probe @symbol: a kprobe reading argument @argidx at entry, or with
+ * @caller a kretprobe reading it on a 0 return from a call by @caller.
+ */
+static int evtmon_try(const char *symbol, unsigned int argidx, const char *caller)
 {
 	int ret;
 
 	memset(&em.kp, 0, sizeof(em.kp));
+	memset(&em.rp, 0, sizeof(em.rp));
 	strscpy(em.symbol, symbol, sizeof(em.symbol));
+	strscpy(em.caller, caller ? caller : "", sizeof(em.caller));
 	em.argidx = argidx;
-	em.kp.symbol_name = em.symbol;
-	em.kp.pre_handler = evtmon_pre;
-	ret = register_kprobe(&em.kp);
+	if (caller) {
+		em.rp.kp.symbol_name = em.symbol;
+		em.rp.entry_handler = evtmon_ret_entry;
+		em.rp.handler = evtmon_ret;
+		em.rp.data_size = sizeof(unsigned long);
+		/* the event and PRI queue threads of every SMMU at once */
+		em.rp.maxactive = 2 * EVTMON_MAX_SMMUS;
+		ret = register_kretprobe(&em.rp);
+	} else {
+		em.kp.symbol_name = em.symbol;
+		em.kp.pre_handler = evtmon_pre;
+		ret = register_kprobe(&em.kp);
+	}
 	if (ret)
-		pr_info("probe %s:%u not usable (%d)\n", symbol, argidx, ret);
+		pr_info("probe %s:%u%s%s not usable (%d)\n", symbol, argidx,
+			caller ? " returning to " : "", caller ? caller : "", ret);
 	return ret;
+}
+
+static void evtmon_unregister(void)
+{
+	if (em.caller[0])
+		unregister_kretprobe(&em.rp);
+	else
+		unregister_kprobe(&em.kp);
 }
 
 /* Register the kprobe: the module parameter, else the version table. */
@@ -635,7 +701,7 @@ static int evtmon_register(void)
 			return -EINVAL;
 		}
 		*colon = '\0';
-		ret = evtmon_try(probe, argidx);
+		ret = evtmon_try(probe, argidx, NULL);
 		*colon = ':';
 		if (ret)
 			pr_err("cannot probe %s (%d)\n", probe, ret);
@@ -647,7 +713,7 @@ static int evtmon_register(void)
 
 		if (ver < e->since || ver >= e->until)
 			continue;
-		if (!evtmon_try(e->symbol, e->argidx))
+		if (!evtmon_try(e->symbol, e->argidx, e->caller))
 			return 0;
 	}
 	pr_err("no SMMUv3 event probe point fits kernel %s: add one to smmu_hil_evt_probes() (smmu_hil_compat.h) or load with probe=SYMBOL:ARGIDX\n",
@@ -689,12 +755,13 @@ static int __init evtmon_init(void)
 	debugfs_create_file("smmu", 0444, em.dir, NULL, &smmu_fops);
 	debugfs_create_file("streams", 0444, em.dir, NULL, &streams_fops);
 	debugfs_create_file("tables", 0400, em.dir, NULL, &tables_fops);
-	pr_info("probing %s:%u, ring of %u records, %u SMMU(s)\n", em.symbol,
-		em.argidx, ring_size, em.nr_smmu);
+	pr_info("probing %s:%u%s%s, ring of %u records, %u SMMU(s)\n", em.symbol,
+		em.argidx, em.caller[0] ? " on return to " : "", em.caller,
+		ring_size, em.nr_smmu);
 	return 0;
 
 err_kprobe:
-	unregister_kprobe(&em.kp);
+	evtmon_unregister();
 err_smmu:
 	evtmon_put_smmus();
 	kvfree(em.ring);
@@ -711,7 +778,7 @@ static void __exit evtmon_exit(void)
 	/* Elsewhere init refused (smmu_hil_compat.h): nothing to undo. */
 	if (!smmu_hil_arch_ok())
 		return;
-	unregister_kprobe(&em.kp);
+	evtmon_unregister();
 	for (i = 0; i < ARRAY_SIZE(files); i++)
 		debugfs_lookup_and_remove(files[i], em.dir);
 	smmu_hil_dir_put(em.dir);

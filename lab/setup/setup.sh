@@ -15,6 +15,8 @@
 #   SMMU_HIL_CACHE       cache directory (default ~/.cache/smmu-hil)
 #   SMMU_HIL_KERNEL_ABI  6.1 only: force a kernel ABI, e.g. 6.1.0-56 (default: newest with headers)
 #   SMMU_HIL_REFRESH=1   re-resolve the DUT packages instead of using $SMMU_HIL_CACHE/dut.lock
+#   SMMU_HIL_DEBIAN_MIRROR  the Debian archive for trixie- and bookworm-backports
+#                        (default: the one the host's apt sources use for bookworm)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -196,11 +198,17 @@ papt_update() {
 	[ $papt_updated = 1 ] && return
 	mkdir -p "$PAPT/lists/partial" "$PAPT/cache/archives/partial"
 	: >"$PAPT/status"
-	local kr=/usr/share/keyrings/debian-archive-keyring.gpg
+	local kr=/usr/share/keyrings/debian-archive-keyring.gpg mirror
 	[ -f "$kr" ] || die "no $kr (package debian-archive-keyring)"
+	# the Debian archive the host already uses for bookworm (or SMMU_HIL_DEBIAN_MIRROR)
+	# shellcheck disable=SC2016 # apt's own $(FIELD) format, not the shell's
+	mirror=${SMMU_HIL_DEBIAN_MIRROR:-$(apt-get indextargets --format '$(RELEASE) $(REPO_URI)' |
+		awk '$1 == "bookworm" { print $2; exit }')}
+	[ -n "$mirror" ] ||
+		die "no bookworm archive in the host's apt sources to take the backports from (set SMMU_HIL_DEBIAN_MIRROR)"
 	cat >"$PAPT/sources.list" <<-EOF
-		deb [arch=arm64,amd64 signed-by=$kr] http://deb.debian.org/debian trixie-backports main
-		deb [arch=arm64,amd64 signed-by=$kr] http://deb.debian.org/debian bookworm-backports main
+		deb [arch=arm64,amd64 signed-by=$kr] $mirror trixie-backports main
+		deb [arch=arm64,amd64 signed-by=$kr] $mirror bookworm-backports main
 	EOF
 	log "apt-get update (private: trixie-backports, bookworm-backports)"
 	papt_get update -qq >/dev/null || die "apt-get update of the backports suites failed"

@@ -179,7 +179,9 @@ def test_kexec(dut: Target, agent: Agent, scenario: Scenario, metrics: dict[str,
     ticks = _int(after["cntvct"]) - _int(before["cntvct"])
     metrics["blackout_ms"] = round(ticks / _int(before["cntfrq"]) * 1000, 1)
     info = agent.info()
-    rc, probe = dut.run("dmesg | grep -c 'arm-smmu-v3.*ias'")
+    # the driver's probe line: "ias 44-bit, oas 44-bit (features 0x...)" up
+    # to 6.x, "oas 44-bit (features 0x...)" on 7.x
+    rc, probe = dut.run("dmesg | grep -c 'arm-smmu-v3.*(features 0x'")
     metrics["smmu_reprobed"] = bool(info.get("smmu")) and rc == 0 and int(probe or 0) > 0
     v = fio.run(f"{args} --verify_only")
     metrics["verify_errors"] = v.verify_errors + (1 if v.error and not v.verify_errors else 0)
