@@ -555,6 +555,9 @@ static void inj_record_stop(void)
 		unregister_kprobe(&inj.kp_cmdlist);
 		inj.kp_cmdlist_on = false;
 	}
+	if (inj.krp_writer_on && inj.krp_writer.nmissed)
+		pr_warn("%s: %d call(s) not seen (more in flight than maxactive %d): updates may be missing from the recording\n",
+			inj.kern->writer, inj.krp_writer.nmissed, inj.krp_writer.maxactive);
 }
 
 /*
@@ -1313,6 +1316,8 @@ static int inj_watch_driver(void)
 		inj.krp_writer.entry_handler = inj_writer_entry;
 		inj.krp_writer.handler = inj_writer_ret;
 		inj.krp_writer.data_size = sizeof(struct inj_wr_call);
+		/* calls in flight at once; the writer runs under the group's lock */
+		inj.krp_writer.maxactive = 64;
 		ret = register_kretprobe(&inj.krp_writer);
 		if (ret) {
 			pr_err("cannot probe %s (%d)\n", k->writer, ret);
