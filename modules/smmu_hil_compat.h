@@ -144,14 +144,17 @@ static inline const struct smmu_hil_evt_probe *smmu_hil_evt_probes(size_t *n)
 }
 
 /*
- * Call shapes of the driver's command-list function. Only
- * SMMU_HIL_CMDLIST_SMMU_CMDS_N_SYNC can be called by the injector; 6.12
- * added a struct arm_smmu_cmdq * argument the module cannot produce
- * without reading the driver's structures (a second shape is needed).
+ * Call shapes of the driver's command-list function. 6.12 added a
+ * struct arm_smmu_cmdq * argument (the queue to use: the SMMU's own, or an
+ * implementation's secondary queue for invalidations): the injector learns
+ * the SMMU's own queue from a call the driver makes (smmu_hil_inj_kernel
+ * @cmdq_embed).
  */
 enum smmu_hil_cmdlist_shape {
 	/* int (struct arm_smmu_device *, u64 *cmds, int n, bool sync) */
 	SMMU_HIL_CMDLIST_SMMU_CMDS_N_SYNC,
+	/* int (struct arm_smmu_device *, struct arm_smmu_cmdq *, u64 *cmds, int n, bool sync) */
+	SMMU_HIL_CMDLIST_SMMU_CMDQ_CMDS_N_SYNC,
 };
 
 /**
@@ -161,19 +164,43 @@ enum smmu_hil_cmdlist_shape {
  * @cmdlist: function submitting commands to the command queue, appending
  *	(and waiting for) a CMD_SYNC when asked
  * @shape: its signature (enum smmu_hil_cmdlist_shape)
- * @cmds_arg: argument (0-based) holding the u64 *cmds
+ * @smmu_arg: argument (0-based) holding the struct arm_smmu_device *
+ * @cmdq_arg: SMMU_HIL_CMDLIST_SMMU_CMDQ_CMDS_N_SYNC: argument holding the
+ *	struct arm_smmu_cmdq *
+ * @cmds_arg: argument holding the u64 *cmds
  * @n_arg: argument holding the number of commands
- * @install: function (re)writing every STE of a master
+ * @cmdq_embed: SMMU_HIL_CMDLIST_SMMU_CMDQ_CMDS_N_SYNC: the SMMU's own
+ *	command queue is a member of struct arm_smmu_device within this many
+ *	bytes of its start (secondary queues are allocated apart)
+ * @install: function (re)writing every STE of a master, NULL where
+ *	@writer sees every write
  * @master_arg: its argument holding the struct arm_smmu_master *, the
  *	pointer the driver stores with dev_iommu_priv_set()
+ * @writer: the driver's entry writer, called once per STE or CD update
+ *	with the live entry and the target and syncing through @cmdlist
+ *	(arm_smmu_write_entry(), 6.10+); NULL where the driver writes entries
+ *	in place (6.1: the recorder sees syncs only)
+ * @writer_arg: its argument holding the struct arm_smmu_entry_writer *
+ * @entry_arg: its argument holding the live entry (__le64 *)
+ * @target_arg: its argument holding the target entry (const __le64 *)
+ * @writer_master_off: offset of the struct arm_smmu_master * in struct
+ *	arm_smmu_entry_writer (after its ops pointer)
+ * @update_safe: a function whose presence in the kernel says the writer
+ *	has update-safe STE bits (arm_smmu_get_ste_update_safe(), in 7.0 and
+ *	stable backports), NULL if the range never has it
  */
 struct smmu_hil_inj_kernel {
 	unsigned int since, until;
 	const char *cmdlist;
 	enum smmu_hil_cmdlist_shape shape;
-	unsigned int cmds_arg, n_arg;
+	unsigned int smmu_arg, cmdq_arg, cmds_arg, n_arg;
+	size_t cmdq_embed;
 	const char *install;
 	unsigned int master_arg;
+	const char *writer;
+	unsigned int writer_arg, entry_arg, target_arg;
+	size_t writer_master_off;
+	const char *update_safe;
 };
 
 /**
@@ -181,15 +208,47 @@ struct smmu_hil_inj_kernel {
  * @ver: KERNEL_VERSION() of the running kernel
  *
  * Return: the entry, or NULL if no range covers @ver (no recorder, no raw
- * mode). Facts from arm-smmu-v3.c of 6.1.
+ * mode). Facts from drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.[ch] of
+ * Debian's 6.1, 6.12 (linux-source-6.12) and 7.x kernels; docs/injector.md.
  */
 static inline const struct smmu_hil_inj_kernel *smmu_hil_inj_kernel_find(unsigned int ver)
 {
 	static const struct smmu_hil_inj_kernel kernels[] = {
-		/* 6.1: static arm_smmu_cmdq_issue_cmdlist(smmu, cmds, n, sync) */
-		{ KERNEL_VERSION(6, 1, 0), KERNEL_VERSION(6, 2, 0),
-		  "arm_smmu_cmdq_issue_cmdlist", SMMU_HIL_CMDLIST_SMMU_CMDS_N_SYNC, 1, 2,
-		  "arm_smmu_install_ste_for_dev", 0 },
+		/*
+		 * 6.1: static arm_smmu_cmdq_issue_cmdlist(smmu, cmds, n, sync);
+		 * STEs written in place by arm_smmu_write_strtab_ent (inlined)
+		 * inside arm_smmu_install_ste_for_dev(master).
+		 */
+		{ .since = KERNEL_VERSION(6, 1, 0), .until = KERNEL_VERSION(6, 2, 0),
+		  .cmdlist = "arm_smmu_cmdq_issue_cmdlist",
+		  .shape = SMMU_HIL_CMDLIST_SMMU_CMDS_N_SYNC,
+		  .smmu_arg = 0, .cmds_arg = 1, .n_arg = 2,
+		  .install = "arm_smmu_install_ste_for_dev", .master_arg = 0 },
+		/*
+		 * 6.12: static arm_smmu_cmdq_issue_cmdlist(smmu, cmdq, cmds, n,
+		 * sync), cmdq = &smmu->cmdq for CFGIs (its 6th member);
+		 * arm_smmu_write_entry(writer, entry, target) for STEs and CDs,
+		 * struct arm_smmu_entry_writer { ops; master; }; no update-safe
+		 * bits (arm_smmu_get_ste_update_safe() is a 7.0 fix).
+		 */
+		{ .since = KERNEL_VERSION(6, 12, 0), .until = KERNEL_VERSION(6, 13, 0),
+		  .cmdlist = "arm_smmu_cmdq_issue_cmdlist",
+		  .shape = SMMU_HIL_CMDLIST_SMMU_CMDQ_CMDS_N_SYNC,
+		  .smmu_arg = 0, .cmdq_arg = 1, .cmds_arg = 2, .n_arg = 3, .cmdq_embed = 1024,
+		  .writer = "arm_smmu_write_entry", .writer_arg = 0, .entry_arg = 1,
+		  .target_arg = 2, .writer_master_off = sizeof(void *),
+		  .update_safe = "arm_smmu_get_ste_update_safe" },
+		/*
+		 * 7.x: as 6.12, arm_smmu_cmdq_issue_cmdlist() no longer static;
+		 * the writer asks arm_smmu_get_ste_update_safe() (MEV, EATS).
+		 */
+		{ .since = KERNEL_VERSION(7, 0, 0), .until = KERNEL_VERSION(8, 0, 0),
+		  .cmdlist = "arm_smmu_cmdq_issue_cmdlist",
+		  .shape = SMMU_HIL_CMDLIST_SMMU_CMDQ_CMDS_N_SYNC,
+		  .smmu_arg = 0, .cmdq_arg = 1, .cmds_arg = 2, .n_arg = 3, .cmdq_embed = 1024,
+		  .writer = "arm_smmu_write_entry", .writer_arg = 0, .entry_arg = 1,
+		  .target_arg = 2, .writer_master_off = sizeof(void *),
+		  .update_safe = "arm_smmu_get_ste_update_safe" },
 	};
 	size_t i;
 
@@ -200,27 +259,53 @@ static inline const struct smmu_hil_inj_kernel *smmu_hil_inj_kernel_find(unsigne
 }
 
 typedef int (*smmu_hil_cmdlist_fn)(void *smmu, u64 *cmds, int n, bool sync);
+typedef int (*smmu_hil_cmdlist_q_fn)(void *smmu, void *cmdq, u64 *cmds, int n, bool sync);
 
 /**
  * smmu_hil_cmdlist_call() - submit @n commands and a CMD_SYNC, waited for
  * @k: the kernel's entry
  * @fn: the resolved address of @k->cmdlist
  * @smmu: the driver's struct arm_smmu_device (the SMMU's drvdata)
+ * @cmdq: the SMMU's own struct arm_smmu_cmdq, for shapes that take one
  * @cmds: @n commands of two qwords each
  * @n: number of commands
  *
  * Return: the driver's return value (0 or -errno), -EOPNOTSUPP for a
- * shape this module cannot call.
+ * shape this module cannot call or a queue not learnt.
  */
 static inline int smmu_hil_cmdlist_call(const struct smmu_hil_inj_kernel *k, void *fn,
-					void *smmu, u64 *cmds, int n)
+					void *smmu, void *cmdq, u64 *cmds, int n)
 {
 	switch (k->shape) {
 	case SMMU_HIL_CMDLIST_SMMU_CMDS_N_SYNC:
 		return ((smmu_hil_cmdlist_fn)fn)(smmu, cmds, n, true);
+	case SMMU_HIL_CMDLIST_SMMU_CMDQ_CMDS_N_SYNC:
+		if (!cmdq)
+			return -EOPNOTSUPP;
+		return ((smmu_hil_cmdlist_q_fn)fn)(smmu, cmdq, cmds, n, true);
 	}
 	return -EOPNOTSUPP;
 }
+
+/**
+ * smmu_hil_cmdq_is_own() - whether @cmdq is the SMMU's own command queue
+ * @k: the kernel's entry
+ * @smmu: the driver's struct arm_smmu_device
+ * @cmdq: a queue the driver passed to @k->cmdlist
+ *
+ * The SMMU's own queue (which takes CFGI commands) is embedded in struct
+ * arm_smmu_device; an implementation's secondary queues (NVIDIA CMDQV, for
+ * invalidations only) are allocated apart.
+ *
+ * Return: true if @cmdq lies inside the first @k->cmdq_embed bytes of @smmu.
+ */
+static inline bool smmu_hil_cmdq_is_own(const struct smmu_hil_inj_kernel *k, const void *smmu,
+					const void *cmdq)
+{
+	return k->shape == SMMU_HIL_CMDLIST_SMMU_CMDQ_CMDS_N_SYNC &&
+	       cmdq > smmu && (const char *)cmdq < (const char *)smmu + k->cmdq_embed;
+}
+
 
 /* ------------------------------------------------------ 4. API drift */
 
@@ -229,6 +314,16 @@ static inline int smmu_hil_cmdlist_call(const struct smmu_hil_inj_kernel *k, voi
 	KERNEL_VERSION(LINUX_VERSION_MAJOR, LINUX_VERSION_PATCHLEVEL, 0)
 /* Built against a kernel older than @a.@b. */
 #define SMMU_HIL_BUILT_BEFORE(a, b)	(KERNEL_VERSION(a, b, 0) > SMMU_HIL_BUILT_FOR)
+
+/*
+ * The blocked domain: arm-smmu-v3 has a static IOMMU_DOMAIN_BLOCKED domain
+ * (an abort STE, ops->blocked_domain) since 6.9; the IOMMU core attaches it
+ * to a group whose DMA ownership is claimed (iommu_group_claim_dma_owner(),
+ * exported since 5.19), which needs a driver that manages DMA ownership
+ * itself (driver_managed_dma). Before 6.9 the core fell back to an empty
+ * paging domain: no blocked STE to move to.
+ */
+#define SMMU_HIL_HAS_BLOCKED_DOMAIN	(!SMMU_HIL_BUILT_BEFORE(6, 9))
 
 /*
  * file_operations.llseek of a file that cannot seek: no_llseek until 6.12

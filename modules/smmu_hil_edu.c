@@ -11,14 +11,16 @@
  * It also points DMA at IOVAs that are not mapped, to make the SMMU record
  * F_TRANSLATION events, and moves the device between its default domain
  * and the module's paging domain through iommu_attach_device() and
- * iommu_detach_device(), so the driver rewrites the device's STE.
+ * iommu_detach_device(), and where the kernel has one into its blocked
+ * domain (claiming the group's DMA ownership), so the driver rewrites the
+ * device's STE.
  *
  * debugfs, /sys/kernel/debug/smmu-hil/edu/<bdf>/:
  *   ctl     ioctl SMMU_HIL_IOC_EDU_CMD (include/uapi/smmu_hil.h): one
  *           struct smmu_hil_edu_cmd in, its result out:
  *             ROUNDTRIP LEN COUNT   LEN 1..4095, COUNT 1..10000
  *             FAULT COUNT           COUNT 1..4096
- *             DOMAIN paging|default
+ *             DOMAIN paging|default|blocked
  *             LOOP_START LEN        round trips of LEN bytes in a kthread,
  *                                   back to back, until LOOP_STOP
  *             LOOP_STOP             stop it; result: transfers, errors, ...
@@ -124,6 +126,7 @@ struct edu_dev {
 	void __iomem *mmio;
 	struct mutex lock;		/* one command at a time; all below */
 	struct iommu_domain *paging;	/* module domain, attached if set */
+	bool owned;			/* DMA ownership claimed: blocked domain */
 	struct page *page[2];		/* source and destination buffers */
 	struct dentry *dir;
 	u32 pattern_seq;
@@ -333,6 +336,7 @@ static int edu_cmd_fault(struct edu_dev *ed, struct smmu_hil_edu_cmd *c)
 	return 0;
 }
 
+/* Leave the module's paging domain: to the blocked domain if owned, else the default. */
 static void edu_detach(struct edu_dev *ed)
 {
 	if (!ed->paging)
@@ -342,11 +346,57 @@ static void edu_detach(struct edu_dev *ed)
 	ed->paging = NULL;
 }
 
-static int edu_cmd_domain(struct edu_dev *ed, bool paging)
+/* Give the DMA ownership back: the group returns to its default domain. */
+static void edu_release(struct edu_dev *ed)
 {
+#if SMMU_HIL_HAS_BLOCKED_DOMAIN
+	if (!ed->owned)
+		return;
+	iommu_device_release_dma_owner(&ed->pdev->dev);
+	ed->owned = false;
+#endif
+}
+
+/*
+ * Into the kernel's blocked domain: claim the DMA ownership of the device's
+ * group (the IOMMU core attaches the group's blocking domain); from the
+ * paging domain while owned, detaching is enough. A blocking domain that
+ * is not IOMMU_DOMAIN_BLOCKED (a driver without one gets an empty paging
+ * domain) is refused: -EOPNOTSUPP, back where it was.
+ */
+static int edu_block(struct edu_dev *ed)
+{
+#if SMMU_HIL_HAS_BLOCKED_DOMAIN
 	struct iommu_domain *d;
 	int ret;
 
+	if (!ed->owned) {
+		edu_detach(ed);
+		ret = iommu_device_claim_dma_owner(&ed->pdev->dev, ed);
+		if (ret)
+			return ret;
+		ed->owned = true;
+	}
+	edu_detach(ed);
+	d = iommu_get_domain_for_dev(&ed->pdev->dev);
+	if (!d || d->type != IOMMU_DOMAIN_BLOCKED) {
+		edu_release(ed);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
+static int edu_cmd_domain(struct edu_dev *ed, u32 target)
+{
+	struct iommu_domain *d;
+	bool paging = target == SMMU_HIL_EDU_DOM_PAGING;
+	int ret;
+
+	if (target == SMMU_HIL_EDU_DOM_BLOCKED)
+		return edu_block(ed);
 	if (paging && !ed->paging) {
 		d = smmu_hil_paging_domain_alloc(&ed->pdev->dev);
 		if (IS_ERR(d))
@@ -359,6 +409,7 @@ static int edu_cmd_domain(struct edu_dev *ed, bool paging)
 		ed->paging = d;
 	} else if (!paging) {
 		edu_detach(ed);
+		edu_release(ed);
 	}
 	return 0;
 }
@@ -459,7 +510,7 @@ static int edu_check_cmd(const struct smmu_hil_edu_cmd *c)
 		return !c->len && c->count >= 1 && c->count <= EDU_MAX_FAULTS &&
 		       !c->arg ? 0 : -EINVAL;
 	case SMMU_HIL_EDU_DOMAIN:
-		return !c->len && !c->count && c->arg <= SMMU_HIL_EDU_DOM_PAGING ? 0 : -EINVAL;
+		return !c->len && !c->count && c->arg <= SMMU_HIL_EDU_DOM_BLOCKED ? 0 : -EINVAL;
 	case SMMU_HIL_EDU_LOOP_START:
 		return c->len >= 1 && c->len <= max_len && !c->count && !c->arg ? 0 : -EINVAL;
 	case SMMU_HIL_EDU_LOOP_STOP:
@@ -479,7 +530,7 @@ static int edu_run(struct edu_dev *ed, struct smmu_hil_edu_cmd *c)
 	case SMMU_HIL_EDU_FAULT:
 		return edu_cmd_fault(ed, c);
 	case SMMU_HIL_EDU_DOMAIN:
-		return edu_cmd_domain(ed, c->arg == SMMU_HIL_EDU_DOM_PAGING);
+		return edu_cmd_domain(ed, c->arg);
 	default:
 		return 0;	/* QUERY */
 	}
@@ -513,6 +564,7 @@ static long ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return ret;
 	ret = edu_run(ed, &c);
 	c.domain = edu_domain_type(ed);
+	c.hdr.flags = SMMU_HIL_HAS_BLOCKED_DOMAIN ? SMMU_HIL_EDU_HAS_BLOCKED : 0;
 	mutex_unlock(&ed->lock);
 	if (ret)
 		return ret;
@@ -604,6 +656,7 @@ static void edu_remove(struct pci_dev *pdev)
 	edu_loop_stop(ed, NULL);
 	mutex_lock(&ed->lock);
 	edu_detach(ed);
+	edu_release(ed);
 	mutex_unlock(&ed->lock);
 	__free_page(ed->page[0]);
 	__free_page(ed->page[1]);
@@ -620,6 +673,13 @@ static struct pci_driver edu_driver = {
 	.id_table = edu_ids,
 	.probe = edu_probe,
 	.remove = edu_remove,
+	/*
+	 * Where the kernel has a blocked domain, the module claims the group's
+	 * DMA ownership itself (DOMAIN blocked); the driver core then does not
+	 * count it as a DMA API user. Its DMA API use still goes through the
+	 * default domain, attached whenever the group is not claimed.
+	 */
+	.driver_managed_dma = SMMU_HIL_HAS_BLOCKED_DOMAIN,
 };
 
 static int __init edu_init(void)

@@ -14,7 +14,10 @@
  *     driver's own command queue) and dwells on that one entry, repeated if
  *     asked; afterwards the driver's entry is put back;
  *   - record: snapshots of the entry at every CMD_CFGI_STE/CD the driver
- *     issues for the StreamID and at every STE install it starts.
+ *     issues for the StreamID; on kernels with the entry writer
+ *     (arm_smmu_write_entry) each update's initial entry, target, the entry
+ *     at every sync and the final entry, else (6.1) at every STE install
+ *     the driver starts.
  *
  * The driver's internals it uses depend on the kernel (smmu_hil_compat.h:
  * smmu_hil_inj_kernel_find()); on a kernel not in that table raw mode and
@@ -50,6 +53,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/utsname.h>
+#include <linux/vmalloc.h>
 
 #include "include/uapi/smmu_hil.h"
 #include "include/smmu_hil/bdf.h"
@@ -105,7 +109,7 @@ static unsigned int rec_size = 4096;
 module_param(rec_size, uint, 0444);
 MODULE_PARM_DESC(rec_size, "snapshots the recorder ring holds (16..65536)");
 
-enum inj_ent { INJ_STE = SMMU_HIL_ENT_STE, INJ_CD = SMMU_HIL_ENT_CD };
+enum inj_ent { INJ_STE = SMMU_HIL_ENT_STE, INJ_CD = SMMU_HIL_ENT_CD, INJ_NONE = -1 };
 
 /* A validated raw sequence: ops[body..n) run @repeat times. */
 struct inj_seq {
@@ -124,6 +128,8 @@ static struct inject {
 	bool coherent;
 	const struct smmu_hil_inj_kernel *kern;
 	void *cmdlist;			/* resolved kern->cmdlist, raw mode only */
+	void *cmdq;			/* the SMMU's own queue, for shapes taking one */
+	bool update_safe;		/* the writer has update-safe STE bits */
 	phys_addr_t ste_pa;
 	u64 *ste;			/* memremap of the STE, module lifetime */
 
@@ -132,6 +138,7 @@ static struct inject {
 	bool raw_active, conflict;	/* under slock */
 	enum inj_ent raw_ent;
 	u64 *raw_va;
+	phys_addr_t raw_pa;
 	u64 raw_saved[ENT_QWORDS];
 	bool broken;			/* a restore failed: raw refused */
 	u64 cmd[2 * (1 + INJ_MAX_ASIDS)];	/* our commands (recorder skips them) */
@@ -140,8 +147,11 @@ static struct inject {
 	struct page *shadow, *zero;
 	struct smmu_hil_inj_result result;
 
-	struct kprobe kp_install, kp_cmdlist;
-	bool kp_install_on, kp_cmdlist_on, recording;
+	struct kprobe kp_install, kp_cmdlist, kp_learn;
+	struct kretprobe krp_writer;
+	bool kp_install_on, kp_cmdlist_on, kp_learn_on, krp_writer_on, recording;
+	enum inj_ent wr_ent;		/* under slock: a writer call on ours records */
+	const u64 *wr_va;		/* its entry (the driver's mapping) */
 	struct smmu_hil_inj_snap *ring;
 	unsigned int head, count;
 	u64 rec_seq, rec_dropped;
@@ -150,6 +160,7 @@ static struct inject {
 } inj = {
 	.lock = __MUTEX_INITIALIZER(inj.lock),
 	.slock = __SPIN_LOCK_UNLOCKED(inj.slock),
+	.wr_ent = INJ_NONE,
 };
 
 /* ------------------------------------------------------------ locating */
@@ -239,6 +250,10 @@ static ssize_t ste_read(struct file *file, char __user *ubuf, size_t len,
 		flags |= SMMU_HIL_INJ_RAW;
 	if (inj.kern)
 		flags |= SMMU_HIL_INJ_RECORDER;
+	if (inj.kern && inj.kern->writer)
+		flags |= SMMU_HIL_INJ_WRITER;
+	if (inj.update_safe)
+		flags |= SMMU_HIL_INJ_UPDATE_SAFE;
 	if (inj.shadow) {
 		e.shadow_cd = page_to_phys(inj.shadow);
 		e.zero_table = page_to_phys(inj.zero);
@@ -314,6 +329,36 @@ static void inj_snap(u32 kind, bool ste, bool cd, bool atomic)
 		inj_rec_push(kind, INJ_CD, q);
 }
 
+/*
+ * The physical address of a kernel mapping of a table entry: the linear map
+ * (coherent DMA memory) or a vmalloc-area remap (non-coherent).
+ */
+static bool inj_va_to_pa(const void *va, phys_addr_t *pa)
+{
+	if (virt_addr_valid(va)) {
+		*pa = virt_to_phys(va);
+		return true;
+	}
+	if (is_vmalloc_addr(va)) {
+		*pa = page_to_phys(vmalloc_to_page(va)) + offset_in_page(va);
+		return true;
+	}
+	return false;
+}
+
+/* Snapshot the entry the driver's pointer @va shows. Caller holds slock. */
+static void inj_snap_va(u32 kind, enum inj_ent ent, const u64 *va)
+{
+	u64 q[ENT_QWORDS];
+	unsigned int i;
+
+	if (copy_from_kernel_nofault(q, va, sizeof(q)))
+		return;
+	for (i = 0; i < ENT_QWORDS; i++)
+		q[i] = le64_to_cpu(q[i]);
+	inj_rec_push(kind, ent, q);
+}
+
 /* Put the saved entry back in memory, breaking-safe, without a sync. */
 static void inj_unsync_restore(u64 *va, const u64 *saved)
 {
@@ -370,7 +415,12 @@ static void inj_cmd_match(const u64 *c, bool *ste, bool *cd)
 	}
 }
 
-/* A command list goes to the queue: snapshot what its CFGIs make visible. */
+/*
+ * A command list goes to the queue: snapshot what its CFGIs make visible.
+ * With the entry writer, only the entry a writer call of ours is updating,
+ * read through the driver's own pointer (a CD may not be reachable from
+ * the STE yet); without (6.1), the STE and the CD 0 it locates.
+ */
 static int inj_cmdlist_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	u64 *cmds = (u64 *)regs_get_kernel_argument(regs, inj.kern->cmds_arg);
@@ -389,8 +439,81 @@ static int inj_cmdlist_pre(struct kprobe *p, struct pt_regs *regs)
 	if (!ste && !cd)
 		return 0;
 	spin_lock_irqsave(&inj.slock, flags);
-	if (inj.recording)
+	if (inj.recording && !inj.kern->writer)
 		inj_snap(SMMU_HIL_SNAP_SYNC, ste, cd, true);
+	else if (inj.recording && ((inj.wr_ent == INJ_STE && ste) || (inj.wr_ent == INJ_CD && cd)))
+		inj_snap_va(SMMU_HIL_SNAP_SYNC, inj.wr_ent, inj.wr_va);
+	spin_unlock_irqrestore(&inj.slock, flags);
+	return 0;
+}
+
+/* Per-call data of the writer's kretprobe. */
+struct inj_wr_call {
+	bool ours;
+};
+
+/*
+ * The driver's entry writer starts an update: kern->writer(writer, entry,
+ * target). It is ours if @entry is our STE (by physical address) or the
+ * writer's master is ours (a CD of the claimed device). Then, as in
+ * inj_install_pre(), a raw sequence on that entry gives it back first;
+ * when recording, snapshot the initial entry and the target, and route
+ * the syncs until the call returns to this entry. Returns 0 to have the
+ * return handler run (recorded calls only).
+ */
+static int inj_writer_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	const struct smmu_hil_inj_kernel *k = inj.kern;
+	const u64 *entry = (const u64 *)regs_get_kernel_argument(regs, k->entry_arg);
+	const u64 *target = (const u64 *)regs_get_kernel_argument(regs, k->target_arg);
+	const char *writer = (const char *)regs_get_kernel_argument(regs, k->writer_arg);
+	struct inj_wr_call *call = (struct inj_wr_call *)ri->data;
+	unsigned long flags;
+	enum inj_ent ent;
+	phys_addr_t pa;
+	void *master;
+
+	call->ours = false;
+	if (!inj_va_to_pa(entry, &pa))
+		return 1;
+	if (pa == inj.ste_pa) {
+		ent = INJ_STE;
+	} else {
+		if (copy_from_kernel_nofault(&master, writer + k->writer_master_off,
+					     sizeof(master)) || master != inj.master)
+			return 1;
+		ent = INJ_CD;
+	}
+	spin_lock_irqsave(&inj.slock, flags);
+	if (inj.raw_active && !inj.conflict && inj.raw_pa == pa) {
+		inj_unsync_restore(inj.raw_va, inj.raw_saved);
+		inj.conflict = true;
+	}
+	if (inj.recording && inj.wr_ent == INJ_NONE) {
+		inj.wr_ent = ent;
+		inj.wr_va = entry;
+		inj_snap_va(SMMU_HIL_SNAP_BEGIN, ent, entry);
+		inj_snap_va(SMMU_HIL_SNAP_TARGET, ent, target);
+		call->ours = true;
+	}
+	spin_unlock_irqrestore(&inj.slock, flags);
+	return call->ours ? 0 : 1;
+}
+
+/* A recorded writer call returns: snapshot the entry it left. */
+static int inj_writer_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct inj_wr_call *call = (struct inj_wr_call *)ri->data;
+	unsigned long flags;
+
+	if (!call->ours)
+		return 0;
+	spin_lock_irqsave(&inj.slock, flags);
+	if (inj.wr_ent != INJ_NONE) {
+		if (inj.recording)
+			inj_snap_va(SMMU_HIL_SNAP_END, inj.wr_ent, inj.wr_va);
+		inj.wr_ent = INJ_NONE;
+	}
 	spin_unlock_irqrestore(&inj.slock, flags);
 	return 0;
 }
@@ -432,6 +555,9 @@ static void inj_record_stop(void)
 		unregister_kprobe(&inj.kp_cmdlist);
 		inj.kp_cmdlist_on = false;
 	}
+	if (inj.krp_writer_on && inj.krp_writer.nmissed)
+		pr_warn("%s: %d call(s) not seen (more in flight than maxactive %d): updates may be missing from the recording\n",
+			inj.kern->writer, inj.krp_writer.nmissed, inj.krp_writer.maxactive);
 }
 
 /*
@@ -552,7 +678,7 @@ static int inj_sync(enum inj_ent ent)
 		inj.cmd[2 * n] = CMD_TLBI_NH_ASID | FIELD_PREP(CMD_ASID, inj.asids[i]);
 		inj.cmd[2 * n + 1] = 0;
 	}
-	return smmu_hil_cmdlist_call(inj.kern, inj.cmdlist, inj.smmu, inj.cmd, n);
+	return smmu_hil_cmdlist_call(inj.kern, inj.cmdlist, inj.smmu, inj.cmdq, inj.cmd, n);
 }
 
 /* Collect the ASIDs a CD sequence writes besides the driver's. */
@@ -834,6 +960,7 @@ static int inj_execute(struct inj_seq *s)
 		return -ESTALE;
 	if (s->ent == INJ_STE) {
 		va = inj.ste;
+		pa = inj.ste_pa;
 	} else {
 		ret = inj_locate_cd(le64_to_cpu(READ_ONCE(inj.ste[0])), &pa, false);
 		if (ret)
@@ -867,6 +994,7 @@ static int inj_execute(struct inj_seq *s)
 	inj.conflict = false;
 	inj.raw_ent = s->ent;
 	inj.raw_va = va;
+	inj.raw_pa = pa;
 	memcpy(inj.raw_saved, saved, sizeof(saved));
 	spin_unlock_irqrestore(&inj.slock, flags);
 
@@ -898,6 +1026,14 @@ static int inj_execute(struct inj_seq *s)
 	inj.raw_active = false;
 	inj.conflict = false;
 	spin_unlock_irqrestore(&inj.slock, flags);
+	/*
+	 * The driver took the entry back. Its writer syncs only what it
+	 * changes: where it found its own entry again (our restore put it
+	 * back in memory) nothing is synced, and the SMMU may still hold our
+	 * last configuration. One more CFGI + CMD_SYNC of the entry as it is.
+	 */
+	if (conflict && inj.kern->writer)
+		inj_sync(s->ent);
 
 	inj_set_result(s, ret, conflict, !rret && !conflict, &st, total);
 	if (ret == -EBUSY)
@@ -906,6 +1042,26 @@ out:
 	if (cd_map)
 		memunmap(cd_map);
 	return ret ? ret : rret;
+}
+
+/*
+ * Raw syncs need the SMMU's own queue on shapes that take one: -EAGAIN
+ * until a driver call showed it (inj_learn_cmdq()); then the learning
+ * kprobe goes. Caller holds inj.lock.
+ */
+static int inj_cmdq_known(void)
+{
+	if (inj.kern->shape != SMMU_HIL_CMDLIST_SMMU_CMDQ_CMDS_N_SYNC)
+		return 0;
+	if (!READ_ONCE(inj.cmdq)) {
+		pr_info_once("raw writes wait for the driver's next command (its queue is not known yet)\n");
+		return -EAGAIN;
+	}
+	if (inj.kp_learn_on) {
+		unregister_kprobe(&inj.kp_learn);
+		inj.kp_learn_on = false;
+	}
+	return 0;
 }
 
 /*
@@ -923,6 +1079,7 @@ static ssize_t raw_write(struct file *file, const char __user *ubuf,
 		pr_info_once("raw writes refused: load with allow_raw=1 on a supported kernel\n");
 		return -EPERM;
 	}
+
 	if (len < sizeof(h) || (len - sizeof(h)) % sizeof(*s.ops) ||
 	    (len - sizeof(h)) / sizeof(*s.ops) > INJ_MAX_OPS)
 		return -EINVAL;
@@ -939,7 +1096,9 @@ static ssize_t raw_write(struct file *file, const char __user *ubuf,
 	if (!ret) {
 		ret = mutex_lock_interruptible(&inj.lock);
 		if (!ret) {
-			ret = inj.broken ? -EIO : inj_execute(&s);
+			ret = inj.broken ? -EIO : inj_cmdq_known();
+			if (!ret)
+				ret = inj_execute(&s);
 			mutex_unlock(&inj.lock);
 		}
 	}
@@ -1062,6 +1221,123 @@ static void *inj_resolve(const char *sym)
 	return addr;
 }
 
+/* The driver's own command queue, as it passes it to kern->cmdlist. */
+static int inj_learn_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	void *smmu = (void *)regs_get_kernel_argument(regs, inj.kern->smmu_arg);
+	void *cmdq = (void *)regs_get_kernel_argument(regs, inj.kern->cmdq_arg);
+
+	if (smmu == inj.smmu && !READ_ONCE(inj.cmdq) && smmu_hil_cmdq_is_own(inj.kern, smmu, cmdq))
+		WRITE_ONCE(inj.cmdq, cmdq);
+	return 0;
+}
+
+/*
+ * Have the driver invalidate the TLB of @dev's default DMA domain
+ * (iommu_flush_iotlb_all()) if @dev sits behind our SMMU: a TLBI and a
+ * CMD_SYNC on the SMMU's own queue. Only under the device lock with a
+ * driver bound that uses the DMA API (not driver_managed_dma): then the
+ * IOMMU core cannot replace (and free) the default domain meanwhile.
+ */
+static void inj_flush_dma_domain(struct pci_dev *pdev)
+{
+	struct iommu_fwspec *fw = dev_iommu_fwspec_get(&pdev->dev);
+	struct iommu_fwspec *ours = dev_iommu_fwspec_get(&inj.pdev->dev);
+	struct iommu_domain *d;
+
+	if (!fw || !ours || fw->iommu_fwnode != ours->iommu_fwnode)
+		return;
+	device_lock(&pdev->dev);
+	if (pdev->dev.driver && !to_pci_driver(pdev->dev.driver)->driver_managed_dma) {
+		d = iommu_get_domain_for_dev(&pdev->dev);
+		if (d && (d->type == IOMMU_DOMAIN_DMA || d->type == IOMMU_DOMAIN_DMA_FQ))
+			iommu_flush_iotlb_all(d);
+	}
+	device_unlock(&pdev->dev);
+}
+
+/*
+ * Shapes whose command-list function takes the queue: learn the SMMU's own
+ * queue from a call the driver makes, under a kprobe on the function. The
+ * IOMMU core flushes the TLB of a scratch paging domain of the claimed
+ * device (never attached; 6.12 invalidates its ASID, 7.x only what is
+ * attached), then of the default DMA domains of the devices behind the
+ * SMMU; if none of that reaches the SMMU's own queue, the kprobe stays
+ * until the driver's next use of it and raw syncs wait for that (-EAGAIN).
+ * Returns 0 or -errno of the kprobe.
+ */
+static int inj_learn_cmdq(void)
+{
+	struct pci_dev *pdev = NULL;
+	struct iommu_domain *d;
+	int ret;
+
+	if (inj.kern->shape != SMMU_HIL_CMDLIST_SMMU_CMDQ_CMDS_N_SYNC)
+		return 0;
+	inj.kp_learn.symbol_name = inj.kern->cmdlist;
+	inj.kp_learn.pre_handler = inj_learn_pre;
+	ret = register_kprobe(&inj.kp_learn);
+	if (ret)
+		return ret;
+	inj.kp_learn_on = true;
+	d = smmu_hil_paging_domain_alloc(&inj.pdev->dev);
+	if (!IS_ERR(d)) {
+		iommu_flush_iotlb_all(d);
+		iommu_domain_free(d);
+	}
+	for_each_pci_dev(pdev) {
+		if (READ_ONCE(inj.cmdq)) {
+			pci_dev_put(pdev);
+			break;
+		}
+		inj_flush_dma_domain(pdev);
+	}
+	if (READ_ONCE(inj.cmdq)) {
+		unregister_kprobe(&inj.kp_learn);
+		inj.kp_learn_on = false;
+	} else {
+		pr_info("raw mode: the SMMU's own command queue is not known yet; raw sequences wait for the driver's next command (-EAGAIN until then)\n");
+	}
+	return 0;
+}
+
+/*
+ * Watch the driver rewriting our entries (raw mode gives them back, the
+ * recorder notes them): its entry writer where it has one, else its STE
+ * install function.
+ */
+static int inj_watch_driver(void)
+{
+	const struct smmu_hil_inj_kernel *k = inj.kern;
+	int ret;
+
+	if (k->writer) {
+		inj.krp_writer.kp.symbol_name = k->writer;
+		inj.krp_writer.entry_handler = inj_writer_entry;
+		inj.krp_writer.handler = inj_writer_ret;
+		inj.krp_writer.data_size = sizeof(struct inj_wr_call);
+		/* calls in flight at once; the writer runs under the group's lock */
+		inj.krp_writer.maxactive = 64;
+		ret = register_kretprobe(&inj.krp_writer);
+		if (ret) {
+			pr_err("cannot probe %s (%d)\n", k->writer, ret);
+			return ret;
+		}
+		inj.krp_writer_on = true;
+		inj.update_safe = k->update_safe && inj_resolve(k->update_safe);
+		return 0;
+	}
+	inj.kp_install.symbol_name = k->install;
+	inj.kp_install.pre_handler = inj_install_pre;
+	ret = register_kprobe(&inj.kp_install);
+	if (ret) {
+		pr_err("cannot probe %s (%d)\n", k->install, ret);
+		return ret;
+	}
+	inj.kp_install_on = true;
+	return 0;
+}
+
 /* Pick the table entry of this kernel and resolve what raw mode calls. */
 static int inj_setup_kernel(void)
 {
@@ -1085,14 +1361,9 @@ static int inj_setup_kernel(void)
 		       pci_name(inj.pdev));
 		return -ENODEV;
 	}
-	inj.kp_install.symbol_name = inj.kern->install;
-	inj.kp_install.pre_handler = inj_install_pre;
-	ret = register_kprobe(&inj.kp_install);
-	if (ret) {
-		pr_err("cannot probe %s (%d)\n", inj.kern->install, ret);
+	ret = inj_watch_driver();
+	if (ret)
 		return ret;
-	}
-	inj.kp_install_on = true;
 	if (!allow_raw)
 		return 0;
 	if (!inj.coherent) {
@@ -1103,6 +1374,11 @@ static int inj_setup_kernel(void)
 	if (!fn) {
 		pr_err("cannot resolve %s\n", inj.kern->cmdlist);
 		return -ENOENT;
+	}
+	ret = inj_learn_cmdq();
+	if (ret) {
+		pr_err("raw mode: cannot probe %s (%d)\n", inj.kern->cmdlist, ret);
+		return ret;
 	}
 	inj.shadow = alloc_page(GFP_KERNEL | __GFP_ZERO);
 	inj.zero = alloc_page(GFP_KERNEL | __GFP_ZERO);
@@ -1118,6 +1394,10 @@ static void inj_teardown(void)
 		unregister_kprobe(&inj.kp_cmdlist);
 	if (inj.kp_install_on)
 		unregister_kprobe(&inj.kp_install);
+	if (inj.krp_writer_on)
+		unregister_kretprobe(&inj.krp_writer);
+	if (inj.kp_learn_on)
+		unregister_kprobe(&inj.kp_learn);
 	/* After a failed restore the SMMU may still point at them: keep them. */
 	if (!inj.broken) {
 		if (inj.shadow)

@@ -341,13 +341,22 @@ int shl_edu_domain(const char *bdf, char *out, size_t size)
 	return ret;
 }
 
-int shl_edu_set_paging(const char *bdf, bool paging)
+int shl_edu_set_domain(const char *bdf, uint32_t target)
 {
 	struct smmu_hil_edu_cmd c;
 
-	shl_edu_cmd_init(&c, SMMU_HIL_EDU_DOMAIN, 0, 0,
-			 paging ? SMMU_HIL_EDU_DOM_PAGING : SMMU_HIL_EDU_DOM_DEFAULT);
+	shl_edu_cmd_init(&c, SMMU_HIL_EDU_DOMAIN, 0, 0, target);
 	return shl_edu_cmd(bdf, &c);
+}
+
+int shl_edu_has_blocked(const char *bdf)
+{
+	struct smmu_hil_edu_cmd c;
+	int ret;
+
+	shl_edu_cmd_init(&c, SMMU_HIL_EDU_QUERY, 0, 0, 0);
+	ret = shl_edu_cmd(bdf, &c);
+	return ret ? ret : !!(c.hdr.flags & SMMU_HIL_EDU_HAS_BLOCKED);
 }
 
 int shl_edu_fault(const char *bdf, unsigned int count, struct shl_edu_fault *out)

@@ -8,7 +8,10 @@
  *     (iommu_group_store_type, which in 6.1 needs the device unbound);
  *   - default <-> paging (edu only): smmu_hil_edu's DOMAIN command (ioctl
  *     SMMU_HIL_IOC_EDU_CMD: iommu_attach_device / iommu_detach_device of a
- *     module domain).
+ *     module domain);
+ *   - default or paging <-> blocked (edu only, kernels with a blocked
+ *     domain): the same command, the module claiming the group's DMA
+ *     ownership (the IOMMU core attaches the blocked domain).
  * Used by `smmu-hil domain` and the scenario runner's driver mode.
  */
 #include <errno.h>
@@ -17,8 +20,11 @@
 #include <string.h>
 
 #include "smmu_hil/dut.h"
+#include <uapi/smmu_hil.h>
 
-static const char *const dom_names[SHL_DOM_NR] = { "identity", "dma", "paging", "other" };
+static const char *const dom_names[SHL_DOM_NR] = {
+	"identity", "dma", "paging", "blocked", "other",
+};
 
 const char *shl_dom_name(enum shl_dom t)
 {
@@ -59,6 +65,8 @@ enum shl_dom shl_dom_classify(const char *name)
 		return SHL_DOM_DMA;
 	if (!strcmp(name, "paging"))
 		return SHL_DOM_PAGING;
+	if (!strcmp(name, "blocked"))
+		return SHL_DOM_BLOCKED;
 	return SHL_DOM_OTHER;
 }
 
@@ -98,9 +106,11 @@ int shl_dom_set(const char *bdf, enum shl_dom t)
 	if (c == t)
 		return 0;
 	if (t == SHL_DOM_PAGING)
-		return shl_edu_set_paging(bdf, true);
-	if (c == SHL_DOM_PAGING) {
-		ret = shl_edu_set_paging(bdf, false);
+		return shl_edu_set_domain(bdf, SMMU_HIL_EDU_DOM_PAGING);
+	if (t == SHL_DOM_BLOCKED)
+		return shl_edu_set_domain(bdf, SMMU_HIL_EDU_DOM_BLOCKED);
+	if (c == SHL_DOM_PAGING || c == SHL_DOM_BLOCKED) {
+		ret = shl_edu_set_domain(bdf, SMMU_HIL_EDU_DOM_DEFAULT);
 		if (ret)
 			return ret;
 		ret = shl_dom_current(bdf, cur, sizeof(cur));

@@ -14,6 +14,7 @@
 #include "smmu_hil/dut.h"
 #include "smmu_hil/entry_ops.h"
 #include "smmu_hil/inject.h"
+#include "smmu_hil/plan.h"
 #include <uapi/smmu_hil.h>
 
 #define REC_MAX_BYTES	((size_t)65536 * sizeof(struct smmu_hil_inj_snap))
@@ -23,7 +24,8 @@ _Static_assert(SHL_KIND_STE == SMMU_HIL_ENT_STE && SHL_KIND_CD == SMMU_HIL_ENT_C
 	       "entry kinds differ");
 _Static_assert((int)SHL_REC_START == SMMU_HIL_SNAP_START &&
 	       (int)SHL_REC_BEGIN == SMMU_HIL_SNAP_BEGIN &&
-	       (int)SHL_REC_SYNC == SMMU_HIL_SNAP_SYNC && (int)SHL_REC_STOP == SMMU_HIL_SNAP_STOP,
+	       (int)SHL_REC_SYNC == SMMU_HIL_SNAP_SYNC && (int)SHL_REC_STOP == SMMU_HIL_SNAP_STOP &&
+	       (int)SHL_REC_TARGET == SMMU_HIL_SNAP_TARGET && (int)SHL_REC_END == SMMU_HIL_SNAP_END,
 	       "snapshot kinds differ");
 
 static void inject_path(char *buf, size_t len, const char *file)
@@ -41,6 +43,8 @@ int shl_inject_decode_entry(enum shl_entry_kind kind, const struct smmu_hil_inj_
 	    !memchr(in->smmu, '\0', sizeof(in->smmu)))
 		return -1;
 	out->present = in->hdr.flags & SMMU_HIL_INJ_PRESENT;
+	out->writer = in->hdr.flags & SMMU_HIL_INJ_WRITER;
+	out->update_safe = in->hdr.flags & SMMU_HIL_INJ_UPDATE_SAFE;
 	out->sid = in->sid;
 	shl_bdf_format(&in->bdf, out->bdf);
 	if (!out->present)
@@ -230,7 +234,7 @@ int shl_rec_decode(const void *buf, size_t len, struct shl_rec_log *log, char *e
 	for (i = 0; i < n; i++) {
 		struct shl_rec_snap *s = &log->s[i];
 
-		if (in[i].kind > SMMU_HIL_SNAP_STOP ||
+		if (in[i].kind > SMMU_HIL_SNAP_END ||
 		    (in[i].entry != SMMU_HIL_ENT_STE && in[i].entry != SMMU_HIL_ENT_CD)) {
 			snprintf(err, errlen, "snapshot %zu: kind %u, entry %u unknown", i + 1,
 				 in[i].kind, in[i].entry);
@@ -265,23 +269,34 @@ size_t shl_rec_group(const struct shl_rec_snap *s, size_t n, enum shl_entry_kind
 	for (i = 0; i < n; i++) {
 		if (s[i].ent != ent)
 			continue;
-		if (s[i].kind == SHL_REC_SYNC) {
+		if (s[i].kind == SHL_REC_SYNC || s[i].kind == SHL_REC_TARGET ||
+		    s[i].kind == SHL_REC_END) {
 			if (!open)
 				continue;	/* no initial entry known */
-			if (cur.nsyncs < sizeof(cur.syncs) / sizeof(cur.syncs[0]))
+			if (s[i].kind == SHL_REC_TARGET) {
+				cur.has_target = true;
+				cur.target = i;
+			} else if (s[i].kind == SHL_REC_END) {
+				cur.end = i;
+				if ((cur.nsyncs || cur.has_target) && ng < max)
+					g[ng++] = cur;
+				open = false;
+			} else if (cur.nsyncs < sizeof(cur.syncs) / sizeof(cur.syncs[0])) {
 				cur.syncs[cur.nsyncs++] = i;
-			else
+			} else {
 				cur.truncated = true;
+			}
 			continue;
 		}
-		if (open && cur.nsyncs && ng < max)
+		if (open && (cur.nsyncs || cur.has_target) && ng < max)
 			g[ng++] = cur;
 		open = s[i].kind != SHL_REC_STOP;
 		memset(&cur, 0, sizeof(cur));
 		cur.ent = ent;
 		cur.init = i;
+		cur.end = SIZE_MAX;
 	}
-	if (open && cur.nsyncs && ng < max)
+	if (open && (cur.nsyncs || cur.has_target) && ng < max)
 		g[ng++] = cur;
 	return ng;
 }
@@ -322,31 +337,126 @@ const char *shl_inject_config_name(enum shl_entry_kind kind, const struct shl_en
 	return cfg[SHL_GET(e, SHL_STE_CONFIG)];
 }
 
+const struct shl_entry *shl_rec_group_final(const struct shl_rec_snap *s,
+					    const struct shl_rec_group *g)
+{
+	if (g->has_target && g->end != SIZE_MAX)
+		return &s[g->end].e;
+	return g->nsyncs ? &s[g->syncs[g->nsyncs - 1]].e : &s[g->init].e;
+}
+
+/* Append " q1,q2" (the qwords @a and @b differ in, " -" if none) to @buf at *@off. */
+static void qword_list(const struct shl_entry *a, const struct shl_entry *b, char *buf,
+		       size_t len, size_t *off)
+{
+	unsigned int q;
+	bool any = false;
+
+	for (q = 0; q < SHL_ENTRY_QWORDS && *off < len; q++) {
+		if (a->q[q] == b->q[q])
+			continue;
+		*off += (size_t)snprintf(buf + *off, len - *off, "%sq%u", any ? "," : " ", q);
+		any = true;
+	}
+	if (!any && *off < len)
+		*off += (size_t)snprintf(buf + *off, len - *off, " -");
+}
+
+/* The entries after each step as "q0 | q1,q3" (" -" when there are none). */
+static void steps_text(const struct shl_entry *init, const struct shl_entry *st, size_t n,
+		       char *buf, size_t len)
+{
+	const struct shl_entry *prev = init;
+	size_t k, off = 0;
+
+	buf[0] = '\0';
+	for (k = 0; k < n && off < len; k++) {
+		off += (size_t)snprintf(buf + off, len - off, "%s", k ? " |" : "");
+		qword_list(prev, &st[k], buf, len, &off);
+		prev = &st[k];
+	}
+	if (!n)
+		snprintf(buf, len, " -");
+}
+
 void shl_rec_group_shape(const struct shl_rec_snap *s, const struct shl_rec_group *g,
 			 char *buf, size_t len)
 {
-	const struct shl_entry *prev = &s[g->init].e;
+	struct shl_entry st[sizeof(g->syncs) / sizeof(g->syncs[0])];
 	size_t k, off;
-	unsigned int q;
-	bool any;
 
-	off = (size_t)snprintf(buf, len, "%s -> %s:", shl_inject_config_name(g->ent, prev),
-			       shl_inject_config_name(g->ent, &s[g->syncs[g->nsyncs - 1]].e));
-	for (k = 0; k < g->nsyncs && off < len; k++) {
-		const struct shl_entry *cur = &s[g->syncs[k]].e;
+	for (k = 0; k < g->nsyncs; k++)
+		st[k] = s[g->syncs[k]].e;
+	off = (size_t)snprintf(buf, len, "%s -> %s:", shl_inject_config_name(g->ent, &s[g->init].e),
+			       shl_inject_config_name(g->ent, shl_rec_group_final(s, g)));
+	if (off < len)
+		steps_text(&s[g->init].e, st, g->nsyncs, buf + off, len - off);
+}
 
-		off += (size_t)snprintf(buf + off, len - off, "%s", k ? " |" : "");
-		any = false;
-		for (q = 0; q < SHL_ENTRY_QWORDS && off < len; q++) {
-			if (cur->q[q] == prev->q[q])
-				continue;
-			off += (size_t)snprintf(buf + off, len - off, "%sq%u", any ? "," : " ", q);
-			any = true;
-		}
-		if (!any && off < len)
-			off += (size_t)snprintf(buf + off, len - off, " -");
-		prev = cur;
+int shl_rec_compare(const struct shl_rec_snap *s, const struct shl_rec_group *g, bool update_safe,
+		    struct shl_rec_cmp *out)
+{
+	struct shl_plan_opts po = { .quanta = 64, .update_safe = update_safe };
+	struct shl_entry ks[sizeof(g->syncs) / sizeof(g->syncs[0])];
+	struct shl_entry os[SHL_PLAN_MAX_STEPS], mem;
+	const struct shl_entry *init = &s[g->init].e, *target, *final;
+	unsigned int k, j, q, st;
+	size_t off;
+
+	memset(out, 0, sizeof(*out));
+	if (!g->has_target)
+		return -1;
+	target = &s[g->target].e;
+	final = shl_rec_group_final(s, g);
+	shl_plan_entry(g->ent, init, target, &po, &out->plan);
+	mem = *init;
+	for (k = 0; k < out->plan.nsteps; k++) {
+		for (st = 0; st < out->plan.steps[k].nstores; st++)
+			for (j = 0; j < out->plan.steps[k].st[st].nq; j++)
+				mem.q[out->plan.steps[k].st[st].qword + j] =
+					out->plan.steps[k].st[st].v[j];
+		os[k] = mem;
 	}
+	for (k = 0; k < g->nsyncs; k++)
+		ks[k] = s[g->syncs[k]].e;
+	steps_text(init, ks, g->nsyncs, out->kernel_steps, sizeof(out->kernel_steps));
+	steps_text(init, os, out->plan.nsteps, out->oracle_steps, sizeof(out->oracle_steps));
+	if (g->truncated) {
+		snprintf(out->difference, sizeof(out->difference),
+			 "more kernel syncs than the recorder keeps (%zu)", g->nsyncs);
+		return 0;
+	}
+	if (g->end == SIZE_MAX) {
+		snprintf(out->difference, sizeof(out->difference),
+			 "the writer call was not seen returning (recording stopped inside it)");
+		return 0;
+	}
+	if (g->nsyncs != out->plan.nsteps) {
+		snprintf(out->difference, sizeof(out->difference), "kernel %zu sync(s), oracle %u",
+			 g->nsyncs, out->plan.nsteps);
+		return 0;
+	}
+	for (k = 0; k < g->nsyncs; k++) {
+		if (!memcmp(&ks[k], &os[k], sizeof(ks[k])))
+			continue;
+		off = (size_t)snprintf(out->difference, sizeof(out->difference),
+				       "at sync %u the entry differs in", k + 1);
+		for (q = 0; q < SHL_ENTRY_QWORDS && off < sizeof(out->difference); q++)
+			if (ks[k].q[q] != os[k].q[q])
+				off += (size_t)snprintf(out->difference + off,
+							sizeof(out->difference) - off,
+							" q%u (kernel 0x%llx, oracle 0x%llx)", q,
+							(unsigned long long)ks[k].q[q],
+							(unsigned long long)os[k].q[q]);
+		return 0;
+	}
+	if (memcmp(final, target, sizeof(*final))) {
+		snprintf(out->difference, sizeof(out->difference),
+			 "the kernel's final entry is not its target");
+		return 0;
+	}
+	out->equal = true;
+	return 0;
 }
 
 int shl_inject_record_read(struct shl_rec_log *log)

@@ -20,6 +20,7 @@
 
 #define MAX_VIOL	16
 #define MAX_GROUPS	65536
+#define MAX_ROWS	256	/* distinct transitions in the kernel-vs-oracle table */
 
 int shl_dut_profile(const char *spec, struct shl_profile *p, char *err, size_t errlen)
 {
@@ -151,8 +152,25 @@ struct distinct {
 	size_t example;		/* group index */
 };
 
+/* The kernel-vs-oracle comparison of one writer call, as reported. */
+static json_object *cmp_json(const struct shl_rec_cmp *c, const char *explanation)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "path", json_object_new_string(shl_path_name(c->plan.path)));
+	json_object_object_add(o, "kernel_steps", json_object_new_string(c->kernel_steps));
+	json_object_object_add(o, "oracle_steps", json_object_new_string(c->oracle_steps));
+	json_object_object_add(o, "verdict", json_object_new_string(c->equal ? "equal" : "differs"));
+	json_object_object_add(o, "difference", c->equal ? NULL :
+			       json_object_new_string(c->difference));
+	json_object_object_add(o, "explanation", explanation ?
+			       json_object_new_string(explanation) : NULL);
+	return o;
+}
+
 static json_object *group_json(const struct shl_rec_snap *s, const struct shl_rec_group *g,
-			       const char *shape, const char *verdict, json_object *viol)
+			       const char *shape, const char *verdict, json_object *viol,
+			       json_object *oracle)
 {
 	json_object *o = json_object_new_object(), *syncs = json_object_new_array();
 	size_t k;
@@ -161,14 +179,18 @@ static json_object *group_json(const struct shl_rec_snap *s, const struct shl_re
 	json_object_object_add(o, "shape", json_object_new_string(shape));
 	json_object_object_add(o, "ts_ns", json_object_new_int64((int64_t)s[g->init].ts_ns));
 	json_object_object_add(o, "initial", shl_inject_qjson(&s[g->init].e));
+	if (g->has_target)
+		json_object_object_add(o, "target", shl_inject_qjson(&s[g->target].e));
 	for (k = 0; k < g->nsyncs; k++)
 		json_object_array_add(syncs, shl_inject_qjson(&s[g->syncs[k]].e));
 	json_object_object_add(o, "syncs", syncs);
-	json_object_object_add(o, "final", shl_inject_qjson(&s[g->syncs[g->nsyncs - 1]].e));
+	json_object_object_add(o, "final", shl_inject_qjson(shl_rec_group_final(s, g)));
 	json_object_object_add(o, "truncated", json_object_new_boolean(g->truncated));
 	json_object_object_add(o, "verdict", json_object_new_string(verdict));
 	if (viol)
 		json_object_object_add(o, "violations", viol);
+	if (oracle)
+		json_object_object_add(o, "oracle", oracle);
 	return o;
 }
 
@@ -177,23 +199,104 @@ static int verdict_rank(const char *v)
 	return !strcmp(v, "pass") ? 0 : !strcmp(v, "breaking") ? 1 : 2;
 }
 
+/*
+ * Differences between a kernel writer and the oracle's plan that are
+ * understood: none known. A difference this does not explain is a finding
+ * (an oracle bug to fix, or a kernel that does not do what its source
+ * says). Returns the explanation, or NULL.
+ */
+static const char *explain_difference(const struct shl_rec_snap *s, const struct shl_rec_group *g,
+				      const struct shl_rec_cmp *c)
+{
+	(void)s;
+	(void)g;
+	(void)c;
+	return NULL;
+}
+
+/* One row of the kernel-vs-oracle table: a distinct transition. */
+struct cmp_row {
+	char key[600];
+	char transition[64];
+	struct shl_rec_cmp c;
+	const char *explanation;
+	unsigned int count;
+};
+
+static void cmp_add(struct cmp_row *rows, size_t *nrows, size_t max, const struct shl_rec_snap *s,
+		    const struct shl_rec_group *g, const struct shl_rec_cmp *c,
+		    const char *explanation)
+{
+	char transition[64];
+	char key[600];
+	size_t j;
+
+	snprintf(transition, sizeof(transition), "%s %s -> %s", g->ent == SHL_KIND_CD ? "CD" : "STE",
+		 shl_inject_config_name(g->ent, &s[g->init].e),
+		 shl_inject_config_name(g->ent, &s[g->target].e));
+	snprintf(key, sizeof(key), "%s|%s|%s|%d", transition, c->kernel_steps, c->oracle_steps,
+		 c->equal);
+	for (j = 0; j < *nrows && strcmp(rows[j].key, key); j++)
+		;
+	if (j == *nrows) {
+		if (*nrows == max)
+			return;
+		memset(&rows[j], 0, sizeof(rows[j]));
+		snprintf(rows[j].key, sizeof(rows[j].key), "%s", key);
+		snprintf(rows[j].transition, sizeof(rows[j].transition), "%s", transition);
+		rows[j].c = *c;
+		rows[j].explanation = explanation;
+		(*nrows)++;
+	}
+	rows[j].count++;
+}
+
+static json_object *cmp_table(const struct cmp_row *rows, size_t n)
+{
+	json_object *t = json_object_new_array();
+	size_t j;
+
+	for (j = 0; j < n; j++) {
+		json_object *x = json_object_new_object();
+
+		json_object_object_add(x, "transition", json_object_new_string(rows[j].transition));
+		json_object_object_add(x, "kernel_steps",
+				       json_object_new_string(rows[j].c.kernel_steps));
+		json_object_object_add(x, "oracle_steps",
+				       json_object_new_string(rows[j].c.oracle_steps));
+		json_object_object_add(x, "count", json_object_new_int((int)rows[j].count));
+		json_object_object_add(x, "verdict",
+				       json_object_new_string(rows[j].c.equal ? "equal" : "differs"));
+		json_object_object_add(x, "difference", rows[j].c.equal ? NULL :
+				       json_object_new_string(rows[j].c.difference));
+		json_object_object_add(x, "explanation", rows[j].explanation ?
+				       json_object_new_string(rows[j].explanation) : NULL);
+		json_object_array_add(t, x);
+	}
+	return t;
+}
+
 json_object *shl_inject_record_report(const struct shl_profile *p, const struct shl_rec_log *log,
-				      int *worst, char *err, size_t errlen)
+				      bool update_safe, int *worst, char *err, size_t errlen)
 {
 	static const enum shl_entry_kind kinds[] = { SHL_KIND_STE, SHL_KIND_CD };
 	struct shl_op ops[SHL_ENTRY_QWORDS * 4 * (SHL_ENTRY_QWORDS + 1)];
 	struct shl_rec_group *g = calloc(MAX_GROUPS, sizeof(*g));
 	struct distinct *d = calloc(MAX_GROUPS, sizeof(*d));
-	json_object *o, *updates, *dist;
+	struct cmp_row *rows = calloc(MAX_ROWS, sizeof(*rows));
+	json_object *o, *updates, *dist, *oracle;
 	const struct shl_rec_snap *s = log->s;
-	size_t n = log->n, ng, nd = 0, i, j, k, nops;
-	const char *label;
+	size_t n = log->n, ng, nd = 0, nrows = 0, i, j, k, nops;
+	unsigned long long compared = 0, differ = 0, unexplained = 0;
+	const char *label, *why;
+	struct shl_rec_cmp cmp;
 	char oerr[300];
 
 	*worst = 0;
-	if (!g || !d) {
+	if (!g || !d || !rows) {
 		free(g);
 		free(d);
+		free(rows);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
@@ -212,15 +315,28 @@ json_object *shl_inject_record_report(const struct shl_profile *p, const struct 
 					break;
 				}
 			nops = shl_rec_group_ops(s, &g[i], ops, sizeof(ops) / sizeof(ops[0]));
-			label = shl_inject_judge(kinds[k], p, ste, &s[g[i].init].e,
-						 &s[g[i].syncs[g[i].nsyncs - 1]].e, ops, nops, true,
-						 viol, oerr, sizeof(oerr));
+			label = "pass";		/* a writer call that stored nothing */
+			if (nops)
+				label = shl_inject_judge(kinds[k], p, ste, &s[g[i].init].e,
+							 shl_rec_group_final(s, &g[i]), ops, nops,
+							 true, viol, oerr, sizeof(oerr));
 			if (!label) {
 				label = "error";
 				*worst = 2;
 			}
+			oracle = NULL;
+			if (!shl_rec_compare(s, &g[i], update_safe, &cmp)) {
+				why = cmp.equal ? NULL : explain_difference(s, &g[i], &cmp);
+				compared++;
+				differ += !cmp.equal;
+				unexplained += !cmp.equal && !why;
+				if (!cmp.equal && !why && *worst == 0)
+					*worst = 1;
+				oracle = cmp_json(&cmp, why);
+				cmp_add(rows, &nrows, MAX_ROWS, s, &g[i], &cmp, why);
+			}
 			shl_rec_group_shape(s, &g[i], shape, sizeof(shape));
-			json_object_array_add(updates, group_json(s, &g[i], shape, label, viol));
+			json_object_array_add(updates, group_json(s, &g[i], shape, label, viol, oracle));
 			for (j = 0; j < nd; j++)
 				if (!strcmp(d[j].shape, shape))
 					break;
@@ -233,7 +349,14 @@ json_object *shl_inject_record_report(const struct shl_profile *p, const struct 
 				d[j].example = json_object_array_length(updates) - 1;
 			}
 			d[j].count++;
-			if (strcmp(label, "pass") && *worst == 0)
+			/*
+			 * Breaking (V=0 windows) is the writer's plan when no
+			 * hitless update exists; it is a finding only where the
+			 * kernel's own plan is not breaking, or unknown (6.1).
+			 */
+			if (strcmp(label, "pass") && *worst == 0 &&
+			    (strcmp(label, "breaking") || !oracle || !cmp.equal ||
+			     cmp.plan.path != SHL_PATH_BREAKING))
 				*worst = 1;
 		}
 	}
@@ -254,7 +377,13 @@ json_object *shl_inject_record_report(const struct shl_profile *p, const struct 
 	json_object_object_add(o, "snapshots", json_object_new_int64((int64_t)n));
 	json_object_object_add(o, "updates", updates);
 	json_object_object_add(o, "distinct", dist);
+	json_object_object_add(o, "update_safe", json_object_new_boolean(update_safe));
+	json_object_object_add(o, "compared", json_object_new_int64((int64_t)compared));
+	json_object_object_add(o, "differences", json_object_new_int64((int64_t)differ));
+	json_object_object_add(o, "unexplained", json_object_new_int64((int64_t)unexplained));
+	json_object_object_add(o, "kernel_vs_oracle", cmp_table(rows, nrows));
 	free(g);
 	free(d);
+	free(rows);
 	return o;
 }

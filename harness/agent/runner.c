@@ -99,26 +99,44 @@ static int driver_dom(enum shl_scn_named n)
 		return SHL_DOM_DMA;
 	case SHL_SCN_PAGING:
 		return SHL_DOM_PAGING;
+	case SHL_SCN_BLOCKED:
+		return SHL_DOM_BLOCKED;
 	default:
 		return -1;
 	}
 }
 
-/* The recorder's distinct driver updates as metrics; 0, or -1 on failure. */
+/*
+ * The recorder's distinct driver updates as metrics and, on writer kernels,
+ * the kernel-vs-oracle table (metric kernel_vs_oracle); 0, or -1 on failure.
+ */
 static int recorder_metrics(struct shl_run_result *o)
 {
+	struct shl_inject_entry ste;
 	struct shl_profile p;
 	json_object *rep, *dist, *x;
 	struct shl_rec_log log = { 0 };
 	char err[300], k[32], v[400];
+	long long unexplained = 0;
 	int ret, worst;
 	size_t j;
 
 	ret = shl_inject_record_ctl("stop");
 	if (!ret)
+		ret = shl_inject_read_entry(SHL_KIND_STE, &ste);
+	if (!ret)
 		ret = shl_inject_record_read(&log);
 	if (ret) {
 		shl_run_set_status(o, "fail", "recorder: %s", strerror(-ret));
+		return -1;
+	}
+	/* a stop always leaves a snapshot, unless the ring had filled up */
+	for (j = log.n; j > 0 && log.s[j - 1].kind != SHL_REC_STOP; j--)
+		;
+	if (!j) {
+		shl_run_set_status(o, "fail", "recorder: its ring filled up after %zu snapshots, later driver updates were lost (load smmu_hil_inject with a larger rec_size, up to 65536)",
+				   log.n);
+		shl_rec_log_free(&log);
 		return -1;
 	}
 	if (shl_dut_profile(NULL, &p, err, sizeof(err))) {
@@ -126,7 +144,7 @@ static int recorder_metrics(struct shl_run_result *o)
 		shl_run_set_status(o, "fail", "profile: %s", err);
 		return -1;
 	}
-	rep = shl_inject_record_report(&p, &log, &worst, err, sizeof(err));
+	rep = shl_inject_record_report(&p, &log, ste.update_safe, &worst, err, sizeof(err));
 	shl_rec_log_free(&log);
 	if (!rep) {
 		shl_run_set_status(o, "fail", "recorder: %s", err);
@@ -152,9 +170,26 @@ static int recorder_metrics(struct shl_run_result *o)
 				 json_object_object_get(x, "example"), "final")));
 		shl_run_metric_str(o, k, v);
 	}
+	if (ste.writer) {
+		unexplained = json_object_get_int64(json_object_object_get(rep, "unexplained"));
+		shl_run_metric_str(o, "writer", ste.update_safe ?
+				   "arm_smmu_write_entry, update-safe bits" : "arm_smmu_write_entry");
+		shl_run_metric_int(o, "oracle_compared", (unsigned long long)json_object_get_int64(
+					   json_object_object_get(rep, "compared")));
+		shl_run_metric_int(o, "oracle_differences", (unsigned long long)json_object_get_int64(
+					   json_object_object_get(rep, "differences")));
+		shl_run_metric_int(o, "oracle_unexplained", (unsigned long long)unexplained);
+		shl_run_metric_int(o, "oracle_transitions", json_object_array_length(
+					   json_object_object_get(rep, "kernel_vs_oracle")));
+		json_object_object_add(o->metrics, "kernel_vs_oracle",
+				       json_object_get(json_object_object_get(rep, "kernel_vs_oracle")));
+	}
 	json_object_put(rep);
 	if (worst == 2)
 		shl_run_set_status(o, "fail", "the oracle could not judge a recorded update");
+	else if (unexplained)
+		shl_run_set_status(o, "fail", "%lld recorded driver update(s) differ from the oracle's plan without an explanation (see kernel_vs_oracle)",
+				   unexplained);
 	else if (worst == 1)
 		shl_run_set_status(o, "fail", "a recorded driver update is not safe by the oracle (see the sequence_N metrics)");
 	return 0;
@@ -177,6 +212,11 @@ static void run_driver(const struct shl_scenario *s, const struct shl_dev *dev,
 		if (d < 0) {
 			shl_run_set_status(o, "skip", "driver mode: this kernel offers no '%s' domain to move %s into",
 				   shl_scn_named_name(s->steps[i].named), bdf);
+			return;
+		}
+		if (d == SHL_DOM_BLOCKED && shl_edu_has_blocked(bdf) != 1) {
+			shl_run_set_status(o, "skip", "driver mode: this kernel offers no 'blocked' domain to move %s into (arm-smmu-v3 has one from Linux 6.9)",
+					   bdf);
 			return;
 		}
 		dom[i] = (enum shl_dom)d;
@@ -211,8 +251,9 @@ static void run_driver(const struct shl_scenario *s, const struct shl_dev *dev,
 			}
 			moves++;
 			per[dom[i]]++;
+			/* no DMA is translated in the blocked domain: none is checked */
 			if ((s->workloads & SHL_SCN_WL_EDU_DMA) && dev->kind == SHL_DEV_EDU &&
-			    moves % s->dma_every == 0) {
+			    dom[i] != SHL_DOM_BLOCKED && moves % s->dma_every == 0) {
 				rts++;
 				ret = shl_edu_roundtrip(bdf, s->dma_len, 1, &rt);
 				if (ret || rt.errors || rt.transfers != 1)
@@ -792,9 +833,11 @@ static int resolve_device(struct shl_run_ctx *ctx, const struct shl_scenario *s,
 		size_t i;
 
 		for (i = 0; i < s->nsteps; i++)
-			if (s->steps[i].named == SHL_SCN_PAGING) {
-				shl_run_set_status(o, "skip", "device %s (%s): paging domains are smmu_hil_edu's; on other devices driver mode moves between identity and dma",
-						   dev->bdf, dev->cls);
+			if (s->steps[i].named == SHL_SCN_PAGING ||
+			    s->steps[i].named == SHL_SCN_BLOCKED) {
+				shl_run_set_status(o, "skip", "device %s (%s): %s domains are smmu_hil_edu's; on other devices driver mode moves between identity and dma",
+						   dev->bdf, dev->cls,
+						   shl_scn_named_name(s->steps[i].named));
 				return -1;
 			}
 		if (s->record) {

@@ -111,7 +111,7 @@ static int cycle(const char *bdf, const int *seq, int nseq, unsigned long long c
 				       shl_dom_name(t), strerror(-ret));
 		done++;
 		per[t]++;
-		if (dma_between) {
+		if (dma_between && t != SHL_DOM_BLOCKED) {
 			ret = shl_edu_roundtrip(bdf, len, 1, &rt);
 			if (ret || rt.errors || rt.transfers != 1)
 				dma_errors++;
@@ -130,8 +130,9 @@ static int cycle(const char *bdf, const int *seq, int nseq, unsigned long long c
 		json_object_object_add(o, "per_type", pt);
 		shl_json_print(o, cli);
 	} else {
-		printf("%s: %llu transitions (identity %llu, dma %llu, paging %llu) in %.2f s, %llu DMA errors\n",
-		       bdf, done, per[SHL_DOM_IDENTITY], per[SHL_DOM_DMA], per[SHL_DOM_PAGING], el, dma_errors);
+		printf("%s: %llu transitions (identity %llu, dma %llu, paging %llu, blocked %llu) in %.2f s, %llu DMA errors\n",
+		       bdf, done, per[SHL_DOM_IDENTITY], per[SHL_DOM_DMA], per[SHL_DOM_PAGING],
+		       per[SHL_DOM_BLOCKED], el, dma_errors);
 	}
 	return dma_errors ? SHL_EXIT_FAIL : SHL_EXIT_OK;
 }
@@ -190,7 +191,7 @@ static int domain_verb(int argc, char **argv, const struct shl_cli *cli)
 	if (optind < argc)
 		return shl_err("unexpected argument '%s'", argv[optind]);
 	if (is_set && (!target || shl_dom_parse(target) < 0))
-		return shl_err("domain set needs one of identity, dma, paging");
+		return shl_err("domain set needs one of identity, dma, paging, blocked");
 	if (is_cycle && (!have_seq || !count))
 		return shl_err("domain cycle needs --sequence and --count");
 	ret = shl_edu_pick(dev, bdf);
@@ -210,7 +211,7 @@ static int domain_verb(int argc, char **argv, const struct shl_cli *cli)
 
 static const struct shl_verb verbs[] = {
 	{ "show", domain_verb, "the device's IOMMU domain" },
-	{ "set", domain_verb, "move the device to identity, dma or paging" },
+	{ "set", domain_verb, "move the device to identity, dma, paging or blocked" },
 	{ "cycle", domain_verb, "move it around a sequence of domains N times" },
 	{ NULL, NULL, NULL },
 };

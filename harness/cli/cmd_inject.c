@@ -399,7 +399,8 @@ static int cmd_apply(int argc, char **argv, const struct shl_cli *cli)
 
 static int cmd_record_show(int argc, char **argv, const struct shl_cli *cli)
 {
-	json_object *o, *dist;
+	json_object *o, *dist, *cmp;
+	struct shl_inject_entry ste;
 	struct shl_profile p;
 	struct inj_args a;
 	struct shl_rec_log log = { 0 };
@@ -409,11 +410,13 @@ static int cmd_record_show(int argc, char **argv, const struct shl_cli *cli)
 
 	if (!ret)
 		ret = load_profile(a.profile, &p);
+	if (!ret && (ret = shl_inject_read_entry(SHL_KIND_STE, &ste)))
+		ret = no_module(ret);
 	if (!ret && (ret = shl_inject_record_read(&log)))
 		ret = no_module(ret);
 	if (ret)
 		return ret;
-	o = shl_inject_record_report(&p, &log, &worst, err, sizeof(err));
+	o = shl_inject_record_report(&p, &log, ste.update_safe, &worst, err, sizeof(err));
 	shl_rec_log_free(&log);
 	if (!o)
 		return shl_err("record: %s", err);
@@ -435,6 +438,26 @@ static int cmd_record_show(int argc, char **argv, const struct shl_cli *cli)
 			       json_object_get_string(json_object_object_get(x, "verdict")),
 			       json_object_get_string(json_object_object_get(ex, "initial")),
 			       json_object_get_string(json_object_object_get(ex, "final")));
+		}
+		cmp = json_object_object_get(o, "kernel_vs_oracle");
+		if (ste.writer)
+			printf("kernel vs oracle plan (arm_smmu_write_entry%s): %lld compared, %lld differ, %lld unexplained\n",
+			       ste.update_safe ? ", update-safe bits" : "",
+			       (long long)json_object_get_int64(json_object_object_get(o, "compared")),
+			       (long long)json_object_get_int64(json_object_object_get(o, "differences")),
+			       (long long)json_object_get_int64(json_object_object_get(o, "unexplained")));
+		for (j = 0; j < json_object_array_length(cmp); j++) {
+			json_object *x = json_object_array_get_idx(cmp, j);
+			const char *d = json_object_get_string(json_object_object_get(x, "difference"));
+			const char *e = json_object_get_string(json_object_object_get(x, "explanation"));
+
+			printf("  %4d x %-24s kernel%-22s oracle%-22s %s%s%s%s%s\n",
+			       json_object_get_int(json_object_object_get(x, "count")),
+			       json_object_get_string(json_object_object_get(x, "transition")),
+			       json_object_get_string(json_object_object_get(x, "kernel_steps")),
+			       json_object_get_string(json_object_object_get(x, "oracle_steps")),
+			       json_object_get_string(json_object_object_get(x, "verdict")),
+			       d ? ": " : "", d ? d : "", e ? "; explained: " : "", e ? e : "");
 		}
 		json_object_put(o);
 	}

@@ -46,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > 64 * sizeof(struct smmu_hil_inj_snap))
 		return 0;
 	if (!shl_rec_decode(data, size, &log, err, sizeof(err))) {
-		o = shl_inject_record_report(&p, &log, &worst, err, sizeof(err));
+		o = shl_inject_record_report(&p, &log, size & 1, &worst, err, sizeof(err));
 		json_object_put(o);
 		shl_rec_log_free(&log);
 	}

@@ -367,6 +367,176 @@ static void test_rec_verdict(void **state)
 	shl_rec_log_free(&log);
 }
 
+/*
+ * A writer kernel's recording (arm_smmu_write_entry, 7.x): S1 -> bypass
+ * hitless (q0, then q1 cleaned up), CD 0 cleared (V first, then the rest),
+ * a CD write that changes nothing, and an S1 -> bypass done in one sync
+ * (not what the writer plans).
+ */
+#define CDQ0 0x4e204c0003510ULL
+#define CDQ3 0xfffffffff404ff44ULL
+static const struct {
+	uint32_t kind, entry;
+	uint64_t q0, q1, q3;
+} wr_rows[] = {
+	{ SMMU_HIL_SNAP_START, SMMU_HIL_ENT_STE, 0x7264300b, 0xd6, 0 },
+	{ SMMU_HIL_SNAP_BEGIN, SMMU_HIL_ENT_STE, 0x7264300b, 0xd6, 0 },
+	{ SMMU_HIL_SNAP_TARGET, SMMU_HIL_ENT_STE, 0x9, 0, 0 },
+	{ SMMU_HIL_SNAP_SYNC, SMMU_HIL_ENT_STE, 0x9, 0xd6, 0 },
+	{ SMMU_HIL_SNAP_SYNC, SMMU_HIL_ENT_STE, 0x9, 0, 0 },
+	{ SMMU_HIL_SNAP_END, SMMU_HIL_ENT_STE, 0x9, 0, 0 },
+	{ SMMU_HIL_SNAP_BEGIN, SMMU_HIL_ENT_CD, CDQ0, 0x72644000, CDQ3 },
+	{ SMMU_HIL_SNAP_TARGET, SMMU_HIL_ENT_CD, 0, 0, 0 },
+	{ SMMU_HIL_SNAP_SYNC, SMMU_HIL_ENT_CD, 0, 0x72644000, CDQ3 },
+	{ SMMU_HIL_SNAP_SYNC, SMMU_HIL_ENT_CD, 0, 0, 0 },
+	{ SMMU_HIL_SNAP_END, SMMU_HIL_ENT_CD, 0, 0, 0 },
+	{ SMMU_HIL_SNAP_BEGIN, SMMU_HIL_ENT_CD, 0, 0, 0 },
+	{ SMMU_HIL_SNAP_TARGET, SMMU_HIL_ENT_CD, 0, 0, 0 },
+	{ SMMU_HIL_SNAP_END, SMMU_HIL_ENT_CD, 0, 0, 0 },
+	{ SMMU_HIL_SNAP_BEGIN, SMMU_HIL_ENT_STE, 0x7264300b, 0xd6, 0 },
+	{ SMMU_HIL_SNAP_TARGET, SMMU_HIL_ENT_STE, 0x9, 0, 0 },
+	{ SMMU_HIL_SNAP_SYNC, SMMU_HIL_ENT_STE, 0x9, 0, 0 },
+	{ SMMU_HIL_SNAP_END, SMMU_HIL_ENT_STE, 0x9, 0, 0 },
+	/* a sync outside a writer call: no group */
+	{ SMMU_HIL_SNAP_SYNC, SMMU_HIL_ENT_STE, 0x9, 0, 0 },
+};
+#define NWR (sizeof(wr_rows) / sizeof(wr_rows[0]))
+
+static void wr_log(struct shl_rec_log *log)
+{
+	struct smmu_hil_inj_snap r[NWR];
+	char err[200];
+	size_t i;
+
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < NWR; i++) {
+		r[i].seq = i;
+		r[i].kind = wr_rows[i].kind;
+		r[i].entry = wr_rows[i].entry;
+		r[i].q[0] = wr_rows[i].q0;
+		r[i].q[1] = wr_rows[i].q1;
+		r[i].q[3] = wr_rows[i].q3;
+	}
+	assert_int_equal(shl_rec_decode(r, sizeof(r), log, err, sizeof(err)), 0);
+}
+
+/* Writer calls group from begin to end, with their target; no-change calls stay. */
+static void test_rec_writer_group(void **state)
+{
+	struct shl_rec_group g[8];
+	struct shl_rec_log log;
+	char shape[256];
+
+	(void)state;
+	wr_log(&log);
+	assert_int_equal(log.s[2].kind, SHL_REC_TARGET);
+	assert_int_equal(log.s[5].kind, SHL_REC_END);
+	assert_int_equal(shl_rec_group(log.s, log.n, SHL_KIND_STE, g, 8), 2);
+	assert_true(g[0].has_target);
+	assert_int_equal(g[0].init, 1);
+	assert_int_equal(g[0].target, 2);
+	assert_int_equal(g[0].end, 5);
+	assert_int_equal(g[0].nsyncs, 2);
+	assert_int_equal(g[1].init, 14);
+	assert_int_equal(g[1].nsyncs, 1);
+	shl_rec_group_shape(log.s, &g[0], shape, sizeof(shape));
+	assert_string_equal(shape, "s1 -> bypass: q0 | q1");
+	assert_int_equal(shl_rec_group(log.s, log.n, SHL_KIND_CD, g, 8), 2);
+	assert_int_equal(g[1].nsyncs, 0);
+	assert_true(g[1].has_target);
+	shl_rec_group_shape(log.s, &g[1], shape, sizeof(shape));
+	assert_string_equal(shape, "cd-v0 -> cd-v0: -");
+	assert_ptr_equal(shl_rec_group_final(log.s, &g[1]), &log.s[13].e);
+	shl_rec_log_free(&log);
+}
+
+/* Each writer call against the oracle's plan for its (initial, target). */
+static void test_rec_compare(void **state)
+{
+	struct shl_rec_group g[8];
+	struct shl_rec_log log;
+	struct shl_rec_cmp c;
+
+	(void)state;
+	wr_log(&log);
+	assert_int_equal(shl_rec_group(log.s, log.n, SHL_KIND_STE, g, 8), 2);
+	assert_int_equal(shl_rec_compare(log.s, &g[0], true, &c), 0);
+	assert_true(c.equal);
+	assert_int_equal(c.plan.path, SHL_PATH_HITLESS);
+	assert_string_equal(c.kernel_steps, " q0 | q1");
+	assert_string_equal(c.oracle_steps, " q0 | q1");
+	assert_string_equal(c.difference, "");
+	/* one sync where the writer plans two */
+	assert_int_equal(shl_rec_compare(log.s, &g[1], true, &c), 0);
+	assert_false(c.equal);
+	assert_string_equal(c.kernel_steps, " q0,q1");
+	assert_string_equal(c.difference, "kernel 1 sync(s), oracle 2");
+	/* the same count but another entry at the first sync */
+	log.s[3].e.q[1] = 0;
+	assert_int_equal(shl_rec_compare(log.s, &g[0], true, &c), 0);
+	assert_false(c.equal);
+	assert_non_null(strstr(c.difference, "at sync 1 the entry differs in q1 (kernel 0x0, oracle 0xd6)"));
+	log.s[3].e.q[1] = 0xd6;
+	/* a final entry that is not the target */
+	log.s[5].e.q[2] = 1;
+	assert_int_equal(shl_rec_compare(log.s, &g[0], true, &c), 0);
+	assert_string_equal(c.difference, "the kernel's final entry is not its target");
+	log.s[5].e.q[2] = 0;
+	assert_int_equal(shl_rec_group(log.s, log.n, SHL_KIND_CD, g, 8), 2);
+	/* CD 0 cleared: V first, then the now unused qwords */
+	assert_int_equal(shl_rec_compare(log.s, &g[0], false, &c), 0);
+	assert_true(c.equal);
+	assert_string_equal(c.oracle_steps, " q0 | q1,q3");
+	/* a call that changes nothing: no sync on either side */
+	assert_int_equal(shl_rec_compare(log.s, &g[1], false, &c), 0);
+	assert_true(c.equal);
+	assert_int_equal(c.plan.nsteps, 0);
+	assert_string_equal(c.kernel_steps, " -");
+	/* a 6.1 update (no target) is not compared */
+	g[1].has_target = false;
+	assert_int_equal(shl_rec_compare(log.s, &g[1], false, &c), -1);
+	shl_rec_log_free(&log);
+}
+
+/* The report's kernel-vs-oracle table: one row per distinct transition. */
+static void test_rec_report_oracle(void **state)
+{
+	json_object *o, *t, *row;
+	struct shl_rec_log log;
+	struct shl_profile p;
+	char err[200];
+	int worst;
+
+	(void)state;
+	assert_int_equal(shl_profile_builtin("qemu-7.2", &p), 0);
+	wr_log(&log);
+	o = shl_inject_record_report(&p, &log, true, &worst, err, sizeof(err));
+	assert_non_null(o);
+	assert_int_equal(json_object_get_int(json_object_object_get(o, "compared")), 4);
+	assert_int_equal(json_object_get_int(json_object_object_get(o, "differences")), 1);
+	assert_int_equal(json_object_get_int(json_object_object_get(o, "unexplained")), 1);
+	assert_int_equal(worst, 1);
+	t = json_object_object_get(o, "kernel_vs_oracle");
+	assert_int_equal(json_object_array_length(t), 4);
+	row = json_object_array_get_idx(t, 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(row, "transition")),
+			    "STE s1 -> bypass");
+	assert_string_equal(json_object_get_string(json_object_object_get(row, "verdict")), "equal");
+	row = json_object_array_get_idx(t, 1);
+	assert_string_equal(json_object_get_string(json_object_object_get(row, "verdict")),
+			    "differs");
+	assert_non_null(json_object_object_get(row, "difference"));
+	assert_null(json_object_object_get(row, "explanation"));
+	json_object_put(o);
+	/* without the differing call everything equals the plan and passes */
+	log.n = 14;
+	o = shl_inject_record_report(&p, &log, true, &worst, err, sizeof(err));
+	assert_int_equal(json_object_get_int(json_object_object_get(o, "unexplained")), 0);
+	assert_int_equal(worst, 0);
+	json_object_put(o);
+	shl_rec_log_free(&log);
+}
+
 static char fake_dir[64];
 
 static void fake_write(const char *file, const void *buf, size_t len)
@@ -491,6 +661,9 @@ int main(void)
 		cmocka_unit_test(test_rec_decode),
 		cmocka_unit_test(test_rec_group),
 		cmocka_unit_test(test_rec_verdict),
+		cmocka_unit_test(test_rec_writer_group),
+		cmocka_unit_test(test_rec_compare),
+		cmocka_unit_test(test_rec_report_oracle),
 		cmocka_unit_test_setup_teardown(test_raw_roundtrip, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_record_files, fake_setup, fake_teardown),
 	};

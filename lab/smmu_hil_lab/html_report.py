@@ -142,9 +142,32 @@ def table_conformance(rd: RunDir, t: dict[str, Any]
                    "verdict"], out
 
 
+def table_kernel_vs_oracle(rd: RunDir, t: dict[str, Any]) -> Any:
+    """The recorder's kernel-vs-oracle table (metric kernel_vs_oracle of a
+    `record: true` scenario on a kernel with arm_smmu_write_entry): per
+    distinct transition the qwords the kernel changed at each sync, those
+    the oracle's plan changes, how often, and the verdict."""
+    rows = (t.get("metrics") or {}).get("kernel_vs_oracle")
+    if not isinstance(rows, list) or not rows:
+        return None
+    out = []
+    for r in rows:
+        if not isinstance(r, dict):
+            continue
+        verdict = str(r.get("verdict", "?"))
+        if r.get("difference"):
+            verdict += f": {r['difference']}"
+        if r.get("explanation"):
+            verdict += f" (explained: {r['explanation']})"
+        out.append([r.get("transition", "?"), str(r.get("kernel_steps", "")).strip(),
+                    str(r.get("oracle_steps", "")).strip(), r.get("count", 0), verdict])
+    return ("Recorded driver updates: kernel vs oracle plan (qwords stored per sync)",
+            ["transition", "kernel steps", "oracle steps", "count", "verdict"], out) if out else None
+
+
 RUN_PLOTS: list[RunPlot] = [plot_durations, plot_transitions_events]
 TEST_PLOTS: list[TestPlot] = []
-TEST_TABLES: list[TestTable] = [table_conformance]
+TEST_TABLES: list[TestTable] = [table_conformance, table_kernel_vs_oracle]
 
 
 def png_data_uri(fig: Figure) -> str:

@@ -116,7 +116,7 @@ def agent_definition(suite: str, names: list[str], smmu_model: str | None = None
         f"lava-test-case printk-probe-in-dmesg --shell 'dmesg | grep -q {PRINTK_PROBE[:-1]}[{PRINTK_PROBE[-1]}]'",
         "lava-test-case load-injector --shell '"
         f"rmmod smmu_hil_evtmon && insmod {DUT_MODULES}/smmu_hil_evtmon.ko ring_size={EVENT_RING}"
-        f" && insmod {DUT_MODULES}/smmu_hil_inject.ko allow_raw=1'",
+        f" && insmod {DUT_MODULES}/smmu_hil_inject.ko allow_raw=1 rec_size=65536'",
         f"smmu-hil run --lava {files} | tee /tmp/smmu-hil-lava.sh | sh",
     ]
     return _inline("smmu-hil-agent",

@@ -242,3 +242,29 @@ def test_each_test_names_its_kernel_and_smmu_model(tmp_path: Path) -> None:
     old = tests["old-record"]
     assert (old["misc"]["dut_kernel"], old["misc"]["smmu_model"]) == ("6.1.0-56-arm64", "s1")
     assert old["build_id"] == builds["kernel 6.1.0-56-arm64"]["id"]
+
+
+def test_kernel_vs_oracle_table(tmp_path: Path) -> None:
+    """A recorder scenario's kernel_vs_oracle metric becomes a table in
+    report.html: one row per distinct transition, a difference and its
+    explanation in the verdict; a test without the metric has no table."""
+    from smmu_hil_lab import html_report
+    from smmu_hil_lab.rundir import RunDir
+    rows = [{"transition": "STE s1 -> bypass", "kernel_steps": " q0 | q1",
+             "oracle_steps": " q0 | q1", "count": 12, "verdict": "equal"},
+            {"transition": "CD cd -> cd", "kernel_steps": " q0 | q1 | q0",
+             "oracle_steps": " q0 | q1", "count": 3, "verdict": "differs",
+             "difference": "kernel 3 sync(s), oracle 2", "explanation": None}]
+    t = {"name": "recorder", "status": "fail", "duration_s": 2.0, "reason": "",
+         "metrics": {"kernel_vs_oracle": rows}}
+    rd = RunDir(path=tmp_path, report={"run_id": "r", "target": "qemu", "tests": [t]})
+    title, head, out = html_report.table_kernel_vs_oracle(rd, t)
+    assert "kernel vs oracle" in title and head[0] == "transition"
+    assert out[0] == ["STE s1 -> bypass", "q0 | q1", "q0 | q1", 12, "equal"]
+    assert out[1][4] == "differs: kernel 3 sync(s), oracle 2"
+    assert html_report.table_kernel_vs_oracle(rd, {"name": "x", "metrics": {}}) is None
+    p = Page()
+    p.feed(html_report.render(rd))
+    p.close()
+    body = " ".join(p.text)
+    assert "STE s1 -> bypass" in body and "differs: kernel 3 sync(s), oracle 2" in body

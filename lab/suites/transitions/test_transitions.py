@@ -51,6 +51,7 @@ AGENT_DIR = "/opt/smmu-hil/scenarios/transitions"
 MODULES = "/opt/smmu-hil/modules"
 EVTMON = "smmu_hil_evtmon"
 EVENT_RING = 262144          # records; a 1 ms V=0 window under edu DMA gives ~30 each
+REC_SIZE = 65536             # recorder snapshots; driver-storm's 1,020 moves take ~15,000
 
 
 def _prepare(dut: Target, bdf: str = "") -> None:
@@ -58,12 +59,13 @@ def _prepare(dut: Target, bdf: str = "") -> None:
     device) and the event monitor with a large ring; nothing when they are
     loaded so already."""
     out = dut.run(f"cat /sys/module/{EVTMON}/parameters/ring_size 2>/dev/null || echo -; "
-                  "cat /sys/module/smmu_hil_inject/parameters/bdf 2>/dev/null || echo @none")[1]
+                  "cat /sys/module/smmu_hil_inject/parameters/bdf 2>/dev/null || echo @none; "
+                  "cat /sys/module/smmu_hil_inject/parameters/rec_size 2>/dev/null || echo -")[1]
     vals = out.split()
-    ring_ok = len(vals) == 2 and vals[0] == str(EVENT_RING)
-    claimed = vals[1] if len(vals) == 2 else "@none"
+    ring_ok = len(vals) == 3 and vals[0] == str(EVENT_RING)
+    claimed = vals[1] if len(vals) == 3 else "@none"
     claimed = "" if claimed == "(null)" else claimed
-    if ring_ok and claimed == bdf:
+    if ring_ok and claimed == bdf and vals[2] == str(REC_SIZE):
         return
     cmds = ["true"]
     if claimed != "@none":
@@ -71,7 +73,8 @@ def _prepare(dut: Target, bdf: str = "") -> None:
     if not ring_ok:
         cmds.append(f"{{ rmmod {EVTMON} 2>/dev/null; true; }}")
         cmds.append(f"insmod {MODULES}/{EVTMON}.ko ring_size={EVENT_RING}")
-    cmds.append(f"insmod {MODULES}/smmu_hil_inject.ko allow_raw=1" + (f" bdf={bdf}" if bdf else ""))
+    cmds.append(f"insmod {MODULES}/smmu_hil_inject.ko allow_raw=1 rec_size={REC_SIZE}"
+                + (f" bdf={bdf}" if bdf else ""))
     rc, out = dut.run(" && ".join(cmds), timeout=60)
     assert rc == 0, f"cannot load the injector{' for ' + bdf if bdf else ''}: {out.strip()}"
 

@@ -210,13 +210,18 @@ struct smmu_hil_evt_streams {
 #define SMMU_HIL_EDU_QUERY	0	/* the domain only */
 #define SMMU_HIL_EDU_ROUNDTRIP	1	/* @len 1..4095, @count 1..10000 */
 #define SMMU_HIL_EDU_FAULT	2	/* @count 1..4096, @len 0 */
-#define SMMU_HIL_EDU_DOMAIN	3	/* @arg SMMU_HIL_EDU_DOM_PAGING / _DEFAULT */
+#define SMMU_HIL_EDU_DOMAIN	3	/* @arg SMMU_HIL_EDU_DOM_* */
 #define SMMU_HIL_EDU_LOOP_START	4	/* @len 1..4095 */
 #define SMMU_HIL_EDU_LOOP_STOP	5
 #define SMMU_HIL_EDU_NR_CMDS	6
 
 #define SMMU_HIL_EDU_DOM_DEFAULT 0
 #define SMMU_HIL_EDU_DOM_PAGING	1
+/* the kernel's blocked domain (result flag SMMU_HIL_EDU_HAS_BLOCKED), else -EOPNOTSUPP */
+#define SMMU_HIL_EDU_DOM_BLOCKED 2
+
+/* Result flags of struct smmu_hil_edu_cmd (@hdr.flags out; 0 in) */
+#define SMMU_HIL_EDU_HAS_BLOCKED (1U << 0)	/* DOMAIN blocked is available */
 
 #define SMMU_HIL_EDU_MAX_LEN	4095
 #define SMMU_HIL_EDU_MAX_COUNT	10000
@@ -250,7 +255,7 @@ struct smmu_hil_evt_streams {
 /**
  * struct smmu_hil_edu_cmd - one command of the edu DMA generator and its
  * result (SMMU_HIL_IOC_EDU_CMD on edu/<bdf>/ctl)
- * @hdr: header, flags 0
+ * @hdr: header, flags 0 in; out SMMU_HIL_EDU_HAS_BLOCKED
  * @cmd: in: SMMU_HIL_EDU_*
  * @len: in: bytes per copy (ROUNDTRIP, LOOP_START)
  * @count: in: iterations (ROUNDTRIP) or faults (FAULT)
@@ -291,6 +296,13 @@ struct smmu_hil_edu_cmd {
 #define SMMU_HIL_INJ_PRESENT	(1U << 0)	/* cd: the STE locates a CD 0 */
 #define SMMU_HIL_INJ_RAW	(1U << 1)	/* ste: raw mode on */
 #define SMMU_HIL_INJ_RECORDER	(1U << 2)	/* ste: recorder available */
+/*
+ * ste: the driver updates entries with arm_smmu_write_entry(): the recorder
+ * gives each update's target and final entry (SMMU_HIL_SNAP_TARGET, _END)
+ */
+#define SMMU_HIL_INJ_WRITER	(1U << 3)
+/* ste: that writer has update-safe STE bits (arm_smmu_get_ste_update_safe) */
+#define SMMU_HIL_INJ_UPDATE_SAFE (1U << 4)
 
 /**
  * struct smmu_hil_inj_entry - the claimed device's live STE or CD 0, read
@@ -427,9 +439,11 @@ struct smmu_hil_inj_rec_ctl {
 
 /* Snapshot kinds */
 #define SMMU_HIL_SNAP_START	0	/* recording started */
-#define SMMU_HIL_SNAP_BEGIN	1	/* the driver starts rewriting the STE */
+#define SMMU_HIL_SNAP_BEGIN	1	/* the driver starts rewriting the entry */
 #define SMMU_HIL_SNAP_SYNC	2	/* a CFGI of the entry goes to the queue */
 #define SMMU_HIL_SNAP_STOP	3	/* recording stopped */
+#define SMMU_HIL_SNAP_TARGET	4	/* writer kernels: the entry asked for */
+#define SMMU_HIL_SNAP_END	5	/* writer kernels: the entry the writer left */
 
 /**
  * struct smmu_hil_inj_snap - one recorder snapshot, read from inject/record

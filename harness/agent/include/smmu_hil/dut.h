@@ -157,11 +157,20 @@ const char *shl_edu_domain_name(uint32_t dom);
 int shl_edu_domain(const char *bdf, char *out, size_t size);
 
 /*
- * shl_edu_set_paging() - move @bdf into the module's paging domain
- * (@paging) or back to its default domain (iommu_attach_device /
- * iommu_detach_device in the module). Returns 0 or -errno.
+ * shl_edu_set_domain() - the module's DOMAIN command on @bdf: @target
+ * SMMU_HIL_EDU_DOM_PAGING (its paging domain, iommu_attach_device),
+ * _BLOCKED (the kernel's blocked domain, DMA ownership claimed) or
+ * _DEFAULT (back to the default domain). Returns 0 or -errno
+ * (-EOPNOTSUPP: the kernel has no blocked domain).
  */
-int shl_edu_set_paging(const char *bdf, bool paging);
+int shl_edu_set_domain(const char *bdf, uint32_t target);
+
+/*
+ * shl_edu_has_blocked() - whether the module on @bdf can move it into the
+ * kernel's blocked domain (result flag SMMU_HIL_EDU_HAS_BLOCKED). Returns
+ * 1, 0, or -errno.
+ */
+int shl_edu_has_blocked(const char *bdf);
 
 /* Outcome of ROUNDTRIP LEN COUNT. */
 struct shl_edu_roundtrip {
@@ -260,19 +269,21 @@ int shl_smmu_info_decode(const struct smmu_hil_smmu_info *in, char *name, size_t
  */
 int shl_dut_smmu_first(char *name, size_t nsize, struct shl_idr_regs *r);
 
-/* Domain types a device is moved among (harness/lib/dut_domain.c). */
-enum shl_dom { SHL_DOM_IDENTITY, SHL_DOM_DMA, SHL_DOM_PAGING, SHL_DOM_OTHER, SHL_DOM_NR };
+/* Domain types a device is moved among (harness/agent/dut_domain.c). */
+enum shl_dom {
+	SHL_DOM_IDENTITY, SHL_DOM_DMA, SHL_DOM_PAGING, SHL_DOM_BLOCKED, SHL_DOM_OTHER, SHL_DOM_NR
+};
 
-/* shl_dom_name() - "identity", "dma", "paging" or "other". */
+/* shl_dom_name() - "identity", "dma", "paging", "blocked" or "other". */
 const char *shl_dom_name(enum shl_dom t);
 
-/* shl_dom_parse() - "identity", "dma" or "paging" to its type; -1 otherwise. */
+/* shl_dom_parse() - "identity", "dma", "paging" or "blocked" to its type; -1 otherwise. */
 int shl_dom_parse(const char *s);
 
 /*
  * shl_dom_classify() - the type of a domain name as the edu module or the
  * group's `type` attribute reports it ("DMA", "DMA-FQ", "identity",
- * "paging"); SHL_DOM_OTHER for anything else.
+ * "paging", "blocked"); SHL_DOM_OTHER for anything else.
  */
 enum shl_dom shl_dom_classify(const char *name);
 
@@ -284,9 +295,10 @@ int shl_dom_current(const char *bdf, char *name, size_t size);
 
 /*
  * shl_dom_set() - move @bdf into a domain of type @t through the kernel
- * (identity/dma: unbind, group `type`, bind; paging: the edu module's
- * DOMAIN command, shl_edu_set_paging()). Returns 0, -errno from sysfs/debugfs, or
- * -EAGAIN if the device did not end up in @t.
+ * (identity/dma: unbind, group `type`, bind; paging and blocked: the edu
+ * module's DOMAIN command, shl_edu_set_domain()). Returns 0, -errno from
+ * sysfs/debugfs (-EOPNOTSUPP: no blocked domain), or -EAGAIN if the
+ * device did not end up in @t.
  */
 int shl_dom_set(const char *bdf, enum shl_dom t);
 

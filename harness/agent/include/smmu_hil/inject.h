@@ -30,6 +30,8 @@ struct shl_inject_entry {
 	char bdf[16];		/* ste only */
 	uint64_t shadow_cd;	/* ste, raw mode: the module's shadow CD table, else 0 */
 	uint64_t zero_table;	/* ste, raw mode: the module's all-invalid table, else 0 */
+	bool writer;		/* ste: the driver has arm_smmu_write_entry() (recorder targets) */
+	bool update_safe;	/* ste: that writer has update-safe STE bits */
 	struct shl_entry e;
 };
 
@@ -95,8 +97,15 @@ int shl_inject_raw(const struct smmu_hil_inj_seq *seq, struct shl_inject_result 
  */
 int shl_inject_record_ctl(const char *word);
 
-/* Kinds of recorder snapshots. */
-enum shl_rec_kind { SHL_REC_START, SHL_REC_BEGIN, SHL_REC_SYNC, SHL_REC_STOP };
+/*
+ * Kinds of recorder snapshots: recording started; the driver starts an
+ * update (the entry it starts from); a CFGI of the entry goes to the
+ * queue; recording stopped; on writer kernels the update's target and the
+ * entry the writer left.
+ */
+enum shl_rec_kind {
+	SHL_REC_START, SHL_REC_BEGIN, SHL_REC_SYNC, SHL_REC_STOP, SHL_REC_TARGET, SHL_REC_END,
+};
 
 struct shl_rec_snap {
 	uint64_t seq, ts_ns;
@@ -131,21 +140,26 @@ void shl_rec_log_free(struct shl_rec_log *log);
 
 /*
  * One driver update of one entry: the snapshot it starts from (a `begin`,
- * or `start`) and the snapshots at its syncs, indexes into the array.
+ * or `start`), on writer kernels its target and final entry, and the
+ * snapshots at its syncs, indexes into the array.
  */
 struct shl_rec_group {
 	enum shl_entry_kind ent;
 	size_t init;		/* index of the initial snapshot */
+	bool has_target;	/* writer kernels: target and end below */
+	size_t target, end;	/* index of the target; of the final entry (or SIZE_MAX) */
 	size_t syncs[SHL_ENTRY_QWORDS * 4];
-	size_t nsyncs;		/* >= 1; later syncs beyond the array are dropped */
+	size_t nsyncs;		/* later syncs beyond the array are dropped */
 	bool truncated;
 };
 
 /*
  * shl_rec_group() - split the snapshots of kind @ent into updates: each
- * `start` or `begin` opens one, each `sync` joins the open one, `stop`
- * closes it. Updates without a sync are left out. Returns the number of
- * groups written to @g (at most @max).
+ * `start` or `begin` opens one, `target` names its target, each `sync`
+ * joins the open one, `end` or `stop` closes it. Updates with neither a
+ * sync nor a target are left out (a writer call that changed nothing
+ * stays: 0 syncs). Returns the number of groups written to @g (at most
+ * @max).
  */
 size_t shl_rec_group(const struct shl_rec_snap *s, size_t n, enum shl_entry_kind ent,
 		     struct shl_rec_group *g, size_t max);
@@ -162,10 +176,38 @@ size_t shl_rec_group_ops(const struct shl_rec_snap *s, const struct shl_rec_grou
 /*
  * shl_rec_group_shape() - a key two updates share when the driver did the
  * same thing: "<from> -> <to>: q1,q2 | q0" (the configuration names of the
- * initial and final entries and, per sync, the qwords stored).
+ * initial and final entries and, per sync, the qwords stored; " -" for an
+ * update without a sync).
  */
 void shl_rec_group_shape(const struct shl_rec_snap *s, const struct shl_rec_group *g,
 			 char *buf, size_t len);
+
+/* shl_rec_group_final() - the group's final entry: `end`, else the last sync, else the initial. */
+const struct shl_entry *shl_rec_group_final(const struct shl_rec_snap *s,
+					    const struct shl_rec_group *g);
+
+/*
+ * The kernel's steps of one writer call against the oracle's plan for the
+ * same (initial, target) pair (shl_plan_entry(), Linux's
+ * arm_smmu_write_entry()): equal when both have the same number of syncs,
+ * the entry at each kernel sync equals the plan's entry after that step,
+ * and both end at the target.
+ */
+struct shl_rec_cmp {
+	bool equal;
+	struct shl_plan plan;		/* the oracle's plan */
+	char kernel_steps[160];		/* "q0 | q1,q3": qwords changed per sync */
+	char oracle_steps[160];
+	char difference[200];		/* why not equal, "" if equal */
+};
+
+/*
+ * shl_rec_compare() - compare writer call @g (has_target) of @s with the
+ * oracle's plan under @update_safe (the kernel writer's update-safe bits,
+ * SMMU_HIL_INJ_UPDATE_SAFE). Returns 0, or -1 if @g has no target.
+ */
+int shl_rec_compare(const struct shl_rec_snap *s, const struct shl_rec_group *g, bool update_safe,
+		    struct shl_rec_cmp *out);
 
 /* shl_inject_config_name() - "v0", "abort", "bypass", "s1", "s2", "nested", "cd", "cd-v0", ... */
 const char *shl_inject_config_name(enum shl_entry_kind kind, const struct shl_entry *e);
@@ -223,11 +265,18 @@ json_object *shl_inject_direction_json(enum shl_entry_kind kind, const struct sh
  * shl_inject_record_report() - the recorder's snapshots @log grouped into
  * driver updates, each judged at sync granularity under @p: {"profile",
  * "granularity", "snapshots", "updates": [...], "distinct": [{"shape",
- * "count", "verdict" (the worst), "example"}]}. *@worst: 0 all pass, 1 an
- * update is not "pass", 2 the checker refused one. Returns the object
- * (caller owns it), or NULL with @err set (out of memory).
+ * "count", "verdict" (the worst), "example"}]}. With targets (writer
+ * kernels) each update is also compared with the oracle's plan
+ * (shl_rec_compare(), @update_safe as the kernel's writer): "oracle" in
+ * each update, and "kernel_vs_oracle": [{"transition", "kernel_steps",
+ * "oracle_steps", "count", "verdict" ("equal"/"differs"), "difference",
+ * "explanation"}] per distinct transition, with "compared",
+ * "differences", "unexplained" counts. *@worst: 0 all pass, 1 an update
+ * is not "pass" or differs from the plan without an explanation, 2 the
+ * checker refused one. Returns the object (caller owns it), or NULL with
+ * @err set (out of memory).
  */
 json_object *shl_inject_record_report(const struct shl_profile *p, const struct shl_rec_log *log,
-				      int *worst, char *err, size_t errlen);
+				      bool update_safe, int *worst, char *err, size_t errlen);
 
 #endif /* SMMU_HIL_INJECT_H */
