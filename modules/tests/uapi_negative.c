@@ -96,6 +96,7 @@ int main(int argc, char **argv)
 	struct smmu_hil_evt_streams es;
 	struct smmu_hil_stream streams[16];
 	struct smmu_hil_edu_cmd c;
+	int blocked;
 	struct smmu_hil_inj_entry e0, e1;
 	struct smmu_hil_inj_rec_ctl rc;
 	struct smmu_hil_inj_result res;
@@ -145,8 +146,11 @@ int main(int argc, char **argv)
 	hdr(&c.hdr, sizeof(c));
 	c.cmd = SMMU_HIL_EDU_QUERY;
 	expect("edu query", io(edu, SMMU_HIL_IOC_EDU_CMD, &c), 0);
-	printf("     domain %u\n", c.domain);
+	printf("     domain %u flags 0x%x\n", c.domain, c.hdr.flags);
+	blocked = c.hdr.flags & SMMU_HIL_EDU_HAS_BLOCKED;
+	/* outputs are zero on input, the result's flags too */
 	c.domain = 0;
+	c.hdr.flags = 0;
 	c.cmd = SMMU_HIL_EDU_ROUNDTRIP;
 	c.len = 0;
 	c.count = 1;
@@ -168,8 +172,19 @@ int main(int argc, char **argv)
 	c.cmd = SMMU_HIL_EDU_DOMAIN;
 	c.len = 0;
 	c.count = 0;
-	c.arg = 2;
-	expect("edu domain arg 2", io(edu, SMMU_HIL_IOC_EDU_CMD, &c), -EINVAL);
+	c.arg = SMMU_HIL_EDU_DOM_BLOCKED + 1;
+	expect("edu domain arg 3", io(edu, SMMU_HIL_IOC_EDU_CMD, &c), -EINVAL);
+	/* the kernel's blocked domain where it has one, then back */
+	c.arg = SMMU_HIL_EDU_DOM_BLOCKED;
+	expect("edu domain blocked", io(edu, SMMU_HIL_IOC_EDU_CMD, &c), blocked ? 0 : -EOPNOTSUPP);
+	expect("edu domain is blocked", blocked ? (int)c.domain : SMMU_HIL_DOM_BLOCKED,
+	       SMMU_HIL_DOM_BLOCKED);
+	c.domain = 0;
+	c.hdr.flags = 0;
+	c.arg = SMMU_HIL_EDU_DOM_DEFAULT;
+	expect("edu domain default", io(edu, SMMU_HIL_IOC_EDU_CMD, &c), 0);
+	c.domain = 0;
+	c.hdr.flags = 0;
 	c.arg = 0;
 	c.cmd = SMMU_HIL_EDU_LOOP_STOP;
 	expect("edu loop stop, none", io(edu, SMMU_HIL_IOC_EDU_CMD, &c), -ENOENT);
