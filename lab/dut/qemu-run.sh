@@ -7,6 +7,7 @@
 #   SMMU_HIL_BUILD   build directory (default build/)
 #   SMMU_HIL_APPEND  extra kernel command line, e.g. smmu_hil.run=/mnt/host/t.sh
 #                    (the DUT runs that script from the 9p share, then powers off)
+#   SMMU_HIL_SMMU_MODEL  the SMMU: nested (default), s1 or s2 (docs/lab.md)
 # Needs `make setup` and `make` first. The initramfs is the cached base plus
 # an overlay with the build's agent, modules and scenarios/.
 set -euo pipefail

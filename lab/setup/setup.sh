@@ -94,6 +94,7 @@ QEMU_PIN=/etc/apt/preferences.d/smmu-hil-qemu
 # Write @2 (text) to root-owned file @1 unless it holds it already; 0 when written.
 write_root_file() {
 	[ "$(cat "$1" 2>/dev/null)" = "$2" ] && return 1
+	$SUDO mkdir -p "$(dirname "$1")"
 	printf '%s\n' "$2" | $SUDO tee "$1" >/dev/null
 }
 
