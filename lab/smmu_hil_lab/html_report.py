@@ -119,18 +119,23 @@ def plot_transitions_events(rd: RunDir) -> tuple[str, Figure] | None:
     return "Transitions and events per test", fig
 
 
+def _metric_rows(t: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """The rows of test @t's list-valued metric @key (a table the agent
+    reported); entries that are not mappings are left out, [] when absent."""
+    rows = (t.get("metrics") or {}).get(key)
+    return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+
+
 def table_conformance(rd: RunDir, t: dict[str, Any]
                       ) -> tuple[str, list[str], list[list[Any]]] | None:
     """A legality corpus (the agent's `conformance` metric): per item the
     oracle's prediction and rule, the SMMU's answer, the records seen and
     the verdict (agree, DISAGREE, skip with its reason, error)."""
-    rows = (t.get("metrics") or {}).get("conformance")
-    if not isinstance(rows, list) or not rows:
+    rows = _metric_rows(t, "conformance")
+    if not rows:
         return None
     out = []
     for r in rows:
-        if not isinstance(r, dict):
-            continue
         out.append([r.get("n", ""), r.get("line", ""), r.get("entry", ""), r.get("item", ""),
                     r.get("oracle") or "", r.get("rule") or "", r.get("smmu") or "",
                     r.get("events") or r.get("reason") or "", r.get("verdict", "")])
@@ -147,13 +152,8 @@ def table_kernel_vs_oracle(rd: RunDir, t: dict[str, Any]) -> Any:
     `record: true` scenario on a kernel with arm_smmu_write_entry): per
     distinct transition the qwords the kernel changed at each sync, those
     the oracle's plan changes, how often, and the verdict."""
-    rows = (t.get("metrics") or {}).get("kernel_vs_oracle")
-    if not isinstance(rows, list) or not rows:
-        return None
     out = []
-    for r in rows:
-        if not isinstance(r, dict):
-            continue
+    for r in _metric_rows(t, "kernel_vs_oracle"):
         verdict = str(r.get("verdict", "?"))
         if r.get("difference"):
             verdict += f": {r['difference']}"
