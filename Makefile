@@ -7,16 +7,19 @@
 #
 #   DUT_KERNEL=7.x|6.12|6.1 (default 7.x) selects the DUT's kernel for set-up,
 #   the modules, the emulated DUT and every run (docs/kernels.md).
-#   make run      the nightly run against the emulated DUT (lab/plans/nightly.yaml:
-#                 smoke, transitions, liveupdate on the qemu target, then the lab
-#                 suite and the live update on the ssh target; one report)
-#                 -> results/latest/
+#   make run      the nightly run against the emulated DUT (lab/plans/nightly.yaml,
+#                 ~10 min warm: smoke, transitions, a 3-iteration live update on
+#                 the qemu target, then the lab suite on the ssh target; one
+#                 report) -> results/latest/
+#   make run-full the full plan (lab/plans/full.yaml): the nightly plus the raw
+#                 scenarios on the virtio devices, the 10-iteration live update
+#                 and the live update again through SSH and IPMI
 #   make run-transitions / run-liveupdate / run-ssh   one part of it
 #   make run-transitions-noedu   the transitions on a DUT without edu
 #   make run-matrix  the transitions on five DUT kernel x SMMU model combinations
 #                 (lab/plans/matrix.yaml), one report comparing them
-#   make test     every test (the emulated DUT on TEST_DUT_KERNEL, default 6.1,
-#                 and the smoke suite on 7.x): C unit tests (also under ASan+UBSan and valgrind),
+#   make test     every test (the emulated DUT on TEST_DUT_KERNEL, default 7.x):
+#                 C unit tests (also under ASan+UBSan and valgrind),
 #                 fuzzers (briefly), checkpatch, the modules built by dkms
 #                 (test-dkms), lab tests, the smoke suite on the emulated DUT,
 #                 the modules' interfaces fuzzed on it (briefly: test-fuzz-dut),
@@ -242,11 +245,10 @@ $(BUILD)/bench/%: harness/bench/%.c $(HOST_LIB) $(HDRS)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(ALL_CFLAGS) -O2 -o $@ $< $(HOST_LIB) $(LDLIBS)
 
-# make test's emulated-DUT parts run on TEST_DUT_KERNEL, then the smoke suite
-# and the dkms build on 7.x too when that is another kernel. 6.1 until the
-# injector's raw mode and recorder (which test-fuzz-dut and test-lava load)
-# know the 7.x driver (issue 12); set TEST_DUT_KERNEL=7.x then.
-TEST_DUT_KERNEL ?= 6.1
+# make test's emulated-DUT parts run on TEST_DUT_KERNEL (default: the
+# nightly's kernel, 7.x); with another kernel the smoke suite and the dkms
+# build run on 7.x too, so make test always covers the default DUT.
+TEST_DUT_KERNEL ?= 7.x
 test:
 	$(MAKE) DUT_KERNEL=$(TEST_DUT_KERNEL) setup
 	$(MAKE) DUT_KERNEL=$(TEST_DUT_KERNEL) all
@@ -344,13 +346,20 @@ kernel-config:
 	@test -n "$(KSRC)" || { echo "make kernel-config: set KSRC=/path/to/kernel/tree" >&2; exit 2; }
 	lab/setup/kernel-config.sh $(KSRC) $(FRAGMENTS)
 
-# The nightly run (lab/plans/nightly.yaml), one report: smoke, the STE/CD
-# transitions and the 10-iteration kexec live update on the qemu target; then
-# the ssh target (SSH, ipmi_sim as BMC, SOL): ssh-ipmi, panic-recovery and
-# the live update again (kexec-live-update@ssh).
+# The nightly run (lab/plans/nightly.yaml), one report: smoke, every STE/CD
+# transition scenario (the raw ones on edu only) and a 3-iteration kexec live
+# update on the qemu target; then the ssh target (SSH, ipmi_sim as BMC, SOL):
+# ssh-ipmi, panic-recovery, protected-devices.
 run: setup
 	$(MAKE) all
 	cd lab && $(PY) -m smmu_hil_lab run --plan plans/nightly.yaml --results ../results
+
+# The full plan (lab/plans/full.yaml): the nightly's suites on every device,
+# the 10-iteration live update, then the lab suite and the live update again
+# (kexec-live-update@ssh) on the ssh target.
+run-full: setup
+	$(MAKE) all
+	cd lab && $(PY) -m smmu_hil_lab run --plan plans/full.yaml --results ../results
 
 # Just the STE/CD transition scenarios (scenarios/transitions).
 run-transitions: setup

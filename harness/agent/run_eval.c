@@ -104,7 +104,18 @@ size_t shl_run_missing(const struct shl_scenario *s, char *const *feat, size_t n
 size_t shl_run_item_missing(const struct shl_scn_step *st, char *const *feat, size_t nfeat,
 			    char *out, size_t len)
 {
-	return missing_of((const char (*)[24])st->requires, st->nreq, feat, nfeat, out, len);
+	char req[SHL_SCN_MAX_ITEM_REQ + 1][24];
+	size_t i, n = 0;
+	bool s1p = false;
+
+	for (i = 0; i < st->nreq; i++) {
+		snprintf(req[n++], sizeof(req[0]), "%s", st->requires[i]);
+		s1p |= !strcmp(st->requires[i], "S1P");
+	}
+	/* a CD is stage 1's: only an SMMU with stage 1 reads one (spec 5.4) */
+	if (st->entry == SHL_KIND_CD && !s1p)
+		snprintf(req[n++], sizeof(req[0]), "S1P");
+	return missing_of((const char (*)[24])req, n, feat, nfeat, out, len);
 }
 
 bool shl_run_requires(const struct shl_scenario *s, char *const *feat, size_t nfeat,

@@ -129,6 +129,35 @@ static void test_requires(void **state)
 	assert_string_equal(out, "S1P, S2");
 }
 
+/* A legality item's own requires; a CD item needs stage 1 besides. */
+static void test_item_requires(void **state)
+{
+	char *s2only[] = { "S2P" };
+	char *s1only[] = { "S1P" };
+	struct shl_scn_step st;
+	char out[128];
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	st.entry = SHL_KIND_STE;
+	assert_int_equal(shl_run_item_missing(&st, s2only, 1, out, sizeof(out)), 0);
+	snprintf(st.requires[st.nreq++], sizeof(st.requires[0]), "S2P");
+	assert_int_equal(shl_run_item_missing(&st, s1only, 1, out, sizeof(out)), 1);
+	assert_string_equal(out, "S2P");
+
+	st.entry = SHL_KIND_CD;
+	assert_int_equal(shl_run_item_missing(&st, s2only, 1, out, sizeof(out)), 1);
+	assert_string_equal(out, "S1P");
+	assert_int_equal(shl_run_item_missing(&st, NULL, 0, out, sizeof(out)), 2);
+	assert_string_equal(out, "S2P, S1P");
+	/* S1P named by the item itself is not counted twice */
+	snprintf(st.requires[st.nreq++], sizeof(st.requires[0]), "S1P");
+	assert_int_equal(shl_run_item_missing(&st, NULL, 0, out, sizeof(out)), 2);
+	assert_string_equal(out, "S2P, S1P");
+	st.nreq = 0;
+	assert_int_equal(shl_run_item_missing(&st, s1only, 1, out, sizeof(out)), 0);
+}
+
 /* -------------------------------------------------------------- events */
 
 static void test_events_none(void **state)
@@ -708,6 +737,7 @@ int main(int argc, char **argv)
 	const char *slash;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_requires, setup, teardown),
+		cmocka_unit_test(test_item_requires),
 		cmocka_unit_test_setup_teardown(test_events_none, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_at_least, setup, teardown),

@@ -483,7 +483,8 @@ setup_kernel() {
 	kdir=$CACHE/kernel/$rel
 	debs=$kdir/debs
 	stamp=$kdir/.stamp
-	inputs=$( (lock_raw "kernel $DUT_KERNEL"; declare -f setup_kernel
+	# the trees' Makefiles hold absolute paths: a moved cache unpacks again
+	inputs=$( (lock_raw "kernel $DUT_KERNEL"; declare -f setup_kernel; echo "$kdir"
 		[ "$DUT_KERNEL" != 7.x ] || cat "$here/modtree.sh") | sha256sum)
 	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ]; then
 		log "kernel $rel: unpacked"

@@ -13,6 +13,9 @@ phases:
     name_suffix: "[6.12,nested]"   # raw-hitless@edu[6.12,nested]
     env: {DUT_KERNEL: "6.12", SMMU_HIL_SMMU_MODEL: nested}
     setup: [make, modules, "DUT_KERNEL=${DUT_KERNEL}"]   # before the phase boots
+  - suites: [transitions]
+    name_suffix: "@quick"
+    select: "not virtio"       # pytest -k: only the tests whose names match
 ```
 
 Each phase is one pytest session on its own target (booted and shut down
@@ -26,7 +29,10 @@ shell) run from the repository root with the phase's env before the phase's
 session; `${NAME}` in an argument is the phase's env value NAME (it must be
 in `env`). A plan whose phases run one combination of DUT kernel and SMMU
 model each names them in the suffix `[KERNEL,MODEL]` (lab/plans/matrix.yaml;
-combos.py reads it back for the report's comparison table).
+combos.py reads it back for the report's comparison table). `select` is a
+pytest `-k` expression over the test names of the phase's suites (before
+the suffix): a plan that runs part of a suite says which part, and the
+tests it leaves out are not in the report.
 """
 from __future__ import annotations
 
@@ -40,14 +46,15 @@ from .errors import PlanError
 from .targets import TARGETS
 
 _PLAN_KEYS = {"name", "description", "phases"}
-_PHASE_KEYS = {"suites", "target", "inventory", "name_suffix", "env", "setup"}
+_PHASE_KEYS = {"suites", "target", "inventory", "name_suffix", "env", "setup", "select"}
 
 
 @dataclass(frozen=True)
 class Phase:
     """One pytest session of a plan: @suites on @target (None: the
     inventory DUT's, else qemu), test names + @name_suffix, with @env set;
-    @setup (argv, `${NAME}` not yet expanded: setup_argv()) runs first."""
+    @setup (argv, `${NAME}` not yet expanded: setup_argv()) runs first;
+    @select: a pytest -k expression choosing the tests ("" all of them)."""
 
     suites: list[str]
     target: str | None = None
@@ -55,6 +62,11 @@ class Phase:
     name_suffix: str = ""
     env: dict[str, str] = field(default_factory=dict)
     setup: list[str] = field(default_factory=list)
+    select: str = ""
+
+    def pytest_args(self) -> list[str]:
+        """The phase's own pytest arguments: `-k @select` when it has one."""
+        return ["-k", self.select] if self.select else []
 
     def setup_argv(self) -> list[str]:
         """@setup with each `${NAME}` replaced by @env[NAME] (load() checked
@@ -105,8 +117,23 @@ def _phase(path: Path, i: int, raw: object) -> Phase:
     suffix = raw.get("name_suffix", "")
     if not isinstance(suffix, str):
         raise PlanError(f"{where}.name_suffix: a string")
+    select = raw.get("select", "")
+    if not isinstance(select, str) or (not select.strip() and "select" in raw):
+        raise PlanError(f"{where}.select: a pytest -k expression (a non-empty string)")
+    if select:
+        _check_select(where, select)
     return Phase(suites=list(suites), target=target, inventory=inv_path,
-                 name_suffix=suffix, env=env, setup=setup)
+                 name_suffix=suffix, env=env, setup=setup, select=select)
+
+
+def _check_select(where: str, expr: str) -> None:
+    """Raise PlanError when @expr is not an expression pytest's -k accepts
+    (checked with pytest's own parser, before anything boots)."""
+    from _pytest.mark.expression import Expression, ParseError  # -k's own parser
+    try:
+        Expression.compile(expr)
+    except ParseError as e:
+        raise PlanError(f"{where}.select: {expr!r} is not a pytest -k expression: {e}") from e
 
 
 def _setup(where: str, raw: object, env: dict[str, str]) -> list[str]:

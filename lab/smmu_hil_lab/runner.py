@@ -174,7 +174,8 @@ def run_plan(plan_file: Path, results: Path, pytest_args: list[str] | None = Non
             if broke is None and ph.setup and resume is not None:
                 clear_failure(run_dir, setup_name)   # it failed before, not now
             if broke is None:
-                rc, _ = run(ph.suites, results, ph.target, pytest_args, ph.inventory,
+                rc, _ = run(ph.suites, results, ph.target,
+                            (pytest_args or []) + ph.pytest_args(), ph.inventory,
                             resume=run_dir, name_suffix=ph.name_suffix,
                             derive=False, report_target=label)
             else:

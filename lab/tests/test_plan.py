@@ -24,9 +24,20 @@ def write(path: Path, text: str) -> Path:
 
 def test_nightly_plan_is_valid() -> None:
     p = plan.load(REPO / "lab" / "plans" / "nightly.yaml")
+    assert [ph.suites for ph in p.phases] == [["smoke", "transitions", "liveupdate"], ["lab"]]
+    assert p.phases[0].inventory is None
+    # the raw scenarios on the virtio devices are the full plan's
+    assert p.phases[0].pytest_args() == ["-k", "not (raw and virtio)"]
+    assert p.phases[0].env == {"SMMU_HIL_ITERATIONS": "3"}
+    assert p.phases[1].inventory == (REPO / "lab" / "inventory" / "emulated-ssh.yaml")
+
+
+def test_full_plan_is_valid() -> None:
+    p = plan.load(REPO / "lab" / "plans" / "full.yaml")
     assert [ph.suites for ph in p.phases] == [["smoke", "transitions", "liveupdate"], ["lab"],
                                               ["liveupdate"]]
-    assert p.phases[0].inventory is None
+    assert all(ph.select == "" for ph in p.phases)
+    assert p.phases[0].env == {}             # the scenario's 10 iterations
     assert p.phases[1].inventory == (REPO / "lab" / "inventory" / "emulated-ssh.yaml")
     assert p.phases[2].name_suffix == "@ssh" and p.phases[2].env == {"SMMU_HIL_ITERATIONS": "3"}
 
@@ -55,6 +66,10 @@ def test_nightly_plan_is_valid() -> None:
      r"names DUT_KERNEL, not in this phase's env"),
     ("phases: [{suites: [a], env: {A: b}, setup: [make, 'cost=$5']}]\n",
      r"write \$\{NAME\} \(and \$\$ for a \$\)"),
+    ("phases: [{suites: [a], select: ''}]\n", r"select: a pytest -k expression"),
+    ("phases: [{suites: [a], select: [x]}]\n", r"select: a pytest -k expression"),
+    ("phases: [{suites: [a], select: 'not (virtio'}]\n",
+     r"select: 'not \(virtio' is not a pytest -k expression"),
 ])
 def test_bad_plans_are_refused(tmp_path: Path, text: str, error: str) -> None:
     with pytest.raises(plan.PlanError, match=error):
@@ -82,6 +97,13 @@ def test_setup_string_and_env_values() -> None:
     assert ph.setup == ["make", "two words", "K=${K}", "cost=$$5", "${N}"]
     assert ph.setup_argv() == ["make", "two words", "K=6.12", "cost=$5", "3"]
     assert _phase(Path("p.yaml"), 0, {"suites": ["a"]}).setup_argv() == []
+
+
+def test_select_is_the_phases_k_expression() -> None:
+    from smmu_hil_lab.plan import _phase
+    ph = _phase(Path("p.yaml"), 0, {"suites": ["a"], "select": "not virtio and not dwell"})
+    assert ph.pytest_args() == ["-k", "not virtio and not dwell"]
+    assert _phase(Path("p.yaml"), 0, {"suites": ["a"]}).pytest_args() == []
 
 
 def test_missing_plan_file(tmp_path: Path) -> None:
@@ -154,6 +176,29 @@ def test_plan_runs_phases_into_one_report(tmp_path: Path, monkeypatch: pytest.Mo
     assert len(junit.findall("testsuite")) == 2 and len(cases) == 5
     assert "\n1..6\n" in (run_dir / "ktap.log").read_text()
     assert (run_dir / "report.html").exists() and (run_dir / "kcidb.json").exists()
+
+
+def test_a_phases_select_runs_only_its_tests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             fake_target: None) -> None:  # noqa: F811
+    from smmu_hil_lab import paths, runner
+    suites, scen = two_suites(tmp_path)
+    monkeypatch.setattr(runner, "SUITES", suites)
+    monkeypatch.setattr(paths, "SCENARIOS", scen)
+    for mod in ("test_alpha", "test_beta"):
+        monkeypatch.delitem(sys.modules, mod, raising=False)
+    (scen / "beta" / "b-orphan.yaml").unlink()
+    p = write(tmp_path / "p.yaml", "phases:\n"
+              "  - {suites: [alpha, beta], target: fake, select: 'not a_two'}\n"
+              "  - {suites: [alpha], target: fake, name_suffix: '@2', select: a_two}\n")
+    try:
+        rc, run_dir = runner.run_plan(p, tmp_path / "results")
+    finally:
+        for mod in ("test_alpha", "test_beta"):
+            sys.modules.pop(mod, None)
+    doc = json.loads((run_dir / "report.json").read_text())
+    # a deselected test is neither run nor taken for a scenario without a test
+    assert [t["name"] for t in doc["tests"]] == ["a-one", "b-one", "a-two@2"]
+    assert rc == 0 and doc["summary"] == {"pass": 3, "fail": 0, "skip": 0}
 
 
 def test_phase_setup_runs_first_and_a_failed_one_is_a_failed_test(

@@ -87,7 +87,8 @@ size_t shl_run_missing(const struct shl_scenario *s, char *const *feat, size_t n
 
 /*
  * shl_run_item_missing() - the same for a legality corpus item's own
- * `requires` (@st->requires).
+ * `requires` (@st->requires), and S1P for a CD item (a CD is read only
+ * by an SMMU with stage 1, SMMUv3 spec 5.4).
  */
 size_t shl_run_item_missing(const struct shl_scn_step *st, char *const *feat, size_t nfeat,
 			    char *out, size_t len);
