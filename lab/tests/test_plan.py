@@ -6,6 +6,7 @@ import json
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -20,6 +21,29 @@ REPO = Path(__file__).resolve().parents[2]
 def write(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
+
+
+SUITE_MODULES = ("test_alpha", "test_beta")
+
+
+def forget_suites() -> None:
+    """Drop the fake suites' modules: a later session imports them afresh."""
+    for mod in SUITE_MODULES:
+        sys.modules.pop(mod, None)
+
+
+@pytest.fixture
+def plan_suites(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                fake_target: None) -> Iterator[Path]:  # noqa: F811
+    """The runner on test_plugin's two fake suites (alpha, beta) under
+    @tmp_path on the fake target; yields their scenario directory."""
+    from smmu_hil_lab import paths, runner
+    suites, scen = two_suites(tmp_path)
+    monkeypatch.setattr(runner, "SUITES", suites)
+    monkeypatch.setattr(paths, "SCENARIOS", scen)
+    forget_suites()
+    yield scen
+    forget_suites()      # later tests import suites of the same module names
 
 
 def test_nightly_plan_is_valid() -> None:
@@ -137,34 +161,24 @@ def test_merge_junit_keeps_every_suite_and_the_latest_case(tmp_path: Path) -> No
 
 
 def test_plan_runs_phases_into_one_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                          fake_target: None) -> None:  # noqa: F811
-    from smmu_hil_lab import paths, runner
-    suites, scen = two_suites(tmp_path)
-    monkeypatch.setattr(runner, "SUITES", suites)
-    monkeypatch.setattr(paths, "SCENARIOS", scen)
-    for mod in ("test_alpha", "test_beta"):
-        monkeypatch.delitem(sys.modules, mod, raising=False)
+                                          plan_suites: Path) -> None:
+    from smmu_hil_lab import runner
     monkeypatch.delenv("SHL_PLAN_PROBE", raising=False)
     p = write(tmp_path / "p.yaml", "name: two-phase\nphases:\n"
               "  - {suites: [alpha], target: fake}\n"
               "  - {suites: [beta, alpha], target: fake, name_suffix: '@again',\n"
               "     env: {SHL_PLAN_PROBE: '1'}}\n")
-    try:
-        rc, run_dir = runner.run_plan(p, tmp_path / "results")
-        recorded = (run_dir / "results.jsonl").read_text()
-        for mod in ("test_alpha", "test_beta"):
-            sys.modules.pop(mod, None)
-        # resuming the finished plan run runs nothing again
-        rc2, again = runner.run_plan(p, tmp_path / "results", resume=run_dir)
-        assert again == run_dir and rc2 == rc
-        assert (run_dir / "results.jsonl").read_text() == recorded
-        # junit.xml still has every test (the resumed sessions ran none)
-        cases = [c.get("name") for c in ET.parse(run_dir / "junit.xml").getroot().iter(
-            "testcase")]
-        assert len(cases) == 5
-    finally:   # later tests import suites of the same module names
-        for mod in ("test_alpha", "test_beta"):
-            sys.modules.pop(mod, None)
+    rc, run_dir = runner.run_plan(p, tmp_path / "results")
+    recorded = (run_dir / "results.jsonl").read_text()
+    forget_suites()
+    # resuming the finished plan run runs nothing again
+    rc2, again = runner.run_plan(p, tmp_path / "results", resume=run_dir)
+    assert again == run_dir and rc2 == rc
+    assert (run_dir / "results.jsonl").read_text() == recorded
+    # junit.xml still has every test (the resumed sessions ran none)
+    cases = [c.get("name") for c in ET.parse(run_dir / "junit.xml").getroot().iter(
+        "testcase")]
+    assert len(cases) == 5
     doc = json.loads((run_dir / "report.json").read_text())
     names = [t["name"] for t in doc["tests"]]
     assert names[:2] == ["a-one", "a-two"]
@@ -178,23 +192,13 @@ def test_plan_runs_phases_into_one_report(tmp_path: Path, monkeypatch: pytest.Mo
     assert (run_dir / "report.html").exists() and (run_dir / "kcidb.json").exists()
 
 
-def test_a_phases_select_runs_only_its_tests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                             fake_target: None) -> None:  # noqa: F811
-    from smmu_hil_lab import paths, runner
-    suites, scen = two_suites(tmp_path)
-    monkeypatch.setattr(runner, "SUITES", suites)
-    monkeypatch.setattr(paths, "SCENARIOS", scen)
-    for mod in ("test_alpha", "test_beta"):
-        monkeypatch.delitem(sys.modules, mod, raising=False)
-    (scen / "beta" / "b-orphan.yaml").unlink()
+def test_a_phases_select_runs_only_its_tests(tmp_path: Path, plan_suites: Path) -> None:
+    from smmu_hil_lab import runner
+    (plan_suites / "beta" / "b-orphan.yaml").unlink()
     p = write(tmp_path / "p.yaml", "phases:\n"
               "  - {suites: [alpha, beta], target: fake, select: 'not a_two'}\n"
               "  - {suites: [alpha], target: fake, name_suffix: '@2', select: a_two}\n")
-    try:
-        rc, run_dir = runner.run_plan(p, tmp_path / "results")
-    finally:
-        for mod in ("test_alpha", "test_beta"):
-            sys.modules.pop(mod, None)
+    rc, run_dir = runner.run_plan(p, tmp_path / "results")
     doc = json.loads((run_dir / "report.json").read_text())
     # a deselected test is neither run nor taken for a scenario without a test
     assert [t["name"] for t in doc["tests"]] == ["a-one", "b-one", "a-two@2"]
@@ -202,19 +206,13 @@ def test_a_phases_select_runs_only_its_tests(tmp_path: Path, monkeypatch: pytest
 
 
 def test_phase_setup_runs_first_and_a_failed_one_is_a_failed_test(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_target: None,  # noqa: F811
-        capsys: pytest.CaptureFixture[str]) -> None:
+        tmp_path: Path, plan_suites: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Phase 1's set-up sees its env and runs before its suite; phase 2's
     fails: its suite does not run, setup[SUFFIX] fails with the exit status
     and the output's tail; phase 3 runs. Resumed once the set-up works, the
     set-up's record passes and phase 2's suite runs."""
     import os
-    from smmu_hil_lab import paths, runner
-    suites, scen = two_suites(tmp_path)
-    monkeypatch.setattr(runner, "SUITES", suites)
-    monkeypatch.setattr(paths, "SCENARIOS", scen)
-    for mod in ("test_alpha", "test_beta"):
-        monkeypatch.delitem(sys.modules, mod, raising=False)
+    from smmu_hil_lab import runner
     seen, gate = tmp_path / "seen.txt", tmp_path / "broken"
     gate.write_text("")
     step = (f"import os, sys; open({str(seen)!r}, 'a').write(sys.argv[1] + ' ' + "
@@ -224,31 +222,26 @@ def test_phase_setup_runs_first_and_a_failed_one_is_a_failed_test(
         f"  - {{suites: [{suite}], target: fake, name_suffix: '[{k},m]', env: {{SHL_K: '{k}'}},\n"
         f"     setup: [{sys.executable}, -c, {json.dumps(step)}, '${{SHL_K}}']}}\n"
         for suite, k in (("alpha", "one"), ("beta", "two"), ("alpha", "three"))))
-    try:
-        rc, run_dir = runner.run_plan(p, tmp_path / "results")
-        doc = json.loads((run_dir / "report.json").read_text())
-        by_name = {t["name"]: t for t in doc["tests"]}
-        assert seen.read_text() == "one one\ntwo two\nthree three\n"   # each phase's env
-        assert rc == 1 and "SHL_K" not in os.environ
-        assert set(by_name) == {"a-one[one,m]", "a-two[one,m]", "setup[two,m]",
-                                "a-one[three,m]", "a-two[three,m]"}
-        broken = by_name["setup[two,m]"]
-        assert broken["status"] == "fail"
-        assert "exited 3; the phase's suites did not run (output: setup-2.log)" in \
-            broken["reason"]
-        assert broken["reason"].endswith("building for two")
-        assert (run_dir / "setup-2.log").read_text() == "building for two\n"
-        assert "building for one" in capsys.readouterr().out      # echoed as it runs
-        cases = [c.get("name") for c in ET.parse(run_dir / "junit.xml").getroot().iter(
-            "testcase")]
-        assert "setup[two,m]" in cases
-        for mod in ("test_alpha", "test_beta"):
-            sys.modules.pop(mod, None)
-        gate.unlink()                          # fixed: resume the run
-        rc2, _ = runner.run_plan(p, tmp_path / "results", resume=run_dir)
-    finally:
-        for mod in ("test_alpha", "test_beta"):
-            sys.modules.pop(mod, None)
+    rc, run_dir = runner.run_plan(p, tmp_path / "results")
+    doc = json.loads((run_dir / "report.json").read_text())
+    by_name = {t["name"]: t for t in doc["tests"]}
+    assert seen.read_text() == "one one\ntwo two\nthree three\n"   # each phase's env
+    assert rc == 1 and "SHL_K" not in os.environ
+    assert set(by_name) == {"a-one[one,m]", "a-two[one,m]", "setup[two,m]",
+                            "a-one[three,m]", "a-two[three,m]"}
+    broken = by_name["setup[two,m]"]
+    assert broken["status"] == "fail"
+    assert "exited 3; the phase's suites did not run (output: setup-2.log)" in \
+        broken["reason"]
+    assert broken["reason"].endswith("building for two")
+    assert (run_dir / "setup-2.log").read_text() == "building for two\n"
+    assert "building for one" in capsys.readouterr().out      # echoed as it runs
+    cases = [c.get("name") for c in ET.parse(run_dir / "junit.xml").getroot().iter(
+        "testcase")]
+    assert "setup[two,m]" in cases
+    forget_suites()
+    gate.unlink()                          # fixed: resume the run
+    rc2, _ = runner.run_plan(p, tmp_path / "results", resume=run_dir)
     doc = json.loads((run_dir / "report.json").read_text())
     by_name = {t["name"]: t for t in doc["tests"]}
     assert by_name["setup[two,m]"]["status"] == "pass"
@@ -261,12 +254,8 @@ def test_phase_setup_runs_first_and_a_failed_one_is_a_failed_test(
     assert all(isinstance(c["dut_kernels"], list) for c in doc["combinations"])
 
 
-def test_a_setup_that_cannot_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                   fake_target: None) -> None:  # noqa: F811
-    from smmu_hil_lab import paths, runner
-    suites, scen = two_suites(tmp_path)
-    monkeypatch.setattr(runner, "SUITES", suites)
-    monkeypatch.setattr(paths, "SCENARIOS", scen)
+def test_a_setup_that_cannot_start(tmp_path: Path, plan_suites: Path) -> None:
+    from smmu_hil_lab import runner
     p = write(tmp_path / "p.yaml", "phases:\n  - {suites: [alpha], target: fake, "
               f"setup: [{tmp_path}/no-such-program]}}\n")
     rc, run_dir = runner.run_plan(p, tmp_path / "results")
