@@ -8,11 +8,11 @@
 #   DUT_KERNEL=7.x|6.12|6.1 (default 7.x) selects the DUT's kernel for set-up,
 #   the modules, the emulated DUT and every run (docs/kernels.md).
 #   make run      the nightly run against the emulated DUT (lab/plans/nightly.yaml,
-#                 ~10 min warm: smoke, transitions, a 3-iteration live update on
+#                 ~10 min warm: smoke, transitions, a 2-iteration live update on
 #                 the qemu target, then the lab suite on the ssh target; one
 #                 report) -> results/latest/
 #   make run-full the full plan (lab/plans/full.yaml): the nightly plus the raw
-#                 scenarios on the virtio devices, the 10-iteration live update
+#                 scenarios on the virtio devices, evtmon-cost, the 10-iteration live update
 #                 and the live update again through SSH and IPMI
 #   make run-transitions / run-liveupdate / run-ssh   one part of it
 #   make run-transitions-noedu   the transitions on a DUT without edu
@@ -347,7 +347,7 @@ kernel-config:
 	lab/setup/kernel-config.sh $(KSRC) $(FRAGMENTS)
 
 # The nightly run (lab/plans/nightly.yaml), one report: smoke, every STE/CD
-# transition scenario (the raw ones on edu only) and a 3-iteration kexec live
+# transition scenario (the raw ones on edu only) and a 2-iteration kexec live
 # update on the qemu target; then the ssh target (SSH, ipmi_sim as BMC, SOL):
 # ssh-ipmi, panic-recovery, protected-devices.
 run: setup
