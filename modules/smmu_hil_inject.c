@@ -1381,7 +1381,8 @@ static int inj_setup_kernel(void)
 		return ret;
 	}
 	inj.shadow = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	inj.zero = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	/* the buddy allocator aligns a block to its size */
+	inj.zero = alloc_pages(GFP_KERNEL | __GFP_ZERO, get_order(SMMU_HIL_INJ_ZERO_TABLE_BYTES));
 	if (!inj.shadow || !inj.zero)
 		return -ENOMEM;
 	inj.cmdlist = fn;
@@ -1403,7 +1404,7 @@ static void inj_teardown(void)
 		if (inj.shadow)
 			__free_page(inj.shadow);
 		if (inj.zero)
-			__free_page(inj.zero);
+			__free_pages(inj.zero, get_order(SMMU_HIL_INJ_ZERO_TABLE_BYTES));
 	}
 	kvfree(inj.ring);
 	if (inj.ste)
