@@ -811,6 +811,16 @@ static int inj_check_seq(const struct smmu_hil_inj_seq *h, struct inj_seq *s)
 }
 
 /*
+ * Whether STE.Config @cfg translates at stage 1 (0b101, 0b111): Config[2]
+ * clear aborts whatever the low bits say, so no CD is fetched then (SMMUv3
+ * spec 5.2, STE.Config).
+ */
+static bool inj_cfg_s1(unsigned int cfg)
+{
+	return (cfg & 0x5) == 0x5;
+}
+
+/*
  * Every value a write stores must keep the SMMU inside memory we know: an
  * STE's CD pointer is the driver's own (same S1Fmt/S1CDMax) or our shadow
  * CD table; its S2TTB the driver's or our zero table; a CD's TTB0/TTB1 the
@@ -832,11 +842,11 @@ static bool inj_value_ok(enum inj_ent ent, unsigned int i, u64 v, const u64 *sav
 	switch (i) {
 	case 0:
 		cfg = FIELD_GET(STE0_CFG, v);
-		if (!(v & STE0_V) || !(cfg & 1))
+		if (!(v & STE0_V) || !inj_cfg_s1(cfg))
 			return true;	/* no CD is fetched */
 		ptr = v & STE0_S1CTXPTR;
 		if (ptr == (sv & STE0_S1CTXPTR) && (sv & STE0_V) &&
-		    (FIELD_GET(STE0_CFG, sv) & 1))
+		    inj_cfg_s1(FIELD_GET(STE0_CFG, sv)))
 			return ((v ^ sv) & (STE0_S1FMT | STE0_S1CDMAX)) == 0;
 		if (ptr != shadow)
 			return false;
