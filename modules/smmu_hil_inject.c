@@ -811,6 +811,16 @@ static int inj_check_seq(const struct smmu_hil_inj_seq *h, struct inj_seq *s)
 }
 
 /*
+ * Whether STE.Config @cfg translates at stage 1 (0b101, 0b111): Config[2]
+ * clear aborts whatever the low bits say, so no CD is fetched then (SMMUv3
+ * spec 5.2, STE.Config).
+ */
+static bool inj_cfg_s1(unsigned int cfg)
+{
+	return (cfg & 0x5) == 0x5;
+}
+
+/*
  * Every value a write stores must keep the SMMU inside memory we know: an
  * STE's CD pointer is the driver's own (same S1Fmt/S1CDMax) or our shadow
  * CD table; its S2TTB the driver's or our zero table; a CD's TTB0/TTB1 the
@@ -832,11 +842,11 @@ static bool inj_value_ok(enum inj_ent ent, unsigned int i, u64 v, const u64 *sav
 	switch (i) {
 	case 0:
 		cfg = FIELD_GET(STE0_CFG, v);
-		if (!(v & STE0_V) || !(cfg & 1))
+		if (!(v & STE0_V) || !inj_cfg_s1(cfg))
 			return true;	/* no CD is fetched */
 		ptr = v & STE0_S1CTXPTR;
 		if (ptr == (sv & STE0_S1CTXPTR) && (sv & STE0_V) &&
-		    (FIELD_GET(STE0_CFG, sv) & 1))
+		    inj_cfg_s1(FIELD_GET(STE0_CFG, sv)))
 			return ((v ^ sv) & (STE0_S1FMT | STE0_S1CDMAX)) == 0;
 		if (ptr != shadow)
 			return false;
@@ -1381,7 +1391,8 @@ static int inj_setup_kernel(void)
 		return ret;
 	}
 	inj.shadow = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	inj.zero = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	/* the buddy allocator aligns a block to its size */
+	inj.zero = alloc_pages(GFP_KERNEL | __GFP_ZERO, get_order(SMMU_HIL_INJ_ZERO_TABLE_BYTES));
 	if (!inj.shadow || !inj.zero)
 		return -ENOMEM;
 	inj.cmdlist = fn;
@@ -1403,7 +1414,7 @@ static void inj_teardown(void)
 		if (inj.shadow)
 			__free_page(inj.shadow);
 		if (inj.zero)
-			__free_page(inj.zero);
+			__free_pages(inj.zero, get_order(SMMU_HIL_INJ_ZERO_TABLE_BYTES));
 	}
 	kvfree(inj.ring);
 	if (inj.ste)

@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <uapi/smmu_hil.h>
+
 #include "smmu_hil/check.h"
 #include "smmu_hil/dut.h"
 #include "smmu_hil/event.h"
@@ -533,8 +535,9 @@ static int legality_target(const struct shl_scenario *s, const struct shl_scn_st
 /*
  * The bytes an SMMU reads from a table base of @e when it first walks: the
  * stage-2 initial table block of an STE, the larger TTBx table of a CD. A
- * legal corpus item is only written when that fits the page the injector
- * owns, or the SMMU would read (and use as descriptors) the memory around it.
+ * legal corpus item is only written when that fits the injector's zeroed
+ * region (SMMU_HIL_INJ_ZERO_TABLE_BYTES, aligned to its size), or the SMMU
+ * would read (and use as descriptors) the memory around it.
  */
 static uint64_t legality_walk_bytes(const struct shl_profile *p, enum shl_entry_kind kind,
 				    const struct shl_entry *e)
@@ -599,7 +602,6 @@ static void run_legality(struct shl_run_ctx *ctx, const struct shl_scenario *s,
 	char why[300], label[400], seen[320], loss[200], missing[SHL_SCN_MAX_ITEM_REQ * 26];
 	const char *oracle, *smmu;
 	bool qemu = shl_dut_is_qemu();
-	long page = sysconf(_SC_PAGESIZE);
 	uint64_t walk;
 	int expected;
 	size_t i, n;
@@ -645,10 +647,10 @@ static void run_legality(struct shl_run_ctx *ctx, const struct shl_scenario *s,
 		}
 		oracle = bad ? shl_entry_ops(st->entry)->bad_event : "none";
 		walk = legality_walk_bytes(&p, st->entry, &target);
-		if (!bad && walk > (uint64_t)page) {
+		if (!bad && walk > SMMU_HIL_INJ_ZERO_TABLE_BYTES) {
 			snprintf(why, sizeof(why),
-				 "not written: its first table walk reads %llu bytes from the table base (aligned down to that size), the injector's tables are %ld-byte pages",
-				 (unsigned long long)walk, page);
+				 "not written: its first table walk reads %llu bytes from the table base (aligned down to that size), the injector's zeroed tables are %u bytes",
+				 (unsigned long long)walk, SMMU_HIL_INJ_ZERO_TABLE_BYTES);
 			legality_row(o, table, i + 1, st, label, "skip", NULL, 0, NULL, NULL, why);
 			skipped++;
 			continue;

@@ -315,9 +315,13 @@ struct smmu_hil_edu_cmd {
  * @pa: physical address of the entry
  * @q: the entry, CPU order
  * @shadow_cd: ste, raw mode: the module's shadow CD table, else 0
- * @zero_table: ste, raw mode: the module's all-invalid table, else 0
+ * @zero_table: ste, raw mode: the module's all-invalid tables, else 0: a
+ *	zeroed region of SMMU_HIL_INJ_ZERO_TABLE_BYTES aligned to its size, so
+ *	a first table walk of up to that many bytes (a 64K-granule stage 2, a
+ *	16K one starting at level 2 with concatenated tables) reads only zeros
  * @smmu: the SMMU's device name, NUL-terminated
  */
+#define SMMU_HIL_INJ_ZERO_TABLE_BYTES	(128U * 1024)
 struct smmu_hil_inj_entry {
 	struct smmu_hil_hdr hdr;
 	__u32 entry;
