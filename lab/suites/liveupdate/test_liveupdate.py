@@ -29,6 +29,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from smmu_hil_lab import blackout as bo
 from smmu_hil_lab import liveupdate as lu
 from smmu_hil_lab.agent import AGENT, FIO_VERIFY_FAILURES, Agent, Fio, event_loss
 from smmu_hil_lab.errors import LabError
@@ -83,6 +84,13 @@ def _host_peer(dut: Target, log_dir: Path, tl: Timeline) -> Iterator[Iperf3Peer]
             tl.add_iperf3(fh.read().decode("utf-8", errors="replace"))
 
 
+def _phase_text(rec: dict[str, Any]) -> str:
+    """The record's phases in short: "phases quiesce 0.1 kexec 2.3 ... s"."""
+    ph = rec.get("phases") or {}
+    return "phases " + " ".join(f"{k} {ph[k]:.1f}" for k, _ in bo.PHASES
+                                if ph.get(k) is not None) + " s"
+
+
 def _types(events: list[dict[str, Any]]) -> dict[str, int]:
     """Event records counted by their type (name)."""
     return dict(Counter(str(e.get("name", "?")) for e in events))
@@ -103,11 +111,86 @@ def _nic_probe(dut: Target, address: str, port: int, nbytes: str, timeout_s: flo
     return out
 
 
+def _kexec(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario,
+           progress: Callable[[str], None],
+           console: list[tuple[float, str]]) -> tuple[dict[str, Any], float]:
+    """Read the DUT's counter, quiesce and kexec -e, read it again with one
+    disk I/O: fills @rec's t_kexec_request, kexec_to_ready_s, t_ready,
+    t_disk_back (host times), blackout_disk_ms (DUT counter) and host_cpu
+    (what the lab host's CPUs did meanwhile). The console lines the host
+    saw from the request on, with their host arrival times, go to
+    @console (also when it fails). Returns the counter reading before and
+    its host time. Raises LabError."""
+    t_a = time.time()
+    before = agent.clock(io=dut.disk)      # the workloads (if any) streaming
+    t_before = (t_a + time.time()) / 2     # host time of the counter reading
+    pid = dut.host_pid()
+    cpu0 = _host_cpu(pid)
+    stamper = bo.ConsoleStamper().start(dut.console)
+    try:
+        progress(f"iteration {rec['iteration']}: kexec -e")
+        rec["t_kexec_request"] = time.time()
+        rec["kexec_to_ready_s"] = round(dut.kexec_exec(bool(s.param("quiesce", True))), 2)
+        rec["t_ready"] = time.time()
+        after_disk = agent.clock(io=dut.disk)
+        rec["t_disk_back"] = time.time()
+    finally:
+        console += stamper.stop()
+    cpu1 = _host_cpu(pid)
+    if cpu0 is not None and cpu1 is not None:
+        rec["host_cpu"] = bo.host_cpu_delta(cpu0, cpu1)
+    rec["blackout_disk_ms"] = round(lu.ticks_ms(before, after_disk), 1)
+    return before, t_before
+
+
+def _host_cpu(pid: int | None) -> dict[str, Any] | None:
+    try:
+        return bo.host_cpu(pid)
+    except OSError:
+        return None
+
+
+def _nic_back(rec: dict[str, Any], dut: Target, s: Scenario, log_dir: Path, tl: Timeline,
+              before: dict[str, Any], t_before: float) -> None:
+    """After a kexec: a fresh host iperf3 server and the DUT's NIC probe;
+    fills @rec's t_nic_first_ok, t_nic_back (host times), nic_probe_ms and
+    blackout_nic_ms (DUT counter, from the reading @before taken at host
+    time @t_before). Raises LabError."""
+    assert dut.host_peer is not None
+    with _host_peer(dut, log_dir, tl) as peer:
+        port = peer.start()
+        rec["t_nic_probe_sent"] = time.time()
+        nic = _nic_probe(dut, dut.host_peer.dut_address, port,
+                         str(s.param("nic_probe_bytes", "64K")),
+                         float(s.param("nic_timeout_s", 60)))
+    first_end = lu.ticks_ms(before, nic["first"])
+    # the first successful transfer's end on the host clock, through the DUT
+    # counter's offset from the reading before the kexec
+    rec["t_nic_first_ok"] = t_before + first_end / 1000
+    cost = lu.ticks_ms(nic["first"], nic["cost_end"])
+    # the first transfer's first packet: its end minus one transfer's length
+    rec["nic_probe_ms"] = round(cost, 1)
+    rec["blackout_nic_ms"] = round(max(first_end - cost, 0.0), 1)
+    rec["t_nic_back"] = t_before + rec["blackout_nic_ms"] / 1000
+
+
+def _idle_kexec(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario, log_dir: Path,
+                tl: Timeline, progress: Callable[[str], None],
+                console: list[tuple[float, str]]) -> None:
+    """One kexec without workloads (the idle baseline of the same run),
+    measured as a loaded one: disk and NIC blackouts, phases. Raises
+    LabError."""
+    dut.kexec_load()
+    before, t_before = _kexec(rec, dut, agent, s, progress, console)
+    _nic_back(rec, dut, s, log_dir, tl, before, t_before)
+
+
 def _iteration(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario, log_dir: Path,
-               tl: Timeline, progress: Callable[[str], None]) -> None:
+               tl: Timeline, progress: Callable[[str], None],
+               console: list[tuple[float, str]]) -> None:
     """One kexec under load, filling its record @rec (host times t_* as
-    they happen). Raises LabError."""
-    i = rec["iteration"]
+    they happen; the console lines of the kexec go to @console). Raises
+    LabError."""
     pattern = Fio(dut, dut.disk, "lu-pattern")
     w = pattern.run(f"{s.param('pattern')} --do_verify=0")
     if w.rc or w.error:
@@ -136,29 +219,9 @@ def _iteration(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario, log_
         rc, n = dut.run(f"grep -cE '{FIO_VERIFY_FAILURES}' {load.out}")
         rec["load_verify_errors"] = int(n.strip() or 0) if rc in (0, 1) else 0
         rec["loads_alive_at_kexec"] = loads_alive
-        t_a = time.time()
-        before = agent.clock(io=dut.disk)      # fio and iperf3 streaming
-        t_before = (t_a + time.time()) / 2     # host time of the counter reading
-        progress(f"iteration {i}: kexec -e")
-        rec["t_kexec_request"] = time.time()
-        rec["kexec_to_ready_s"] = round(dut.kexec_exec(bool(s.param("quiesce", True))), 2)
-        rec["t_ready"] = time.time()
-        after_disk = agent.clock(io=dut.disk)
-        rec["blackout_disk_ms"] = round(lu.ticks_ms(before, after_disk), 1)
+        before, t_before = _kexec(rec, dut, agent, s, progress, console)
     # the loop's client died with the old kernel: a fresh server for the probe
-    with _host_peer(dut, log_dir, tl) as peer:
-        port = peer.start()
-        nic = _nic_probe(dut, dut.host_peer.dut_address, port,
-                         str(s.param("nic_probe_bytes", "64K")),
-                         float(s.param("nic_timeout_s", 60)))
-    first_end = lu.ticks_ms(before, nic["first"])
-    # the first successful transfer's end on the host clock, through the DUT
-    # counter's offset from the reading before the kexec
-    rec["t_nic_first_ok"] = t_before + first_end / 1000
-    cost = lu.ticks_ms(nic["first"], nic["cost_end"])
-    # the first transfer's first packet: its end minus one transfer's length
-    rec["nic_probe_ms"] = round(cost, 1)
-    rec["blackout_nic_ms"] = round(max(first_end - cost, 0.0), 1)
+    _nic_back(rec, dut, s, log_dir, tl, before, t_before)
     after_streams = _streams(agent)
     diffs = lu.diff_snapshots(before_streams, after_streams)
     rec["ste_diffs"] = diffs
@@ -180,20 +243,31 @@ def _iteration(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario, log_
         (1 if v.read_bytes < w.write_bytes else 0)
 
 
-def _run_iteration(i: int, dut: Target, agent: Agent, s: Scenario, log_dir: Path,
-                   tl: Timeline, progress: Callable[[str], None]) -> dict[str, Any]:
-    """Iteration @i's record; one that breaks keeps its host times and its
-    error, and the DUT is brought back (rebooted when dead)."""
+def _run_iteration(i: int | str, dut: Target, agent: Agent, s: Scenario, log_dir: Path,
+                   tl: Timeline, progress: Callable[[str], None],
+                   idle: bool = False) -> dict[str, Any]:
+    """Iteration @i's record (@idle: a kexec without workloads, "idle":
+    true); one that breaks keeps its host times and its error, and the DUT
+    is brought back (rebooted when dead). The kexec's console lines go to
+    <log_dir>/liveupdate-console.jsonl, its phases into the record."""
     t0 = time.monotonic()
-    rec: dict[str, Any] = {"iteration": i, "test": tl.test}
+    rec: dict[str, Any] = {"iteration": i, "test": tl.test, **({"idle": True} if idle else {})}
+    console: list[tuple[float, str]] = []
     try:
-        _iteration(rec, dut, agent, s, log_dir, tl, progress)
+        (_idle_kexec if idle else _iteration)(rec, dut, agent, s, log_dir, tl, progress,
+                                              console)
     except (LabError, ValueError, KeyError) as e:
-        rec = {k: v for k, v in rec.items() if k in ("iteration", "test") or k.startswith("t_")}
+        rec = {k: v for k, v in rec.items()
+               if k in ("iteration", "test", "idle") or k.startswith("t_")}
         rec["error"] = f"{type(e).__name__}: {e}"
         progress(f"iteration {i}: FAILED {e}")
         if dut.ensure_shell():
             progress(f"iteration {i}: DUT was dead: rebooted")
+    if rec.get("t_kexec_request") is not None:
+        rec.update(bo.split(console, rec))
+        lu.append_jsonl(log_dir / bo.CONSOLE_FILE,
+                        {"test": tl.test, "iteration": i, "t_kexec_request":
+                         rec["t_kexec_request"], "lines": console})
     rec["t_end"] = time.time()
     rec["elapsed_s"] = round(time.monotonic() - t0, 1)
     return rec
@@ -210,24 +284,41 @@ def test_kexec_live_update(dut: Target, agent: Agent, scenario: Scenario,
     records: list[dict[str, Any]] = []
     tl = Timeline(log_dir / TIMELINE_FILE, test_name)
     tl.append("start", t=time.time(), target=dut.name)
+    # idle kexecs (no workloads): the baseline of the same run, half before
+    # the loaded iterations and half after (the host's load drifts)
+    n_idle = int(scenario.param("idle_kexecs", 2))
+    idle_at = {0: (n_idle + 1) // 2, n: n_idle // 2}
+    idle: list[dict[str, Any]] = []
     with BlockSampler(dut, tl) as sampler:
-        for i in range(1, n + 1):
-            records.append(_run_iteration(i, dut, agent, scenario, log_dir, tl, progress))
+        for i in range(0, n + 1):
+            for _ in range(idle_at.get(i, 0)):
+                k = f"idle {len(idle) + 1}"
+                idle.append(_run_iteration(k, dut, agent, scenario, log_dir, tl, progress,
+                                           idle=True))
+                lu.append_jsonl(out, idle[-1])
+                progress(f"{k}: disk {idle[-1].get('blackout_disk_ms')} ms, NIC "
+                         f"{idle[-1].get('blackout_nic_ms')} ms, "
+                         f"{_phase_text(idle[-1])} ({idle[-1]['elapsed_s']} s)")
+            if i == n:
+                break
+            records.append(_run_iteration(i + 1, dut, agent, scenario, log_dir, tl, progress))
             rec = records[-1]
             lu.append_jsonl(out, rec)
-            progress(f"iteration {i}/{n}: disk {rec.get('blackout_disk_ms')} ms, NIC "
+            progress(f"iteration {i + 1}/{n}: disk {rec.get('blackout_disk_ms')} ms, NIC "
                      f"{rec.get('blackout_nic_ms')} ms, verify errors "
                      f"{rec.get('verify_errors')}, events {rec.get('unexpected_events')}, "
                      f"{(rec.get('ste_diff_summary') or {}).get('changed')} StreamIDs "
-                     f"changed ({rec['elapsed_s']} s)")
+                     f"changed, {_phase_text(rec)} ({rec['elapsed_s']} s)")
     metrics.update(lu.summarize(records))
+    metrics.update(lu.summarize_idle(records, idle))
     metrics["perf"] = next((r["perf"] for r in records if r.get("perf")), "not run")
     metrics["perf_counts"] = [r.get("perf_counts") for r in records]
     metrics["iterations_file"] = lu.ITERATIONS_FILE
     metrics["timeline_file"] = TIMELINE_FILE
     metrics["disk_samples"] = sampler.samples
-    failed = [r for r in records if r.get("error")]
-    assert not failed, f"{len(failed)} of {n} iterations failed, first: {failed[0]['error']}"
+    failed = [r for r in records + idle if r.get("error")]
+    assert not failed, f"{len(failed)} of {n + len(idle)} kexecs failed, first " \
+        f"({failed[0]['iteration']}): {failed[0]['error']}"
     assert metrics["verify_errors"] == 0, f"{metrics['verify_errors']} fio verify errors"
     assert metrics["unexpected_events"] == 0, \
         f"{metrics['unexpected_events']} events, first: " \
