@@ -38,7 +38,8 @@ from smmu_hil_lab.targets import Target
 from smmu_hil_lab.timeline import NIC_INTERVAL_S, TIMELINE_FILE, BlockSampler, Timeline
 from smmu_hil_lab.workloads import Iperf3Client, Iperf3Peer
 
-IPERF3_JSON = "iperf3-server.json"     # the host servers' JSON, appended
+IPERF3_JSON = "iperf3-server.json"     # the load's host servers' JSON, appended
+IPERF3_PROBE_JSON = "iperf3-probe.json"  # the NIC probe's host servers' JSON, appended
 
 scenario = pytest.mark.scenario
 
@@ -66,13 +67,14 @@ def _perf(dut: Target) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _host_peer(dut: Target, log_dir: Path, tl: Timeline) -> Iterator[Iperf3Peer]:
-    """A fresh host iperf3 server with JSON output (not started); when the
-    block ends it is stopped and its intervals go to @tl. Raises LabError
-    when the target has no host network peer."""
+def _host_peer(dut: Target, log_dir: Path, tl: Timeline,
+               log_name: str = IPERF3_JSON) -> Iterator[Iperf3Peer]:
+    """A fresh host iperf3 server with JSON output to <log_dir>/@log_name
+    (not started); when the block ends it is stopped and its intervals go
+    to @tl. Raises LabError when the target has no host network peer."""
     if dut.host_peer is None:
         raise LabError(f"target {dut.name} has no host network peer for iperf3")
-    log = log_dir / IPERF3_JSON
+    log = log_dir / log_name
     offset = log.stat().st_size if log.exists() else 0
     peer = Iperf3Peer(dut.host_peer, log=log, json_interval=NIC_INTERVAL_S)
     try:
@@ -150,19 +152,19 @@ def _host_cpu(pid: int | None) -> dict[str, Any] | None:
         return None
 
 
-def _nic_back(rec: dict[str, Any], dut: Target, s: Scenario, log_dir: Path, tl: Timeline,
+def _nic_back(rec: dict[str, Any], dut: Target, s: Scenario, port: int,
               before: dict[str, Any], t_before: float) -> None:
-    """After a kexec: a fresh host iperf3 server and the DUT's NIC probe;
-    fills @rec's t_nic_first_ok, t_nic_back (host times), nic_probe_ms and
-    blackout_nic_ms (DUT counter, from the reading @before taken at host
-    time @t_before). Raises LabError."""
+    """After a kexec: the DUT's NIC probe to the host iperf3 server on
+    @port (started before the kexec: a server started after it would be
+    the lab's own delay); fills @rec's t_nic_probe_sent, t_nic_first_ok,
+    t_nic_back (host times), nic_probe_ms and blackout_nic_ms (DUT counter,
+    from the reading @before taken at host time @t_before). Raises
+    LabError."""
     assert dut.host_peer is not None
-    with _host_peer(dut, log_dir, tl) as peer:
-        port = peer.start()
-        rec["t_nic_probe_sent"] = time.time()
-        nic = _nic_probe(dut, dut.host_peer.dut_address, port,
-                         str(s.param("nic_probe_bytes", "64K")),
-                         float(s.param("nic_timeout_s", 60)))
+    rec["t_nic_probe_sent"] = time.time()
+    nic = _nic_probe(dut, dut.host_peer.dut_address, port,
+                     str(s.param("nic_probe_bytes", "64K")),
+                     float(s.param("nic_timeout_s", 60)))
     first_end = lu.ticks_ms(before, nic["first"])
     # the first successful transfer's end on the host clock, through the DUT
     # counter's offset from the reading before the kexec
@@ -181,8 +183,10 @@ def _idle_kexec(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario, log
     measured as a loaded one: disk and NIC blackouts, phases. Raises
     LabError."""
     dut.kexec_load()
-    before, t_before = _kexec(rec, dut, agent, s, progress, console)
-    _nic_back(rec, dut, s, log_dir, tl, before, t_before)
+    with _host_peer(dut, log_dir, tl, IPERF3_PROBE_JSON) as probe:
+        port = probe.start()
+        before, t_before = _kexec(rec, dut, agent, s, progress, console)
+        _nic_back(rec, dut, s, port, before, t_before)
 
 
 def _iteration(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario, log_dir: Path,
@@ -200,7 +204,10 @@ def _iteration(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario, log_
     load = Fio(dut, dut.disk, "lu-load")
     rec["t_load_start"] = time.time()
     load.start(str(s.param("load")))
-    with _host_peer(dut, log_dir, tl) as peer:
+    # the load's server, and the NIC probe's (the loop's client dies with the
+    # old kernel; both stop after the probe, outside the blackout)
+    with _host_peer(dut, log_dir, tl) as peer, \
+            _host_peer(dut, log_dir, tl, IPERF3_PROBE_JSON) as probe:
         port = peer.start()
         assert dut.host_peer is not None
         client = Iperf3Client(dut, dut.host_peer.dut_address, port, seconds=2, tag="lu-iperf3")
@@ -219,9 +226,9 @@ def _iteration(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario, log_
         rc, n = dut.run(f"grep -cE '{FIO_VERIFY_FAILURES}' {load.out}")
         rec["load_verify_errors"] = int(n.strip() or 0) if rc in (0, 1) else 0
         rec["loads_alive_at_kexec"] = loads_alive
+        probe_port = probe.start()
         before, t_before = _kexec(rec, dut, agent, s, progress, console)
-    # the loop's client died with the old kernel: a fresh server for the probe
-    _nic_back(rec, dut, s, log_dir, tl, before, t_before)
+        _nic_back(rec, dut, s, probe_port, before, t_before)
     after_streams = _streams(agent)
     diffs = lu.diff_snapshots(before_streams, after_streams)
     rec["ste_diffs"] = diffs
