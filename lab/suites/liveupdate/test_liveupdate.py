@@ -142,6 +142,11 @@ def _kexec(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario,
     if cpu0 is not None and cpu1 is not None:
         rec["host_cpu"] = bo.host_cpu_delta(cpu0, cpu1)
     rec["blackout_disk_ms"] = round(lu.ticks_ms(before, after_disk), 1)
+    if "io_start_cntvct" in after_disk:
+        # the probe's own parts: its start (exec, up to issuing the read) and the read
+        start = {**after_disk, "cntvct": after_disk["io_start_cntvct"]}
+        rec["t_disk_io_start"] = t_before + lu.ticks_ms(before, start) / 1000
+        rec["disk_read_ms"] = round(lu.ticks_ms(start, after_disk), 1)
     return before, t_before
 
 
