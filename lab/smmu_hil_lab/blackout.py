@@ -21,10 +21,12 @@ Boundaries, each a host time.time() (seconds since the epoch), in order:
   [vdX]` (the disk bound), `smmu_hil_edu BDF:` (edu bound); printk clock.
 - ``ready``: the `smmu-hil: DUT ready` line (echoed by the DUT's init, so
   it has no printk time); host clock of the line's arrival.
-- ``disk``: the first disk I/O completed (`smmu-hil clock --io` returned);
-  host clock.
+- ``disk``: the first disk I/O after the kexec completed (`smmu-hil clock
+  --io`: the counter read when its 4 KiB O_DIRECT read returned); DUT
+  counter, put on the host clock through the counter reading just before
+  the kexec (whose host time is known to its command's round trip).
 - ``nic``: the first successful iperf3 transfer's start (the NIC probe);
-  DUT counter, put on the host clock through the reading before the kexec.
+  DUT counter, on the host clock the same way.
 
 Phases (seconds) are the differences of consecutive boundaries; PHASES
 names them. A phase whose boundaries are not both known is None.

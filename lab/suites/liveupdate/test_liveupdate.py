@@ -40,6 +40,7 @@ from smmu_hil_lab.workloads import Iperf3Client, Iperf3Peer
 
 IPERF3_JSON = "iperf3-server.json"     # the load's host servers' JSON, appended
 IPERF3_PROBE_JSON = "iperf3-probe.json"  # the NIC probe's host servers' JSON, appended
+SHELL_NICE = -20                         # the console shell's priority for the kexec
 
 scenario = pytest.mark.scenario
 
@@ -98,31 +99,50 @@ def _types(events: list[dict[str, Any]]) -> dict[str, int]:
     return dict(Counter(str(e.get("name", "?")) for e in events))
 
 
-def _nic_probe(dut: Target, address: str, port: int, nbytes: str, timeout_s: float) -> dict:
-    """Retry a short iperf3 transfer until it succeeds, then read the clock;
-    also time one more transfer (the probe's own cost). Raises LabError."""
+def _probes(dut: Target, disk: str, address: str, port: int, nbytes: str,
+            timeout_s: float) -> dict[str, Any]:
+    """After a kexec, in one DUT command (no console round trip between
+    them): the disk probe (`clock --io`: one 4 KiB O_DIRECT read, then the
+    counter), then the NIC probe: retry a short iperf3 transfer to the host
+    server @address:@port until one succeeds, read the counter, time one
+    more transfer (the probe's own cost). Returns {"disk", "first",
+    "cost_end" (clock readings), "tries"}. Raises LabError (NIC probe
+    timed out, a command failed)."""
     polls = int(timeout_s / 0.2)
     probe = f"iperf3 -c {shlex.quote(address)} -p {port} -n {nbytes} >/dev/null 2>&1"
     out = dut.run_json(
+        f"d=$({AGENT} -j clock --io {shlex.quote(disk)}); "
         f"n=0; until {probe}; do n=$((n+1)); [ $n -ge {polls} ] && break; sleep 0.2; done; "
         f"a=$({AGENT} -j clock); {probe}; b=$({AGENT} -j clock); "
-        f"echo \"{{\\\"first\\\": $a, \\\"cost_end\\\": $b, \\\"tries\\\": $n}}\"",
+        f"echo \"{{\\\"disk\\\": $d, \\\"first\\\": $a, \\\"cost_end\\\": $b, "
+        f"\\\"tries\\\": $n}}\"",
         timeout_s + 60)
+    if not isinstance(out.get("disk"), dict) or "cntvct" not in out["disk"]:
+        raise LabError(f"disk probe on {disk} failed: {out.get('disk')}")
     if int(out["tries"]) >= polls:
         raise LabError(f"NIC: no iperf3 transfer to {address}:{port} within {timeout_s:.0f}s")
     return out
 
 
-def _kexec(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario,
-           progress: Callable[[str], None],
-           console: list[tuple[float, str]]) -> tuple[dict[str, Any], float]:
-    """Read the DUT's counter, quiesce and kexec -e, read it again with one
-    disk I/O: fills @rec's t_kexec_request, kexec_to_ready_s, t_ready,
-    t_disk_back (host times), blackout_disk_ms (DUT counter) and host_cpu
-    (what the lab host's CPUs did meanwhile). The console lines the host
-    saw from the request on, with their host arrival times, go to
-    @console (also when it fails). Returns the counter reading before and
-    its host time. Raises LabError."""
+def _kexec(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario, port: int,
+           progress: Callable[[str], None], console: list[tuple[float, str]]) -> None:
+    """Read the DUT's counter, quiesce and kexec -e, then the disk and NIC
+    probes (_probes(), to the host iperf3 server on @port, started before
+    the kexec: one started after it would be the lab's own delay). Fills
+    @rec: t_kexec_request, kexec_to_ready_s, t_ready, t_probes_done (host
+    times), blackout_disk_ms, blackout_nic_ms, nic_probe_ms (DUT counter),
+    t_disk_back, t_nic_back, t_nic_first_ok, t_disk_io_start (the counter
+    readings put on the host clock through the reading before the kexec),
+    disk_read_ms and host_cpu (what the lab host's CPUs did from the
+    request to the probes' end). The console lines the host saw meanwhile,
+    with their host arrival times, go to @console (also when it fails).
+    Raises LabError."""
+    assert dut.host_peer is not None
+    # the console shell that types the kexec line (and the quiesce it forks)
+    # at nice -20 above the workloads started before at 0: under fio and
+    # iperf3 the fork and exec of `smmu-hil dut quiesce` waited for CPU
+    rc, _ = dut.run(f"renice -n {SHELL_NICE} $$ >/dev/null 2>&1")
+    rec["shell_nice"] = SHELL_NICE if rc == 0 else None
     t_a = time.time()
     before = agent.clock(io=dut.disk)      # the workloads (if any) streaming
     t_before = (t_a + time.time()) / 2     # host time of the counter reading
@@ -134,20 +154,31 @@ def _kexec(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario,
         rec["t_kexec_request"] = time.time()
         rec["kexec_to_ready_s"] = round(dut.kexec_exec(bool(s.param("quiesce", True))), 2)
         rec["t_ready"] = time.time()
-        after_disk = agent.clock(io=dut.disk)
-        rec["t_disk_back"] = time.time()
+        out = _probes(dut, dut.disk, dut.host_peer.dut_address, port,
+                      str(s.param("nic_probe_bytes", "64K")),
+                      float(s.param("nic_timeout_s", 60)))
+        rec["t_probes_done"] = time.time()
     finally:
         console += stamper.stop()
     cpu1 = _host_cpu(pid)
     if cpu0 is not None and cpu1 is not None:
         rec["host_cpu"] = bo.host_cpu_delta(cpu0, cpu1)
-    rec["blackout_disk_ms"] = round(lu.ticks_ms(before, after_disk), 1)
-    if "io_start_cntvct" in after_disk:
-        # the probe's own parts: its start (exec, up to issuing the read) and the read
-        start = {**after_disk, "cntvct": after_disk["io_start_cntvct"]}
+    disk = out["disk"]
+    rec["blackout_disk_ms"] = round(lu.ticks_ms(before, disk), 1)
+    # the DUT counter's readings on the host clock, through the reading before
+    rec["t_disk_back"] = t_before + rec["blackout_disk_ms"] / 1000
+    if "io_start_cntvct" in disk:
+        # the disk probe's own parts: its start (exec, up to issuing the read), the read
+        start = {**disk, "cntvct": disk["io_start_cntvct"]}
         rec["t_disk_io_start"] = t_before + lu.ticks_ms(before, start) / 1000
-        rec["disk_read_ms"] = round(lu.ticks_ms(start, after_disk), 1)
-    return before, t_before
+        rec["disk_read_ms"] = round(lu.ticks_ms(start, disk), 1)
+    first_end = lu.ticks_ms(before, out["first"])
+    rec["t_nic_first_ok"] = t_before + first_end / 1000
+    cost = lu.ticks_ms(out["first"], out["cost_end"])
+    # the first transfer's first packet: its end minus one transfer's length
+    rec["nic_probe_ms"] = round(cost, 1)
+    rec["blackout_nic_ms"] = round(max(first_end - cost, 0.0), 1)
+    rec["t_nic_back"] = t_before + rec["blackout_nic_ms"] / 1000
 
 
 def _host_cpu(pid: int | None) -> dict[str, Any] | None:
@@ -155,30 +186,6 @@ def _host_cpu(pid: int | None) -> dict[str, Any] | None:
         return bo.host_cpu(pid)
     except OSError:
         return None
-
-
-def _nic_back(rec: dict[str, Any], dut: Target, s: Scenario, port: int,
-              before: dict[str, Any], t_before: float) -> None:
-    """After a kexec: the DUT's NIC probe to the host iperf3 server on
-    @port (started before the kexec: a server started after it would be
-    the lab's own delay); fills @rec's t_nic_probe_sent, t_nic_first_ok,
-    t_nic_back (host times), nic_probe_ms and blackout_nic_ms (DUT counter,
-    from the reading @before taken at host time @t_before). Raises
-    LabError."""
-    assert dut.host_peer is not None
-    rec["t_nic_probe_sent"] = time.time()
-    nic = _nic_probe(dut, dut.host_peer.dut_address, port,
-                     str(s.param("nic_probe_bytes", "64K")),
-                     float(s.param("nic_timeout_s", 60)))
-    first_end = lu.ticks_ms(before, nic["first"])
-    # the first successful transfer's end on the host clock, through the DUT
-    # counter's offset from the reading before the kexec
-    rec["t_nic_first_ok"] = t_before + first_end / 1000
-    cost = lu.ticks_ms(nic["first"], nic["cost_end"])
-    # the first transfer's first packet: its end minus one transfer's length
-    rec["nic_probe_ms"] = round(cost, 1)
-    rec["blackout_nic_ms"] = round(max(first_end - cost, 0.0), 1)
-    rec["t_nic_back"] = t_before + rec["blackout_nic_ms"] / 1000
 
 
 def _idle_kexec(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario, log_dir: Path,
@@ -189,9 +196,7 @@ def _idle_kexec(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario, log
     LabError."""
     dut.kexec_load()
     with _host_peer(dut, log_dir, tl, IPERF3_PROBE_JSON) as probe:
-        port = probe.start()
-        before, t_before = _kexec(rec, dut, agent, s, progress, console)
-        _nic_back(rec, dut, s, port, before, t_before)
+        _kexec(rec, dut, agent, s, probe.start(), progress, console)
 
 
 def _iteration(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario, log_dir: Path,
@@ -234,9 +239,7 @@ def _iteration(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario, log_
         rc, n = dut.run(f"grep -cE '{FIO_VERIFY_FAILURES}' {load.out}")
         rec["load_verify_errors"] = int(n.strip() or 0) if rc in (0, 1) else 0
         rec["loads_alive_at_kexec"] = loads_alive
-        probe_port = probe.start()
-        before, t_before = _kexec(rec, dut, agent, s, progress, console)
-        _nic_back(rec, dut, s, probe_port, before, t_before)
+        _kexec(rec, dut, agent, s, probe.start(), progress, console)
     after_streams = _streams(agent)
     diffs = lu.diff_snapshots(before_streams, after_streams)
     rec["ste_diffs"] = diffs
