@@ -241,3 +241,38 @@ def test_host_cpu_from_proc(tmp_path: Path) -> None:
     assert d == {"wall_s": 2.0, "capacity_s": 4.0, "busy_s": 3.0, "nice_s": 0.5,
                  "dut_s": 1.0, "other_s": 2.0}
     assert bo.host_cpu_delta({**a, "pid_s": None}, b)["other_s"] is None
+
+
+def test_split_of_a_real_stamped_kexec() -> None:
+    # a loaded kexec of a real run: the console lines as the lab host stamped
+    # them (liveupdate-console.jsonl) and the record's own times
+    doc = json.loads((DATA / "kexec-stamped-7.x.json").read_text(encoding="utf-8"))
+    rec, con = doc["record"], doc["console"]
+    lines = [(float(t), str(x)) for t, x in con["lines"]]
+    request = rec["t_kexec_request"]
+    b = bo.boundaries(lines, request)
+    for key in ("quiesce_stopped", "quiesce_drain_ms", "console_on_s", "smmu_probe_s",
+                "devices_s", "device_lines"):
+        assert b[key] == rec[key], key
+    assert b["quiesced"] - request == pytest.approx(0.436, abs=1e-3)
+    # the new kernel's printk clock ran at the host's rate: once its console
+    # was registered, every record arrived 0-50 ms after zero + its printk time
+    zero = b["zero"]
+    lags = [h - zero - s for h, line in lines if (r := bo.kernel_record(line))
+            for s in [r[0]] if s > b["console_on_s"] and h >= request]
+    assert len(lags) > 100 and min(lags) == pytest.approx(0.0, abs=1e-6)
+    assert max(lags) < 0.05
+    # its first line arrived when the console registered (printk 1.87 s)
+    assert b["console_flush_s"] == pytest.approx(rec["console_on_s"], abs=0.02)
+    # the first disk I/O: the probe's read, on the DUT counter
+    rec["t_disk_back"] = rec["t_disk_io_start"] + rec["disk_read_ms"] / 1000
+    out = bo.split(lines, rec)
+    ph = out["phases"]
+    assert all(v is not None and v > 0 for v in ph.values()), ph
+    assert sum(ph.values()) == pytest.approx(rec["t_nic_back"] - request, abs=1e-3)
+    assert ph["kexec"] + ph["quiesce"] == pytest.approx(zero - request, abs=1e-3)
+    assert ph["boot_smmu"] == pytest.approx(rec["smmu_probe_s"], abs=1e-3)
+    # the phases up to the first disk I/O against the DUT counter's disk
+    # blackout (which starts at the reading just before the request)
+    to_disk = sum(ph[k] for k, _ in bo.PHASES[:-1])
+    assert 0 < rec["blackout_disk_ms"] / 1000 - to_disk < 0.2
