@@ -295,7 +295,8 @@ def plot_phases(rd: RunDir, t: dict[str, Any]) -> Any:
     xs = list(range(len(recs)))
     bottom = [0.0] * len(recs)
     for (key, label), color in zip(bo.PHASES, PHASE_COLORS):
-        h = [float(r["phases"].get(key) or 0.0) for r in recs]
+        # a phase a few ms below 0 (the NIC probe's one-transfer estimate) draws nothing
+        h = [max(0.0, float(r["phases"].get(key) or 0.0)) for r in recs]
         ax.bar(xs, h, bottom=bottom, color=color, label=label, width=0.7,
                edgecolor="white", lw=0.5)
         bottom = [b + v for b, v in zip(bottom, h)]
