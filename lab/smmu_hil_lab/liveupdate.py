@@ -151,6 +151,7 @@ def summarize_idle(records: list[dict[str, Any]], idle: list[dict[str, Any]]) ->
     idle_blackout_nic_ms_median, idle_kexec_to_ready_s_median,
     kexec_to_ready_s_median (loaded), blackout_load_idle_ratio (median disk
     blackout under load / idle, both on the DUT counter; None without both),
+    blackout_nic_load_idle_ratio (the same for the NIC blackout),
     load_idle_goal_ratio (LOAD_IDLE_GOAL) and load_idle_goal_met, the idle
     phases (idle_phase_*_s_median), phase_extra_s (per phase: loaded median
     − idle median, seconds: where the extra time under load goes), and the
@@ -167,6 +168,10 @@ def summarize_idle(records: list[dict[str, Any]], idle: list[dict[str, Any]]) ->
     base = m["idle_blackout_disk_ms_median"]
     ratio = round(load / base, 2) if load is not None and base else None
     m["blackout_load_idle_ratio"] = ratio
+    nic, nic_base = _median(r.get("blackout_nic_ms") for r in records), \
+        m["idle_blackout_nic_ms_median"]
+    m["blackout_nic_load_idle_ratio"] = round(nic / nic_base, 2) \
+        if nic is not None and nic_base else None
     m["load_idle_goal_ratio"] = LOAD_IDLE_GOAL
     m["load_idle_goal_met"] = ratio is not None and ratio <= LOAD_IDLE_GOAL
     m.update(bo.phase_medians(ok, "idle_phase"))

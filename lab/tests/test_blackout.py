@@ -190,10 +190,14 @@ def test_summaries_and_ratio() -> None:
     assert s["idle_kexecs"] == 3 and s["failed_idle_kexecs"] == 1
     assert s["idle_blackout_disk_ms_median"] == 5000.0
     assert s["blackout_load_idle_ratio"] == 2.0          # 10000 / 5000
+    assert s["blackout_nic_load_idle_ratio"] is None     # no NIC blackout measured
     assert s["load_idle_goal_ratio"] == 1.5 and s["load_idle_goal_met"] is False
     assert s["kexec_to_ready_s_median"] == 9.8 and s["idle_kexec_to_ready_s_median"] == 4.8
     assert s["phase_extra_s"]["kexec"] == 3.0 and s["phase_extra_s"]["reprobe"] == 0.0
     assert s["host_other_cpu_s_median"] == 1.0 and s["idle_host_other_cpu_s_median"] == 0.1
+    nic = lu.summarize_idle([{**r, "blackout_nic_ms": v} for r, v in zip(load, (12e3, 9e3))],
+                            [{**idle[0], "blackout_nic_ms": 6e3}])
+    assert nic["blackout_nic_load_idle_ratio"] == 1.75    # median(12, 9) / 6
     none = lu.summarize_idle(load, [])
     assert none["blackout_load_idle_ratio"] is None and none["load_idle_goal_met"] is False
     assert none["phase_extra_s"]["kexec"] is None
