@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
@@ -138,6 +139,18 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
     m["ste_diffs"] = [r.get("ste_diff_summary") for r in records]
     m.update(bo.phase_medians(records))
     return m
+
+
+def idle_positions(n_idle: int, n: int) -> dict[int, int]:
+    """Where @n_idle idle kexecs go among @n loaded iterations: {k: how
+    many run before loaded iteration k+1} (k = @n: after the last), spread
+    evenly from before the first to after the last. Raises ValueError for
+    a negative count."""
+    if n_idle < 0 or n < 0:
+        raise ValueError(f"idle kexecs {n_idle}, iterations {n}: must be >= 0")
+    if n_idle == 1:
+        return {0: 1}
+    return dict(Counter(round(k * n / (n_idle - 1)) for k in range(n_idle)))
 
 
 def _median(values: Iterable[Any], digits: int = 3) -> Optional[float]:

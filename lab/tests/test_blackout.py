@@ -280,3 +280,13 @@ def test_split_of_a_real_stamped_kexec() -> None:
     # blackout (which starts at the reading just before the request)
     to_disk = sum(ph[k] for k, _ in bo.PHASES[:-1])
     assert 0 < rec["blackout_disk_ms"] / 1000 - to_disk < 0.2
+
+
+def test_idle_positions_spread_over_the_run() -> None:
+    assert lu.idle_positions(2, 10) == {0: 1, 10: 1}
+    assert lu.idle_positions(3, 10) == {0: 1, 5: 1, 10: 1}
+    assert lu.idle_positions(4, 3) == {0: 1, 1: 1, 2: 1, 3: 1}
+    assert lu.idle_positions(3, 0) == {0: 3}
+    assert lu.idle_positions(1, 5) == {0: 1} and lu.idle_positions(0, 5) == {}
+    with pytest.raises(ValueError):
+        lu.idle_positions(-1, 5)

@@ -302,10 +302,10 @@ def test_kexec_live_update(dut: Target, agent: Agent, scenario: Scenario,
     records: list[dict[str, Any]] = []
     tl = Timeline(log_dir / TIMELINE_FILE, test_name)
     tl.append("start", t=time.time(), target=dut.name)
-    # idle kexecs (no workloads): the baseline of the same run, half before
-    # the loaded iterations and half after (the host's load drifts)
-    n_idle = int(scenario.param("idle_kexecs", 2))
-    idle_at = {0: (n_idle + 1) // 2, n: n_idle // 2}
+    # idle kexecs (no workloads): the baseline of the same run, spread evenly
+    # from before the first loaded iteration to after the last (the host's
+    # own load drifts during a run)
+    idle_at = lu.idle_positions(int(scenario.param("idle_kexecs", 2)), n)
     idle: list[dict[str, Any]] = []
     with BlockSampler(dut, tl) as sampler:
         for i in range(0, n + 1):
