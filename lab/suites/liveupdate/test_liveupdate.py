@@ -15,6 +15,11 @@ Measured on the lab host while the test runs, into
 (Target.block_counters(), QMP, every 0.5 s) and the NIC's (the host iperf3
 servers' JSON intervals, iperf3-server.json, added when each server stops).
 
+Idle kexecs (the scenario's `idle_kexecs`, no workloads) spread over the
+run are the same run's baseline; every kexec's blackout is split into
+phases (blackout.py) from the console lines the host stamped, kept in
+<run-dir>/liveupdate-console.jsonl.
+
 SMMU_HIL_ITERATIONS overrides the scenario's `iterations` (shorter runs).
 """
 from __future__ import annotations
