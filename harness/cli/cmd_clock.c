@@ -7,7 +7,9 @@
  * command falls back to CLOCK_MONOTONIC (cntfrq 1e9).
  *
  *   clock [--io /dev/vdX]   with --io: one 4 KiB O_DIRECT read first, and the
- *                           counter taken when it completes
+ *                           counter taken when it completes; the counter
+ *                           when the read was issued is io_start_cntvct
+ *                           (what before it is the command's own start)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -79,7 +81,7 @@ int shl_cmd_clock(int argc, char **argv, const struct shl_cli *cli)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *io = NULL;
-	uint64_t cnt, frq, mono;
+	uint64_t cnt, frq, mono, io_cnt = 0;
 	json_object *o;
 	int c, ret;
 
@@ -97,6 +99,7 @@ int shl_cmd_clock(int argc, char **argv, const struct shl_cli *cli)
 		return shl_err("unexpected argument '%s' (usage: smmu-hil clock [--io DEV] [-j])",
 			       argv[optind]);
 	if (io) {
+		read_counter(&io_cnt, &frq);
 		ret = direct_read(io);
 		if (ret)
 			return shl_err("%s: 4 KiB O_DIRECT read failed: %s", io, strerror(-ret));
@@ -108,8 +111,11 @@ int shl_cmd_clock(int argc, char **argv, const struct shl_cli *cli)
 		json_object_object_add(o, "cntvct", json_object_new_int64((int64_t)cnt));
 		json_object_object_add(o, "cntfrq", json_object_new_int64((int64_t)frq));
 		json_object_object_add(o, "monotonic_ns", json_object_new_int64((int64_t)mono));
-		if (io)
+		if (io) {
 			json_object_object_add(o, "io", json_object_new_string(io));
+			json_object_object_add(o, "io_start_cntvct",
+					       json_object_new_int64((int64_t)io_cnt));
+		}
 		shl_json_print(o, cli);
 	} else {
 		printf("cntvct %llu cntfrq %llu monotonic_ns %llu\n", (unsigned long long)cnt,

@@ -257,6 +257,15 @@ t quick 0 -j clock
 expect "clock -j" is_json "set(d) >= {'cntvct', 'cntfrq', 'monotonic_ns'}"
 t 2 -j clock --io /nonexistent
 expect "clock --io /nonexistent under -j" json_error
+# --io on a file (where its file system takes O_DIRECT): the counter when the
+# read was issued comes before the one when it returned
+head -c 8192 /dev/zero >"$tmp/disk"
+if python3 -c "import os,sys; os.close(os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECT))" \
+	"$tmp/disk" 2>/dev/null; then
+	t quick 0 -j clock --io "$tmp/disk"
+	expect "clock --io FILE -j" is_json \
+		"0 < d['io_start_cntvct'] <= d['cntvct'] and d['io'].endswith('/disk')"
+fi
 t quick 0 -j dut info
 expect "dut info -j on the fake DUT" is_json "d['smmu'] == [] and 'kernel' in d"
 t 2 -j dut streams

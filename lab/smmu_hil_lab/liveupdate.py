@@ -14,9 +14,11 @@ import csv
 import io
 import json
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
+from . import blackout as bo
 from . import html_report
 from .rundir import RunDir
 from .workloads import median
@@ -24,6 +26,9 @@ from .workloads import median
 TEST_NAME = "kexec-live-update"
 ITERATIONS_FILE = "liveupdate-iterations.jsonl"
 NO_PMCG = "no SMMUv3 PMCG on this DUT"
+# issue 13's number: the blackout under load at most this many times the
+# idle kexec's of the same run
+LOAD_IDLE_GOAL = 1.5
 
 
 # ------------------------------------------------------------------ diffs
@@ -132,6 +137,66 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
     m.update(stats("blackout_disk_ms", disk))
     m.update(stats("blackout_nic_ms", nic))
     m["ste_diffs"] = [r.get("ste_diff_summary") for r in records]
+    m.update(bo.phase_medians(records))
+    return m
+
+
+def idle_positions(n_idle: int, n: int) -> dict[int, int]:
+    """Where @n_idle idle kexecs go among @n loaded iterations: {k: how
+    many run before loaded iteration k+1} (k = @n: after the last), spread
+    evenly from before the first to after the last. Raises ValueError for
+    a negative count."""
+    if n_idle < 0 or n < 0:
+        raise ValueError(f"idle kexecs {n_idle}, iterations {n}: must be >= 0")
+    if n_idle == 1:
+        return {0: 1}
+    return dict(Counter(round(k * n / (n_idle - 1)) for k in range(n_idle)))
+
+
+def _median(values: Iterable[Any], digits: int = 3) -> Optional[float]:
+    v = [float(x) for x in values if x is not None]
+    return round(median(v), digits) if v else None
+
+
+def summarize_idle(records: list[dict[str, Any]], idle: list[dict[str, Any]]) -> dict[str, Any]:
+    """The idle baseline against the loaded iterations of the same run:
+    idle_kexecs, failed_idle_kexecs, idle_blackout_disk_ms_median,
+    idle_blackout_nic_ms_median, idle_kexec_to_ready_s_median,
+    kexec_to_ready_s_median (loaded), blackout_load_idle_ratio (median disk
+    blackout under load / idle, both on the DUT counter; None without both),
+    blackout_nic_load_idle_ratio (the same for the NIC blackout),
+    load_idle_goal_ratio (LOAD_IDLE_GOAL) and load_idle_goal_met, the idle
+    phases (idle_phase_*_s_median), phase_extra_s (per phase: loaded median
+    − idle median, seconds: where the extra time under load goes), and the
+    host's CPU time used by others than the DUT during the kexecs
+    (host_other_cpu_s_median, idle_host_other_cpu_s_median)."""
+    ok = [r for r in idle if not r.get("error")]
+    m: dict[str, Any] = {
+        "idle_kexecs": len(idle), "failed_idle_kexecs": len(idle) - len(ok),
+        "idle_blackout_disk_ms_median": _median((r.get("blackout_disk_ms") for r in ok), 1),
+        "idle_blackout_nic_ms_median": _median((r.get("blackout_nic_ms") for r in ok), 1),
+        "idle_kexec_to_ready_s_median": _median((r.get("kexec_to_ready_s") for r in ok), 2),
+        "kexec_to_ready_s_median": _median((r.get("kexec_to_ready_s") for r in records), 2)}
+    load = _median(r.get("blackout_disk_ms") for r in records)
+    base = m["idle_blackout_disk_ms_median"]
+    ratio = round(load / base, 2) if load is not None and base else None
+    m["blackout_load_idle_ratio"] = ratio
+    nic, nic_base = _median(r.get("blackout_nic_ms") for r in records), \
+        m["idle_blackout_nic_ms_median"]
+    m["blackout_nic_load_idle_ratio"] = round(nic / nic_base, 2) \
+        if nic is not None and nic_base else None
+    m["load_idle_goal_ratio"] = LOAD_IDLE_GOAL
+    m["load_idle_goal_met"] = ratio is not None and ratio <= LOAD_IDLE_GOAL
+    m.update(bo.phase_medians(ok, "idle_phase"))
+    loaded = bo.phase_medians(records)
+    extra = {}
+    for key, _ in bo.PHASES:
+        a, b = loaded[f"phase_{key}_s_median"], m[f"idle_phase_{key}_s_median"]
+        extra[key] = round(a - b, 3) if a is not None and b is not None else None
+    m["phase_extra_s"] = extra
+    for prefix, recs in (("", records), ("idle_", ok)):
+        m[f"{prefix}host_other_cpu_s_median"] = _median(
+            (r.get("host_cpu") or {}).get("other_s") for r in recs)
     return m
 
 
@@ -230,6 +295,56 @@ def plot_blackout(rd: RunDir, t: dict[str, Any]) -> Any:
     return "Blackout per kexec iteration", fig
 
 
+PHASE_COLORS = ("#8d6e63", "#ef6c00", "#1565c0", "#2e7d32", "#6a1b9a", "#00838f", "#9e9d24")
+
+
+def plot_phases(rd: RunDir, t: dict[str, Any]) -> Any:
+    """Each kexec's blackout split into phases (blackout.PHASES), one
+    stacked bar per kexec in time order, idle ones hatched and labelled; a
+    black tick at the disk blackout the DUT counter measured (from the
+    reading before the kexec to the first disk I/O after). None when no
+    record has phases."""
+    recs = sorted((r for r in records(rd, t) if isinstance(r.get("phases"), dict)),
+                  key=lambda r: float(r.get("t_kexec_request") or 0))
+    if not recs:
+        return None
+    plt = html_report.plt
+    fig, ax = plt.subplots(figsize=(10, 4))
+    xs = list(range(len(recs)))
+    bottom = [0.0] * len(recs)
+    for (key, label), color in zip(bo.PHASES, PHASE_COLORS):
+        # a phase a few ms below 0 (the NIC probe's one-transfer estimate) draws nothing
+        h = [max(0.0, float(r["phases"].get(key) or 0.0)) for r in recs]
+        ax.bar(xs, h, bottom=bottom, color=color, label=label, width=0.7,
+               edgecolor="white", lw=0.5)
+        bottom = [b + v for b, v in zip(bottom, h)]
+    for x, r in zip(xs, recs):
+        if r.get("idle"):
+            ax.bar([x], [bottom[x]], width=0.7, fill=False, hatch="//", edgecolor="#555",
+                   lw=0)
+        if r.get("blackout_disk_ms") is not None:
+            ax.plot([x - 0.4, x + 0.4], [r["blackout_disk_ms"] / 1000] * 2, "k-", lw=1.5,
+                    gid="disk-blackout")
+        if r.get("error"):
+            ax.annotate("failed", (x, bottom[x]), ha="center", va="bottom", fontsize=7,
+                        color="#c62828")
+    ax.plot([], [], "k-", lw=1.5, label="disk blackout (DUT counter)")
+    ax.set_xticks(xs, [str(r.get("iteration")) for r in recs], fontsize=7,
+                  rotation=45 if len(recs) > 12 else 0)
+    ax.set_xlabel("kexec (in time order; idle = no workloads, hatched)")
+    ax.set_ylabel("seconds")
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.tight_layout()
+    m = t.get("metrics") or {}
+    ratio = m.get("blackout_load_idle_ratio")
+    title = "Blackout by phase per kexec"
+    if ratio is not None:
+        title += (f" (median disk blackout under load {ratio}× idle, goal ≤ "
+                  f"{m.get('load_idle_goal_ratio', LOAD_IDLE_GOAL)}×)")
+    return title, fig
+
+
 def _fmt_change(old: Any, new: Any) -> str:
     f = (lambda v: hex(v) if isinstance(v, int) and not isinstance(v, bool) else str(v))
     return f"{f(old)}→{f(new)}"
@@ -253,9 +368,10 @@ def table_diffs(rd: RunDir, t: dict[str, Any]) -> Any:
 
 
 def register() -> None:
-    """Add the blackout plot and the diff table to report.html (once)."""
-    if plot_blackout not in html_report.TEST_PLOTS:
-        html_report.TEST_PLOTS.append(plot_blackout)
+    """Add the blackout plots and the diff table to report.html (once)."""
+    for plot in (plot_blackout, plot_phases):
+        if plot not in html_report.TEST_PLOTS:
+            html_report.TEST_PLOTS.append(plot)
     if table_diffs not in html_report.TEST_TABLES:
         html_report.TEST_TABLES.append(table_diffs)
 

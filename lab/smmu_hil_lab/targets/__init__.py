@@ -133,6 +133,12 @@ class Target(ABC):
         """Why block_counters() is None here (for the report)."""
         return f"target {self.name}: the lab host cannot see the DUT's disk counters"
 
+    def host_pid(self) -> int | None:
+        """The lab host's process that is the DUT (an emulated DUT's QEMU),
+        whose CPU time the live-update test accounts; None for a real
+        server (or while the emulated one is off)."""
+        return None
+
     def dut_exit(self) -> str | None:
         """Why the DUT went away by itself, when it did (an emulated DUT's
         process that exited or was killed: "DUT exited (signal 9: SIGKILL)");

@@ -117,6 +117,11 @@ class QemuTarget(Target):
             return f"DUT exited (signal {-rc}: {name})"
         return f"DUT exited (status {rc})"
 
+    def host_pid(self) -> int | None:
+        """QEMU's pid while it runs."""
+        proc = self.power.proc
+        return proc.pid if proc is not None and proc.poll() is None else None
+
     def kexec_files(self) -> tuple[str, str]:
         """The boot files as the DUT sees them on the 9p share."""
         return "/mnt/host/Image", "/mnt/host/initrd.cpio"
