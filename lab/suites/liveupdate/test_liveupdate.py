@@ -215,18 +215,14 @@ def _iteration(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario, log_
     if w.rc or w.error:
         raise LabError(f"fio pattern write failed: {w.log[-300:]}")
     rec["pattern_mib"] = round(w.write_bytes / 2**20, 1)
-    # the next kernel is loaded before the load starts: `kexec -l` reads the
-    # Image and initramfs (~170 MB on 7.x) over 9p, which under fio and
-    # iperf3 took more than 120 s on the emulated DUT; the kexec itself
-    # (quiesce, `kexec -e`, boot) is what runs under load
+    agent.events_clear()
+    # the new kernel is loaded before the workloads start: kexec -l reads the
+    # Image and initramfs (~160 MiB on 7.x) from the 9p share at ~3 MB/s,
+    # which took 43-46 s on an idle emulated 7.x DUT and over 120 s under fio
+    # and iperf3; the kexec itself (quiesce, `kexec -e`, boot) runs under load
     t0 = time.monotonic()
     dut.kexec_load()
     rec["kexec_load_s"] = round(time.monotonic() - t0, 2)
-    agent.events_clear()
-    # the new kernel is loaded before the workloads start: kexec -l reads the
-    # Image and initramfs (112 MiB) from the 9p share, which took 43 s on an
-    # idle emulated 7.x DUT and over 120 s under fio and iperf3
-    dut.kexec_load()
     load = Fio(dut, dut.disk, "lu-load")
     rec["t_load_start"] = time.time()
     load.start(str(s.param("load")))
