@@ -8,6 +8,9 @@
 # Usage: lab/setup/lab-kernel.sh key
 #            print the inputs' identity (one name=value a line: source=,
 #            fragments=, patches=, tools=, key=) without building
+#        lab/setup/lab-kernel.sh prepare
+#            only the source tree make would read, with the patches applied
+#            (print its path)
 #        lab/setup/lab-kernel.sh build
 #            build (or find built) the kernel for the inputs; print its
 #            [kernel lab] lock lines on stdout (release=, key=, ...)
@@ -93,8 +96,8 @@ source_id() {
 			"$(sha256sum <"$SOURCE_DEB" | cut -d' ' -f1)"
 	elif git -C "$ksrc" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 		printf 'tree %s git %s %s\n' "$ksrc" "$(git -C "$ksrc" rev-parse HEAD)" \
-			"$( (git -C "$ksrc" diff HEAD; git -C "$ksrc" ls-files --others --exclude-standard -z |
-				xargs -0r sha256sum) | sha)"
+			"$(cd "$ksrc" && { git diff HEAD; git ls-files --others --exclude-standard -z |
+				xargs -0r sha256sum; } | sha)"
 	else
 		printf 'tree %s files %s\n' "$ksrc" \
 			"$(cd "$ksrc" && find . -path ./.git -prune -o -type f -printf '%P %s %T@\n' | LC_ALL=C sort | sha)"
@@ -126,7 +129,7 @@ if [ "${1:-}" = key ]; then
 		"$src_id" "$frag_id" "$patch_id" "$tool_id" "$key" "$wkey"
 	exit 0
 fi
-[ "${1:-}" = build ] || die "usage: $0 key|build"
+case ${1:-} in build | prepare) ;; *) die "usage: $0 key|prepare|build" ;; esac
 
 # ------------------------------------------------------------------ source
 NICE=(nice -n 19 ionice -c3)
@@ -197,6 +200,11 @@ $out"
 		rm -f "$work/patched.list.new"
 		echo "$patch_id" >"$work/patches.id"
 	fi
+fi
+
+if [ "$1" = prepare ]; then
+	echo "$srctree"
+	exit 0
 fi
 
 # ------------------------------------------------------------------ config

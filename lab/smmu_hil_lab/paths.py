@@ -18,8 +18,9 @@ def cache_dir() -> Path:
 
 
 # DUT_KERNEL's values (docs/kernels.md): the newest Debian 7.x from
-# trixie-backports, 6.12 from bookworm-backports, 6.1 from bookworm.
-DUT_KERNELS = ("7.x", "6.12", "6.1")
+# trixie-backports, 6.12 from bookworm-backports, 6.1 from bookworm, and the
+# lab kernel built from source (make lab-kernel, lab/setup/lab-kernel.sh).
+DUT_KERNELS = ("7.x", "6.12", "6.1", "lab")
 DEFAULT_DUT_KERNEL = "7.x"
 
 
