@@ -268,7 +268,8 @@ mkdir -p "$b/arch/arm64"
 cp -a "$obj/arch/arm64/include" "$b/arch/arm64/"
 [ ! -d "$obj/tools/objtool" ] || { mkdir -p "$b/tools/objtool"; cp -a "$obj/tools/objtool/objtool" "$b/tools/objtool/" 2>/dev/null || true; }
 find "$b/scripts" -name '*.o' -delete
-printf 'include %s/Makefile\n' "$pristine" >"$b/Makefile"
+printf '# lab/setup/lab-kernel.sh: the module tree of %s\nexport KBUILD_OUTPUT = %s\ninclude %s/Makefile\n' \
+	"$rel" "$b" "$pristine" >"$b/Makefile"
 
 {
 	echo "release=$rel"
