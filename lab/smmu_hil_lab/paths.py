@@ -54,8 +54,8 @@ def read_lock(cache: Path | None = None, kernel: str | None = None) -> dict[str,
         raise ValueError(f"{path}: {e}") from e
     sec = f"kernel {kernel}"
     if not cp.has_section(sec) or not cp.get(sec, "release", fallback=""):
-        raise LookupError(f"{path} has no DUT kernel {kernel}: "
-                          f"run `make setup DUT_KERNEL={kernel}`")
+        how = "make lab-kernel" if kernel == "lab" else f"make setup DUT_KERNEL={kernel}"
+        raise LookupError(f"{path} has no DUT kernel {kernel}: run `{how}`")
     out = dict(cp.items("dut")) if cp.has_section("dut") else {}
     k = dict(cp.items(sec))
     out.update({n: v for n, v in k.items() if ":" in n})
