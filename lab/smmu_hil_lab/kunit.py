@@ -132,6 +132,16 @@ def suite_cases(text: str, suite: str) -> tuple[KtapResult, list[dict[str, Any]]
     return s, rows
 
 
+def ran_cases(text: str, suite: str) -> bool:
+    """Whether suite @suite in KTAP @text reports any case. A suite that was
+    registered but not run (kunit.autorun=0: it waits for its debugfs "run"
+    file) has its header, plan and result line in debugfs, no case."""
+    try:
+        return bool(suite_cases(text, suite)[1])
+    except KtapError:
+        return False
+
+
 def skip_reason(release: str, kunit_debugfs: bool, module: str | None) -> str | None:
     """Why the arm-smmu-v3 KUnit suite cannot run on the DUT, or None when it
     can. @release: the DUT's `uname -r`; @kunit_debugfs: whether

@@ -293,6 +293,16 @@ def test_all_pass() -> None:
     assert suite.status == "pass" and [r["status"] for r in rows] == ["pass", "pass"]
 
 
+def test_suite_not_run() -> None:
+    """debugfs of a suite loaded with kunit.autorun=0 (as the lab kernel's
+    first build had it): header and plan, no case; ran_cases() says so."""
+    text = ("KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: arm-smmu-v3-kunit-test\n"
+            "    1..25\nok 1 arm-smmu-v3-kunit-test\n")
+    assert not kunit.ran_cases(text, "arm-smmu-v3-kunit-test")
+    assert kunit.ran_cases(DEBUGFS_RESULTS, "arm-smmu-v3-kunit-test")
+    assert not kunit.ran_cases(DEBUGFS_RESULTS, "other")
+
+
 @pytest.mark.parametrize("text, msg", [
     ("", "no KTAP result line"),
     ("KTAP version 1\n1..1\n# nothing ran\n", "no KTAP result line"),
