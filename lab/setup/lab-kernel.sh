@@ -64,11 +64,13 @@ if [ -n "${FRAGMENTS:-}" ]; then
 else
 	frags=("$repo"/kernel-config/smmu-hil-*.config "$repo"/kernel-config/lab/*.config)
 fi
-for f in "${frags[@]}"; do [ -f "$f" ] && [ -r "$f" ] || die "fragment '$f' not found"; done
+for f in "${frags[@]}"; do
+	if [ ! -f "$f" ] || [ ! -r "$f" ]; then die "fragment '$f' not found"; fi
+done
 patches=()
 for p in ${PATCHES:-}; do
 	p=$(readlink -m -- "$p")
-	[ -f "$p" ] && [ -r "$p" ] || die "patch '$p' not found"
+	if [ ! -f "$p" ] || [ ! -r "$p" ]; then die "patch '$p' not found"; fi
 	patches+=("$p")
 done
 
@@ -77,8 +79,9 @@ if [ -n "${KSRC:-}" ]; then
 	[ -z "${SOURCE_DEB:-}" ] || die "give KSRC or SOURCE_DEB, not both"
 	[ -d "$KSRC" ] || die "KSRC '$KSRC' does not exist"
 	ksrc=$(cd "$KSRC" && pwd)
-	[ -f "$ksrc/Makefile" ] && [ -f "$ksrc/scripts/kconfig/merge_config.sh" ] ||
+	if [ ! -f "$ksrc/Makefile" ] || [ ! -f "$ksrc/scripts/kconfig/merge_config.sh" ]; then
 		die "KSRC '$ksrc' is not a kernel source tree (no Makefile or scripts/kconfig/merge_config.sh)"
+	fi
 	[ ! -e "$ksrc/.config" ] ||
 		die "KSRC '$ksrc' is not clean (it has a .config): the lab builds with O=; run make mrproper there"
 else
@@ -145,8 +148,7 @@ if [ -z "$ksrc" ]; then
 			"${NICE[@]}" xz -T0 -dc | tar -x -C "$d"
 		echo "$src_id" >"$d/.complete"
 	fi
-	pristine=$(ls -d "$d"/linux-source-*/ | head -1)
-	pristine=${pristine%/}
+	pristine=$(find "$d" -mindepth 1 -maxdepth 1 -type d -name 'linux-source-*' | head -1)
 	[ -f "$pristine/Makefile" ] || die "no kernel tree in $(basename "$SOURCE_DEB")"
 else
 	pristine=$ksrc
@@ -172,7 +174,7 @@ if [ -z "$ksrc" ] || [ ${#patches[@]} -gt 0 ]; then
 		rm -rf "$srctree/.git"
 		echo "$src_id" >"$work/src.id"
 		while IFS= read -r f; do
-			[ -n "$f" ] && [ -f "$srctree/$f" ] || continue
+			if [ -z "$f" ] || [ ! -f "$srctree/$f" ]; then continue; fi
 			cp --remove-destination "$pristine/$f" "$srctree/$f"
 		done <<<"${touch_after:-}"
 	fi

@@ -615,7 +615,7 @@ setup_initramfs() {
 	log "building the DUT initramfs for $rel"
 	# the lab kernel's modules are few: all of them go in (the KUnit
 	# suite, vfio-pci ... are loaded on demand)
-	ALL_MODULES=$([ "$DUT_KERNEL" = lab ] && echo 1 || true) \
+	ALL_MODULES=$([ "$DUT_KERNEL" != lab ] || echo 1) \
 		"$here/mkinitramfs.sh" "$CACHE/sysroot" "$kdir/image" "$rel" \
 		"$repo/lab/dut/init" "$kdir/base.cpio"
 	echo "$inputs" >"$stamp"
