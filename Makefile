@@ -5,8 +5,14 @@
 #                 the DUT kernel)
 #   make setup    host packages, DUT packages, DUT initramfs (idempotent)
 #
-#   DUT_KERNEL=7.x|6.12|6.1 (default 7.x) selects the DUT's kernel for set-up,
-#   the modules, the emulated DUT and every run (docs/kernels.md).
+#   DUT_KERNEL=7.x|6.12|6.1|lab (default 7.x) selects the DUT's kernel for
+#   set-up, the modules, the emulated DUT and every run (docs/kernels.md);
+#   lab is the lab kernel, built from source by make lab-kernel.
+#   make lab-kernel [KSRC=TREE] [PATCHES="a.patch ..."] [FRAGMENTS=...]
+#                 cross-build the lab kernel (Debian's linux-source-7.2, or
+#                 TREE) with kernel-config/ fragments and the patches, once
+#                 per input set into the cache (a patch change is an
+#                 incremental build), and make it DUT_KERNEL=lab's kernel
 #   make run      the nightly run against the emulated DUT (lab/plans/nightly.yaml,
 #                 ~10 min warm: smoke, transitions, a 2-iteration live update on
 #                 the qemu target, then the lab suite on the ssh target; one
@@ -120,7 +126,7 @@ MOD_SRCS  := $(wildcard modules/*.c modules/*.h modules/Kbuild modules/include/u
 
 .PHONY: all tool agent modules setup setup-host setup-dut run run-transitions run-transitions-noedu run-matrix test test-c test-fuzz \
 	test-asan test-cli \
-	test-lab test-dut run-ssh run-liveupdate bench checkpatch kernel-config clean \
+	test-lab test-dut run-ssh run-liveupdate bench checkpatch kernel-config lab-kernel clean \
 	lava-jobs test-lava
 
 all: tool agent modules
@@ -185,6 +191,9 @@ setup-host:
 	lab/setup/setup.sh host
 setup-dut:
 	lab/setup/setup.sh dut
+# the lab kernel (lab/setup/lab-kernel.sh, docs/kernels.md "The lab kernel")
+lab-kernel:
+	DUT_KERNEL=lab KSRC="$(KSRC)" PATCHES="$(PATCHES)" FRAGMENTS="$(FRAGMENTS)" lab/setup/setup.sh lab
 
 # ------------------------------------------------------------------ modules
 # Kbuild writes its outputs next to the sources (M=); build a copy under

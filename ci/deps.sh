@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Nightly step 0: what the ci/ scripts need on a bare Debian 12 runner before
 # `make setup` installs the rest: make, curl (KCIDB REST), lavacli,
-# python3-yaml and the lab package's imports (jsonschema, jinja2, tenacity).
+# python3-yaml and the lab package's imports (jsonschema, jinja2, tenacity, tap).
 # Root or sudo; apt-get is retried while another apt holds its lock.
 #
 # Usage: ci/deps.sh
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
-pkgs=(make curl lavacli python3 python3-yaml python3-jsonschema python3-jinja2 python3-tenacity ca-certificates)
+pkgs=(make curl lavacli python3 python3-yaml python3-jsonschema python3-jinja2 python3-tenacity python3-tap ca-certificates)
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 missing=()

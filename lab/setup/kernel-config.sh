@@ -8,14 +8,25 @@
 # arm64) passed through:
 #   scripts/kconfig/merge_config.sh -m .config FRAGMENT...   (the kernel's own)
 #   make olddefconfig
+# Environment:
+#   O=DIR          an out-of-tree build directory: DIR/.config instead of
+#                  KSRC/.config (make O=DIR)
+#   KCONFIG_BASE=allnoconfig
+#                  start from `make allnoconfig` with the fragments as
+#                  KCONFIG_ALLCONFIG (merge_config.sh -n) instead of merging
+#                  into an existing .config: options the fragments do not
+#                  name are off unless something selects them (the lab
+#                  kernel, lab/setup/lab-kernel.sh)
+#   STRICT=1       exit 3 when an option did not end up as requested
 # then every option the fragments request (the last fragment wins, as in
 # merge_config.sh) is looked up in the final .config. Options that did not
 # end up as requested are listed, one a line:
 #   kernel-config: not as requested: CONFIG_X=y (final: not set)
 # followed by a count. That is not a failure: a kernel version may lack an
-# option (KHO and LUO are not in 6.1) or a dependency may be off. Exit
-# status: 0 merged, 2 no usable kernel tree / .config / fragment, or a
-# kconfig step failed.
+# option (KHO and LUO are not in 6.1) or a dependency may be off (with
+# STRICT=1 it is: exit 3). Exit status: 0 merged, 2 no usable kernel tree /
+# .config / fragment, or a kconfig step failed, 3 options not as requested
+# under STRICT=1.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 ARCH=${ARCH:-arm64}
@@ -30,8 +41,18 @@ shift
 [ -d "$ksrc" ] || die "kernel tree '$ksrc' does not exist"
 [ -f "$ksrc/Makefile" ] && [ -f "$ksrc/scripts/kconfig/merge_config.sh" ] ||
 	die "'$ksrc' is not a kernel source tree (no Makefile or scripts/kconfig/merge_config.sh)"
-[ -f "$ksrc/.config" ] ||
-	die "'$ksrc' has no .config: make one first (e.g. make -C $ksrc ARCH=$ARCH defconfig)"
+out=${O:-}
+if [ -n "$out" ]; then
+	mkdir -p "$out" || die "cannot create build directory '$out'"
+	out=$(cd "$out" && pwd)
+fi
+cfgdir=${out:-$ksrc}
+case ${KCONFIG_BASE:-} in
+"") [ -f "$cfgdir/.config" ] ||
+	die "'$cfgdir' has no .config: make one first (e.g. make -C $ksrc ARCH=$ARCH defconfig)" ;;
+allnoconfig) ;;
+*) die "KCONFIG_BASE=$KCONFIG_BASE: only allnoconfig (or empty) is known" ;;
+esac
 
 frags=()
 if [ $# -eq 0 ]; then
@@ -44,10 +65,19 @@ for f in "${frags[@]}"; do
 done
 
 cd "$ksrc"
-log "merging ${#frags[@]} fragment(s) into $ksrc/.config (ARCH=$ARCH)"
-scripts/kconfig/merge_config.sh -m .config "${frags[@]}" ||
-	die "merge_config.sh failed"
-make ARCH="$ARCH" olddefconfig || die "make olddefconfig failed"
+oargs=()
+[ -z "$out" ] || oargs=(O="$out")
+if [ "${KCONFIG_BASE:-}" = allnoconfig ]; then
+	log "allnoconfig with ${#frags[@]} fragment(s) into $cfgdir/.config (ARCH=$ARCH)"
+	# merge_config.sh -n: make allnoconfig KCONFIG_ALLCONFIG=<the fragments merged>
+	scripts/kconfig/merge_config.sh -n ${out:+-O "$out"} "${frags[@]}" ||
+		die "merge_config.sh failed"
+else
+	log "merging ${#frags[@]} fragment(s) into $cfgdir/.config (ARCH=$ARCH)"
+	scripts/kconfig/merge_config.sh -m ${out:+-O "$out"} "$cfgdir/.config" "${frags[@]}" ||
+		die "merge_config.sh failed"
+fi
+make ARCH="$ARCH" ${oargs[@]+"${oargs[@]}"} olddefconfig || die "make olddefconfig failed"
 
 # The requested options: the same expressions merge_config.sh uses, the last
 # fragment's value of each option winning.
@@ -65,7 +95,7 @@ done
 missing=0
 for cfg in "${order[@]}"; do
 	requested=${want[$cfg]}
-	actual=$(grep -w -e "$cfg" .config || true)
+	actual=$(grep -w -e "$cfg" "$cfgdir/.config" || true)
 	# "# CONFIG_X is not set" and an absent option are the same request met
 	if [ "$requested" = "# $cfg is not set" ] && [ -z "$actual" ]; then
 		continue
@@ -87,4 +117,8 @@ for cfg in "${order[@]}"; do
 	fi
 done
 log "$((${#order[@]} - missing)) of ${#order[@]} requested options as requested, $missing not"
-log "wrote $ksrc/.config"
+log "wrote $cfgdir/.config"
+if [ "${STRICT:-}" = 1 ] && [ $missing -gt 0 ]; then
+	echo "kernel-config: error: $missing option(s) not as requested (STRICT=1)" >&2
+	exit 3
+fi

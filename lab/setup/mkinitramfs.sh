@@ -3,7 +3,7 @@
 # Debian arm64 packages: busybox, fio, kexec, the libraries the DUT agent
 # needs, their ELF closure and the kernel modules the DUT boots with.
 #
-# Usage: mkinitramfs.sh SYSROOT KERNEL_ROOT KERNEL_RELEASE INIT OUT.cpio
+# Usage: [ALL_MODULES=1] mkinitramfs.sh SYSROOT KERNEL_ROOT KERNEL_RELEASE INIT OUT.cpio
 #   SYSROOT      arm64 packages unpacked with dpkg -x
 #   KERNEL_ROOT  the linux-image package unpacked (lib/modules/REL, after depmod)
 #   INIT         the /init script
@@ -116,6 +116,16 @@ add_mod() { # module name or alias
 }
 for m in "${mods[@]}"; do add_mod "$m"; done
 printf '%s\n' "${order[@]}" >"$stage/etc/modules-load.order"
+# ALL_MODULES=1 (the lab kernel, a few dozen modules): every module and
+# depmod's indexes as well, for modprobe on the DUT (arm-smmu-v3-test,
+# vfio-pci ...); only the ones above load at boot
+if [ "${ALL_MODULES:-}" = 1 ]; then
+	(cd "$moddir" && find . -name 'modules.*' -o -name '*.ko' -o -name '*.ko.xz') | while read -r f; do
+		f=${f#./}
+		mkdir -p "$stage/lib/modules/$rel/$(dirname "$f")"
+		cp "$moddir/$f" "$stage/lib/modules/$rel/$f"
+	done
+fi
 
 install -m 0755 "$init" "$stage/init"
 cat >"$stage/etc/passwd" <<'EOF'

@@ -5,13 +5,18 @@
 # same inputs does nothing. Everything downloaded or built goes under
 # $SMMU_HIL_CACHE (default ~/.cache/smmu-hil), never into the repository.
 #
-# Usage: lab/setup/setup.sh [host|dut|lava|all|release]   (default: all)
+# Usage: lab/setup/setup.sh [host|dut|lava|all|release|lab]   (default: all)
 #   release  print the locked release of DUT_KERNEL (empty if not set up)
+#   lab      (make lab-kernel) build the lab kernel for KSRC, PATCHES and
+#            FRAGMENTS (lab/setup/lab-kernel.sh; a no-op when built), lock it
+#            as [kernel lab] and build its DUT initramfs
 #
 # Environment:
 #   DUT_KERNEL           the DUT's kernel (docs/kernels.md): 7.x (default: the
 #                        newest Debian 7.x from trixie-backports), 6.12
-#                        (bookworm-backports) or 6.1 (bookworm)
+#                        (bookworm-backports), 6.1 (bookworm) or lab (the
+#                        lab kernel built from source: docs/kernels.md)
+#   KSRC, PATCHES, FRAGMENTS  the lab kernel's inputs (lab/setup/lab-kernel.sh)
 #   SMMU_HIL_CACHE       cache directory (default ~/.cache/smmu-hil)
 #   SMMU_HIL_KERNEL_ABI  6.1 only: force a kernel ABI, e.g. 6.1.0-56 (default: newest with headers)
 #   SMMU_HIL_REFRESH=1   re-resolve the DUT packages instead of using $SMMU_HIL_CACHE/dut.lock
@@ -29,8 +34,8 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
 DUT_KERNEL=${DUT_KERNEL:-7.x}
 case $DUT_KERNEL in
-7.x | 6.12 | 6.1) ;;
-*) die "DUT_KERNEL=$DUT_KERNEL: must be one of 7.x, 6.12, 6.1" ;;
+7.x | 6.12 | 6.1 | lab) ;;
+*) die "DUT_KERNEL=$DUT_KERNEL: must be one of 7.x, 6.12, 6.1, lab" ;;
 esac
 
 SUDO=
@@ -48,7 +53,7 @@ HOST_PKGS=(
 	libcmocka-dev libjson-c-dev libyaml-dev libpci-dev
 	qemu-system-arm qemu-efi-aarch64 qemu-utils
 	kmod cpio e2fsprogs bc flex bison libelf-dev libssl-dev dwarves
-	python3 python3-pytest python3-pexpect python3-yaml python3-matplotlib python3-jinja2 python3-jsonschema python3-tenacity
+	python3 python3-pytest python3-pexpect python3-yaml python3-matplotlib python3-jinja2 python3-jsonschema python3-tenacity python3-tap
 	fio iperf3 valgrind
 	openipmi ipmitool openssh-client dropbear-bin
 	lava-dispatcher
@@ -216,7 +221,7 @@ setup_host_headers() {
 # SMMU_HIL_REFRESH=1; the other sections are left as they are.
 
 LOCK=$CACHE/dut.lock
-LOCK_SECTIONS=("dut" "kernel 7.x" "kernel 6.12" "kernel 6.1")
+LOCK_SECTIONS=("dut" "kernel 7.x" "kernel 6.12" "kernel 6.1" "kernel lab")
 
 lock_raw() { # SECTION: the lines of [SECTION] as written (comments too)
 	[ -f "$LOCK" ] || return 0
@@ -438,8 +443,52 @@ resolve_kernel() {
 kernel_release() { lock_get "kernel $DUT_KERNEL" release; }
 kernel_dir() { echo "$CACHE/kernel/$(kernel_release)"; }
 
+# The lab kernel (lab/setup/lab-kernel.sh): Debian's linux-source of
+# LAB_KERNEL_SOURCE (its version locked in [kernel lab] until
+# SMMU_HIL_REFRESH=1) unless KSRC names a tree. Built (or found built) for
+# KSRC, PATCHES and FRAGMENTS; its lock lines (release=, key=, the source,
+# the fragments' and patches' names and checksums) become [kernel lab].
+LAB_KERNEL_SOURCE=linux-source-7.2
+setup_lab_kernel() {
+	local new ver deb dir=$CACHE/lab-kernel/debs
+	new=$(mktemp)
+	trap 'rm -f "$new"' RETURN
+	if [ -n "${KSRC:-}" ]; then
+		"$here/lab-kernel.sh" build >"$new" || die "the lab kernel did not build (above)"
+	else
+		ver=
+		[ -n "${SMMU_HIL_REFRESH:-}" ] || ver=$(lock_get "kernel lab" "$LAB_KERNEL_SOURCE:all")
+		if [ -z "$ver" ]; then
+			papt_update
+			ver=$(candidate papt_cache "$LAB_KERNEL_SOURCE")
+			[ -n "$ver" ] || die "no $LAB_KERNEL_SOURCE in trixie-backports"
+		fi
+		deb=$(ls "$dir/${LAB_KERNEL_SOURCE}_${ver//:/%3a}_all.deb" 2>/dev/null || true)
+		if [ -z "$deb" ]; then
+			log "downloading $LAB_KERNEL_SOURCE=$ver (trixie-backports)"
+			mkdir -p "$dir"
+			papt_update
+			(cd "$dir" && papt_get download -qq "$LAB_KERNEL_SOURCE=$ver" >/dev/null) ||
+				die "apt-get download $LAB_KERNEL_SOURCE=$ver failed"
+			deb=$(ls "$dir/${LAB_KERNEL_SOURCE}_${ver//:/%3a}_all.deb")
+		fi
+		SOURCE_DEB=$deb "$here/lab-kernel.sh" build >"$new" || die "the lab kernel did not build (above)"
+	fi
+	lock_put "kernel lab" "$new"
+	log "lab kernel: $(lock_get "kernel lab" release)"
+}
+
 setup_kernel_packages() {
 	local sec="kernel $DUT_KERNEL" new rel dir apt=apt-get
+	if [ "$DUT_KERNEL" = lab ]; then
+		rel=$(kernel_release)
+		if [ -n "$rel" ] && cmp -s <(lock_section "$sec") <(grep -v '^#' "$CACHE/kernel/$rel/.complete" 2>/dev/null); then
+			log "kernel lab: locked ($rel; make lab-kernel builds another)"
+		else
+			setup_lab_kernel
+		fi
+		return
+	fi
 	rel=$(kernel_release)
 	if [ -z "${SMMU_HIL_REFRESH:-}" ] && [ -n "$rel" ] &&
 		cmp -s <(lock_raw "$sec") "$CACHE/kernel/$rel/debs/.complete" 2>/dev/null; then
@@ -483,6 +532,8 @@ setup_kernel() {
 	kdir=$CACHE/kernel/$rel
 	debs=$kdir/debs
 	stamp=$kdir/.stamp
+	# the lab kernel is installed by lab-kernel.sh (Image, image/, build)
+	[ "$DUT_KERNEL" != lab ] || return 0
 	# the trees' Makefiles hold absolute paths: a moved cache unpacks again
 	inputs=$( (lock_raw "kernel $DUT_KERNEL"; declare -f setup_kernel; echo "$kdir"
 		[ "$DUT_KERNEL" != 7.x ] || cat "$here/modtree.sh") | sha256sum)
@@ -562,7 +613,10 @@ setup_initramfs() {
 		return
 	fi
 	log "building the DUT initramfs for $rel"
-	"$here/mkinitramfs.sh" "$CACHE/sysroot" "$kdir/image" "$rel" \
+	# the lab kernel's modules are few: all of them go in (the KUnit
+	# suite, vfio-pci ... are loaded on demand)
+	ALL_MODULES=$([ "$DUT_KERNEL" != lab ] || echo 1) \
+		"$here/mkinitramfs.sh" "$CACHE/sysroot" "$kdir/image" "$rel" \
 		"$repo/lab/dut/init" "$kdir/base.cpio"
 	echo "$inputs" >"$stamp"
 }
@@ -619,6 +673,13 @@ all)
 	setup_supermin_kernel
 	;;
 lava) setup_supermin_kernel ;;
-*) die "usage: $0 [host|dut|lava|all|release]" ;;
+lab)
+	[ "$DUT_KERNEL" = lab ] || die "setup.sh lab builds the lab kernel: DUT_KERNEL=lab"
+	setup_dut_packages
+	setup_lab_kernel
+	setup_sysroot
+	setup_initramfs
+	;;
+*) die "usage: $0 [host|dut|lava|all|release|lab]" ;;
 esac
 log "done (DUT_KERNEL=$DUT_KERNEL: $(kernel_release); cache: $CACHE)"

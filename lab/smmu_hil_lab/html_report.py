@@ -165,9 +165,25 @@ def table_kernel_vs_oracle(rd: RunDir, t: dict[str, Any]) -> Any:
             ["transition", "kernel steps", "oracle steps", "count", "verdict"], out) if out else None
 
 
+def table_kunit(rd: RunDir, t: dict[str, Any]) -> Any:
+    """The kernel's own KUnit cases (metric kunit_cases of the smoke suite's
+    kunit-arm-smmu-v3, lab/smmu_hil_lab/kunit.py): per case its status and,
+    for a failure or skip, the reason."""
+    rows = _metric_rows(t, "kunit_cases")
+    if not rows:
+        return None
+    m = t.get("metrics") or {}
+    title = (f"KUnit {m.get('kunit_suite', '?')}: {len(rows)} cases, "
+             f"{m.get('cases_pass', 0)} pass, {m.get('cases_fail', 0)} fail, "
+             f"{m.get('cases_skip', 0)} skip")
+    return title, ["#", "case", "status", "reason"], [
+        [i + 1, r.get("case", "?"), r.get("status", "?"), r.get("reason") or ""]
+        for i, r in enumerate(rows)]
+
+
 RUN_PLOTS: list[RunPlot] = [plot_durations, plot_transitions_events]
 TEST_PLOTS: list[TestPlot] = []
-TEST_TABLES: list[TestTable] = [table_conformance, table_kernel_vs_oracle]
+TEST_TABLES: list[TestTable] = [table_conformance, table_kernel_vs_oracle, table_kunit]
 
 
 def png_data_uri(fig: Figure) -> str:

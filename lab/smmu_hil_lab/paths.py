@@ -18,8 +18,9 @@ def cache_dir() -> Path:
 
 
 # DUT_KERNEL's values (docs/kernels.md): the newest Debian 7.x from
-# trixie-backports, 6.12 from bookworm-backports, 6.1 from bookworm.
-DUT_KERNELS = ("7.x", "6.12", "6.1")
+# trixie-backports, 6.12 from bookworm-backports, 6.1 from bookworm, and the
+# lab kernel built from source (make lab-kernel, lab/setup/lab-kernel.sh).
+DUT_KERNELS = ("7.x", "6.12", "6.1", "lab")
 DEFAULT_DUT_KERNEL = "7.x"
 
 
@@ -53,8 +54,8 @@ def read_lock(cache: Path | None = None, kernel: str | None = None) -> dict[str,
         raise ValueError(f"{path}: {e}") from e
     sec = f"kernel {kernel}"
     if not cp.has_section(sec) or not cp.get(sec, "release", fallback=""):
-        raise LookupError(f"{path} has no DUT kernel {kernel}: "
-                          f"run `make setup DUT_KERNEL={kernel}`")
+        how = "make lab-kernel" if kernel == "lab" else f"make setup DUT_KERNEL={kernel}"
+        raise LookupError(f"{path} has no DUT kernel {kernel}: run `{how}`")
     out = dict(cp.items("dut")) if cp.has_section("dut") else {}
     k = dict(cp.items(sec))
     out.update({n: v for n, v in k.items() if ":" in n})

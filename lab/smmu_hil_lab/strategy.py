@@ -29,10 +29,14 @@ from .poll import wait_until
 from .protocols import CommandProtocol, ConsoleProtocol, PowerProtocol, check_bindings
 
 READY = r"smmu-hil: DUT ready kernel=(\S+)"
+# On the live console the release must be followed by the line's end:
+# the console delivers what has arrived, and a read that stops inside the
+# release would match a prefix of it ("7.2.12-" for "7.2.12-lab-48579504").
+READY_ON_CONSOLE = READY + r"\s"
 # printed by the typed kexec line only if `kexec -e` comes back
 KEXEC_RETURNED = r"SHL-KEXEC-RETURNED \d+"
 
-__all__ = ["READY", "KEXEC_RETURNED", "ShellStrategy", "SshStrategy", "StrategyError"]
+__all__ = ["READY", "READY_ON_CONSOLE", "KEXEC_RETURNED", "ShellStrategy", "SshStrategy", "StrategyError"]
 
 
 class ShellStrategy:
@@ -51,7 +55,8 @@ class ShellStrategy:
 
     def __init__(self, power: PowerProtocol, console: ConsoleProtocol, name: str = "dut",
                  power_on: Callable[[], None] | None = None, boot_timeout: float = 180.0,
-                 shell_timeout: float = 10.0, ready: str = READY, **more: Any) -> None:
+                 shell_timeout: float = 10.0, ready: str = READY_ON_CONSOLE,
+                 **more: Any) -> None:
         unknown = sorted(set(more) - set(self.bindings))
         if unknown:
             raise TypeError(f"{type(self).__name__}: no binding {unknown[0]!r}")

@@ -51,6 +51,27 @@ def test_read_lock_sections(tmp_path: Path) -> None:
         paths.read_lock(tmp_path, "6.12")
 
 
+def test_read_lock_lab_kernel(tmp_path: Path) -> None:
+    """The lab kernel's section as lab/setup/lab-kernel.sh writes it: its
+    release, the Debian source package among the packages, nothing else of
+    it (key, checksums) taken for a package."""
+    lab = ("[kernel lab]\nrelease=7.2.12-lab-738bed68\nkey=738bed685f7e7b2f\n"
+           "linux-source-7.2:all=7.2.12-1~bpo13+1\n"
+           "source_id=deb linux-source-7.2=7.2.12-1~bpo13+1 73ca6c22\n"
+           "fragments=kernel-config/smmu-hil-base.config kernel-config/lab/lab.config\n"
+           "fragments_sha256=6067e674\npatches=\npatches_sha256=none\n"
+           "tools=aarch64-linux-gnu-gcc (Debian 12.2.0-14) 12.2.0|GNU ld 2.40|recipe 1\n")
+    (tmp_path / "dut.lock").write_text(LOCK)
+    with pytest.raises(LookupError, match=r"no DUT kernel lab: run `make lab-kernel`"):
+        paths.read_lock(tmp_path, "lab")
+    (tmp_path / "dut.lock").write_text(LOCK + lab)
+    k = paths.read_lock(tmp_path, "lab")
+    assert k["kernel_release"] == "7.2.12-lab-738bed68" and k["dut_kernel"] == "lab"
+    assert k["linux-source-7.2:all"] == "7.2.12-1~bpo13+1"
+    assert "key" not in k and "linux-source-7.3:all" not in k
+    assert k["busybox-static:arm64"] == "1:1.35.0-4+deb12u1+b1"
+
+
 def test_read_lock_errors(tmp_path: Path) -> None:
     """No lock, an old flat lock and a duplicated section are clear errors."""
     with pytest.raises(FileNotFoundError):

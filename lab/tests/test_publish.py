@@ -268,3 +268,28 @@ def test_kernel_vs_oracle_table(tmp_path: Path) -> None:
     p.close()
     body = " ".join(p.text)
     assert "STE s1 -> bypass" in body and "differs: kernel 3 sync(s), oracle 2" in body
+
+
+def test_kunit_table(tmp_path: Path) -> None:
+    """The smoke suite's kunit_cases metric becomes a table in report.html:
+    one row per KUnit case with its status and reason; none without it."""
+    from smmu_hil_lab import html_report
+    from smmu_hil_lab.rundir import RunDir
+    rows = [{"case": "arm_smmu_v3_write_ste_test_bypass_to_abort", "status": "pass", "reason": ""},
+            {"case": "arm_smmu_v3_write_ste_test_abort_to_bypass", "status": "fail",
+             "reason": "EXPECTATION FAILED at arm-smmu-v3-test.c:176"}]
+    t = {"name": "kunit-arm-smmu-v3", "status": "fail", "duration_s": 3.0, "reason": "",
+         "metrics": {"kunit_suite": "arm-smmu-v3-kunit-test", "kunit_cases": rows,
+                     "cases_pass": 1, "cases_fail": 1, "cases_skip": 0}}
+    rd = RunDir(path=tmp_path, report={"run_id": "r", "target": "qemu", "tests": [t]})
+    title, head, out = html_report.table_kunit(rd, t)
+    assert title == "KUnit arm-smmu-v3-kunit-test: 2 cases, 1 pass, 1 fail, 0 skip"
+    assert head == ["#", "case", "status", "reason"]
+    assert out[1] == [2, "arm_smmu_v3_write_ste_test_abort_to_bypass", "fail",
+                      "EXPECTATION FAILED at arm-smmu-v3-test.c:176"]
+    assert html_report.table_kunit(rd, {"name": "x", "metrics": {}}) is None
+    p = Page()
+    p.feed(html_report.render(rd))
+    p.close()
+    body = " ".join(p.text)
+    assert "arm_smmu_v3_write_ste_test_abort_to_bypass" in body and "KUnit arm-smmu-v3" in body

@@ -67,8 +67,8 @@ def test_load_suite_splits_good_and_bad(tmp_path: Path) -> None:
 def test_shipped_smoke_scenarios_are_valid(capsys: pytest.CaptureFixture[str]) -> None:
     good, bad = load_suite(paths.SCENARIOS / "smoke")
     assert not bad
-    assert {s.name for s in good} == {"boot", "dma-translated", "fault-accounting",
-                                      "transitions-under-dma", "kexec"}
+    assert {s.name for s in good} == {"boot", "kunit-arm-smmu-v3", "dma-translated",
+                                      "fault-accounting", "transitions-under-dma", "kexec"}
     assert validate([paths.SCENARIOS / "smoke"]) == 0
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from smmu_hil_lab.errors import ConsoleClosed, ConsoleTimeout, StrategyError
 from smmu_hil_lab.protocols import CommandProtocol, ConsoleProtocol, PowerProtocol
-from smmu_hil_lab.strategy import ShellStrategy, SshStrategy
+from smmu_hil_lab.strategy import READY, READY_ON_CONSOLE, ShellStrategy, SshStrategy
 
 LAB = Path(__file__).resolve().parents[1]
 
@@ -46,7 +46,7 @@ class FakePower:
 class FakeConsole:
     """ConsoleProtocol: prints the ready line when expected."""
 
-    def __init__(self, ready: str = "smmu-hil: DUT ready kernel=fake-1") -> None:
+    def __init__(self, ready: str = "smmu-hil: DUT ready kernel=fake-1\r\n") -> None:
         self.is_open = False
         self.ready = ready
         self.typed: list[str] = []
@@ -113,6 +113,17 @@ def test_fakes_implement_the_protocols() -> None:
     p = FakePower()
     assert isinstance(p, PowerProtocol) and isinstance(FakeConsole(), ConsoleProtocol)
     assert isinstance(FakeSsh(p), CommandProtocol) and not isinstance(p, CommandProtocol)
+
+
+def test_ready_line_needs_its_end() -> None:
+    """A console read that stops inside the release is no ready line: the
+    release is taken whole once the line's end arrived (a lab kernel's
+    7.2.12-lab-48579504 was once reported as 7.2.12-)."""
+    assert re.search(READY_ON_CONSOLE, "smmu-hil: DUT ready kernel=7.2.12-") is None
+    m = re.search(READY_ON_CONSOLE, "smmu-hil: DUT ready kernel=7.2.12-lab-48579504\r\ndut# ")
+    assert m and m.group(1) == "7.2.12-lab-48579504"
+    # the LAVA console's lines come without their end: READY reads them
+    assert re.search(READY, "smmu-hil: DUT ready kernel=6.1.0-57-arm64")[1] == "6.1.0-57-arm64"
 
 
 def test_shell_strategy_binds_drivers_and_owns_its_state() -> None:

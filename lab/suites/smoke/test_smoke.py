@@ -8,10 +8,12 @@ test gets a rebooted DUT.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
+from smmu_hil_lab import kunit
 from smmu_hil_lab.agent import Agent, Fio, event_loss, find_pci, smmu_features
 from smmu_hil_lab.scenario import Scenario
 from smmu_hil_lab.targets import Target
@@ -55,6 +57,45 @@ def test_boot(lab_target: Target, dut: Target, dut_info: dict[str, Any], scenari
             grouped += 1
     metrics["grouped_devices"] = grouped
     assert not problems, "; ".join(problems)
+
+
+@scenario("kunit-arm-smmu-v3")
+def test_kunit_arm_smmu_v3(dut: Target, scenario: Scenario, metrics: dict[str, Any],
+                           log_dir: Path) -> None:
+    """arm-smmu-v3's KUnit suite on the DUT: every case in metric
+    kunit_cases ({"case", "status", "reason"}); any failed case fails the
+    test. Skipped on a kernel without KUnit or the module (kunit.skip_reason)."""
+    module, suite = scenario.param("module", kunit.SMMU_V3_MODULE), \
+        scenario.param("suite", kunit.SMMU_V3_SUITE)
+    rel = dut.run_check("uname -r").strip()
+    has_kunit = dut.run(f"test -d {kunit.DEBUGFS}")[0] == 0
+    rc, found = dut.run(f"find /lib/modules/{rel} -name '{module}.ko*' | head -1")
+    why = kunit.skip_reason(rel, has_kunit, found.strip() or None)
+    if why:
+        pytest.skip(why)
+    # a rerun on the same boot: the suite runs when the module loads
+    dut.run(f"rmmod {module} 2>/dev/null")
+    t0 = time.monotonic()
+    dut.run_check(f"modprobe {module}", timeout=300)
+    metrics["load_s"] = round(time.monotonic() - t0, 2)
+    results = f"{kunit.DEBUGFS}/{suite}/results"
+    rc, text = dut.run(f"cat {results}", timeout=60, raw=True)
+    if rc == 0 and not kunit.ran_cases(text, suite):
+        # kunit.autorun=0: the suite waits for its debugfs "run" file
+        metrics["run_by"] = "debugfs"
+        dut.run_check(f"echo 1 > {kunit.DEBUGFS}/{suite}/run", timeout=300)
+        rc, text = dut.run(f"cat {results}", timeout=60, raw=True)
+    dut.run(f"rmmod {module}")
+    (log_dir / f"{scenario.name}.ktap").write_text(text)
+    assert rc == 0, f"no KUnit results for {suite} in debugfs: {text.strip()[-500:]}"
+    res, rows = kunit.suite_cases(text, suite)
+    metrics["kunit_suite"] = suite
+    metrics["kunit_cases"] = rows
+    for st in ("pass", "fail", "skip"):
+        metrics[f"cases_{st}"] = sum(r["status"] == st for r in rows)
+    failed = [r["case"] for r in rows if r["status"] == "fail"]
+    assert not failed, f"KUnit {suite}: {len(failed)} of {len(rows)} failed: {', '.join(failed)}"
+    assert res.status != "fail", f"KUnit {suite} failed: {'; '.join(res.diagnostics[-3:])}"
 
 
 @scenario("dma-translated")
