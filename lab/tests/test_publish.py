@@ -65,6 +65,14 @@ class Page(HTMLParser):
         self.text.append(data)
 
 
+def parsed(page: str) -> Page:
+    """@page (report.html's text) through Page."""
+    p = Page()
+    p.feed(page)
+    p.close()
+    return p
+
+
 def _png_ok(data: bytes) -> bool:
     """@data decodes as a PNG image (matplotlib's reader) of some size."""
     img = matplotlib.image.imread(io.BytesIO(data), format="png")
@@ -263,10 +271,7 @@ def test_kernel_vs_oracle_table(tmp_path: Path) -> None:
     assert out[0] == ["STE s1 -> bypass", "q0 | q1", "q0 | q1", 12, "equal"]
     assert out[1][4] == "differs: kernel 3 sync(s), oracle 2"
     assert html_report.table_kernel_vs_oracle(rd, {"name": "x", "metrics": {}}) is None
-    p = Page()
-    p.feed(html_report.render(rd))
-    p.close()
-    body = " ".join(p.text)
+    body = " ".join(parsed(html_report.render(rd)).text)
     assert "STE s1 -> bypass" in body and "differs: kernel 3 sync(s), oracle 2" in body
 
 
@@ -288,8 +293,5 @@ def test_kunit_table(tmp_path: Path) -> None:
     assert out[1] == [2, "arm_smmu_v3_write_ste_test_abort_to_bypass", "fail",
                       "EXPECTATION FAILED at arm-smmu-v3-test.c:176"]
     assert html_report.table_kunit(rd, {"name": "x", "metrics": {}}) is None
-    p = Page()
-    p.feed(html_report.render(rd))
-    p.close()
-    body = " ".join(p.text)
+    body = " ".join(parsed(html_report.render(rd)).text)
     assert "arm_smmu_v3_write_ste_test_abort_to_bypass" in body and "KUnit arm-smmu-v3" in body
