@@ -354,10 +354,23 @@ setup_dut_packages() {
 	touch "$CACHE/debs/.complete"
 }
 
+# pinned_at VER PKG:ARCH...: print PKG:ARCH=VER for each package when the
+# private apt's candidate of every one is VER (an :all package is asked for
+# without its architecture); nothing and status 1 when one is not.
+pinned_at() {
+	local ver=$1 p out=
+	shift
+	for p; do
+		[ "$(candidate papt_cache "${p%:all}")" = "$ver" ] || return 1
+		out+="$p=$ver"$'\n'
+	done
+	printf '%s' "$out"
+}
+
 # resolve_kernel NAME: print the [kernel NAME] section for the newest
 # kernel of that line whose packages all have the same version.
 resolve_kernel() {
-	local img rel ver src abi
+	local img rel ver src abi pkgs
 	case $1 in
 	7.x)
 		# trixie-backports: linux-image-REL is a meta package over
@@ -371,20 +384,12 @@ resolve_kernel() {
 			rel=${img#linux-image-}
 			ver=$(candidate papt_cache "$img:arm64")
 			src=linux-source-$(echo "$rel" | cut -d. -f1-2)
-			local p ok=1
-			for p in "linux-binary-unsigned-$rel:arm64" "linux-base-$rel:arm64" \
-				"linux-modules-$rel:arm64" "linux-headers-$rel:arm64" "$src:all"; do
-				[ "$(candidate papt_cache "${p%:all}")" = "$ver" ] || { ok=0; break; }
-			done
-			[ $ok = 1 ] || continue
+			pkgs=$(pinned_at "$ver" "linux-binary-unsigned-$rel:arm64" "linux-base-$rel:arm64" \
+				"linux-modules-$rel:arm64" "linux-headers-$rel:arm64" "$src:all") || continue
 			echo "suite=trixie-backports"
 			echo "release=$rel"
 			echo "# $img:arm64=$ver is the meta package over the first three"
-			echo "linux-binary-unsigned-$rel:arm64=$ver"
-			echo "linux-base-$rel:arm64=$ver"
-			echo "linux-modules-$rel:arm64=$ver"
-			echo "linux-headers-$rel:arm64=$ver"
-			echo "$src:all=$ver"
+			echo "$pkgs"
 			return
 		done
 		die "trixie-backports has no linux-image-7.*-arm64 with binary, base, modules, headers and source of one version"
@@ -396,17 +401,11 @@ resolve_kernel() {
 			rel=${img#linux-image-}
 			ver=$(candidate papt_cache "$img:arm64")
 			abi=${rel%-arm64}
-			if [ "$(candidate papt_cache "linux-headers-$rel:arm64")" != "$ver" ] ||
-				[ "$(candidate papt_cache "linux-headers-$abi-common")" != "$ver" ] ||
-				[ "$(candidate papt_cache "linux-kbuild-$abi:amd64")" != "$ver" ]; then
-				continue
-			fi
+			pkgs=$(pinned_at "$ver" "$img:arm64" "linux-headers-$rel:arm64" \
+				"linux-headers-$abi-common:all" "linux-kbuild-$abi:amd64") || continue
 			echo "suite=bookworm-backports"
 			echo "release=$rel"
-			echo "$img:arm64=$ver"
-			echo "linux-headers-$rel:arm64=$ver"
-			echo "linux-headers-$abi-common:all=$ver"
-			echo "linux-kbuild-$abi:amd64=$ver"
+			echo "$pkgs"
 			return
 		done
 		die "bookworm-backports has no linux-image-6.12.*-arm64 with headers and kbuild of one version"
