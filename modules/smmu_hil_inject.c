@@ -518,6 +518,35 @@ static int inj_writer_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
+/*
+ * Arm kprobe @kp on @sym with pre-handler @pre, once: *@on says whether it
+ * is armed. Returns 0 or register_kprobe()'s error.
+ */
+static int inj_kprobe_on(struct kprobe *kp, bool *on, const char *sym,
+			 kprobe_pre_handler_t pre)
+{
+	int ret;
+
+	if (*on)
+		return 0;
+	memset(kp, 0, sizeof(*kp));
+	kp->symbol_name = sym;
+	kp->pre_handler = pre;
+	ret = register_kprobe(kp);
+	if (!ret)
+		*on = true;
+	return ret;
+}
+
+/* Disarm kprobe @kp when *@on says it is armed. */
+static void inj_kprobe_off(struct kprobe *kp, bool *on)
+{
+	if (!*on)
+		return;
+	unregister_kprobe(kp);
+	*on = false;
+}
+
 static int inj_record_start(void)
 {
 	unsigned long flags;
@@ -525,15 +554,10 @@ static int inj_record_start(void)
 
 	if (!inj.kern)
 		return -EOPNOTSUPP;
-	if (!inj.kp_cmdlist_on) {
-		memset(&inj.kp_cmdlist, 0, sizeof(inj.kp_cmdlist));
-		inj.kp_cmdlist.symbol_name = inj.kern->cmdlist;
-		inj.kp_cmdlist.pre_handler = inj_cmdlist_pre;
-		ret = register_kprobe(&inj.kp_cmdlist);
-		if (ret)
-			return ret;
-		inj.kp_cmdlist_on = true;
-	}
+	ret = inj_kprobe_on(&inj.kp_cmdlist, &inj.kp_cmdlist_on, inj.kern->cmdlist,
+			    inj_cmdlist_pre);
+	if (ret)
+		return ret;
 	spin_lock_irqsave(&inj.slock, flags);
 	if (!inj.recording)
 		inj_snap(SMMU_HIL_SNAP_START, true, true, false);
@@ -551,10 +575,7 @@ static void inj_record_stop(void)
 		inj_snap(SMMU_HIL_SNAP_STOP, true, true, false);
 	inj.recording = false;
 	spin_unlock_irqrestore(&inj.slock, flags);
-	if (inj.kp_cmdlist_on) {
-		unregister_kprobe(&inj.kp_cmdlist);
-		inj.kp_cmdlist_on = false;
-	}
+	inj_kprobe_off(&inj.kp_cmdlist, &inj.kp_cmdlist_on);
 	if (inj.krp_writer_on && inj.krp_writer.nmissed)
 		pr_warn("%s: %d call(s) not seen (more in flight than maxactive %d): updates may be missing from the recording\n",
 			inj.kern->writer, inj.krp_writer.nmissed, inj.krp_writer.maxactive);
@@ -1067,10 +1088,7 @@ static int inj_cmdq_known(void)
 		pr_info_once("raw writes wait for the driver's next command (its queue is not known yet)\n");
 		return -EAGAIN;
 	}
-	if (inj.kp_learn_on) {
-		unregister_kprobe(&inj.kp_learn);
-		inj.kp_learn_on = false;
-	}
+	inj_kprobe_off(&inj.kp_learn, &inj.kp_learn_on);
 	return 0;
 }
 
@@ -1284,12 +1302,9 @@ static int inj_learn_cmdq(void)
 
 	if (inj.kern->shape != SMMU_HIL_CMDLIST_SMMU_CMDQ_CMDS_N_SYNC)
 		return 0;
-	inj.kp_learn.symbol_name = inj.kern->cmdlist;
-	inj.kp_learn.pre_handler = inj_learn_pre;
-	ret = register_kprobe(&inj.kp_learn);
+	ret = inj_kprobe_on(&inj.kp_learn, &inj.kp_learn_on, inj.kern->cmdlist, inj_learn_pre);
 	if (ret)
 		return ret;
-	inj.kp_learn_on = true;
 	d = smmu_hil_paging_domain_alloc(&inj.pdev->dev);
 	if (!IS_ERR(d)) {
 		iommu_flush_iotlb_all(d);
@@ -1302,12 +1317,10 @@ static int inj_learn_cmdq(void)
 		}
 		inj_flush_dma_domain(pdev);
 	}
-	if (READ_ONCE(inj.cmdq)) {
-		unregister_kprobe(&inj.kp_learn);
-		inj.kp_learn_on = false;
-	} else {
+	if (READ_ONCE(inj.cmdq))
+		inj_kprobe_off(&inj.kp_learn, &inj.kp_learn_on);
+	else
 		pr_info("raw mode: the SMMU's own command queue is not known yet; raw sequences wait for the driver's next command (-EAGAIN until then)\n");
-	}
 	return 0;
 }
 
@@ -1337,15 +1350,10 @@ static int inj_watch_driver(void)
 		inj.update_safe = k->update_safe && inj_resolve(k->update_safe);
 		return 0;
 	}
-	inj.kp_install.symbol_name = k->install;
-	inj.kp_install.pre_handler = inj_install_pre;
-	ret = register_kprobe(&inj.kp_install);
-	if (ret) {
+	ret = inj_kprobe_on(&inj.kp_install, &inj.kp_install_on, k->install, inj_install_pre);
+	if (ret)
 		pr_err("cannot probe %s (%d)\n", k->install, ret);
-		return ret;
-	}
-	inj.kp_install_on = true;
-	return 0;
+	return ret;
 }
 
 /* Pick the table entry of this kernel and resolve what raw mode calls. */
@@ -1401,14 +1409,11 @@ static int inj_setup_kernel(void)
 
 static void inj_teardown(void)
 {
-	if (inj.kp_cmdlist_on)
-		unregister_kprobe(&inj.kp_cmdlist);
-	if (inj.kp_install_on)
-		unregister_kprobe(&inj.kp_install);
+	inj_kprobe_off(&inj.kp_cmdlist, &inj.kp_cmdlist_on);
+	inj_kprobe_off(&inj.kp_install, &inj.kp_install_on);
 	if (inj.krp_writer_on)
 		unregister_kretprobe(&inj.krp_writer);
-	if (inj.kp_learn_on)
-		unregister_kprobe(&inj.kp_learn);
+	inj_kprobe_off(&inj.kp_learn, &inj.kp_learn_on);
 	/* After a failed restore the SMMU may still point at them: keep them. */
 	if (!inj.broken) {
 		if (inj.shadow)
