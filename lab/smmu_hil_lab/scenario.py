@@ -50,6 +50,9 @@ class Scenario:
     requires: tuple[str, ...] = ()
     params: dict[str, Any] = field(default_factory=dict)
     runner: str = "lab"     # "lab": a pytest test drives it; "agent": `smmu-hil run` does
+    # the bug-library block ($defs/bug: report, affected, fixed_in, mutant,
+    # verdicts), empty for other scenarios
+    bug: dict[str, Any] = field(default_factory=dict)
 
     def missing(self, features: set[str] | list[str]) -> list[str]:
         """The required features absent from @features, in file order."""
@@ -221,7 +224,7 @@ def load(path: Path) -> Scenario:
         params = doc.get("params") or {}
     return Scenario(name=doc["name"], description=(doc.get("description") or "").strip(),
                     path=path, requires=tuple(doc.get("requires") or ()), params=dict(params),
-                    runner=runner)
+                    runner=runner, bug=dict(doc.get("bug") or {}))
 
 
 def _non_string_key(node: Any, where: list[Any]) -> tuple[list[Any], Any] | None:

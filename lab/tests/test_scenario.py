@@ -48,6 +48,33 @@ def test_errors_name_file_and_key(tmp_path: Path, text: str, key: str) -> None:
     assert str(p) in str(ei.value) and f"key '{key}'" in str(ei.value)
 
 
+BUG = ("name: x\ndescription: d\nbug:\n  report: seen in a VM\n  affected: '< 7.0'\n"
+       "  fixed_in: '7.0'\n  mutant: kernel-config/mutants/a-no-update-safe.patch\n"
+       "  verdicts: {stock: pass, mutant: fail}\n")
+
+
+def test_bug_block(tmp_path: Path) -> None:
+    s = load(write(tmp_path, "x", BUG))
+    assert s.bug["mutant"] == "kernel-config/mutants/a-no-update-safe.patch"
+    assert s.bug["verdicts"] == {"stock": "pass", "mutant": "fail"}
+    assert load(write(tmp_path, "y", GOOD.format(n="y"))).bug == {}
+
+
+@pytest.mark.parametrize("old,new,key", [
+    ("  report: seen in a VM\n", "", "bug.report"),
+    ("mutant: fail", "mutant: maybe", "bug.verdicts.mutant"),
+    ("kernel-config/mutants/a-no-update-safe.patch", "/tmp/x.patch", "bug.mutant"),
+    ("  verdicts: {stock: pass, mutant: fail}\n", "  verdicts: {mutant: fail}\n", "bug.verdicts.stock"),
+    ("  fixed_in: '7.0'\n", "  fixed: '7.0'\n", "bug.fixed"),
+])
+def test_bug_block_errors(tmp_path: Path, old: str, new: str, key: str) -> None:
+    assert old in BUG
+    p = write(tmp_path, "x", BUG.replace(old, new))
+    with pytest.raises(ScenarioError) as ei:
+        load(p)
+    assert f"key '{key}'" in str(ei.value), str(ei.value)
+
+
 @pytest.mark.parametrize("text", ["name: [unclosed\n", "- a list\n", ""])
 def test_not_a_mapping_or_not_yaml(tmp_path: Path, text: str) -> None:
     p = write(tmp_path, "x", text)
