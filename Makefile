@@ -96,6 +96,13 @@ TEST_SRCS := $(wildcard harness/tests/test_*.c)
 FUZZ_SRCS := $(wildcard harness/fuzz/fuzz_*.c)
 BENCH_SRCS:= $(wildcard harness/bench/bench_*.c)
 
+# The agent's LUO client (harness/agent/luo.c) uses the lab kernel's uapi
+# linux/liveupdate.h, installed by make lab-kernel (headers_install into the
+# cache): searched after the system's headers, so only what the system lacks
+# comes from there. Without it the luo commands say how to get it.
+LUO_H     := $(firstword $(wildcard $(SMMU_HIL_CACHE)/kernel/*/headers/include/linux/liveupdate.h))
+LUO_CFLAGS = $(if $(LUO_H),-idirafter $(patsubst %/linux/liveupdate.h,%,$(LUO_H)))
+
 HOST_LIB  := $(BUILD)/host/libsmmu-hil.a
 ARM64_LIB := $(BUILD)/arm64/libsmmu-hil.a
 lib_objs = $(ORACLE_SRCS:harness/oracle/%.c=$(BUILD)/$(1)/oracle/%.o) \
@@ -172,6 +179,10 @@ $(ARM64_LIB): $(ARM64_LIB_OBJS)
 
 $(BUILD)/smmu-hil: $(HOST_CLI_OBJS) $(HOST_LIB)
 	$(HOST_CC) $(CFLAGS) -o $@ $(HOST_CLI_OBJS) $(HOST_LIB) $(LDLIBS)
+
+$(BUILD)/host/agent/luo.o $(BUILD)/arm64/agent/luo.o $(ASAN)/agent/luo.o: $(LUO_H)
+$(BUILD)/host/agent/luo.o $(BUILD)/arm64/agent/luo.o $(ASAN)/agent/luo.o: \
+	AGENT_CFLAGS += $(LUO_CFLAGS)
 
 $(ASAN_LIB): $(ASAN_LIB_OBJS)
 	@rm -f $@

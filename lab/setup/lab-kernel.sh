@@ -230,7 +230,20 @@ fi
 
 # ------------------------------------------------------------------ build
 out=$CACHE/kernel/$rel
+# the uapi headers in $out/headers/include, as headers_install gives them (the
+# agent's LUO client needs linux/liveupdate.h); also for a kernel built before
+install_headers() {
+	[ -f "$out/headers/.installed" ] && return 0
+	# `make headers` (headers_install is that plus an rsync the host lacks)
+	kmake -s headers >"$work/headers.log" 2>&1 || die "make headers failed (log: $work/headers.log)"
+	rm -rf "$out/headers"
+	mkdir -p "$out/headers"
+	(cd "$obj/usr" && find include -name '*.h' | cpio -pdm --quiet "$out/headers") ||
+		die "copying the uapi headers failed"
+	touch "$out/headers/.installed"
+}
 if [ -f "$out/.complete" ]; then
+	install_headers
 	log "built already: $rel ($out)"
 	cat "$out/.complete"
 	exit 0
@@ -260,6 +273,7 @@ kmake -s LOCALVERSION="-lab-${key:0:8}" INSTALL_MOD_PATH="$out/image" DEPMOD=/sb
 }
 rm -f "$out/image/lib/modules/$rel/build" "$out/image/lib/modules/$rel/source"
 [ -f "$out/image/lib/modules/$rel/modules.dep" ] || die "no modules.dep after modules_install"
+install_headers
 
 # The out-of-tree module tree: what kbuild generated (config, headers,
 # host programs, Module.symvers), over the unpatched source, so it stays
