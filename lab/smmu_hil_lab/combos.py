@@ -87,7 +87,8 @@ class Column:
 
     combo: Combination
     releases: list[str] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=lambda: {"pass": 0, "fail": 0, "skip": 0})
+    counts: dict[str, int] = field(default_factory=lambda: {"pass": 0, "fail": 0, "skip": 0,
+                                                                 "xfail": 0})
 
     def to_dict(self) -> dict[str, Any]:
         """report.json's entry of `combinations`."""

@@ -75,7 +75,11 @@ DIRECTIONS: tuple[tuple[re.Pattern[str], int | str], ...] = tuple(
 # status A -> status B: the kind of change
 STATUS_KINDS = {("pass", "fail"): "regression", ("skip", "fail"): "regression",
                 ("pass", "skip"): "regression", ("fail", "pass"): "improvement",
-                ("skip", "pass"): "improvement", ("fail", "skip"): "change"}
+                ("skip", "pass"): "improvement", ("fail", "skip"): "change",
+                # an expected failure (xfail) that passes now is an improvement
+                ("xfail", "pass"): "improvement", ("pass", "xfail"): "regression",
+                ("xfail", "fail"): "regression", ("fail", "xfail"): "change",
+                ("xfail", "skip"): "change", ("skip", "xfail"): "change"}
 
 
 # the order of changes of one kind: what a reader asks first

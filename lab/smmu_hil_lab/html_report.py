@@ -34,7 +34,7 @@ from .report import ran_on  # noqa: E402
 from .rundir import RunDir  # noqa: E402
 from . import combos  # noqa: E402  (the kernel x SMMU model table: comparison())
 
-COLORS = {"pass": "#2e7d32", "fail": "#c62828", "skip": "#9e9e9e"}
+COLORS = {"pass": "#2e7d32", "fail": "#c62828", "skip": "#9e9e9e", "xfail": "#ef6c00"}
 # metrics that count transitions, and metrics that count things gone wrong
 TRANSITION_KEYS = ("transitions",)
 EVENT_KEYS = ("unexpected_events", "events", "events_C_BAD_STE", "dma_errors",

@@ -213,7 +213,12 @@ class Collector:
         res.metrics = item.stash.get(METRICS, {})
         res.dut_kernel = self.dut_kernel or res.dut_kernel
         res.smmu_model = self.smmu_model or res.smmu_model
-        if rep.skipped and res.status != "fail":
+        if rep.skipped and getattr(rep, "wasxfail", None) is not None and \
+                res.status != "fail":
+            # pytest.xfail(reason): an expected failure, never a pass
+            res.status = "xfail"
+            res.reason = str(rep.wasxfail)
+        elif rep.skipped and res.status != "fail":
             res.status = "skip"
             res.reason = _skip_reason(rep)
         elif rep.failed and res.status != "fail":
