@@ -147,7 +147,8 @@ class Run:
         return {"path": str(self.path), "run_id": str(r.get("run_id", "?")),
                 "target": str(r.get("target", "?")), "kernels": kernels,
                 "smmu_models": models, "qemu": qemu_version(r),
-                "summary": {s: sum(1 for t in tests if t["status"] == s) for s in STATUSES}}
+                "summary": {s: sum(1 for t in tests if t["status"] == s) for s in STATUSES
+                            if s != "xfail" or any(t["status"] == s for t in tests)}}
 
 
 def _distinct(values: list[Any]) -> list[str]:

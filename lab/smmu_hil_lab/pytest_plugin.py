@@ -217,7 +217,8 @@ class Collector:
                 res.status != "fail":
             # pytest.xfail(reason): an expected failure, never a pass
             res.status = "xfail"
-            res.reason = str(rep.wasxfail)
+            why = str(rep.wasxfail)
+            res.reason = why[len("reason: "):] if why.startswith("reason: ") else why
         elif rep.skipped and res.status != "fail":
             res.status = "skip"
             res.reason = _skip_reason(rep)
