@@ -181,7 +181,8 @@ def survival(before: list[dict[str, Any]], after: list[dict[str, Any]],
              event_sids: dict[Any, int] | None = None) -> list[dict[str, Any]]:
     """Per StreamID (by BDF/SID, both snapshots, in order) what survived
     one kexec: {"bdf", "sid", "config": [before, after], "ste", "cd" (each
-    identical / rebuilt / none / lost / new), "roots": {NAME: [before,
+    identical / rebuilt / none / lost / new), "ste_pa": [before, after]
+    (the STE's own address: the stream table's), "roots": {NAME: [before,
     after]}, "roots_verdict" (identical: every root the same address;
     rebuilt: one moved; none: no table, e.g. bypass), "events" (the SMMU
     events of the kexec window for this StreamID, from @event_sids {sid:
@@ -203,7 +204,9 @@ def survival(before: list[dict[str, Any]], after: list[dict[str, Any]],
         out.append({"bdf": row.get("bdf"), "sid": sid,
                     "config": [((_entry(rb, "STE") or {}).get("config")),
                                ((_entry(ra, "STE") or {}).get("config"))],
-                    "ste": ste, "cd": cd, "roots": roots, "roots_verdict": rv,
+                    "ste": ste, "cd": cd,
+                    "ste_pa": [(_entry(rb, "STE") or {}).get("pa"), (_entry(ra, "STE") or {}).get("pa")],
+                    "roots": roots, "roots_verdict": rv,
                     "events": n_ev,
                     "survived": ste == "identical" and cd in ("identical", "none") and
                     rv in ("identical", "none") and n_ev == 0})
@@ -278,8 +281,10 @@ def table_survival(rd: RunDir, t: dict[str, Any]) -> Any:
         mem = luo.get("memfd") or {}
         for s in luo.get("survival") or []:
             roots = "; ".join(f"{k} {_hex(v[0])}→{_hex(v[1])}" for k, v in s["roots"].items())
+            pa = s.get("ste_pa") or [None, None]
             rows.append([r.get("iteration"), s["bdf"], hex(int(s["sid"])),
-                         f"{s['config'][0]}→{s['config'][1]}", s["ste"], s["cd"],
+                         f"{s['config'][0]}→{s['config'][1]}",
+                         f"{s['ste']} ({pa[0]}→{pa[1]})", s["cd"],
                          f"{s['roots_verdict']}: {roots or '-'}", s["events"],
                          "verified" if mem.get("verified") else mem.get("why", "-")])
     if not rows:

@@ -169,6 +169,7 @@ def test_survival_rebuilt_after_a_kexec_without_preservation() -> None:
     surv = luo.survival(before, after, {"16": 2})
     by = {s["sid"]: s for s in surv}
     assert by[16]["ste"] == "rebuilt" and by[16]["cd"] == "rebuilt"
+    assert by[16]["ste_pa"] == ["0x0000000048a5c400", "0x48b5c400"]
     assert by[16]["roots"]["S1 TTB0"] == [1211486208, 0x48401000]
     assert by[16]["roots_verdict"] == "rebuilt" and by[16]["events"] == 2
     assert by[24]["roots_verdict"] == "rebuilt"
