@@ -162,16 +162,17 @@ def _preservation(dut: Target) -> dict[str, Any]:
 
 
 def _boot_args(dut: Target, s: Scenario, metrics: dict[str, Any],
-               progress: Callable[[str], None]) -> None:
+               progress: Callable[[str], None]) -> str | None:
     """kexec into the running kernel with luo.BOOT_ARGS when its command
-    line lacks them. Raises LabError."""
+    line lacks them. Returns the command line before (to go back to), or
+    None when nothing changed. Raises LabError."""
     args = str(s.param("boot_args", luo.BOOT_ARGS))
     cmdline = dut.run_check("cat /proc/cmdline").strip()
     missing = luo.boot_args_missing(cmdline, args)
     metrics["boot_args"] = args
     if not missing:
         metrics["setup_kexec_s"] = 0.0
-        return
+        return None
     keys = {w.partition("=")[0] for w in args.split()}
     new = " ".join([w for w in cmdline.split() if w.partition("=")[0] not in keys] + [args])
     progress(f"kexec into the same kernel with {' '.join(missing)}")
@@ -182,6 +183,23 @@ def _boot_args(dut: Target, s: Scenario, metrics: dict[str, Any],
     still = luo.boot_args_missing(dut.run_check("cat /proc/cmdline").strip(), args)
     if still:
         raise LabError(f"after the set-up kexec the command line still lacks {still}")
+    return cmdline
+
+
+def _restore(dut: Target, cmdline: str, metrics: dict[str, Any],
+             progress: Callable[[str], None]) -> None:
+    """kexec back to @cmdline (the later tests of the session run without
+    KHO's scratch reservation); a failure is only recorded (the next
+    test's dut fixture reboots a dead DUT)."""
+    progress("kexec back to the command line without LUO")
+    t0 = time.monotonic()
+    try:
+        dut.ensure_shell()
+        dut.kexec_load(append=cmdline)
+        dut.kexec_exec()
+        metrics["restore_kexec_s"] = round(time.monotonic() - t0, 1)
+    except LabError as e:
+        metrics["restore_kexec"] = f"failed: {e}"
 
 
 @scenario("live-update-luo")
@@ -198,7 +216,22 @@ def test_live_update_luo(dut: Target, agent: Agent, dut_info: dict[str, Any],
     n = int(scenario.param("iterations", 5))
     edu = find_pci(dut_info, str(scenario.param("edu", "1234:11e8")))
     t_start = time.monotonic()
-    _boot_args(dut, scenario, metrics, progress)
+    before = _boot_args(dut, scenario, metrics, progress)
+    try:
+        status, why = _run(dut, agent, scenario, metrics, log_dir, test_name, progress, n,
+                           edu, t_start)
+    finally:
+        if before is not None and scenario.param("restore_cmdline", True):
+            _restore(dut, before, metrics, progress)
+    if status == "xfail":
+        pytest.xfail(why)
+
+
+def _run(dut: Target, agent: Agent, scenario: Scenario, metrics: dict[str, Any],
+         log_dir: Path, test_name: str, progress: Callable[[str], None], n: int,
+         edu: dict[str, Any] | None, t_start: float) -> tuple[str, str]:
+    """The preserve and the @n kexecs; the asserts of the memfd part.
+    Returns luo.verdict()'s (status, reason) when it is not a failure."""
     if dut.run("test -c /dev/liveupdate")[0] != 0:
         pytest.fail("no /dev/liveupdate with " + metrics["boot_args"])
     pres = _preservation(dut)
@@ -248,5 +281,4 @@ def test_live_update_luo(dut: Target, agent: Agent, dut_info: dict[str, Any],
     assert not failed, f"kexec {failed[0]['iteration']} failed: {failed[0]['error']}"
     assert metrics["verify_errors"] == 0, f"{metrics['verify_errors']} fio verify errors"
     assert status != "fail", why
-    if status == "xfail":
-        pytest.xfail(why)
+    return status, why
