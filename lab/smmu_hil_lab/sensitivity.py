@@ -384,6 +384,23 @@ def summary_text(doc: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def preflight(plan: Any, bugs_dir: Path | None = None) -> str:
+    """What sensitivity plan @plan will judge, before it boots: its kernels
+    and the bug scenarios found (a clear line when there is none: the plan
+    still runs KUnit on every kernel, and its matrix fails)."""
+    bugs = load_bugs(bugs_dir or paths.SCENARIOS / "bugs")
+    kernels = ", ".join(ph.variant for ph in plan.variants)
+    if not bugs:
+        return (f"sensitivity: kernels {kernels}; no bug scenario in "
+                f"{bugs_dir or paths.SCENARIOS / 'bugs'} (the suite is empty): only KUnit "
+                "runs, the matrix has no rows and fails")
+    bad = [b.name for b in bugs if b.error]
+    return (f"sensitivity: kernels {kernels}; {len(bugs)} bug scenario(s): "
+            + ", ".join(f"{b.name} ({'mutant ' + b.mutant if b.mutant else 'no mutant'})"
+                        for b in bugs if not b.error)
+            + (f"; unreadable: {', '.join(bad)}" if bad else ""))
+
+
 def judge_run(run_dir: Path, plan: Any, bugs_dir: Path | None = None) -> int:
     """Build the matrix of plan @plan's finished run in @run_dir, add it to
     report.json (`sensitivity`) and summary.txt, print it. Returns the
