@@ -191,7 +191,7 @@ def _variants(path: Path, i: int, raw: dict) -> list[Phase]:
     stock one (see the module's doc). Raises PlanError."""
     where = f"{path}: phases[{i}]"
     pattern = raw.get("mutants")
-    if not isinstance(pattern, str) or not pattern.strip():
+    if not isinstance(pattern, str) or not pattern.strip().endswith(".patch"):
         raise PlanError(f"{where}.mutants: a glob of patch files "
                         "(kernel-config/mutants/*.patch)")
     env = raw.get("env") or {}
@@ -200,8 +200,12 @@ def _variants(path: Path, i: int, raw: dict) -> list[Phase]:
     for k in ("PATCHES", "LAB_KERNEL"):
         if k in env:
             raise PlanError(f"{where}.env.{k}: set by `mutants` for each variant")
+    try:
+        patches = mutant_patches(pattern.strip())
+    except (ValueError, OSError) as e:
+        raise PlanError(f"{where}.mutants: {pattern!r}: {e}") from e
     out = []
-    for patch in [*mutant_patches(pattern), None]:
+    for patch in [*patches, None]:
         variant, extra = variant_env(patch)
         one = {**{k: v for k, v in raw.items() if k != "mutants"}, "env": {**env, **extra}}
         out.append(replace(_phase(path, i, one), variant=variant,

@@ -216,8 +216,8 @@ def _setup_state(run_dir: Path, index: int, col: Column,
     if m and col.patch is not None:
         detail = [ln for ln in text[m.end():].splitlines()
                   if ln.strip() and not ln.startswith(("make", "lab-kernel: error", "setup"))]
-        why = m.group(0).replace("lab-kernel: error: ", "")
-        return NOT_APPLIED, why + (f" ({'; '.join(detail[:3])})" if detail else "")
+        why = m.group(0).replace("lab-kernel: error: ", "").rstrip(":")
+        return NOT_APPLIED, why + (f": {'; '.join(detail[:3])}" if detail else "")
     first = reason.strip().splitlines()[0] if reason.strip() else "set-up failed"
     return "setup failed", first
 

@@ -67,6 +67,8 @@ def test_mutants_glob_absolute_and_empty(tmp_path: Path) -> None:
 @pytest.mark.parametrize("phase, error", [
     ("{suites: [bugs], mutants: ''}", r"mutants: a glob of patch files"),
     ("{suites: [bugs], mutants: [a]}", r"mutants: a glob of patch files"),
+    ("{suites: [bugs], mutants: 'kernel-config/mutants/*'}", r"mutants: a glob of patch files"),
+    ("{suites: [bugs], mutants: 'x/**.patch'}", r"mutants: 'x/\*\*.patch': Invalid pattern"),
     ("{suites: [bugs], mutants: 'x/*.patch', env: {PATCHES: p}}",
      r"env.PATCHES: set by `mutants`"),
     ("{suites: [bugs], mutants: 'kernel-config/mutants/*.patch'}",
@@ -237,7 +239,7 @@ def test_a_mutant_that_does_not_apply(tmp_path: Path) -> None:
     mx = sens.build(tests, VARIANTS, bugs, tmp_path, "the tree /src/linux (KSRC)")
     col = mx.columns[2]
     assert col.state == "not applied" and col.reason.startswith(
-        "patch b-y.patch does not apply to linux-6.18: (checking file drivers/")
+        "patch b-y.patch does not apply to linux-6.18: checking file drivers/")
     assert "Hunk #1 FAILED at 1093." in col.reason
     cell = mx.rows[1]["cells"]["b-y"]
     assert cell["actual"] == "not applied" and not cell["match"] and not cell["caught"]
@@ -421,7 +423,7 @@ def test_plan_end_to_end_is_judged_by_its_matrix(tmp_path: Path, monkeypatch: py
         # (nobody names c-z either, but an untested column is its one problem)
         assert mx["problems"] == [
             "mutant c-z: does not apply to the kernel tree, not tested (patch c-z.patch does "
-            "not apply to linux-x: (Hunk #1 FAILED at 7.))"]
+            "not apply to linux-x: Hunk #1 FAILED at 7.)"]
         cells = {r["scenario"]: r["cells"] for r in mx["rows"]}
         assert cells["catch-a"]["a-x"]["caught"] and cells["catch-a"]["a-x"]["match"]
         assert cells["catch-b"]["c-z"]["actual"] == "not applied"
