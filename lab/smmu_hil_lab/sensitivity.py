@@ -236,8 +236,9 @@ def build(tests: list[dict[str, Any]], variants: list[tuple[int, str, str, str |
     cols = []
     for index, vid, suffix, patch in sorted(variants, key=lambda v: v[1] != "stock"):
         col = Column(vid, suffix, patch)
-        col.state, col.reason = _setup_state(run_dir or Path("/nonexistent"), index, col,
-                                             by_name.get(f"setup{suffix}"))
+        # the runner's name of a failed set-up (runner.run_plan)
+        setup = by_name.get(f"setup{suffix}" if suffix else f"setup-phase-{index}")
+        col.state, col.reason = _setup_state(run_dir or Path("/nonexistent"), index, col, setup)
         col.releases = list(dict.fromkeys(
             str(t["dut_kernel"]) for n, t in by_name.items()
             if _strip(n, suffix) is not None and t.get("dut_kernel")

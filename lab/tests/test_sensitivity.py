@@ -19,6 +19,8 @@ from smmu_hil_lab.report import Report, TestResult
 from test_plugin import fake_target  # noqa: F401 - fixture
 from test_publish import parsed
 
+_ = fake_target
+
 REPO = Path(__file__).resolve().parents[2]
 M = "kernel-config/mutants/"
 
