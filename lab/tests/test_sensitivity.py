@@ -283,6 +283,15 @@ def test_load_bugs(tmp_path: Path) -> None:
     assert "no `bug:` block" in bugs["two"].error
     assert "bug.verdicts.stock" in bugs["three"].error
     assert sens.load_bugs(tmp_path / "absent") == []
+    # the schema checks `others`: patches of kernel-config/mutants/, verdicts or any
+    for bad, key in (("{/tmp/x.patch: fail}", "bug.verdicts.others"),
+                     (f"{{{M}b.patch: maybe}}", "bug.verdicts.others")):
+        (tmp_path / "four.yaml").write_text(
+            "name: four\n" + head + "bug:\n  report: r\n  affected: all\n"
+            f"  verdicts: {{stock: pass, others: {bad}}}\n")
+        four = {b.name: b for b in sens.load_bugs(tmp_path)}["four"]
+        assert key in four.error, four.error
+    (tmp_path / "four.yaml").unlink()
     mx = sens.build([], VARIANTS[2:], list(bugs.values()))
     assert any(p.startswith("bug scenario two:") for p in mx.problems)
 
