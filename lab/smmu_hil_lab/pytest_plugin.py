@@ -32,7 +32,8 @@ Fixtures:
     log_dir      a directory for the test's side logs (the run directory)
 
 A test's report name is its scenario name; its reason is the skip message or
-the failure's message (a DUT hang's message carries the console tail). Each
+the failure's message (a DUT hang's message carries the console tail); an
+expected failure (pytest.xfail) has status "xfail" and its reason. Each
 test names the kernel release and SMMU model it ran on (dut_kernel,
 smmu_model: report.json fields, junit properties).
 """
