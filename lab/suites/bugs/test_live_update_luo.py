@@ -189,10 +189,10 @@ def _boot_args(dut: Target, s: Scenario, metrics: dict[str, Any],
 def _restore(dut: Target, metrics: dict[str, Any], progress: Callable[[str], None]) -> None:
     """Reboot the DUT: the later tests of the session run on its own boot
     (command line without KHO and its scratch reservation, booted by its
-    firmware). Not a kexec back: after a kexec_file boot, kexec-tools
-    2.0.25's `kexec -l` fails ("setup_2nd_dtb failed"), which the
-    liveupdate suite uses. A failure is only recorded (the next test's dut
-    fixture reboots a dead DUT)."""
+    firmware). Not a plain kexec back: on a kernel booted by a KHO kexec,
+    kexec-tools 2.0.25's `kexec -l` fails ("setup_2nd_dtb failed"), and
+    the liveupdate suite uses it. A failure is only recorded (the next
+    test's dut fixture reboots a dead DUT)."""
     progress("rebooting the DUT (its own command line, no KHO)")
     try:
         metrics["restore_reboot_s"] = round(dut.boot(), 1)
