@@ -121,6 +121,12 @@ BENCHES   := $(BENCH_SRCS:harness/bench/%.c=$(BUILD)/bench/%)
 KREL       = $(shell lab/setup/setup.sh release 2>/dev/null)
 KDIR      ?= $(SMMU_HIL_CACHE)/kernel/$(KREL)/build
 MODDIR     = $(BUILD)/modules/$(KREL)
+# The DUT kernel's uapi headers (lab kernels: lab/setup/lab-kernel.sh puts
+# them in kernel/<release>/uapi/include) for the agent's iommufd/VFIO VMM
+# (harness/agent/vmm.c); without them the cross compiler's own (older)
+# headers are used and `smmu-hil vmm` says the vIOMMU uAPI is missing.
+KUAPI     ?= $(wildcard $(SMMU_HIL_CACHE)/kernel/$(KREL)/uapi/include)
+ARM64_UAPI = $(if $(KUAPI),-isystem $(KUAPI))
 MOD_SRCS  := $(wildcard modules/*.c modules/*.h modules/Kbuild modules/include/uapi/*.h \
 		modules/include/smmu_hil/*.h)
 
@@ -149,6 +155,14 @@ $(BUILD)/arm64/oracle/%.o: harness/oracle/%.c $(HDRS)
 $(BUILD)/arm64/agent/%.o: harness/agent/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(ARM64_CC) $(AGENT_CFLAGS) -c -o $@ $<
+# the VMM is rebuilt when the DUT kernel's uapi headers change (or appear)
+$(BUILD)/arm64/agent/vmm.o: harness/agent/vmm.c $(HDRS) $(BUILD)/arm64/kuapi.id
+	@mkdir -p $(@D)
+	$(ARM64_CC) $(AGENT_CFLAGS) $(ARM64_UAPI) -c -o $@ $<
+$(BUILD)/arm64/kuapi.id: FORCE
+	@mkdir -p $(@D)
+	@echo '$(KUAPI)' | cmp -s - $@ || echo '$(KUAPI)' >$@
+FORCE:
 $(BUILD)/arm64/cli/%.o: harness/cli/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(ARM64_CC) $(ALL_CFLAGS) -c -o $@ $<

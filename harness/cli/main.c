@@ -24,6 +24,7 @@ static const struct shl_verb shl_objects[] = {
 	{ "inject", shl_cmd_inject, "raw STE/CD updates and the recorder (smmu_hil_inject)" },
 	{ "run", shl_cmd_run, "run transition scenarios (YAML) here; KTAP or JSON" },
 	{ "report", shl_cmd_report, "a lab report.json as KTAP" },
+	{ "vmm", shl_cmd_vmm, "the agent as a minimal VMM: iommufd, vIOMMU, nested HWPTs" },
 	{ NULL, NULL, NULL },
 };
 
