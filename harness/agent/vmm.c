@@ -25,6 +25,7 @@
 #include <linux/vfio.h>
 
 #include "smmu_hil/dut.h"
+#include "smmu_hil/idr.h"
 #include "smmu_hil/vmm.h"
 
 #if defined(IOMMU_VIOMMU_ALLOC) && defined(IOMMU_VDEVICE_ALLOC) && \
@@ -43,6 +44,112 @@ const char *shl_vmm_uapi_missing(void)
 	       "linux/vfio.h VFIO_DEVICE_BIND_IOMMUFD/VFIO_DEVICE_ATTACH_IOMMUFD_PT; Linux >= 6.13): "
 	       "build it with the DUT kernel's headers (make agent KUAPI=<dir>)";
 #endif
+}
+
+/* ------------------------------------------------------------ evidence */
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* IORT (ARM DEN 0049): header 36 bytes, then node count and node array offset */
+#define IORT_NNODES	36
+#define IORT_NODEOFF	40
+#define IORT_NODE_HDR	16
+#define IORT_TYPE_RC	2
+#define RC_CCA		16
+#define RC_MEMFLAGS	23
+#define RC_ATS		24
+#define RC_SEGMENT	28
+#define RC_MIN_LEN	32
+
+int shl_iort_root_complexes(const uint8_t *buf, size_t len, struct shl_iort_rc *out, size_t max)
+{
+	uint32_t n, off, i, nlen;
+	int found = 0;
+
+	if (len < 48 || memcmp(buf, "IORT", 4) || le32(buf + 4) > len)
+		return -1;
+	len = le32(buf + 4);
+	n = le32(buf + IORT_NNODES);
+	off = le32(buf + IORT_NODEOFF);
+	for (i = 0; i < n; i++) {
+		if (off > len || len - off < IORT_NODE_HDR)
+			return -1;
+		nlen = (uint32_t)buf[off + 1] | (uint32_t)buf[off + 2] << 8;
+		if (nlen < IORT_NODE_HDR || nlen > len - off)
+			return -1;
+		if (buf[off] == IORT_TYPE_RC) {
+			if (nlen < RC_MIN_LEN)
+				return -1;
+			if ((size_t)found < max) {
+				out[found].cca = le32(buf + off + RC_CCA);
+				out[found].mem_flags = buf[off + RC_MEMFLAGS];
+				out[found].ats = le32(buf + off + RC_ATS);
+				out[found].segment = le32(buf + off + RC_SEGMENT);
+			}
+			found++;
+		}
+		off += nlen;
+	}
+	return found;
+}
+
+#define IORT_PATH	"/sys/firmware/acpi/tables/IORT"
+#define IDR3_FWB	(1u << 8)
+
+json_object *shl_vmm_viommu_evidence(char *sum, size_t sumlen)
+{
+	json_object *o = json_object_new_object(), *a;
+	struct shl_iort_rc rc[8];
+	struct shl_idr_regs r;
+	uint8_t buf[65536];
+	char name[64], hex[16];
+	size_t off = 0;
+	ssize_t len;
+	int fd, n, i, ret;
+
+	sum[0] = '\0';
+	ret = shl_dut_smmu_first(name, sizeof(name), &r);
+	if (!ret) {
+		snprintf(hex, sizeof(hex), "0x%08x", r.idr3);
+		json_object_object_add(o, "smmu", json_object_new_string(name));
+		json_object_object_add(o, "idr3", json_object_new_string(hex));
+		json_object_object_add(o, "idr3_fwb", json_object_new_int(!!(r.idr3 & IDR3_FWB)));
+		off += (size_t)snprintf(sum + off, sumlen - off, "SMMU_IDR3 %s (FWB=%d)", hex,
+					!!(r.idr3 & IDR3_FWB));
+	} else {
+		json_object_object_add(o, "idr3_error", json_object_new_string(strerror(-ret)));
+	}
+	fd = open(IORT_PATH, O_RDONLY | O_CLOEXEC);
+	len = fd < 0 ? -1 : read(fd, buf, sizeof(buf));
+	if (fd >= 0)
+		close(fd);
+	n = len < 0 ? -2 : shl_iort_root_complexes(buf, (size_t)len, rc, 8);
+	if (n < 0) {
+		json_object_object_add(o, "iort_error", json_object_new_string(
+			n == -2 ? "no " IORT_PATH " (device-tree boot?)" : "malformed IORT"));
+		return o;
+	}
+	a = json_object_new_array();
+	for (i = 0; i < n && i < 8; i++) {
+		json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "segment", json_object_new_int((int)rc[i].segment));
+		json_object_object_add(e, "memory_access_flags", json_object_new_int(rc[i].mem_flags));
+		json_object_object_add(e, "canwbs",
+				       json_object_new_boolean(rc[i].mem_flags & SHL_IORT_MF_CANWBS));
+		json_object_array_add(a, e);
+		if (off < sumlen)
+			off += (size_t)snprintf(sum + off, sumlen - off,
+						"%sIORT root complex %u memory access flags 0x%02x "
+						"(CANWBS=%d)", off ? ", " : "", rc[i].segment,
+						rc[i].mem_flags,
+						!!(rc[i].mem_flags & SHL_IORT_MF_CANWBS));
+	}
+	json_object_object_add(o, "iort_root_complexes", a);
+	return o;
 }
 
 /* ------------------------------------------------------------ pairing */
@@ -507,7 +614,7 @@ json_object *shl_vmm_nested_moves(const struct shl_vmm_opts *o, int *verdict, ch
 	struct vmm v = { .iommufd = -1, .devfd = -1 };
 	json_object *r = json_object_new_object(), *steps = json_object_new_array(), *mv;
 	const char *skip = NULL, *fail = NULL;
-	char reason[512] = "";
+	char reason[512] = "", evid[384], skipbuf[768];
 	unsigned int i, k, moved = 0, breaking = 0;
 	int ret = 0, rc_rec = -1;
 	double t0;
@@ -608,8 +715,13 @@ json_object *shl_vmm_nested_moves(const struct shl_vmm_opts *o, int *verdict, ch
 
 		ret = xioctl(v.iommufd, IOMMU_VIOMMU_ALLOC, &va);
 		step_json(steps, "IOMMU_VIOMMU_ALLOC ARM_SMMUV3", ret, NULL);
-		if (ret == EOPNOTSUPP)
-			skip = skip_viommu;
+		if (ret == EOPNOTSUPP) {
+			json_object_object_add(r, "evidence",
+					       shl_vmm_viommu_evidence(evid, sizeof(evid)));
+			snprintf(skipbuf, sizeof(skipbuf), "%s; on this DUT: %s", skip_viommu,
+				 evid[0] ? evid : "no IDR3 or IORT to show");
+			skip = skipbuf;
+		}
 		if (ret)
 			goto failed;
 		v.viommu_id = va.out_viommu_id;

@@ -45,7 +45,7 @@ int shl_vste_build(enum shl_vste_kind k, uint64_t cd_ipa, struct shl_entry *ste)
 		SHL_SET(ste, SHL_STE_CONFIG, SHL_CFG_BYPASS);
 		return 0;
 	}
-	if (cd_ipa & 63 || cd_ipa >> 56) {
+	if (cd_ipa & 127 || cd_ipa >> 56) {
 		memset(ste, 0, sizeof(*ste));
 		return -1;
 	}
@@ -56,11 +56,12 @@ int shl_vste_build(enum shl_vste_kind k, uint64_t cd_ipa, struct shl_entry *ste)
 	SHL_SET(ste, SHL_STE_S1COR, CACHE_WBRA);
 	SHL_SET(ste, SHL_STE_S1CSH, SH_ISH);
 	SHL_SET(ste, SHL_STE_EATS, SHL_EATS_ABT);
-	if (k == SHL_VSTE_S1DSS_BYPASS) {
-		/* two CDs: traffic without a SubstreamID takes S1DSS */
-		SHL_SET(ste, SHL_STE_S1CDMAX, 1);
-		SHL_SET(ste, SHL_STE_S1DSS, SHL_S1DSS_BYPASS);
-	}
+	/*
+	 * Two CDs (S1CDMax 1): traffic without a SubstreamID takes S1DSS, so
+	 * the two stage-1 kinds differ in S1DSS alone, a guest's hitless change
+	 */
+	SHL_SET(ste, SHL_STE_S1CDMAX, 1);
+	SHL_SET(ste, SHL_STE_S1DSS, k == SHL_VSTE_S1DSS_BYPASS ? SHL_S1DSS_BYPASS : SHL_S1DSS_SSID0);
 	return 0;
 }
 

@@ -30,6 +30,33 @@
  */
 const char *shl_vmm_uapi_missing(void);
 
+/* A PCI root complex node of the ACPI IORT (ARM DEN 0049, node type 2). */
+struct shl_iort_rc {
+	uint32_t segment;		/* PCI segment number */
+	uint32_t cca;			/* memory access properties: cache coherency */
+	uint8_t mem_flags;		/* memory access flags: bit 0 CPM, 1 DACS, 2 CANWBS */
+	uint32_t ats;			/* ATS attribute */
+};
+#define SHL_IORT_MF_CANWBS	(1u << 2)
+
+/*
+ * shl_iort_root_complexes() - the root complex nodes of the IORT table in
+ * @buf (@len bytes, as /sys/firmware/acpi/tables/IORT gives it), at most
+ * @max into @out. Returns how many the table has (may exceed @max), or -1
+ * when it is not an IORT or a node lies outside the table.
+ */
+int shl_iort_root_complexes(const uint8_t *buf, size_t len, struct shl_iort_rc *out, size_t max);
+
+/*
+ * shl_vmm_viommu_evidence() - why this DUT has no vIOMMU, from the DUT
+ * itself: SMMU_IDR3 (FWB, bit 8) through the event monitor and the IORT's
+ * root complex memory access flags (CANWBS): {"idr3", "idr3_fwb",
+ * "iort_root_complexes": [{"segment", "memory_access_flags", "canwbs"}]}
+ * (a key is left out when its source is unavailable, with "*_error"), and a
+ * one-line summary in @sum. Returns the object (caller owns it).
+ */
+json_object *shl_vmm_viommu_evidence(char *sum, size_t sumlen);
+
 /* One recorded replace (a writer call on the device's STE) paired with the oracle. */
 struct shl_vmm_pair {
 	char from[16], to[16];		/* configurations of the initial and final STE */

@@ -24,7 +24,7 @@
 enum shl_vste_kind {
 	SHL_VSTE_BYPASS,	/* V=1, Config=bypass: the physical STE is stage 2 only */
 	SHL_VSTE_S1DSS_BYPASS,	/* Config=S1 translate, S1CDMax=1, S1DSS=bypass */
-	SHL_VSTE_S1,		/* Config=S1 translate through CD 0, S1CDMax=0 */
+	SHL_VSTE_S1,		/* Config=S1 translate, S1CDMax=1, S1DSS=SSID0 (CD 0) */
 	SHL_VSTE_COUNT,
 };
 
@@ -36,10 +36,12 @@ int shl_vste_parse(const char *s, enum shl_vste_kind *out);
 
 /*
  * shl_vste_build() - the vSTE of kind @k in @ste (qwords 0 and 1; the rest
- * zero) with the guest CD table at IPA @cd_ipa (64-byte aligned, below
+ * zero) with the guest CD table at IPA @cd_ipa (128-byte aligned, below
  * 2^56; ignored for SHL_VSTE_BYPASS). Stage-1 kinds use a linear CD table
  * (S1Fmt 0), write-back cacheable inner-shareable CD fetches and EATS=0
- * (no ATS). Returns 0, or -1 for an unknown kind or a bad @cd_ipa.
+ * (no ATS). Both stage-1 kinds have two CDs (S1CDMax 1) and differ only
+ * in S1DSS: in the guest the change between them is hitless. Returns 0, or
+ * -1 for an unknown kind or a bad @cd_ipa.
  */
 int shl_vste_build(enum shl_vste_kind k, uint64_t cd_ipa, struct shl_entry *ste);
 
