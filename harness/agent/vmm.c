@@ -325,7 +325,7 @@ struct vmm {
 	char old_driver[64];
 	bool rebound;
 	int iommufd, devfd;
-	uint32_t dev_id, ioas_id, s2_id, viommu_id, vdev_id, nested[SHL_VSTE_COUNT];
+	uint32_t dev_id, ioas_id, s2_id, s2b_id, viommu_id, vdev_id, nested[SHL_VSTE_COUNT];
 	uint8_t *mem;		/* GUEST_LEN of guest memory */
 	volatile uint8_t *bar;	/* edu's BAR 0 */
 	size_t bar_len;
@@ -549,7 +549,7 @@ static void vmm_teardown(struct vmm *v)
 			ioctl(v->iommufd, IOMMU_DESTROY, &d);
 		}
 	if (v->iommufd >= 0) {
-		uint32_t ids[] = { v->vdev_id, v->viommu_id, v->s2_id };
+		uint32_t ids[] = { v->vdev_id, v->viommu_id, v->s2b_id, v->s2_id };
 
 		for (k = 0; k < sizeof(ids) / sizeof(ids[0]); k++)
 			if (ids[k]) {
@@ -707,6 +707,20 @@ json_object *shl_vmm_nested_moves(const struct shl_vmm_opts *o, int *verdict, ch
 		if (ret)
 			goto failed;
 	}
+	if (o->s2_selftest) {
+		/* a second stage 2 over the same IOAS: replaces between the two */
+		struct iommu_hwpt_alloc h = {
+			.size = sizeof(h), .flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
+			.dev_id = v.dev_id, .pt_id = v.ioas_id, .data_type = IOMMU_HWPT_DATA_NONE,
+		};
+
+		ret = xioctl(v.iommufd, IOMMU_HWPT_ALLOC, &h);
+		step_json(steps, "IOMMU_HWPT_ALLOC second S2", ret, NULL);
+		if (ret)
+			goto failed;
+		v.s2b_id = h.out_hwpt_id;
+		goto machinery;
+	}
 	{
 		struct iommu_viommu_alloc va = {
 			.size = sizeof(va), .type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
@@ -763,6 +777,9 @@ json_object *shl_vmm_nested_moves(const struct shl_vmm_opts *o, int *verdict, ch
 		v.nested[k] = h.out_hwpt_id;
 	}
 
+machinery:
+	json_object_object_add(r, "mode", json_object_new_string(o->s2_selftest ? "s2-selftest"
+										 : "nested"));
 	if (map_bar(&v, err, errlen))
 		goto err;
 	if (o->record) {
@@ -785,7 +802,9 @@ json_object *shl_vmm_nested_moves(const struct shl_vmm_opts *o, int *verdict, ch
 	t0 = now_ms();
 	for (i = 0; i < o->moves; i++) {
 		struct vfio_device_attach_iommufd_pt at = {
-			.argsz = sizeof(at), .pt_id = v.nested[move_order[i % NORDER]],
+			.argsz = sizeof(at),
+			.pt_id = o->s2_selftest ? (i % 2 ? v.s2_id : v.s2b_id)
+						: v.nested[move_order[i % NORDER]],
 		};
 
 		ret = xioctl(v.devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at);
@@ -793,7 +812,8 @@ json_object *shl_vmm_nested_moves(const struct shl_vmm_opts *o, int *verdict, ch
 			char name[96];
 
 			snprintf(name, sizeof(name), "VFIO_DEVICE_ATTACH_IOMMUFD_PT %s (move %u)",
-				 shl_vste_name(move_order[i % NORDER]), i);
+				 o->s2_selftest ? (i % 2 ? "S2" : "second S2")
+						: shl_vste_name(move_order[i % NORDER]), i);
 			step_json(steps, name, ret, NULL);
 			break;
 		}
@@ -836,6 +856,8 @@ json_object *shl_vmm_nested_moves(const struct shl_vmm_opts *o, int *verdict, ch
 	}
 	if (ret)
 		fail = "a replace was refused";
+	else if (o->s2_selftest)
+		;	/* S2 -> S2 changes S2VMID and S2TTB: breaking by design, DMA may fault */
 	else if (breaking) {
 		snprintf(reason, sizeof(reason),
 			 "%u of the recorded replaces were breaking (a sync saw V=0 between two "

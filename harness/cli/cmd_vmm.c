@@ -4,11 +4,13 @@
  * (harness/agent/vmm.c, docs/bugs.md).
  *
  *   vmm nested-moves [--dev BDF] [--moves N] [--dwell-us US] [--vsid SID]
- *                    [--record] [--no-dma] [-j]
+ *                    [--record] [--no-dma] [--s2-selftest] [-j]
  *       edu on vfio-pci, an S2 nesting parent, a vIOMMU, three nested
  *       HWPTs from vSTEs (vste-bypass, s1dss-bypass, s1), N replaces
  *       between them under edu DMA; --record pairs each recorded physical
  *       STE update with the oracle's plans with and without update-safe bits.
+ *       --s2-selftest: without a vIOMMU, replaces between two nesting-parent
+ *       S2 HWPTs (breaking by design; checks the VMM, DMA and recorder).
  *       Exit 0 pass, 1 fail (breaking update, DMA errors), 2 error,
  *       4 skip (the DUT has no vIOMMU: the reason is printed).
  *   vmm uapi [-j]   whether the agent was built with the vIOMMU uAPI
@@ -24,7 +26,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: smmu-hil vmm nested-moves [--dev BDF] [--moves N] [--dwell-us US]\n"
-		"                                 [--vsid SID] [--record] [--no-dma] [-j]\n"
+		"                                 [--vsid SID] [--record] [--no-dma] [--s2-selftest] [-j]\n"
 		"       smmu-hil vmm uapi [-j]\n");
 }
 
@@ -56,6 +58,7 @@ static int cmd_nested_moves(int argc, char **argv, const struct shl_cli *cli)
 		{ "vsid", required_argument, NULL, 's' },
 		{ "record", no_argument, NULL, 'r' },
 		{ "no-dma", no_argument, NULL, 'D' },
+		{ "s2-selftest", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct shl_vmm_opts o = { .moves = 300, .dwell_us = 1000, .vsid = 0x18, .dma = true };
@@ -91,6 +94,9 @@ static int cmd_nested_moves(int argc, char **argv, const struct shl_cli *cli)
 			break;
 		case 'D':
 			o.dma = false;
+			break;
+		case 'S':
+			o.s2_selftest = true;
 			break;
 		}
 	}

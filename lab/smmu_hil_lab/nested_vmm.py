@@ -105,3 +105,21 @@ def judge(vmm: Any, records: list[dict[str, Any]], sid: int | None) -> Judgement
         problems.append(f"edu DMA: {dma.get('data_errors')} data errors, "
                         f"{dma.get('timeouts')} timeouts")
     return Judgement("fail" if problems else "pass", "; ".join(problems), m)
+
+
+def selftest_summary(vmm: Any) -> dict[str, Any]:
+    """What `vmm nested-moves --s2-selftest --record` showed of the VMM's
+    machinery where the DUT has no vIOMMU (replaces between two stage 2s:
+    breaking by design, reported, never judged): moves, DMA round trips and
+    errors, and the recorded transitions with the oracle's match; or
+    {"error": ...} when it did not run."""
+    if not isinstance(vmm, dict) or vmm.get("mode") != "s2-selftest":
+        err = vmm.get("error") or vmm.get("skip") if isinstance(vmm, dict) else None
+        return {"error": str(err or f"not a selftest report: {vmm!r:.200}")}
+    rec = vmm.get("record") or {}
+    dma = vmm.get("dma") or {}
+    return {"moves": (vmm.get("moves") or {}).get("done"),
+            "dma_round_trips": dma.get("round_trips"), "dma_errors": dma.get("data_errors"),
+            "replaces": rec.get("replaces"), "breaking": rec.get("breaking"),
+            "recorded": [f"{d.get('transition')} x{d.get('count')}:{d.get('kernel_steps')} "
+                         f"({d.get('match')})" for d in rec.get("distinct", [])]}

@@ -135,3 +135,26 @@ def test_the_scenario_names_its_bug_and_mutant():
     assert s.bug["mutant"] == "kernel-config/mutants/a-no-update-safe.patch"
     assert s.bug["verdicts"] == {"stock": "pass", "mutant": "fail"}
     assert (paths.REPO / s.bug["mutant"]).is_file()
+
+
+# `vmm nested-moves --s2-selftest --moves 200 --dwell-us 5000 --record` on the
+# emulated DUT (lab kernel 7.2.12-lab-48579504)
+SELFTEST = {
+    "steps": [], "dev": "0000:00:03.0", "mode": "s2-selftest",
+    "moves": {"requested": 200, "done": 200, "ms": 1121.04},
+    "dma": {"round_trips": 6, "data_errors": 0, "timeouts": 0},
+    "record": {"snapshots": 1802, "replaces": 200, "hitless": 0, "breaking": 200,
+               "distinct": [{"transition": "s2 -> s2", "kernel_steps": " q0 | q2,q3 | q0",
+                             "syncs": 3, "count": 200, "breaking": True, "match": "both"}]},
+    "verdict": "pass",
+}
+
+
+def test_selftest_summary():
+    st = nested_vmm.selftest_summary(SELFTEST)
+    assert st == {"moves": 200, "dma_round_trips": 6, "dma_errors": 0, "replaces": 200,
+                  "breaking": 200, "recorded": ["s2 -> s2 x200: q0 | q2,q3 | q0 (both)"]}
+    assert nested_vmm.selftest_summary({"error": "vfio-pci is not loaded"}) == {
+        "error": "vfio-pci is not loaded"}
+    assert "error" in nested_vmm.selftest_summary(report(False))
+    assert nested_vmm.selftest_summary(SKIP)["error"].startswith("IOMMU_VIOMMU_ALLOC")

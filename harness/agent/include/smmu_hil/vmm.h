@@ -101,6 +101,7 @@ struct shl_vmm_opts {
 	uint32_t vsid;			/* the vDEVICE's virtual StreamID */
 	bool record;			/* record the physical STE writes (smmu_hil_inject) */
 	bool dma;			/* run edu DMA through the BAR during the moves */
+	bool s2_selftest;		/* no vIOMMU: replace between two S2 HWPTs instead */
 };
 
 /* Exit-status-like verdicts of shl_vmm_nested_moves() */
@@ -118,6 +119,11 @@ struct shl_vmm_opts {
  * "dma": {...}, "record": shl_vmm_pairs_report(), "verdict", "reason"} or
  * {"skip": reason, ...} and sets *@verdict (SHL_VMM_*); NULL with @err set
  * on an environment error (no such device, vfio-pci missing).
+ * With @o->s2_selftest the VMM's machinery (VFIO, DMA through the BAR,
+ * the recorder's pairing) runs without a vIOMMU: a second nesting-parent
+ * HWPT over the same IOAS and the replaces alternate between the two
+ * stage 2s ("mode": "s2-selftest"). Those updates change S2VMID and S2TTB
+ * (two qwords): breaking on every kernel, so they are reported, not judged.
  * A step refused with EOPNOTSUPP where the kernel decides whether the
  * SMMU can nest (IOMMU_HWPT_ALLOC of the nesting parent, IOMMU_VIOMMU_ALLOC)
  * is a skip naming the step and the kernel's conditions.
