@@ -131,7 +131,10 @@ MODDIR     = $(BUILD)/modules/$(KREL)
 # them in kernel/<release>/uapi/include) for the agent's iommufd/VFIO VMM
 # (harness/agent/vmm.c); without them the cross compiler's own (older)
 # headers are used and `smmu-hil vmm` says the vIOMMU uAPI is missing.
-KUAPI     ?= $(wildcard $(SMMU_HIL_CACHE)/kernel/$(KREL)/uapi/include)
+# ($(shell) does not see make's exports: DUT_KERNEL=lab given on the command
+# line must be passed to setup.sh explicitly)
+KUAPI     ?= $(wildcard $(SMMU_HIL_CACHE)/kernel/$(shell DUT_KERNEL=$(DUT_KERNEL) \
+		SMMU_HIL_CACHE=$(SMMU_HIL_CACHE) lab/setup/setup.sh release 2>/dev/null)/uapi/include)
 ARM64_UAPI = $(if $(KUAPI),-isystem $(KUAPI))
 MOD_SRCS  := $(wildcard modules/*.c modules/*.h modules/Kbuild modules/include/uapi/*.h \
 		modules/include/smmu_hil/*.h)
