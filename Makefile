@@ -106,7 +106,7 @@ BENCH_SRCS:= $(wildcard harness/bench/bench_*.c)
 # linux/liveupdate.h, installed by make lab-kernel (headers_install into the
 # cache): searched after the system's headers, so only what the system lacks
 # comes from there. Without it the luo commands say how to get it.
-LUO_H     := $(firstword $(wildcard $(SMMU_HIL_CACHE)/kernel/*/headers/include/linux/liveupdate.h))
+LUO_H     := $(firstword $(wildcard $(SMMU_HIL_CACHE)/kernel/*/uapi/include/linux/liveupdate.h))
 LUO_CFLAGS = $(if $(LUO_H),-idirafter $(patsubst %/linux/liveupdate.h,%,$(LUO_H)))
 
 HOST_LIB  := $(BUILD)/host/libsmmu-hil.a
@@ -134,6 +134,15 @@ BENCHES   := $(BENCH_SRCS:harness/bench/%.c=$(BUILD)/bench/%)
 KREL       = $(shell lab/setup/setup.sh release 2>/dev/null)
 KDIR      ?= $(SMMU_HIL_CACHE)/kernel/$(KREL)/build
 MODDIR     = $(BUILD)/modules/$(KREL)
+# The DUT kernel's uapi headers (lab kernels: lab/setup/lab-kernel.sh puts
+# them in kernel/<release>/uapi/include) for the agent's iommufd/VFIO VMM
+# (harness/agent/vmm.c); without them the cross compiler's own (older)
+# headers are used and `smmu-hil vmm` says the vIOMMU uAPI is missing.
+# ($(shell) does not see make's exports: DUT_KERNEL=lab given on the command
+# line must be passed to setup.sh explicitly)
+KUAPI     ?= $(wildcard $(SMMU_HIL_CACHE)/kernel/$(shell DUT_KERNEL=$(DUT_KERNEL) \
+		SMMU_HIL_CACHE=$(SMMU_HIL_CACHE) lab/setup/setup.sh release 2>/dev/null)/uapi/include)
+ARM64_UAPI = $(if $(KUAPI),-isystem $(KUAPI))
 MOD_SRCS  := $(wildcard modules/*.c modules/*.h modules/Kbuild modules/include/uapi/*.h \
 		modules/include/smmu_hil/*.h)
 
@@ -162,6 +171,14 @@ $(BUILD)/arm64/oracle/%.o: harness/oracle/%.c $(HDRS)
 $(BUILD)/arm64/agent/%.o: harness/agent/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(ARM64_CC) $(AGENT_CFLAGS) -c -o $@ $<
+# the VMM is rebuilt when the DUT kernel's uapi headers change (or appear)
+$(BUILD)/arm64/agent/vmm.o: harness/agent/vmm.c $(HDRS) $(BUILD)/arm64/kuapi.id
+	@mkdir -p $(@D)
+	$(ARM64_CC) $(AGENT_CFLAGS) $(ARM64_UAPI) -c -o $@ $<
+$(BUILD)/arm64/kuapi.id: FORCE
+	@mkdir -p $(@D)
+	@echo '$(KUAPI)' | cmp -s - $@ || echo '$(KUAPI)' >$@
+FORCE:
 $(BUILD)/arm64/cli/%.o: harness/cli/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(ARM64_CC) $(ALL_CFLAGS) -c -o $@ $<

@@ -94,5 +94,6 @@ int shl_cmd_luo(int argc, char **argv, const struct shl_cli *cli);
 int shl_cmd_inject(int argc, char **argv, const struct shl_cli *cli);
 int shl_cmd_run(int argc, char **argv, const struct shl_cli *cli);
 int shl_cmd_report(int argc, char **argv, const struct shl_cli *cli);
+int shl_cmd_vmm(int argc, char **argv, const struct shl_cli *cli);
 
 #endif /* SMMU_HIL_CLI_H */

@@ -25,6 +25,7 @@ static const struct shl_verb shl_objects[] = {
 	{ "luo", shl_cmd_luo, "a pattern memfd preserved across kexec by LUO (live update)" },
 	{ "run", shl_cmd_run, "run transition scenarios (YAML) here; KTAP or JSON" },
 	{ "report", shl_cmd_report, "a lab report.json as KTAP" },
+	{ "vmm", shl_cmd_vmm, "the agent as a minimal VMM: iommufd, vIOMMU, nested HWPTs" },
 	{ NULL, NULL, NULL },
 };
 

@@ -449,9 +449,9 @@ static void test_ktap(void **state)
 	shl_run_free(&o);
 	shl_run_init(&o);
 	shl_run_set_status(&o, "skip", "the SMMU lacks S2P, NESTED");
-	t = ktap("nested-update-safe");
+	t = ktap("raw-nested-update-safe");
 	assert_string_equal(t, "KTAP version 1\n1..1\n"
-			       "ok 1 nested-update-safe # SKIP the SMMU lacks S2P, NESTED\n"
+			       "ok 1 raw-nested-update-safe # SKIP the SMMU lacks S2P, NESTED\n"
 			       "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0\n");
 	free(t);
 
@@ -511,10 +511,10 @@ static void test_lava(void **state)
 	shl_run_init(&o);
 	shl_run_set_status(&o, "skip", "the SMMU lacks S2P, NESTED (can't nest)");
 	shl_run_metric_str(&o, "explain", "not numeric");
-	t = lava("nested-update-safe");
-	assert_string_equal(t, "echo 'smmu-hil: nested-update-safe: skip: the SMMU lacks S2P, NESTED "
+	t = lava("raw-nested-update-safe");
+	assert_string_equal(t, "echo 'smmu-hil: raw-nested-update-safe: skip: the SMMU lacks S2P, NESTED "
 			       "(can'\\''t nest)'\n"
-			       "lava-test-case nested-update-safe --result skip --measurement 0.000 "
+			       "lava-test-case raw-nested-update-safe --result skip --measurement 0.000 "
 			       "--units s\n");
 	free(t);
 }

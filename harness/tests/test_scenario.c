@@ -143,7 +143,7 @@ static void test_shipped(void **state)
 {
 	static const char *const files[] = {
 		"driver-storm", "raw-breaking-dwell", "raw-hitless", "recorder",
-		"legality-conformance", "s2-transitions", "nested-update-safe", "ats-eats",
+		"legality-conformance", "s2-transitions", "raw-nested-update-safe", "ats-eats",
 	};
 	char path[128];
 	size_t i;

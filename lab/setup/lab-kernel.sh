@@ -41,7 +41,7 @@
 #       Image, System.map, vmlinux, config, image/lib/modules/<release>
 #       (modules_install + depmod), build (the out-of-tree module tree: the
 #       generated files of obj over the unpatched source), .complete (the
-#       lock lines)
+#       lock lines), uapi/include (the uapi headers, `make headers`)
 # The release is <kernelversion>-lab-<first 8 hex digits of the key>, so
 # every input set has its own modules' vermagic and its own directory.
 set -euo pipefail
@@ -232,21 +232,21 @@ fi
 
 # ------------------------------------------------------------------ build
 out=$CACHE/kernel/$rel
-# the uapi headers in $out/headers/include, as headers_install gives them (the
-# agent's LUO client needs linux/liveupdate.h); also for a kernel built before
-install_headers() {
-	[ -f "$out/headers/.installed" ] && return 0
-	# `make headers` (headers_install is that plus an rsync the host lacks)
+# The kernel's uapi headers (`make headers`: no rsync needed) in
+# $out/uapi/include, for user space built against this kernel's interfaces
+# (the agent's iommufd/VFIO VMM, harness/agent/vmm.c). Patches do not touch
+# uapi, so a kernel built before this step gets them on its next selection.
+install_uapi() {
 	kmake -s headers >"$work/headers.log" 2>&1 || die "make headers failed (log: $work/headers.log)"
-	rm -rf "$out/headers"
-	mkdir -p "$out/headers"
-	(cd "$obj/usr" && find include -name '*.h' | cpio -pdm --quiet "$out/headers") ||
-		die "copying the uapi headers failed"
-	touch "$out/headers/.installed"
+	rm -rf "$out/uapi.tmp"
+	mkdir -p "$out/uapi.tmp"
+	cp -a "$obj/usr/include" "$out/uapi.tmp/"
+	rm -rf "$out/uapi"
+	mv "$out/uapi.tmp" "$out/uapi"
 }
 if [ -f "$out/.complete" ]; then
-	install_headers
 	log "built already: $rel ($out)"
+	[ -f "$out/uapi/include/linux/iommufd.h" ] || install_uapi
 	cat "$out/.complete"
 	exit 0
 fi
@@ -275,7 +275,7 @@ kmake -s LOCALVERSION="-lab-${key:0:8}" INSTALL_MOD_PATH="$out/image" DEPMOD=/sb
 }
 rm -f "$out/image/lib/modules/$rel/build" "$out/image/lib/modules/$rel/source"
 [ -f "$out/image/lib/modules/$rel/modules.dep" ] || die "no modules.dep after modules_install"
-install_headers
+install_uapi
 
 # The out-of-tree module tree: what kbuild generated (config, headers,
 # host programs, Module.symvers), over the unpatched source, so it stays

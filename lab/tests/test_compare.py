@@ -40,7 +40,7 @@ def run_a() -> dict[str, Any]:
                 test("s2-transitions", transitions=12),
                 test("recorder", recorded_updates=32),
                 test("legality-conformance", "fail", "entry 4 disagrees", disagreements=1),
-                test("nested-update-safe", "skip", "missing SMMU features: NESTED"),
+                test("raw-nested-update-safe", "skip", "missing SMMU features: NESTED"),
                 test("dma-translated", events=0, transfers=10),
                 test("raw-breaking-dwell@edu", events=71750, events_C_BAD_STE=71750,
                      unexpected_events=0, device_recovered=True),
@@ -64,7 +64,7 @@ def run_b() -> dict[str, Any]:
     t["s2-transitions"].update(status="skip", reason="missing SMMU features: S2P",
                                metrics={})                          # lost coverage
     t["legality-conformance"].update(status="pass", reason="", metrics={"disagreements": 0})
-    t["nested-update-safe"].update(status="pass", reason="", metrics={})
+    t["raw-nested-update-safe"].update(status="pass", reason="", metrics={})
     t["dma-translated"]["metrics"].update(events=2)        # no unexpected_events: worse
     t["raw-breaking-dwell@edu"]["metrics"].update(events=94300, events_C_BAD_STE=94300,
                                                   device_recovered=False)
@@ -106,7 +106,7 @@ def test_every_kind_of_change(tmp_path: Path) -> None:
         ("metric", "dma-translated", "events"),
         ("metric", "raw-breaking-dwell@edu", "device_recovered")]
     assert changes(cmp, "improvement") == [
-        ("status", "legality-conformance", ""), ("status", "nested-update-safe", ""),
+        ("status", "legality-conformance", ""), ("status", "raw-nested-update-safe", ""),
         ("metric", "legality-conformance", "disagreements")]
     other = changes(cmp, "change")
     assert [c for c in other if c[0] != "environment"] == [
