@@ -43,7 +43,7 @@ def test_sensitivity_plan_has_a_phase_per_mutant_then_stock() -> None:
         else:
             assert ph.patch == f"{M}{f.name}" and ph.env["PATCHES"] == ph.patch
             assert ph.name_suffix == f"[lab+{ph.variant},nested]"
-        assert ph.setup_argv() == ["make", "--no-print-directory", "lab-kernel", "modules",
+        assert ph.setup_argv() == ["make", "--no-print-directory", "lab-kernel", "modules", "agent",
                                    "DUT_KERNEL=lab", f"PATCHES={ph.env['PATCHES']}"]
 
 
