@@ -175,6 +175,9 @@ static int cmd_show(int argc, char **argv, const struct shl_cli *cli)
 		json_object_object_add(o, "dev", json_object_new_string(ste.bdf));
 		json_object_object_add(o, "sid", json_object_new_string(sid));
 		json_object_object_add(o, "profile", json_object_new_string(p.name));
+		/* the driver updates entries with arm_smmu_write_entry() (the recorder's targets) */
+		json_object_object_add(o, "writer", json_object_new_boolean(ste.writer));
+		json_object_object_add(o, "update_safe", json_object_new_boolean(ste.update_safe));
 		json_object_object_add(o, "ste", entry_json(SHL_KIND_STE, &p, &ste, NULL));
 		json_object_object_add(o, "cd", cd.present ?
 				       entry_json(SHL_KIND_CD, &p, &cd, &ste.e) : NULL);
