@@ -82,30 +82,31 @@ def judge_breaking(rep: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
     a torn or illegal entry (the per-store check, stores in ascending qword
     order). Returns (problems, metrics)."""
     calls = breaking_calls(rep)
-    problems: list[str] = []
-    seen: set[str] = set()
+    # (transition, check) -> [calls, first example]
+    found: dict[tuple[str, str], list[Any]] = {}
+
+    def note(what: str, check: str, example: str) -> None:
+        found.setdefault((what, check), [0, example])[0] += 1
+
     for u in calls:
         o = u["oracle"]
         what = f"{u['entry'].upper()} {u['shape']}"
-        why = []
         if o.get("verdict") != "equal":
-            why.append(f"kernel steps{o.get('kernel_steps')} vs the oracle's plan"
-                       f"{o.get('oracle_steps')}: {o.get('difference')}")
+            note(what, "plan", f"kernel steps{o.get('kernel_steps')}, the oracle's plan"
+                 f"{o.get('oracle_steps')}: {o.get('difference')}")
         syncs = u.get("syncs") or []
         if not syncs or _q(syncs[0])[0] != 0:
-            why.append("no V=0 step: the first sync does not show qword 0 = 0")
+            note(what, "v0", "no V=0 step: the first sync does not show qword 0 = 0")
         if "target" in u and u.get("final") != u["target"]:
-            why.append(f"final entry {u.get('final')} is not the target {u['target']}")
+            note(what, "final", f"final entry {u.get('final')} is not the target {u['target']}")
         if u.get("store_verdict") not in ("pass", "breaking"):
             torn = [v for v in u.get("store_violations") or [] if v.get("kind") != "invalid"]
             first = torn[0] if torn else {}
-            why.append(f"per store: {u.get('store_verdict')}"
-                       + (f", a {first.get('kind')} entry {first.get('entry')} the SMMU can "
-                          f"fetch after op {first.get('after')}" if first else ""))
-        for w in why:
-            if f"{what}: {w}" not in seen:
-                seen.add(f"{what}: {w}")
-                problems.append(f"{what}: {w}")
+            note(what, "store", f"per store: {u.get('store_verdict')}"
+                 + (f", e.g. a {first.get('kind')} entry {first.get('entry')} the SMMU can "
+                    f"fetch after op {first.get('after')}" if first else ""))
+    problems = [f"{what}: {n} of {len(calls)} breaking call(s): {example}"
+                for (what, _), (n, example) in found.items()]
     if rep.get("store_findings"):
         problems.append(f"{rep['store_findings']} writer call(s) let the SMMU see a torn or "
                         "illegal entry between two stores")
