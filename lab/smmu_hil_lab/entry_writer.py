@@ -12,6 +12,7 @@ input, lab/suites/bugs/ runs them on the DUT.
 """
 from __future__ import annotations
 
+import errno
 import json
 import re
 import shutil
@@ -250,11 +251,11 @@ def judge_witness(bars: dict[str, Any], rep: dict[str, Any]) -> tuple[list[str],
 def skip_reason(bars: dict[str, Any]) -> str | None:
     """Why the barrier witness cannot run on this kernel, or None."""
     err = bars.get("error", 0)
-    if err == -2:
+    if err == -errno.ENOENT:
         return (f"no entry writer {bars.get('func') or 'arm_smmu_write_entry'} in the running "
                 "kernel's kallsyms (6.1 writes STEs inline; or the writer was inlined): the "
                 "barrier witness needs its code")
-    if err == -95:
+    if err == -errno.EOPNOTSUPP:
         return "the barrier witness decodes arm64 code only"
     if err:
         return f"the writer's code could not be read (error {err})"
