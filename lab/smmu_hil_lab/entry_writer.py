@@ -81,7 +81,8 @@ def judge_breaking(rep: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
     entry at each sync), its first sync shows qword 0 = 0 (the V=0 step),
     it ends at its target, and no store between two syncs lets the SMMU see
     a torn or illegal entry (the per-store check, stores in ascending qword
-    order). Returns (problems, metrics)."""
+    order). Other calls are not judged (their totals are metrics). Returns
+    (problems, metrics)."""
     calls = breaking_calls(rep)
     # (transition, check) -> [calls, first example]
     found: dict[tuple[str, str], list[Any]] = {}
@@ -106,13 +107,11 @@ def judge_breaking(rep: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
             note(what, "store", f"per store: {u.get('store_verdict')}"
                  + (f", e.g. a {first.get('kind')} entry {first.get('entry')} the SMMU can "
                     f"fetch after op {first.get('after')}" if first else ""))
+    # Only the breaking calls are judged here: a difference elsewhere (e.g. a
+    # writer without update-safe bits, bug 1) is another scenario's finding;
+    # the report's totals stay in the metrics.
     problems = [f"{what}: {n} of {len(calls)} breaking call(s): {example}"
                 for (what, _), (n, example) in found.items()]
-    if rep.get("store_findings"):
-        problems.append(f"{rep['store_findings']} writer call(s) let the SMMU see a torn or "
-                        "illegal entry between two stores")
-    if rep.get("unexplained"):
-        problems.append(f"{rep['unexplained']} writer call(s) differ from the oracle's plan")
     metrics = {
         "writer_calls": rep.get("compared", 0),
         "breaking_calls": len(calls),
@@ -121,6 +120,7 @@ def judge_breaking(rep: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
         "store_checked": rep.get("store_checked", 0),
         "store_findings": rep.get("store_findings", 0),
         "oracle_differences": rep.get("differences", 0),
+        "oracle_unexplained": rep.get("unexplained", 0),
         "kernel_vs_oracle": rep.get("kernel_vs_oracle", []),
     }
     return problems, metrics

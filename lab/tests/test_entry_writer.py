@@ -187,3 +187,16 @@ def test_objdump_cross_check(tmp_path: Path) -> None:
     assert status == "differ" and len(problems) == 2
     assert ew.cross_check(dut, None)[0].startswith("skipped")
     assert ew.objdump_barriers(text, "other") is None
+
+
+def test_breaking_judges_only_breaking_calls(tmp_path: Path) -> None:
+    # bypass -> S1 done breaking (V=0 first) where the plan is hitless (a
+    # writer without update-safe bits or another slip): not bug 3's finding,
+    # kept in the metrics
+    rows = [(START, STE, 0x9, 0), (BEGIN, STE, 0x9, 0), (TARGET, STE, 0x7264300b, 0xd6),
+            (SYNC, STE, 0, 0), (SYNC, STE, 0, 0xd6), (SYNC, STE, 0x7264300b, 0xd6),
+            (END, STE, 0x7264300b, 0xd6)]
+    rep = record_show(tmp_path, rows)
+    problems, m = ew.judge_breaking(rep)
+    assert problems == [] and m["breaking_calls"] == 0
+    assert m["oracle_unexplained"] == 1 and m["store_findings"] == 1
