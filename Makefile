@@ -24,6 +24,12 @@
 #   make run-transitions-noedu   the transitions on a DUT without edu
 #   make run-matrix  the transitions on five DUT kernel x SMMU model combinations
 #                 (lab/plans/matrix.yaml), one report comparing them
+#   make sensitivity [KSRC=TREE] [RESUME=results/RUN]
+#                 the bug library (suite bugs) and arm-smmu-v3's KUnit on the lab
+#                 kernel with each mutant of kernel-config/mutants/ and on stock
+#                 (lab/plans/sensitivity.yaml); one report with the sensitivity
+#                 matrix; exit 0 iff every mutant is caught and stock is clean
+#                 (docs/bugs.md)
 #   make test     every test (the emulated DUT on TEST_DUT_KERNEL, default 7.x):
 #                 C unit tests (also under ASan+UBSan and valgrind),
 #                 fuzzers (briefly), checkpatch, the modules built by dkms
@@ -96,6 +102,13 @@ TEST_SRCS := $(wildcard harness/tests/test_*.c)
 FUZZ_SRCS := $(wildcard harness/fuzz/fuzz_*.c)
 BENCH_SRCS:= $(wildcard harness/bench/bench_*.c)
 
+# The agent's LUO client (harness/agent/luo.c) uses the lab kernel's uapi
+# linux/liveupdate.h, installed by make lab-kernel (headers_install into the
+# cache): searched after the system's headers, so only what the system lacks
+# comes from there. Without it the luo commands say how to get it.
+LUO_H     := $(firstword $(wildcard $(SMMU_HIL_CACHE)/kernel/*/headers/include/linux/liveupdate.h))
+LUO_CFLAGS = $(if $(LUO_H),-idirafter $(patsubst %/linux/liveupdate.h,%,$(LUO_H)))
+
 HOST_LIB  := $(BUILD)/host/libsmmu-hil.a
 ARM64_LIB := $(BUILD)/arm64/libsmmu-hil.a
 lib_objs = $(ORACLE_SRCS:harness/oracle/%.c=$(BUILD)/$(1)/oracle/%.o) \
@@ -124,7 +137,7 @@ MODDIR     = $(BUILD)/modules/$(KREL)
 MOD_SRCS  := $(wildcard modules/*.c modules/*.h modules/Kbuild modules/include/uapi/*.h \
 		modules/include/smmu_hil/*.h)
 
-.PHONY: all tool agent modules setup setup-host setup-dut run run-transitions run-transitions-noedu run-matrix test test-c test-fuzz \
+.PHONY: all tool agent modules setup setup-host setup-dut run run-transitions run-transitions-noedu run-matrix sensitivity test test-c test-fuzz \
 	test-asan test-cli \
 	test-lab test-dut run-ssh run-liveupdate bench checkpatch kernel-config lab-kernel clean \
 	lava-jobs test-lava
@@ -172,6 +185,10 @@ $(ARM64_LIB): $(ARM64_LIB_OBJS)
 
 $(BUILD)/smmu-hil: $(HOST_CLI_OBJS) $(HOST_LIB)
 	$(HOST_CC) $(CFLAGS) -o $@ $(HOST_CLI_OBJS) $(HOST_LIB) $(LDLIBS)
+
+$(BUILD)/host/agent/luo.o $(BUILD)/arm64/agent/luo.o $(ASAN)/agent/luo.o: $(LUO_H)
+$(BUILD)/host/agent/luo.o $(BUILD)/arm64/agent/luo.o $(ASAN)/agent/luo.o: \
+	AGENT_CFLAGS += $(LUO_CFLAGS)
 
 $(ASAN_LIB): $(ASAN_LIB_OBJS)
 	@rm -f $@
@@ -388,6 +405,16 @@ run-transitions-noedu: setup
 run-matrix: setup
 	$(MAKE) tool agent
 	cd lab && $(PY) -m smmu_hil_lab run --plan plans/matrix.yaml --results ../results
+
+# The bug library's sensitivity matrix (lab/plans/sensitivity.yaml,
+# docs/bugs.md): suite bugs and the KUnit smoke test on the lab kernel with
+# each mutant, then stock; each phase selects its variant (make lab-kernel
+# PATCHES=..., incremental) and builds the modules for it. KSRC (a kernel
+# tree) goes through to every make lab-kernel; RESUME continues a run.
+sensitivity: setup-host
+	$(MAKE) tool agent
+	cd lab && KSRC="$(if $(KSRC),$(abspath $(KSRC)))" $(PY) -m smmu_hil_lab run --plan plans/sensitivity.yaml \
+		--results ../results $(if $(RESUME),--resume $(abspath $(RESUME)))
 
 # Only the live-update flow (kexec under fio and iperf3, STE/CD diffs,
 # blackout) on the qemu target.

@@ -279,6 +279,14 @@ void shl_ktap_test(struct shl_ktap *k, const char *name, const char *status, con
 		fputc('\n', k->f);
 		return;
 	}
+	/* an expected failure: kselftest's XFAIL directive (Documentation/dev-tools/ktap.rst) */
+	if (status && !strcmp(status, "xfail")) {
+		k->xfail++;
+		fprintf(k->f, "ok %u %s # XFAIL ", k->num, name);
+		one_line(k->f, reason);
+		fputc('\n', k->f);
+		return;
+	}
 	shl_ktap_diag(k, reason);
 	if (status && !strcmp(status, "pass")) {
 		k->pass++;
@@ -291,8 +299,8 @@ void shl_ktap_test(struct shl_ktap *k, const char *name, const char *status, con
 
 int shl_ktap_finish(struct shl_ktap *k)
 {
-	fprintf(k->f, "# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:%u error:0\n", k->pass,
-		k->fail, k->skip);
+	fprintf(k->f, "# Totals: pass:%u fail:%u xfail:%u xpass:0 skip:%u error:0\n", k->pass,
+		k->fail, k->xfail, k->skip);
 	fflush(k->f);
 	if (k->fail)
 		return SHL_KSFT_FAIL;
@@ -322,8 +330,8 @@ int shl_ktap_report(FILE *f, json_object *report, char *err, size_t len)
 			return -1;
 		}
 		if (!status || (strcmp(status, "pass") && strcmp(status, "fail") &&
-				strcmp(status, "skip"))) {
-			snprintf(err, len, "tests[%zu]: status '%s' is not pass, fail or skip", i,
+				strcmp(status, "skip") && strcmp(status, "xfail"))) {
+			snprintf(err, len, "tests[%zu]: status '%s' is not pass, fail, skip or xfail", i,
 				 status ? status : "");
 			return -1;
 		}

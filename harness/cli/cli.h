@@ -90,6 +90,7 @@ int shl_cmd_events(int argc, char **argv, const struct shl_cli *cli);
 int shl_cmd_dma(int argc, char **argv, const struct shl_cli *cli);
 int shl_cmd_domain(int argc, char **argv, const struct shl_cli *cli);
 int shl_cmd_clock(int argc, char **argv, const struct shl_cli *cli);
+int shl_cmd_luo(int argc, char **argv, const struct shl_cli *cli);
 int shl_cmd_inject(int argc, char **argv, const struct shl_cli *cli);
 int shl_cmd_run(int argc, char **argv, const struct shl_cli *cli);
 int shl_cmd_report(int argc, char **argv, const struct shl_cli *cli);

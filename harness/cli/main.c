@@ -22,6 +22,7 @@ static const struct shl_verb shl_objects[] = {
 	{ "domain", shl_cmd_domain, "move a device between IOMMU domains" },
 	{ "clock", shl_cmd_clock, "read the DUT's monotonic counters (blackout timing)" },
 	{ "inject", shl_cmd_inject, "raw STE/CD updates and the recorder (smmu_hil_inject)" },
+	{ "luo", shl_cmd_luo, "a pattern memfd preserved across kexec by LUO (live update)" },
 	{ "run", shl_cmd_run, "run transition scenarios (YAML) here; KTAP or JSON" },
 	{ "report", shl_cmd_report, "a lab report.json as KTAP" },
 	{ NULL, NULL, NULL },

@@ -266,6 +266,26 @@ if python3 -c "import os,sys; os.close(os.open(sys.argv[1], os.O_RDONLY | os.O_D
 	expect "clock --io FILE -j" is_json \
 		"0 < d['io_start_cntvct'] <= d['cntvct'] and d['io'].endswith('/disk')"
 fi
+# luo: the pattern file round trip (the memfd check's code on a file), a
+# flipped byte found at its offset, no /dev/liveupdate on the host
+t quick 0 -j luo pattern --file "$tmp/pat" --size 300K --seed 7
+expect "luo pattern -j" is_json "d['size'] == 307200 and d['crc32c'].startswith('0x')"
+crc=$(python3 -c "import json; print(json.load(open('$tmp/out'))['crc32c'])" 2>/dev/null)
+t quick 0 -j luo verify --file "$tmp/pat" --size 300K --seed 7 --crc32c "${crc:-0}"
+expect "luo verify -j of the pattern" is_json "d['verified'] and d['mismatches'] == 0"
+printf 'X' | dd of="$tmp/pat" bs=1 seek=4097 conv=notrunc 2>/dev/null
+t 1 -j luo verify --file "$tmp/pat" --size 300K --seed 7
+expect "luo verify finds the flipped byte" is_json \
+	"not d['verified'] and d['mismatches'] == 1 and d['first_mismatch'] == 4097"
+t 1 -j luo verify --file "$tmp/pat" --size 301K --seed 7
+t 2 -j luo verify --file "$tmp/pat" --size 1T --seed 7
+expect "luo verify --size too big" json_error
+t 2 -j luo preserve --session s --token 1 --size 4K --seed 1 --dev "$tmp/none"
+expect "luo preserve without LUO under -j" json_error
+t 2 luo retrieve --session "a b" --token 1 --size 4K --seed 1
+expect "luo retrieve: a bad session name" text_error
+t 2 -j luo preserve --size 4K --seed 1
+expect "luo preserve without --session" json_error
 t quick 0 -j dut info
 expect "dut info -j on the fake DUT" is_json "d['smmu'] == [] and 'kernel' in d"
 t 2 -j dut streams

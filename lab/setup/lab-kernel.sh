@@ -191,6 +191,8 @@ if [ -z "$ksrc" ] || [ ${#patches[@]} -gt 0 ]; then
 		fi
 		: >"$work/patched.list.new"
 		for p in ${patches[@]+"${patches[@]}"}; do
+			# "patch X does not apply": the sensitivity plan's "not applied"
+			# column reads this message (lab/smmu_hil_lab/sensitivity.py)
 			out=$(patch -d "$srctree" -p1 -N --dry-run --no-backup-if-mismatch -i "$p" 2>&1) ||
 				die "patch $(basename "$p") does not apply to $(basename "$pristine"):
 $out"
@@ -230,7 +232,20 @@ fi
 
 # ------------------------------------------------------------------ build
 out=$CACHE/kernel/$rel
+# the uapi headers in $out/headers/include, as headers_install gives them (the
+# agent's LUO client needs linux/liveupdate.h); also for a kernel built before
+install_headers() {
+	[ -f "$out/headers/.installed" ] && return 0
+	# `make headers` (headers_install is that plus an rsync the host lacks)
+	kmake -s headers >"$work/headers.log" 2>&1 || die "make headers failed (log: $work/headers.log)"
+	rm -rf "$out/headers"
+	mkdir -p "$out/headers"
+	(cd "$obj/usr" && find include -name '*.h' | cpio -pdm --quiet "$out/headers") ||
+		die "copying the uapi headers failed"
+	touch "$out/headers/.installed"
+}
 if [ -f "$out/.complete" ]; then
+	install_headers
 	log "built already: $rel ($out)"
 	cat "$out/.complete"
 	exit 0
@@ -260,6 +275,7 @@ kmake -s LOCALVERSION="-lab-${key:0:8}" INSTALL_MOD_PATH="$out/image" DEPMOD=/sb
 }
 rm -f "$out/image/lib/modules/$rel/build" "$out/image/lib/modules/$rel/source"
 [ -f "$out/image/lib/modules/$rel/modules.dep" ] || die "no modules.dep after modules_install"
+install_headers
 
 # The out-of-tree module tree: what kbuild generated (config, headers,
 # host programs, Module.symvers), over the unpatched source, so it stays

@@ -138,7 +138,7 @@ def matrix(tests: list[Any]) -> Matrix:
         if rel and rel not in col.releases:
             col.releases.append(rel)
         if t.get("status") in col.counts:
-            col.counts[t["status"]] += 1
+            col.counts[t["status"]] = col.counts.get(t["status"], 0) + 1
         rows.setdefault(row, Row(row)).cells[combo.label] = t
     return Matrix(list(columns.values()), list(rows.values()))
 

@@ -75,7 +75,11 @@ DIRECTIONS: tuple[tuple[re.Pattern[str], int | str], ...] = tuple(
 # status A -> status B: the kind of change
 STATUS_KINDS = {("pass", "fail"): "regression", ("skip", "fail"): "regression",
                 ("pass", "skip"): "regression", ("fail", "pass"): "improvement",
-                ("skip", "pass"): "improvement", ("fail", "skip"): "change"}
+                ("skip", "pass"): "improvement", ("fail", "skip"): "change",
+                # an expected failure (xfail) that passes now is an improvement
+                ("xfail", "pass"): "improvement", ("pass", "xfail"): "regression",
+                ("xfail", "fail"): "regression", ("fail", "xfail"): "change",
+                ("xfail", "skip"): "change", ("skip", "xfail"): "change"}
 
 
 # the order of changes of one kind: what a reader asks first
@@ -143,7 +147,8 @@ class Run:
         return {"path": str(self.path), "run_id": str(r.get("run_id", "?")),
                 "target": str(r.get("target", "?")), "kernels": kernels,
                 "smmu_models": models, "qemu": qemu_version(r),
-                "summary": {s: sum(1 for t in tests if t["status"] == s) for s in STATUSES}}
+                "summary": {s: sum(1 for t in tests if t["status"] == s) for s in STATUSES
+                            if s != "xfail" or any(t["status"] == s for t in tests)}}
 
 
 def _distinct(values: list[Any]) -> list[str]:

@@ -22,7 +22,8 @@ from .rundir import RunDir
 
 ORIGIN = "smmu_hil"
 VERSION = {"major": 5, "minor": 0}
-STATUS = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}
+# an expected failure (xfail) is a FAIL the report waives (KCIDB's "waived")
+STATUS = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP", "xfail": "FAIL"}
 
 
 def _ident(text: str) -> str:
@@ -74,6 +75,8 @@ def document(rd: RunDir) -> dict[str, Any]:
             "misc": {"metrics": _jsonable(t.get("metrics") or {}), "name": name,
                      "suite": suite, "dut_kernel": tkernel, "smmu_model": model},
         }
+        if t["status"] == "xfail":
+            entry["waived"] = True
         if name in starts:
             entry["start_time"] = starts[name].isoformat()
         if t.get("reason"):

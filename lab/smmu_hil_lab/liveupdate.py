@@ -24,6 +24,10 @@ from .rundir import RunDir
 from .workloads import median
 
 TEST_NAME = "kexec-live-update"
+# the tests that run this flow (their plots, tables and records):
+# live-update-luo (scenarios/bugs, lab/smmu_hil_lab/luo.py) runs it with a
+# LUO session around each kexec
+FLOW_TESTS = (TEST_NAME, "live-update-luo")
 ITERATIONS_FILE = "liveupdate-iterations.jsonl"
 NO_PMCG = "no SMMUv3 PMCG on this DUT"
 # issue 13's number: the blackout under load at most this many times the
@@ -255,9 +259,9 @@ def pmcg_devices(event_source_listing: str) -> list[str]:
 
 # ------------------------------------------------------------------ report
 def is_test(name: str) -> bool:
-    """True for the live-update test's report name: kexec-live-update, or
+    """True for a live-update flow test's report name (FLOW_TESTS), or
     with a plan phase's suffix (kexec-live-update@ssh)."""
-    return name.split("@", 1)[0] == TEST_NAME
+    return name.split("@", 1)[0] in FLOW_TESTS
 
 
 def records(rd: RunDir, t: dict[str, Any]) -> list[dict[str, Any]]:

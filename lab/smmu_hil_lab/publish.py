@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import html_report, kcidb, rundir, timeline
+from . import html_report, kcidb, luo, rundir, timeline
 from .report import _atomic_write
 
 timeline.register()   # the kexec-live-update plots and diff table
+luo.register()        # live-update-luo's survival table
 
 
 def write_all(run_dir: Path) -> list[Path]:

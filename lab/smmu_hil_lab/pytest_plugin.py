@@ -32,7 +32,8 @@ Fixtures:
     log_dir      a directory for the test's side logs (the run directory)
 
 A test's report name is its scenario name; its reason is the skip message or
-the failure's message (a DUT hang's message carries the console tail). Each
+the failure's message (a DUT hang's message carries the console tail); an
+expected failure (pytest.xfail) has status "xfail" and its reason. Each
 test names the kernel release and SMMU model it ran on (dut_kernel,
 smmu_model: report.json fields, junit properties).
 """
@@ -213,7 +214,13 @@ class Collector:
         res.metrics = item.stash.get(METRICS, {})
         res.dut_kernel = self.dut_kernel or res.dut_kernel
         res.smmu_model = self.smmu_model or res.smmu_model
-        if rep.skipped and res.status != "fail":
+        if rep.skipped and getattr(rep, "wasxfail", None) is not None and \
+                res.status != "fail":
+            # pytest.xfail(reason): an expected failure, never a pass
+            res.status = "xfail"
+            why = str(rep.wasxfail)
+            res.reason = why[len("reason: "):] if why.startswith("reason: ") else why
+        elif rep.skipped and res.status != "fail":
             res.status = "skip"
             res.reason = _skip_reason(rep)
         elif rep.failed and res.status != "fail":

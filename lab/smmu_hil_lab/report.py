@@ -5,7 +5,12 @@ report.json:
     {"run_id", "target", "dut": {"kernel", "smmu_model", ...},
      "tests": [{"name", "status", "duration_s", "reason", "metrics",
                 "dut_kernel", "smmu_model"}],
-     "summary": {"pass", "fail", "skip"}, "error" (only when the run stopped)}
+     "summary": {"pass", "fail", "skip", "xfail"}, "error" (only when the run stopped)}
+
+A test's status is pass, fail, skip or xfail: an expected failure with its
+reason (pytest.xfail(); live-update-luo on a kernel without IOMMU
+preservation), counted apart from passes, "ok N NAME # XFAIL reason" in
+KTAP, a skipped case of type pytest.xfail in JUnit.
 
 Each test names the DUT kernel release (dut_kernel) and SMMU model
 (smmu_model: nested, s1, s2) it ran on: a plan's phases may run on several.
@@ -28,7 +33,7 @@ from . import paths
 from .combos import combinations
 from .errors import LabError
 
-STATUSES = ("pass", "fail", "skip")
+STATUSES = ("pass", "fail", "skip", "xfail")
 # what every test names about the DUT it ran on (report.json, junit properties)
 RAN_ON = ("dut_kernel", "smmu_model")
 
@@ -65,10 +70,11 @@ class Report:
     error: str = ""
 
     def summary(self) -> dict[str, int]:
-        """Counts per status: {"pass", "fail", "skip"}."""
-        counts = {s: 0 for s in STATUSES}
+        """Counts per status: {"pass", "fail", "skip"}, and "xfail" when a
+        test is an expected failure (the shape stays the same without)."""
+        counts = {s: 0 for s in STATUSES if s != "xfail"}
         for t in self.tests:
-            counts[t.status] += 1
+            counts[t.status] = counts.get(t.status, 0) + 1
         return counts
 
     def to_dict(self) -> dict[str, Any]:
@@ -134,7 +140,8 @@ class Report:
             out.append(line)
             if t.status != "pass" and t.reason:
                 out.append(f"        {_one_line(t.reason)[:200]}")
-        out.append(f"pass {s['pass']}  fail {s['fail']}  skip {s['skip']}")
+        out.append(f"pass {s['pass']}  fail {s['fail']}  skip {s['skip']}"
+                   + (f"  xfail {s['xfail']}" if s.get("xfail") else ""))
         for c in combinations(self.tests):     # a matrix run: the totals per column
             out.append(f"  {c['kernel']} {c['smmu_model']}: pass {c['pass']}  "
                        f"fail {c['fail']}  skip {c['skip']}")
@@ -278,6 +285,8 @@ def _recorded_suite(records: list[dict[str, Any]]) -> ET.Element:
             ET.SubElement(case, "failure", message=reason.split("\n", 1)[0]).text = reason
         elif r.get("status") == "skip":
             ET.SubElement(case, "skipped", type="pytest.skip", message=reason).text = reason
+        elif r.get("status") == "xfail":
+            ET.SubElement(case, "skipped", type="pytest.xfail", message=reason).text = reason
     return suite
 
 

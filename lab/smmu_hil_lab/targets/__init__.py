@@ -217,16 +217,19 @@ class Target(ABC):
 
     # --------------------------------------------------------------- kexec
     def kexec_load(self, append: str | None = None, no_checks: bool = True,
-                   timeout: float = 120.0) -> None:
+                   timeout: float = 120.0, file_load: bool = False) -> None:
         """Load the target's kernel and initramfs for kexec (`kexec -l`).
 
         @append: kernel command line; None reuses the running one.
         @no_checks: kexec -i, skipping the purgatory checksum (about 8 s
-        faster under emulation). Raises CommandError when loading fails.
+        faster under emulation). @file_load: `kexec -s` (kexec_file_load:
+        the kernel loads the files and, with KHO on, hands its state over;
+        LUO needs it); -i does not apply. Raises CommandError when loading
+        fails.
         """
         kernel, initrd = self.kexec_files()
         cmdline = "--reuse-cmdline" if append is None else f"--append={shlex.quote(append)}"
-        opts = " -i" if no_checks else ""
+        opts = " -s" if file_load else " -i" if no_checks else ""
         self.run_check(f"kexec{opts} -l {kernel} --initrd={initrd} {cmdline}", timeout)
 
     def kexec_exec(self, quiesce: bool = True) -> float:

@@ -193,23 +193,44 @@ def _host_cpu(pid: int | None) -> dict[str, Any] | None:
         return None
 
 
+class KexecHooks:
+    """What another scenario adds to this flow's kexecs (live-update-luo):
+    `file_load` loads the next kernel with `kexec -s`; before_kexec(rec)
+    runs after the workloads started and the tables were read, right
+    before the kexec; after_kexec(rec) right after the DUT is back (before
+    the second snapshot). Both fill @rec; they raise LabError."""
+
+    file_load = False
+
+    def before_kexec(self, rec: dict[str, Any]) -> None:
+        """Nothing by default."""
+
+    def after_kexec(self, rec: dict[str, Any]) -> None:
+        """Nothing by default."""
+
+
+NO_HOOKS = KexecHooks()
+
+
 def _idle_kexec(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario, log_dir: Path,
                 tl: Timeline, progress: Callable[[str], None],
-                console: list[tuple[float, str]]) -> None:
+                console: list[tuple[float, str]], hooks: KexecHooks = NO_HOOKS) -> None:
     """One kexec without workloads (the idle baseline of the same run),
     measured as a loaded one: disk and NIC blackouts, phases. Raises
     LabError."""
-    dut.kexec_load()
+    dut.kexec_load(file_load=hooks.file_load)
     with _host_peer(dut, log_dir, tl, IPERF3_PROBE_JSON) as probe:
+        hooks.before_kexec(rec)
         _kexec(rec, dut, agent, s, probe.start(), progress, console)
+    hooks.after_kexec(rec)
 
 
 def _iteration(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario, log_dir: Path,
                tl: Timeline, progress: Callable[[str], None],
-               console: list[tuple[float, str]]) -> None:
+               console: list[tuple[float, str]], hooks: KexecHooks = NO_HOOKS) -> None:
     """One kexec under load, filling its record @rec (host times t_* as
-    they happen; the console lines of the kexec go to @console). Raises
-    LabError."""
+    they happen; the console lines of the kexec go to @console; @hooks:
+    another scenario's steps around the kexec). Raises LabError."""
     pattern = Fio(dut, dut.disk, "lu-pattern")
     w = pattern.run(f"{s.param('pattern')} --do_verify=0")
     if w.rc or w.error:
@@ -221,7 +242,7 @@ def _iteration(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario, log_
     # which took 43-46 s on an idle emulated 7.x DUT and over 120 s under fio
     # and iperf3; the kexec itself (quiesce, `kexec -e`, boot) runs under load
     t0 = time.monotonic()
-    dut.kexec_load()
+    dut.kexec_load(file_load=hooks.file_load)
     rec["kexec_load_s"] = round(time.monotonic() - t0, 2)
     load = Fio(dut, dut.disk, "lu-load")
     rec["t_load_start"] = time.time()
@@ -247,7 +268,9 @@ def _iteration(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario, log_
         rc, n = dut.run(f"grep -cE '{FIO_VERIFY_FAILURES}' {load.out}")
         rec["load_verify_errors"] = int(n.strip() or 0) if rc in (0, 1) else 0
         rec["loads_alive_at_kexec"] = loads_alive
+        hooks.before_kexec(rec)
         _kexec(rec, dut, agent, s, probe.start(), progress, console)
+    hooks.after_kexec(rec)
     after_streams = _streams(agent)
     diffs = lu.diff_snapshots(before_streams, after_streams)
     rec["ste_diffs"] = diffs
@@ -261,6 +284,9 @@ def _iteration(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario, log_
     rec["events_after"] = len(ev_after)
     rec["event_types_after"] = _types(ev_after)
     rec["unexpected_events"] = rec["events_before"] + len(ev_after)
+    # per StreamID, both reads (the kexec window's events)
+    rec["event_sids"] = dict(Counter(str(e.get("sid")) for e in ev + ev_after
+                                     if e.get("sid") is not None))
     rec["first_events"] = (ev + ev_after)[:5]
     v = pattern.run(f"{s.param('pattern')} --verify_only")
     rec["verified_mib"] = round(v.read_bytes / 2**20, 1)
@@ -271,20 +297,21 @@ def _iteration(rec: dict[str, Any], dut: Target, agent: Agent, s: Scenario, log_
 
 def _run_iteration(i: int | str, dut: Target, agent: Agent, s: Scenario, log_dir: Path,
                    tl: Timeline, progress: Callable[[str], None],
-                   idle: bool = False) -> dict[str, Any]:
+                   idle: bool = False, hooks: KexecHooks = NO_HOOKS) -> dict[str, Any]:
     """Iteration @i's record (@idle: a kexec without workloads, "idle":
-    true); one that breaks keeps its host times and its error, and the DUT
-    is brought back (rebooted when dead). The kexec's console lines go to
+    true; @hooks: steps another scenario adds, KexecHooks); one that
+    breaks keeps its host times and its error, and the DUT is brought back
+    (rebooted when dead). The kexec's console lines go to
     <log_dir>/liveupdate-console.jsonl, its phases into the record."""
     t0 = time.monotonic()
     rec: dict[str, Any] = {"iteration": i, "test": tl.test, **({"idle": True} if idle else {})}
     console: list[tuple[float, str]] = []
     try:
         (_idle_kexec if idle else _iteration)(rec, dut, agent, s, log_dir, tl, progress,
-                                              console)
+                                              console, hooks)
     except (LabError, ValueError, KeyError) as e:
         rec = {k: v for k, v in rec.items()
-               if k in ("iteration", "test", "idle") or k.startswith("t_")}
+               if k in ("iteration", "test", "idle", "luo") or k.startswith("t_")}
         rec["error"] = f"{type(e).__name__}: {e}"
         progress(f"iteration {i}: FAILED {e}")
         if dut.ensure_shell():

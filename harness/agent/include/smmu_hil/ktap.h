@@ -9,7 +9,7 @@
  *   # NAME: key=value                                (metrics, diagnostics)
  *   # a reason line                                  (failures: every line)
  *   ok 1 NAME | not ok 2 NAME | ok 3 NAME # SKIP reason
- *   # Totals: pass:P fail:F xfail:0 xpass:0 skip:S error:0
+ *   # Totals: pass:P fail:F xfail:X xpass:0 skip:S error:0
  *
  * `smmu-hil run` prints its scenarios with it and `smmu-hil report ktap`
  * prints a lab report.json with it; values are spelled as the lab's
@@ -30,7 +30,7 @@ struct shl_ktap {
 	FILE *f;
 	unsigned int planned;		/* N of the plan line */
 	unsigned int num;		/* results written */
-	unsigned int pass, fail, skip;
+	unsigned int pass, fail, skip, xfail;
 };
 
 /*
@@ -57,10 +57,12 @@ char *shl_ktap_value(json_object *v, char *buf, size_t len);
 
 /*
  * shl_ktap_test() - one test: each member of @metrics (an object, may be
- * NULL) as "# @name: key=value"; then for a skip "ok N @name # SKIP R"
- * (R: the first line of @reason, whitespace collapsed), otherwise every
- * line of @reason as a diagnostic and "ok N @name" (@status "pass") or
- * "not ok N @name" (anything else but "skip" counts as a failure).
+ * NULL) as "# @name: key=value"; then for a skip "ok N @name # SKIP R",
+ * for an expected failure (@status "xfail") "ok N @name # XFAIL R"
+ * (kselftest's directive; R: the first line of @reason, whitespace
+ * collapsed), otherwise every line of @reason as a diagnostic and "ok N
+ * @name" (@status "pass") or "not ok N @name" (anything else counts as a
+ * failure).
  */
 void shl_ktap_test(struct shl_ktap *k, const char *name, const char *status, const char *reason,
 		   json_object *metrics);
@@ -78,7 +80,7 @@ int shl_ktap_finish(struct shl_ktap *k);
  * "metrics"}]}, docs/lab.md) as KTAP on @f, as report.py's Report.ktap()
  * prints it: the comment "smmu-hil run RUN_ID target TARGET[ kernel K]".
  * Returns 0, or -1 with a message in @err when @report lacks "tests" or a
- * test lacks a name or has a status other than pass, fail or skip.
+ * test lacks a name or has a status other than pass, fail, skip or xfail.
  */
 int shl_ktap_report(FILE *f, json_object *report, char *err, size_t len);
 
