@@ -31,6 +31,8 @@
  *   raw     write: struct smmu_hil_inj_seq + ops (allow_raw=1)
  *   result  read: struct smmu_hil_inj_result of the last raw sequence
  *   record  write struct smmu_hil_inj_rec_ctl; read struct smmu_hil_inj_snap[]
+ *   barriers read: struct smmu_hil_inj_barriers, the DMB/DSB instructions of
+ *            the entry writer (the barrier witness: docs/bugs.md)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -41,6 +43,7 @@
 #include <linux/fs.h>
 #include <linux/io.h>
 #include <linux/iommu.h>
+#include <linux/kallsyms.h>
 #include <linux/kprobes.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
@@ -56,6 +59,7 @@
 #include <linux/vmalloc.h>
 
 #include "include/uapi/smmu_hil.h"
+#include "include/smmu_hil/a64_barrier.h"
 #include "include/smmu_hil/bdf.h"
 #include "smmu_hil_compat.h"
 #include "smmu_hil_debugfs.h"
@@ -96,6 +100,7 @@
 #define INJ_SCAN_MAX		1024	/* commands a recorded list is scanned for */
 #define INJ_REC_MIN		16
 #define INJ_REC_MAX		65536
+#define INJ_WRITER_MAX_BYTES	(16 * 1024)	/* a larger writer is refused */
 
 static char *bdf;
 module_param(bdf, charp, 0444);
@@ -152,6 +157,10 @@ static struct inject {
 	bool kp_install_on, kp_cmdlist_on, kp_learn_on, krp_writer_on, recording;
 	enum inj_ent wr_ent;		/* under slock: a writer call on ours records */
 	const u64 *wr_va;		/* its entry (the driver's mapping) */
+	const struct task_struct *wr_task;	/* the task running that call */
+	struct smmu_hil_inj_barriers bars;	/* the writer's barriers, found at load */
+	struct kprobe kp_bar[SMMU_HIL_INJ_MAX_BARRIER_PROBES];
+	bool kp_bar_on[SMMU_HIL_INJ_MAX_BARRIER_PROBES];
 	struct smmu_hil_inj_snap *ring;
 	unsigned int head, count;
 	u64 rec_seq, rec_dropped;
@@ -492,6 +501,7 @@ static int inj_writer_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (inj.recording && inj.wr_ent == INJ_NONE) {
 		inj.wr_ent = ent;
 		inj.wr_va = entry;
+		inj.wr_task = current;
 		inj_snap_va(SMMU_HIL_SNAP_BEGIN, ent, entry);
 		inj_snap_va(SMMU_HIL_SNAP_TARGET, ent, target);
 		call->ours = true;
@@ -513,10 +523,164 @@ static int inj_writer_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		if (inj.recording)
 			inj_snap_va(SMMU_HIL_SNAP_END, inj.wr_ent, inj.wr_va);
 		inj.wr_ent = INJ_NONE;
+		inj.wr_task = NULL;
 	}
 	spin_unlock_irqrestore(&inj.slock, flags);
 	return 0;
 }
+
+/*
+ * A store barrier inside the writer is about to execute: if the task is in
+ * a recorded call on our entry, snapshot that entry (equal to the call's
+ * initial entry when no store to it came before the barrier).
+ */
+static int inj_barrier_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	unsigned long flags;
+
+	if (!READ_ONCE(inj.recording) || READ_ONCE(inj.wr_task) != current)
+		return 0;
+	spin_lock_irqsave(&inj.slock, flags);
+	if (inj.recording && inj.wr_ent != INJ_NONE && inj.wr_task == current)
+		inj_snap_va(SMMU_HIL_SNAP_BARRIER, inj.wr_ent, inj.wr_va);
+	spin_unlock_irqrestore(&inj.slock, flags);
+	return 0;
+}
+
+static void *inj_resolve(const char *sym);
+
+/*
+ * The writer's size from kallsyms: sprint_symbol() of its first
+ * instruction reads "NAME+0x0/0xSIZE" (and " [module]"). Returns the size,
+ * or 0 if the symbol there is not @name at offset 0.
+ */
+static unsigned long inj_func_size(const char *name, unsigned long addr)
+{
+	char buf[KSYM_SYMBOL_LEN], num[24];
+	size_t nlen = strlen(name), i;
+	unsigned long size;
+	const char *p;
+
+	sprint_symbol(buf, addr);
+	if (strncmp(buf, name, nlen) || strncmp(buf + nlen, "+0x0/", 5))
+		return 0;
+	p = buf + nlen + 5;
+	for (i = 0; i < sizeof(num) - 1 && p[i] && p[i] != ' '; i++)
+		num[i] = p[i];
+	num[i] = '\0';
+	if (kstrtoul(num, 0, &size))
+		return 0;
+	return size;
+}
+
+/*
+ * The barrier witness, at load: find every DMB/DSB in the running kernel's
+ * entry writer (kallsyms address and size, the code read through the
+ * kernel's own mapping) into inj.bars; the first ones that order stores
+ * for the SMMU get a kprobe while recording. inj.bars.error says why there
+ * is no list.
+ */
+static void inj_find_barriers(void)
+{
+	struct smmu_hil_inj_barriers *b = &inj.bars;
+	unsigned long addr, size, off;
+	unsigned int insn, crm, nprobe = 0;
+	__le32 word;
+
+	inj_hdr(&b->hdr, sizeof(*b), 0);
+	if (!IS_ENABLED(CONFIG_ARM64)) {
+		b->error = -EOPNOTSUPP;
+		return;
+	}
+	if (!inj.kern || !inj.kern->writer) {
+		b->error = -ENOENT;
+		return;
+	}
+	strscpy(b->func, inj.kern->writer, sizeof(b->func));
+	addr = (unsigned long)inj_resolve(inj.kern->writer);
+	if (!addr) {
+		b->error = -ENOENT;
+		return;
+	}
+	size = inj_func_size(inj.kern->writer, addr);
+	if (!size || size > INJ_WRITER_MAX_BYTES || size % SMMU_HIL_A64_INSN_BYTES) {
+		b->error = -ERANGE;
+		return;
+	}
+	b->size = size;
+	for (off = 0; off < size; off += SMMU_HIL_A64_INSN_BYTES) {
+		if (copy_from_kernel_nofault(&word, (void *)(addr + off), sizeof(word))) {
+			b->error = -EFAULT;
+			b->count = 0;
+			return;
+		}
+		/* A64 instructions are little-endian whatever the data endianness */
+		insn = le32_to_cpu(word);
+		if (smmu_hil_a64_barrier(insn, &crm) == SMMU_HIL_A64_NOT_BARRIER)
+			continue;
+		if (b->count == SMMU_HIL_INJ_MAX_BARRIERS) {
+			b->hdr.flags |= SMMU_HIL_INJ_BARS_TRUNCATED;
+			break;
+		}
+		b->b[b->count].offset = off;
+		b->b[b->count].insn = insn;
+		if (smmu_hil_a64_orders_dma_stores(insn)) {
+			b->b[b->count].flags |= SMMU_HIL_INJ_BAR_ORDERS;
+			if (nprobe++ < SMMU_HIL_INJ_MAX_BARRIER_PROBES)
+				b->b[b->count].flags |= SMMU_HIL_INJ_BAR_PROBED;
+		}
+		b->count++;
+	}
+}
+
+/* Arm (@on) or disarm a kprobe on each barrier flagged PROBED. Caller holds inj.lock. */
+static int inj_barrier_probes(bool on)
+{
+	const struct smmu_hil_inj_barriers *b = &inj.bars;
+	unsigned int i, n = 0;
+	int ret;
+
+	for (i = 0; i < b->count && n < SMMU_HIL_INJ_MAX_BARRIER_PROBES; i++) {
+		struct kprobe *kp = &inj.kp_bar[n];
+
+		if (!(b->b[i].flags & SMMU_HIL_INJ_BAR_PROBED))
+			continue;
+		if (!on) {
+			if (inj.kp_bar_on[n])
+				unregister_kprobe(kp);
+			inj.kp_bar_on[n++] = false;
+			continue;
+		}
+		if (inj.kp_bar_on[n]) {
+			n++;
+			continue;
+		}
+		memset(kp, 0, sizeof(*kp));
+		kp->symbol_name = b->func;
+		kp->offset = b->b[i].offset;
+		kp->pre_handler = inj_barrier_pre;
+		ret = register_kprobe(kp);
+		if (ret) {
+			pr_warn("cannot probe the barrier at %s+0x%x (%d)\n", b->func,
+				b->b[i].offset, ret);
+			return ret;
+		}
+		inj.kp_bar_on[n++] = true;
+	}
+	return 0;
+}
+
+static ssize_t barriers_read(struct file *file, char __user *ubuf, size_t len,
+			     loff_t *ppos)
+{
+	return inj_read_rec(ubuf, len, ppos, &inj.bars, sizeof(inj.bars));
+}
+
+static const struct file_operations barriers_fops = {
+	.owner = THIS_MODULE,
+	.read = barriers_read,
+	.llseek = default_llseek,
+};
 
 /*
  * Arm kprobe @kp on @sym with pre-handler @pre, once: *@on says whether it
@@ -558,6 +722,12 @@ static int inj_record_start(void)
 			    inj_cmdlist_pre);
 	if (ret)
 		return ret;
+	ret = inj_barrier_probes(true);
+	if (ret) {
+		inj_barrier_probes(false);
+		inj_kprobe_off(&inj.kp_cmdlist, &inj.kp_cmdlist_on);
+		return ret;
+	}
 	spin_lock_irqsave(&inj.slock, flags);
 	if (!inj.recording)
 		inj_snap(SMMU_HIL_SNAP_START, true, true, false);
@@ -576,6 +746,7 @@ static void inj_record_stop(void)
 	inj.recording = false;
 	spin_unlock_irqrestore(&inj.slock, flags);
 	inj_kprobe_off(&inj.kp_cmdlist, &inj.kp_cmdlist_on);
+	inj_barrier_probes(false);
 	if (inj.krp_writer_on && inj.krp_writer.nmissed)
 		pr_warn("%s: %d call(s) not seen (more in flight than maxactive %d): updates may be missing from the recording\n",
 			inj.kern->writer, inj.krp_writer.nmissed, inj.krp_writer.maxactive);
@@ -1410,6 +1581,7 @@ static int inj_setup_kernel(void)
 static void inj_teardown(void)
 {
 	inj_kprobe_off(&inj.kp_cmdlist, &inj.kp_cmdlist_on);
+	inj_barrier_probes(false);
 	inj_kprobe_off(&inj.kp_install, &inj.kp_install_on);
 	if (inj.krp_writer_on)
 		unregister_kretprobe(&inj.krp_writer);
@@ -1465,6 +1637,7 @@ static int __init inj_init(void)
 	ret = inj_setup_kernel();
 	if (ret)
 		goto err;
+	inj_find_barriers();
 	inj_hdr(&inj.result.hdr, sizeof(inj.result), 0);
 
 	inj.top = smmu_hil_dir_get(SMMU_HIL_DEBUGFS_DIR, NULL);
@@ -1483,6 +1656,7 @@ static int __init inj_init(void)
 	debugfs_create_file("raw", 0200, inj.dir, NULL, &raw_fops);
 	debugfs_create_file("result", 0444, inj.dir, NULL, &result_fops);
 	debugfs_create_file("record", 0600, inj.dir, NULL, &record_fops);
+	debugfs_create_file("barriers", 0444, inj.dir, NULL, &barriers_fops);
 	pr_info("claimed %s (%s), SID 0x%x on %s, STE at 0x%llx; raw mode %s, recorder %s\n",
 		pci_name(inj.pdev), inj.pdev->dev.driver ? inj.pdev->dev.driver->name : "-",
 		inj.sid, dev_name(inj.smmu_dev), (u64)inj.ste_pa,

@@ -15,6 +15,7 @@
 #include "smmu_hil/entry_ops.h"
 #include "smmu_hil/inject.h"
 #include "smmu_hil/plan.h"
+#include <smmu_hil/a64_barrier.h>
 #include <uapi/smmu_hil.h>
 
 #define REC_MAX_BYTES	((size_t)65536 * sizeof(struct smmu_hil_inj_snap))
@@ -25,8 +26,13 @@ _Static_assert(SHL_KIND_STE == SMMU_HIL_ENT_STE && SHL_KIND_CD == SMMU_HIL_ENT_C
 _Static_assert((int)SHL_REC_START == SMMU_HIL_SNAP_START &&
 	       (int)SHL_REC_BEGIN == SMMU_HIL_SNAP_BEGIN &&
 	       (int)SHL_REC_SYNC == SMMU_HIL_SNAP_SYNC && (int)SHL_REC_STOP == SMMU_HIL_SNAP_STOP &&
-	       (int)SHL_REC_TARGET == SMMU_HIL_SNAP_TARGET && (int)SHL_REC_END == SMMU_HIL_SNAP_END,
+	       (int)SHL_REC_TARGET == SMMU_HIL_SNAP_TARGET && (int)SHL_REC_END == SMMU_HIL_SNAP_END &&
+	       (int)SHL_REC_BARRIER == SMMU_HIL_SNAP_BARRIER,
 	       "snapshot kinds differ");
+_Static_assert(sizeof(((struct shl_inject_barriers *)0)->b) /
+	       sizeof(((struct shl_inject_barriers *)0)->b[0]) == SMMU_HIL_INJ_MAX_BARRIERS &&
+	       sizeof(((struct shl_inject_barriers *)0)->func) == SMMU_HIL_NAME_LEN,
+	       "barrier list sizes differ");
 
 static void inject_path(char *buf, size_t len, const char *file)
 {
@@ -234,7 +240,7 @@ int shl_rec_decode(const void *buf, size_t len, struct shl_rec_log *log, char *e
 	for (i = 0; i < n; i++) {
 		struct shl_rec_snap *s = &log->s[i];
 
-		if (in[i].kind > SMMU_HIL_SNAP_END ||
+		if (in[i].kind > SMMU_HIL_SNAP_BARRIER ||
 		    (in[i].entry != SMMU_HIL_ENT_STE && in[i].entry != SMMU_HIL_ENT_CD)) {
 			snprintf(err, errlen, "snapshot %zu: kind %u, entry %u unknown", i + 1,
 				 in[i].kind, in[i].entry);
@@ -270,10 +276,15 @@ size_t shl_rec_group(const struct shl_rec_snap *s, size_t n, enum shl_entry_kind
 		if (s[i].ent != ent)
 			continue;
 		if (s[i].kind == SHL_REC_SYNC || s[i].kind == SHL_REC_TARGET ||
-		    s[i].kind == SHL_REC_END) {
+		    s[i].kind == SHL_REC_END || s[i].kind == SHL_REC_BARRIER) {
 			if (!open)
 				continue;	/* no initial entry known */
-			if (s[i].kind == SHL_REC_TARGET) {
+			if (s[i].kind == SHL_REC_BARRIER) {
+				if (!cur.nbarriers++) {
+					cur.barrier = i;
+					cur.barrier_syncs = (unsigned int)cur.nsyncs;
+				}
+			} else if (s[i].kind == SHL_REC_TARGET) {
 				cur.has_target = true;
 				cur.target = i;
 			} else if (s[i].kind == SHL_REC_END) {
@@ -295,6 +306,7 @@ size_t shl_rec_group(const struct shl_rec_snap *s, size_t n, enum shl_entry_kind
 		cur.ent = ent;
 		cur.init = i;
 		cur.end = SIZE_MAX;
+		cur.barrier = SIZE_MAX;
 	}
 	if (open && (cur.nsyncs || cur.has_target) && ng < max)
 		g[ng++] = cur;
@@ -322,6 +334,124 @@ size_t shl_rec_group_ops(const struct shl_rec_snap *s, const struct shl_rec_grou
 		prev = cur;
 	}
 	return n;
+}
+
+const char *shl_barrier_verdict_name(enum shl_barrier_verdict v)
+{
+	static const char *const names[] = { "ordered", "late", "missing" };
+
+	return (unsigned int)v < sizeof(names) / sizeof(names[0]) ? names[v] : "?";
+}
+
+int shl_rec_barrier_verdict(const struct shl_rec_snap *s, const struct shl_rec_group *g)
+{
+	if (!g->has_target || !g->nsyncs)
+		return -1;
+	if (!g->nbarriers)
+		return SHL_BAR_MISSING;
+	/* entry_set() stores only what differs: an untouched entry saw no store */
+	if (g->barrier_syncs == 0 && !memcmp(&s[g->barrier].e, &s[g->init].e, sizeof(s[0].e)))
+		return SHL_BAR_ORDERED;
+	return SHL_BAR_LATE;
+}
+
+bool shl_rec_pointer_change(const struct shl_rec_snap *s, const struct shl_rec_group *g)
+{
+	const struct shl_pointer_field *pf;
+	const struct shl_entry *a = &s[g->init].e, *b;
+	size_t n, i;
+
+	if (!g->has_target)
+		return false;
+	b = &s[g->target].e;
+	pf = shl_pointer_fields(g->ent, &n);
+	for (i = 0; i < n; i++) {
+		uint64_t ta = b->q[pf[i].qword] & pf[i].mask;
+
+		if (ta && ta != (a->q[pf[i].qword] & pf[i].mask))
+			return true;
+	}
+	return false;
+}
+
+int shl_inject_decode_barriers(const struct smmu_hil_inj_barriers *in,
+			       struct shl_inject_barriers *out)
+{
+	unsigned int i, crm, kind;
+	uint32_t want;
+
+	memset(out, 0, sizeof(*out));
+	if (!shl_uapi_hdr_ok(&in->hdr, sizeof(*in)) ||
+	    (in->hdr.flags & ~SMMU_HIL_INJ_BARS_TRUNCATED) || in->reserved ||
+	    !memchr(in->func, '\0', sizeof(in->func)) || in->count > SMMU_HIL_INJ_MAX_BARRIERS ||
+	    (in->error && in->count) || in->error > 0)
+		return -1;
+	out->error = in->error;
+	out->truncated = in->hdr.flags & SMMU_HIL_INJ_BARS_TRUNCATED;
+	out->size = in->size;
+	memcpy(out->func, in->func, sizeof(out->func));
+	out->count = in->count;
+	for (i = 0; i < in->count; i++) {
+		const struct smmu_hil_inj_barrier *b = &in->b[i];
+
+		kind = (unsigned int)smmu_hil_a64_barrier(b->insn, &crm);
+		if (kind == SMMU_HIL_A64_NOT_BARRIER || b->reserved || b->offset >= in->size ||
+		    b->offset % SMMU_HIL_A64_INSN_BYTES ||
+		    (b->flags & ~(SMMU_HIL_INJ_BAR_ORDERS | SMMU_HIL_INJ_BAR_PROBED)))
+			return -1;
+		want = smmu_hil_a64_orders_dma_stores(b->insn) ? SMMU_HIL_INJ_BAR_ORDERS : 0;
+		if ((b->flags & SMMU_HIL_INJ_BAR_ORDERS) != want ||
+		    ((b->flags & SMMU_HIL_INJ_BAR_PROBED) && !want))
+			return -1;
+		out->b[i].offset = b->offset;
+		out->b[i].insn = b->insn;
+		out->b[i].orders = want;
+		out->b[i].probed = b->flags & SMMU_HIL_INJ_BAR_PROBED;
+		snprintf(out->b[i].text, sizeof(out->b[i].text), "%s %s",
+			 kind == SMMU_HIL_A64_DMB ? "dmb" : "dsb", smmu_hil_a64_barrier_option(crm));
+	}
+	return 0;
+}
+
+int shl_inject_read_barriers(struct shl_inject_barriers *out)
+{
+	struct smmu_hil_inj_barriers b;
+	char path[4096];
+	int ret;
+
+	inject_path(path, sizeof(path), "barriers");
+	ret = shl_read_record(path, &b, sizeof(b));
+	if (ret)
+		return ret;
+	return shl_inject_decode_barriers(&b, out) ? -EPROTO : 0;
+}
+
+json_object *shl_inject_barriers_json(const struct shl_inject_barriers *b)
+{
+	json_object *o = json_object_new_object(), *a = json_object_new_array();
+	unsigned int i, orders = 0;
+	char hex[24];
+
+	for (i = 0; i < b->count; i++) {
+		json_object *x = json_object_new_object();
+
+		snprintf(hex, sizeof(hex), "0x%x", b->b[i].offset);
+		json_object_object_add(x, "offset", json_object_new_string(hex));
+		snprintf(hex, sizeof(hex), "0x%08x", b->b[i].insn);
+		json_object_object_add(x, "insn", json_object_new_string(hex));
+		json_object_object_add(x, "asm", json_object_new_string(b->b[i].text));
+		json_object_object_add(x, "orders_dma_stores", json_object_new_boolean(b->b[i].orders));
+		json_object_object_add(x, "probed", json_object_new_boolean(b->b[i].probed));
+		json_object_array_add(a, x);
+		orders += b->b[i].orders;
+	}
+	json_object_object_add(o, "func", json_object_new_string(b->func));
+	json_object_object_add(o, "size", json_object_new_int64(b->size));
+	json_object_object_add(o, "error", json_object_new_int(b->error));
+	json_object_object_add(o, "truncated", json_object_new_boolean(b->truncated));
+	json_object_object_add(o, "store_barriers", json_object_new_int((int)orders));
+	json_object_object_add(o, "barriers", a);
+	return o;
 }
 
 const char *shl_inject_config_name(enum shl_entry_kind kind, const struct shl_entry *e)

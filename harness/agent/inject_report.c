@@ -170,8 +170,9 @@ static json_object *cmp_json(const struct shl_rec_cmp *c, const char *explanatio
 
 static json_object *group_json(const struct shl_rec_snap *s, const struct shl_rec_group *g,
 			       const char *shape, const char *verdict, json_object *viol,
-			       json_object *oracle)
+			       json_object *oracle, const char *store_verdict, json_object *store_viol)
 {
+	int bv = shl_rec_barrier_verdict(s, g);
 	json_object *o = json_object_new_object(), *syncs = json_object_new_array();
 	size_t k;
 
@@ -191,6 +192,17 @@ static json_object *group_json(const struct shl_rec_snap *s, const struct shl_re
 		json_object_object_add(o, "violations", viol);
 	if (oracle)
 		json_object_object_add(o, "oracle", oracle);
+	if (store_verdict) {
+		json_object_object_add(o, "store_verdict", json_object_new_string(store_verdict));
+		json_object_object_add(o, "store_violations", store_viol);
+	}
+	if (bv >= 0) {
+		json_object_object_add(o, "barrier", json_object_new_string(
+			shl_barrier_verdict_name((enum shl_barrier_verdict)bv)));
+		json_object_object_add(o, "barriers_executed", json_object_new_int((int)g->nbarriers));
+		json_object_object_add(o, "pointer_change",
+				       json_object_new_boolean(shl_rec_pointer_change(s, g)));
+	}
 	return o;
 }
 
@@ -220,12 +232,13 @@ struct cmp_row {
 	char transition[64];
 	struct shl_rec_cmp c;
 	const char *explanation;
+	const char *store_verdict;	/* the worst of the row's calls */
 	unsigned int count;
 };
 
 static void cmp_add(struct cmp_row *rows, size_t *nrows, size_t max, const struct shl_rec_snap *s,
 		    const struct shl_rec_group *g, const struct shl_rec_cmp *c,
-		    const char *explanation)
+		    const char *explanation, const char *store_verdict)
 {
 	char transition[64];
 	char key[600];
@@ -246,8 +259,12 @@ static void cmp_add(struct cmp_row *rows, size_t *nrows, size_t max, const struc
 		snprintf(rows[j].transition, sizeof(rows[j].transition), "%s", transition);
 		rows[j].c = *c;
 		rows[j].explanation = explanation;
+		rows[j].store_verdict = store_verdict;
 		(*nrows)++;
 	}
+	if (store_verdict && (!rows[j].store_verdict ||
+			      verdict_rank(store_verdict) > verdict_rank(rows[j].store_verdict)))
+		rows[j].store_verdict = store_verdict;
 	rows[j].count++;
 }
 
@@ -271,9 +288,35 @@ static json_object *cmp_table(const struct cmp_row *rows, size_t n)
 				       json_object_new_string(rows[j].c.difference));
 		json_object_object_add(x, "explanation", rows[j].explanation ?
 				       json_object_new_string(rows[j].explanation) : NULL);
+		json_object_object_add(x, "path",
+				       json_object_new_string(shl_path_name(rows[j].c.plan.path)));
+		json_object_object_add(x, "store_verdict", rows[j].store_verdict ?
+				       json_object_new_string(rows[j].store_verdict) : NULL);
 		json_object_array_add(t, x);
 	}
 	return t;
+}
+
+/* The barrier witness's counts (per kind: calls, ordered, late, missing, pointer calls, ordered). */
+static json_object *barrier_witness_json(const unsigned long long bw[2][6])
+{
+	static const char *const keys[6] = {
+		"calls", "ordered", "late", "missing", "pointer_calls", "pointer_ordered",
+	};
+	json_object *o = json_object_new_object(), *per = json_object_new_object(), *x;
+	unsigned int k, c;
+
+	for (c = 0; c < 6; c++)
+		json_object_object_add(o, keys[c], json_object_new_int64(
+			(int64_t)(bw[0][c] + bw[1][c])));
+	for (k = 0; k < 2; k++) {
+		x = json_object_new_object();
+		for (c = 0; c < 6; c++)
+			json_object_object_add(x, keys[c], json_object_new_int64((int64_t)bw[k][c]));
+		json_object_object_add(per, k ? "CD" : "STE", x);
+	}
+	json_object_object_add(o, "per_entry", per);
+	return o;
 }
 
 json_object *shl_inject_record_report(const struct shl_profile *p, const struct shl_rec_log *log,
@@ -288,7 +331,12 @@ json_object *shl_inject_record_report(const struct shl_profile *p, const struct 
 	const struct shl_rec_snap *s = log->s;
 	size_t n = log->n, ng, nd = 0, nrows = 0, i, j, k, nops;
 	unsigned long long compared = 0, differ = 0, unexplained = 0;
-	const char *label, *why;
+	unsigned long long store_checked = 0, store_findings = 0;
+	/* barrier witness per entry kind: calls, ordered, late, missing, pointer calls, ordered */
+	unsigned long long bw[2][6] = { { 0 } };
+	const char *label, *why, *store_label;
+	json_object *store_viol;
+	int bv;
 	struct shl_rec_cmp cmp;
 	char oerr[300];
 
@@ -324,7 +372,28 @@ json_object *shl_inject_record_report(const struct shl_profile *p, const struct 
 				label = "error";
 				*worst = 2;
 			}
+			/*
+			 * Writer calls at every store too: entry_set() stores the
+			 * qwords of a step in ascending order (shl_rec_group_ops()).
+			 */
+			store_label = NULL;
+			store_viol = NULL;
+			if (g[i].has_target) {
+				store_viol = json_object_new_array();
+				store_label = "pass";
+				if (nops)
+					store_label = shl_inject_judge(kinds[k], p, ste, &s[g[i].init].e,
+								       shl_rec_group_final(s, &g[i]),
+								       ops, nops, false, store_viol,
+								       oerr, sizeof(oerr));
+				if (!store_label) {
+					store_label = "error";
+					*worst = 2;
+				}
+				store_checked++;
+			}
 			oracle = NULL;
+			memset(&cmp, 0, sizeof(cmp));
 			if (!shl_rec_compare(s, &g[i], update_safe, &cmp)) {
 				why = cmp.equal ? NULL : explain_difference(s, &g[i], &cmp);
 				compared++;
@@ -333,10 +402,28 @@ json_object *shl_inject_record_report(const struct shl_profile *p, const struct 
 				if (!cmp.equal && !why && *worst == 0)
 					*worst = 1;
 				oracle = cmp_json(&cmp, why);
-				cmp_add(rows, &nrows, MAX_ROWS, s, &g[i], &cmp, why);
+				cmp_add(rows, &nrows, MAX_ROWS, s, &g[i], &cmp, why, store_label);
+			}
+			/* a torn or illegal entry between two stores; V=0 as at sync granularity */
+			if (store_label && strcmp(store_label, "pass") &&
+			    (strcmp(store_label, "breaking") || !oracle || !cmp.equal ||
+			     cmp.plan.path != SHL_PATH_BREAKING)) {
+				store_findings++;
+				if (*worst == 0)
+					*worst = 1;
+			}
+			bv = shl_rec_barrier_verdict(s, &g[i]);
+			if (bv >= 0) {
+				bool ptr = shl_rec_pointer_change(s, &g[i]);
+
+				bw[k][0]++;
+				bw[k][1 + bv]++;
+				bw[k][4] += ptr;
+				bw[k][5] += ptr && bv == SHL_BAR_ORDERED;
 			}
 			shl_rec_group_shape(s, &g[i], shape, sizeof(shape));
-			json_object_array_add(updates, group_json(s, &g[i], shape, label, viol, oracle));
+			json_object_array_add(updates, group_json(s, &g[i], shape, label, viol, oracle,
+								  store_label, store_viol));
 			for (j = 0; j < nd; j++)
 				if (!strcmp(d[j].shape, shape))
 					break;
@@ -382,6 +469,9 @@ json_object *shl_inject_record_report(const struct shl_profile *p, const struct 
 	json_object_object_add(o, "differences", json_object_new_int64((int64_t)differ));
 	json_object_object_add(o, "unexplained", json_object_new_int64((int64_t)unexplained));
 	json_object_object_add(o, "kernel_vs_oracle", cmp_table(rows, nrows));
+	json_object_object_add(o, "store_checked", json_object_new_int64((int64_t)store_checked));
+	json_object_object_add(o, "store_findings", json_object_new_int64((int64_t)store_findings));
+	json_object_object_add(o, "barrier_witness", barrier_witness_json(bw));
 	free(g);
 	free(d);
 	free(rows);

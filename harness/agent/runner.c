@@ -185,6 +185,16 @@ static int recorder_metrics(struct shl_run_result *o)
 					   json_object_object_get(rep, "kernel_vs_oracle")));
 		json_object_object_add(o->metrics, "kernel_vs_oracle",
 				       json_object_get(json_object_object_get(rep, "kernel_vs_oracle")));
+		/* per store (docs/injector.md "Every store"); the barrier witness (docs/bugs.md) */
+		shl_run_metric_int(o, "oracle_store_findings", (unsigned long long)
+				   json_object_get_int64(json_object_object_get(rep, "store_findings")));
+		x = json_object_object_get(rep, "barrier_witness");
+		snprintf(v, sizeof(v), "%lld calls stored: %lld ordered, %lld late, %lld missing",
+			 (long long)json_object_get_int64(json_object_object_get(x, "calls")),
+			 (long long)json_object_get_int64(json_object_object_get(x, "ordered")),
+			 (long long)json_object_get_int64(json_object_object_get(x, "late")),
+			 (long long)json_object_get_int64(json_object_object_get(x, "missing")));
+		shl_run_metric_str(o, "barrier_witness", v);
 	}
 	json_object_put(rep);
 	if (worst == 2)
@@ -193,7 +203,7 @@ static int recorder_metrics(struct shl_run_result *o)
 		shl_run_set_status(o, "fail", "%lld recorded driver update(s) differ from the oracle's plan without an explanation (see kernel_vs_oracle)",
 				   unexplained);
 	else if (worst == 1)
-		shl_run_set_status(o, "fail", "a recorded driver update is not safe by the oracle (see the sequence_N metrics)");
+		shl_run_set_status(o, "fail", "a recorded driver update is not safe by the oracle (see the sequence_N metrics; per store: oracle_store_findings)");
 	return 0;
 }
 

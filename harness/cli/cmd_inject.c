@@ -8,6 +8,7 @@
  *   inject apply --from Q --to Q [--entry ste|cd] [--repeat N] [--dwell-us N]
  *   inject apply --sequence FILE [--from Q] [--to Q] [--entry ste|cd] ...
  *   inject record start|stop|show [--profile P]
+ *   inject barriers
  */
 #include <errno.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@ static void usage(FILE *f)
 		"       smmu-hil inject apply --sequence FILE [--from Q] [--to Q] [--entry ste|cd]\n"
 		"                [--repeat N] [--dwell-us N] [--profile NAME|FILE] [-j]\n"
 		"       smmu-hil inject record start|stop|show [--profile NAME|FILE] [-j]\n"
+		"       smmu-hil inject barriers [-j]\n"
 		"Q: up to 8 hex qwords separated by commas, qword 0 first.\n"
 		"apply needs smmu_hil_inject loaded with allow_raw=1.\n");
 }
@@ -173,6 +175,9 @@ static int cmd_show(int argc, char **argv, const struct shl_cli *cli)
 		json_object_object_add(o, "dev", json_object_new_string(ste.bdf));
 		json_object_object_add(o, "sid", json_object_new_string(sid));
 		json_object_object_add(o, "profile", json_object_new_string(p.name));
+		/* the driver updates entries with arm_smmu_write_entry() (the recorder's targets) */
+		json_object_object_add(o, "writer", json_object_new_boolean(ste.writer));
+		json_object_object_add(o, "update_safe", json_object_new_boolean(ste.update_safe));
 		json_object_object_add(o, "ste", entry_json(SHL_KIND_STE, &p, &ste, NULL));
 		json_object_object_add(o, "cd", cd.present ?
 				       entry_json(SHL_KIND_CD, &p, &cd, &ste.e) : NULL);
@@ -399,7 +404,7 @@ static int cmd_apply(int argc, char **argv, const struct shl_cli *cli)
 
 static int cmd_record_show(int argc, char **argv, const struct shl_cli *cli)
 {
-	json_object *o, *dist, *cmp;
+	json_object *o, *dist, *cmp, *bw;
 	struct shl_inject_entry ste;
 	struct shl_profile p;
 	struct inj_args a;
@@ -459,9 +464,56 @@ static int cmd_record_show(int argc, char **argv, const struct shl_cli *cli)
 			       json_object_get_string(json_object_object_get(x, "verdict")),
 			       d ? ": " : "", d ? d : "", e ? "; explained: " : "", e ? e : "");
 		}
+		bw = json_object_object_get(o, "barrier_witness");
+		if (ste.writer)
+			printf("every store (ascending qwords per sync): %lld writer calls checked, %lld findings; barrier witness: %lld calls that stored, %lld ordered, %lld late, %lld missing\n",
+			       (long long)json_object_get_int64(json_object_object_get(o, "store_checked")),
+			       (long long)json_object_get_int64(json_object_object_get(o, "store_findings")),
+			       (long long)json_object_get_int64(json_object_object_get(bw, "calls")),
+			       (long long)json_object_get_int64(json_object_object_get(bw, "ordered")),
+			       (long long)json_object_get_int64(json_object_object_get(bw, "late")),
+			       (long long)json_object_get_int64(json_object_object_get(bw, "missing")));
 		json_object_put(o);
 	}
 	return worst == 2 ? SHL_EXIT_USAGE : worst ? SHL_EXIT_FAIL : SHL_EXIT_OK;
+}
+
+/* barriers: the DMB/DSB instructions of the running kernel's entry writer */
+static int cmd_barriers(int argc, char **argv, const struct shl_cli *cli)
+{
+	struct shl_inject_barriers b;
+	struct inj_args a;
+	json_object *o;
+	unsigned int i;
+	int ret = parse_args(argc, argv, false, &a);
+
+	if (ret)
+		return ret;
+	if (a.profile)
+		return shl_err("barriers takes no --profile");
+	ret = shl_inject_read_barriers(&b);
+	if (ret)
+		return no_module(ret);
+	o = shl_inject_barriers_json(&b);
+	if (cli->json) {
+		shl_json_print(o, cli);
+		return SHL_EXIT_OK;
+	}
+	if (b.error)
+		printf("no barrier list: %s (%s)\n", strerror(-b.error),
+		       b.error == -ENOENT ? "the kernel has no entry writer in kallsyms" :
+		       b.error == -EOPNOTSUPP ? "not arm64" : "the writer's code could not be read");
+	else
+		printf("%s: %u bytes, %u DMB/DSB, %d ordering stores for the SMMU%s\n", b.func,
+		       b.size, b.count,
+		       json_object_get_int(json_object_object_get(o, "store_barriers")),
+		       b.truncated ? " (list truncated)" : "");
+	for (i = 0; i < b.count; i++)
+		printf("  +0x%-4x %08x  %-10s %s%s\n", b.b[i].offset, b.b[i].insn, b.b[i].text,
+		       b.b[i].orders ? "orders stores" : "does not order stores for the SMMU",
+		       b.b[i].probed ? ", probed while recording" : "");
+	json_object_put(o);
+	return SHL_EXIT_OK;
 }
 
 /* record start|stop: a start begins a fresh recording */
@@ -499,6 +551,7 @@ static const struct shl_verb verbs[] = {
 	{ "show", cmd_show, "the claimed device's live STE and CD" },
 	{ "apply", cmd_apply, "raw updates of the live entry (allow_raw=1)" },
 	{ "record", cmd_record, "the recorder of the driver's own updates" },
+	{ "barriers", cmd_barriers, "the barrier witness: DMB/DSB of the kernel's entry writer" },
 	{ NULL, NULL, NULL },
 };
 

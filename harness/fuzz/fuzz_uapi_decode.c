@@ -2,8 +2,9 @@
 /*
  * libFuzzer target: the agent's decoding of the records the kernel modules
  * return (modules/include/uapi/smmu_hil.h): recorder snapshots, the live
- * STE/CD, the raw result, the event monitor's counters and SMMU list; what
- * decodes is grouped and judged as `inject record show` does.
+ * STE/CD, the raw result, the barrier witness's list, the event monitor's
+ * counters and SMMU list; what decodes is grouped and judged as `inject
+ * record show` does.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int init;
 	struct smmu_hil_inj_entry ent;
 	struct smmu_hil_inj_result res;
+	struct smmu_hil_inj_barriers bars;
+	struct shl_inject_barriers b;
 	struct smmu_hil_evt_stats st;
 	struct smmu_hil_smmu_info si;
 	struct shl_inject_entry e;
@@ -55,6 +58,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	shl_inject_decode_entry(SHL_KIND_CD, &ent, &e);
 	fill(&res, sizeof(res), data, size);
 	shl_inject_decode_result(&res, &r);
+	fill(&bars, sizeof(bars), data, size);
+	if (!shl_inject_decode_barriers(&bars, &b))
+		json_object_put(shl_inject_barriers_json(&b));
 	fill(&st, sizeof(st), data, size);
 	shl_evt_stats_decode(&st, &s);
 	fill(&si, sizeof(si), data, size);

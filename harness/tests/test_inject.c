@@ -537,6 +537,116 @@ static void test_rec_report_oracle(void **state)
 	shl_rec_log_free(&log);
 }
 
+/*
+ * bug 3 (issue 13, docs/bugs.md "breaking-off-by-one"): a CD moved to
+ * another paging domain (ASID and TTB0 change: a breaking update) as the
+ * stock writer records it (V=0, then q1, then q0: three syncs) and as the
+ * off-by-one writer does (its fill step stores qwords 0..6: qword 0 with
+ * V=1 lands in the same window as qword 1, then no third sync).
+ */
+#define OBO_Q0A 0x4e204c0003510ULL	/* ASID 4 */
+#define OBO_Q0B 0x5e204c0003510ULL	/* ASID 5 */
+#define OBO_TTBA 0x72644000ULL
+#define OBO_TTBB 0x72655000ULL
+static const struct {
+	uint32_t kind, entry;
+	uint64_t q0, q1;
+} obo_stock[] = {
+	{ SMMU_HIL_SNAP_START, SMMU_HIL_ENT_STE, 0x7264300b, 0xd6 },
+	{ SMMU_HIL_SNAP_BEGIN, SMMU_HIL_ENT_CD, OBO_Q0A, OBO_TTBA },
+	{ SMMU_HIL_SNAP_TARGET, SMMU_HIL_ENT_CD, OBO_Q0B, OBO_TTBB },
+	{ SMMU_HIL_SNAP_SYNC, SMMU_HIL_ENT_CD, 0, OBO_TTBA },
+	{ SMMU_HIL_SNAP_SYNC, SMMU_HIL_ENT_CD, 0, OBO_TTBB },
+	{ SMMU_HIL_SNAP_SYNC, SMMU_HIL_ENT_CD, OBO_Q0B, OBO_TTBB },
+	{ SMMU_HIL_SNAP_END, SMMU_HIL_ENT_CD, OBO_Q0B, OBO_TTBB },
+}, obo_mutant[] = {
+	{ SMMU_HIL_SNAP_START, SMMU_HIL_ENT_STE, 0x7264300b, 0xd6 },
+	{ SMMU_HIL_SNAP_BEGIN, SMMU_HIL_ENT_CD, OBO_Q0A, OBO_TTBA },
+	{ SMMU_HIL_SNAP_TARGET, SMMU_HIL_ENT_CD, OBO_Q0B, OBO_TTBB },
+	{ SMMU_HIL_SNAP_SYNC, SMMU_HIL_ENT_CD, 0, OBO_TTBA },
+	{ SMMU_HIL_SNAP_SYNC, SMMU_HIL_ENT_CD, OBO_Q0B, OBO_TTBB },
+	{ SMMU_HIL_SNAP_END, SMMU_HIL_ENT_CD, OBO_Q0B, OBO_TTBB },
+};
+
+static json_object *obo_report(const void *rows, size_t n, int *worst)
+{
+	const struct { uint32_t kind, entry; uint64_t q0, q1; } *r = rows;
+	struct smmu_hil_inj_snap snap[8];
+	struct shl_rec_log log;
+	struct shl_profile p;
+	json_object *o;
+	char err[200];
+	size_t i;
+
+	assert_true(n <= 8);
+	memset(snap, 0, sizeof(snap));
+	for (i = 0; i < n; i++) {
+		snap[i].seq = i;
+		snap[i].kind = r[i].kind;
+		snap[i].entry = r[i].entry;
+		snap[i].q[0] = r[i].q0;
+		snap[i].q[1] = r[i].q1;
+		if (r[i].entry == SMMU_HIL_ENT_CD && r[i].kind != SMMU_HIL_SNAP_START)
+			snap[i].q[3] = CDQ3;
+	}
+	assert_int_equal(shl_rec_decode(snap, n * sizeof(snap[0]), &log, err, sizeof(err)), 0);
+	assert_int_equal(shl_profile_builtin("qemu-7.2", &p), 0);
+	o = shl_inject_record_report(&p, &log, true, worst, err, sizeof(err));
+	shl_rec_log_free(&log);
+	assert_non_null(o);
+	return o;
+}
+
+static const char *jstr(json_object *o, const char *k)
+{
+	return json_object_get_string(json_object_object_get(o, k));
+}
+
+/* The stock breaking CD update passes; the off-by-one fails at both granularities. */
+static void test_rec_breaking_off_by_one(void **state)
+{
+	json_object *o, *u, *row, *v, *vs;
+	size_t i;
+	int worst;
+
+	(void)state;
+	o = obo_report(obo_stock, sizeof(obo_stock) / sizeof(obo_stock[0]), &worst);
+	assert_int_equal(worst, 0);
+	u = json_object_array_get_idx(json_object_object_get(o, "updates"), 0);
+	assert_string_equal(jstr(u, "entry"), "cd");
+	/* V=0 between the syncs: the writer's own (breaking) plan */
+	assert_string_equal(jstr(u, "verdict"), "breaking");
+	assert_string_equal(jstr(u, "store_verdict"), "breaking");
+	row = json_object_array_get_idx(json_object_object_get(o, "kernel_vs_oracle"), 0);
+	assert_string_equal(jstr(row, "verdict"), "equal");
+	assert_string_equal(jstr(row, "path"), "breaking");
+	assert_string_equal(jstr(row, "kernel_steps"), " q0 | q1 | q0");
+	assert_int_equal(json_object_get_int(json_object_object_get(o, "store_findings")), 0);
+	json_object_put(o);
+
+	o = obo_report(obo_mutant, sizeof(obo_mutant) / sizeof(obo_mutant[0]), &worst);
+	assert_int_equal(worst, 1);
+	row = json_object_array_get_idx(json_object_object_get(o, "kernel_vs_oracle"), 0);
+	assert_string_equal(jstr(row, "verdict"), "differs");
+	assert_string_equal(jstr(row, "kernel_steps"), " q0 | q0,q1");
+	assert_string_equal(jstr(row, "oracle_steps"), " q0 | q1 | q0");
+	assert_string_equal(jstr(row, "difference"), "kernel 2 sync(s), oracle 3");
+	assert_string_equal(jstr(row, "store_verdict"), "fail");
+	/* at sync granularity only V=0 is seen; between two stores a valid torn CD */
+	u = json_object_array_get_idx(json_object_object_get(o, "updates"), 0);
+	assert_string_equal(jstr(u, "verdict"), "breaking");
+	assert_string_equal(jstr(u, "store_verdict"), "fail");
+	vs = json_object_object_get(u, "store_violations");
+	for (i = 0, v = NULL; i < json_object_array_length(vs); i++)
+		if (!strcmp(jstr(json_object_array_get_idx(vs, i), "kind"), "torn"))
+			v = json_object_array_get_idx(vs, i);
+	assert_non_null(v);
+	/* the torn CD: the new ASID with the old TTB0 */
+	assert_non_null(strstr(jstr(v, "entry"), "0x5e204c0003510,0x72644000"));
+	assert_int_equal(json_object_get_int(json_object_object_get(o, "store_findings")), 1);
+	json_object_put(o);
+}
+
 static char fake_dir[64];
 
 static void fake_write(const char *file, const void *buf, size_t len)
@@ -664,6 +774,7 @@ int main(void)
 		cmocka_unit_test(test_rec_writer_group),
 		cmocka_unit_test(test_rec_compare),
 		cmocka_unit_test(test_rec_report_oracle),
+		cmocka_unit_test(test_rec_breaking_off_by_one),
 		cmocka_unit_test_setup_teardown(test_raw_roundtrip, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_record_files, fake_setup, fake_teardown),
 	};

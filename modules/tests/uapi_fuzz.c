@@ -12,7 +12,7 @@
  *   raw      records written to inject/raw (mutated valid sequences, random
  *            bytes, text)
  *   record   records written to inject/record
- *   files    reads, seeks and writes on inject/ste, cd, result, record
+ *   files    reads, seeks and writes on inject/ste, cd, result, record, barriers
  *            (reads), events, stats, smmu, streams, tables, edu's domain
  *   params   strings written to smmu_hil_edu's dma_bits and timeout_ms
  *
@@ -330,6 +330,7 @@ static long one_record(uint64_t *s, int fd)
 static const char *const files[] = {
 	D "inject/ste", D "inject/cd", D "inject/result", D "events", D "stats", D "smmu",
 	D "streams", D "tables", D "edu/0000:00:03.0/domain", D "inject/raw", D "inject/record",
+	D "inject/barriers",
 };
 
 static long one_file(uint64_t *s, int unused)

@@ -25,6 +25,7 @@
  *   inject/result     read: one struct smmu_hil_inj_result
  *   inject/record     write: struct smmu_hil_inj_rec_ctl;
  *                     read: struct smmu_hil_inj_snap records (not consumed)
+ *   inject/barriers   read: one struct smmu_hil_inj_barriers
  * The remaining files (stats, smmu, streams, tables, edu result/domain) are
  * text for people; the agent does not read them.
  */
@@ -448,6 +449,8 @@ struct smmu_hil_inj_rec_ctl {
 #define SMMU_HIL_SNAP_STOP	3	/* recording stopped */
 #define SMMU_HIL_SNAP_TARGET	4	/* writer kernels: the entry asked for */
 #define SMMU_HIL_SNAP_END	5	/* writer kernels: the entry the writer left */
+/* writer kernels: a store barrier of the writer executes (the entry then) */
+#define SMMU_HIL_SNAP_BARRIER	6
 
 /**
  * struct smmu_hil_inj_snap - one recorder snapshot, read from inject/record
@@ -464,6 +467,57 @@ struct smmu_hil_inj_snap {
 	__u32 kind;
 	__u32 entry;
 	__u64 q[SMMU_HIL_ENT_QWORDS];
+};
+
+/* Barriers the barrier witness lists */
+#define SMMU_HIL_INJ_MAX_BARRIERS	16
+/* Barriers it puts a kprobe on while recording (the first that order stores) */
+#define SMMU_HIL_INJ_MAX_BARRIER_PROBES	8
+
+/* Flags of struct smmu_hil_inj_barrier */
+#define SMMU_HIL_INJ_BAR_ORDERS	(1U << 0)	/* orders stores for the SMMU (a dma_wmb or stronger) */
+#define SMMU_HIL_INJ_BAR_PROBED	(1U << 1)	/* armed while recording */
+
+/**
+ * struct smmu_hil_inj_barrier - one DMB or DSB instruction in the writer
+ * @offset: bytes from the writer's first instruction
+ * @insn: the instruction word (include/smmu_hil/a64_barrier.h decodes it)
+ * @flags: SMMU_HIL_INJ_BAR_*
+ * @reserved: zero
+ */
+struct smmu_hil_inj_barrier {
+	__u32 offset;
+	__u32 insn;
+	__u32 flags;
+	__u32 reserved;
+};
+
+/* Header flags of struct smmu_hil_inj_barriers */
+#define SMMU_HIL_INJ_BARS_TRUNCATED (1U << 0)	/* more barriers than the list holds */
+
+/**
+ * struct smmu_hil_inj_barriers - the barrier witness, read from
+ * inject/barriers: the DMB/DSB instructions in the running kernel's entry
+ * writer (kallsyms address and size, the code read at load)
+ * @hdr: header; @hdr.flags: SMMU_HIL_INJ_BARS_*
+ * @error: 0, or why there is no list: -ENOENT the kernel has no entry
+ *	writer (6.1) or it is not in kallsyms (inlined), -EOPNOTSUPP not
+ *	arm64, -ERANGE its size unknown or above 16 KiB, -EFAULT its code
+ *	unreadable
+ * @count: entries of @b filled
+ * @size: the writer's size in bytes (kallsyms)
+ * @reserved: zero
+ * @func: the writer's name, NUL-terminated
+ * @b: the barriers in address order
+ */
+struct smmu_hil_inj_barriers {
+	struct smmu_hil_hdr hdr;
+	__s32 error;
+	__u32 count;
+	__u32 size;
+	__u32 reserved;
+	char func[SMMU_HIL_NAME_LEN];
+	struct smmu_hil_inj_barrier b[SMMU_HIL_INJ_MAX_BARRIERS];
 };
 
 #endif /* _UAPI_SMMU_HIL_H */

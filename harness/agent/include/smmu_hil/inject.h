@@ -18,6 +18,7 @@
 #include "smmu_hil/profile.h"
 #include <json-c/json.h>
 
+struct smmu_hil_inj_barriers;
 struct smmu_hil_inj_entry;
 struct smmu_hil_inj_result;
 struct smmu_hil_inj_seq;
@@ -100,11 +101,13 @@ int shl_inject_record_ctl(const char *word);
 /*
  * Kinds of recorder snapshots: recording started; the driver starts an
  * update (the entry it starts from); a CFGI of the entry goes to the
- * queue; recording stopped; on writer kernels the update's target and the
- * entry the writer left.
+ * queue; recording stopped; on writer kernels the update's target, the
+ * entry the writer left, and the entry when a store barrier of the writer
+ * executes (the barrier witness).
  */
 enum shl_rec_kind {
 	SHL_REC_START, SHL_REC_BEGIN, SHL_REC_SYNC, SHL_REC_STOP, SHL_REC_TARGET, SHL_REC_END,
+	SHL_REC_BARRIER,
 };
 
 struct shl_rec_snap {
@@ -151,12 +154,16 @@ struct shl_rec_group {
 	size_t syncs[SHL_ENTRY_QWORDS * 4];
 	size_t nsyncs;		/* later syncs beyond the array are dropped */
 	bool truncated;
+	unsigned int nbarriers;	/* store barriers of the writer the call executed */
+	size_t barrier;		/* index of the first one's snapshot (SIZE_MAX: none) */
+	unsigned int barrier_syncs;	/* syncs seen before that first barrier */
 };
 
 /*
  * shl_rec_group() - split the snapshots of kind @ent into updates: each
  * `start` or `begin` opens one, `target` names its target, each `sync`
- * joins the open one, `end` or `stop` closes it. Updates with neither a
+ * joins the open one, a `barrier` is counted in it (the first kept, with
+ * the syncs before it), `end` or `stop` closes it. Updates with neither a
  * sync nor a target are left out (a writer call that changed nothing
  * stays: 0 syncs). Returns the number of groups written to @g (at most
  * @max).
@@ -208,6 +215,75 @@ struct shl_rec_cmp {
  */
 int shl_rec_compare(const struct shl_rec_snap *s, const struct shl_rec_group *g, bool update_safe,
 		    struct shl_rec_cmp *out);
+
+/*
+ * The barrier witness of one writer call that stored something (nsyncs >
+ * 0): ORDERED when a store barrier of the writer executed before the first
+ * sync with the entry still as the call found it (no store to it before
+ * the barrier); LATE when the first one came after a store or a sync;
+ * MISSING when none executed.
+ */
+enum shl_barrier_verdict { SHL_BAR_ORDERED, SHL_BAR_LATE, SHL_BAR_MISSING };
+
+/* shl_barrier_verdict_name() - "ordered", "late", "missing". */
+const char *shl_barrier_verdict_name(enum shl_barrier_verdict v);
+
+/*
+ * shl_rec_barrier_verdict() - the barrier witness of writer call @g of @s.
+ * Returns its verdict, or -1 when it stored nothing (no sync) or is not a
+ * writer call (no target).
+ */
+int shl_rec_barrier_verdict(const struct shl_rec_snap *s, const struct shl_rec_group *g);
+
+/*
+ * shl_rec_pointer_change() - whether writer call @g installs a pointer
+ * its initial entry did not have: a pointer field of the kind (STE
+ * S1ContextPtr, S2TTB; CD TTB0, shl_pointer_fields()) that is non-zero in
+ * the target and differs from the initial entry's (the freshly written
+ * tables a missing dma_wmb() would leave unordered).
+ */
+bool shl_rec_pointer_change(const struct shl_rec_snap *s, const struct shl_rec_group *g);
+
+/* One DMB/DSB of the writer, from the module's `barriers` record. */
+struct shl_inject_barrier {
+	uint32_t offset, insn;
+	bool orders;		/* a store barrier for the SMMU (a64_barrier.h) */
+	bool probed;		/* armed while recording */
+	char text[16];		/* "dmb oshst" */
+};
+
+/* The barrier witness's static part: the running kernel's writer. */
+struct shl_inject_barriers {
+	int error;		/* 0, or the module's -errno (no list) */
+	bool truncated;
+	uint32_t size;		/* the writer's bytes (kallsyms) */
+	char func[64];
+	unsigned int count;
+	struct shl_inject_barrier b[16];
+};
+
+/*
+ * shl_inject_decode_barriers() - the struct smmu_hil_inj_barriers the
+ * module gave: each instruction decoded again (a64_barrier.h) and named.
+ * Returns 0, or -1 if the header, the name or a count is not well formed,
+ * an entry is not a DMB/DSB, or its flags disagree with the decoding.
+ */
+int shl_inject_decode_barriers(const struct smmu_hil_inj_barriers *in,
+			       struct shl_inject_barriers *out);
+
+/*
+ * shl_inject_read_barriers() - read and decode the module's `barriers`
+ * file. Returns 0, -errno of the file (-ENOENT: module not loaded, or one
+ * without the file), or -EPROTO if it is malformed.
+ */
+int shl_inject_read_barriers(struct shl_inject_barriers *out);
+
+/*
+ * shl_inject_barriers_json() - @b as reported: {"func", "size", "error",
+ * "truncated", "store_barriers" (those that order stores for the SMMU),
+ * "barriers": [{"offset", "insn", "asm", "orders_dma_stores", "probed"}]}.
+ */
+json_object *shl_inject_barriers_json(const struct shl_inject_barriers *b);
 
 /* shl_inject_config_name() - "v0", "abort", "bypass", "s1", "s2", "nested", "cd", "cd-v0", ... */
 const char *shl_inject_config_name(enum shl_entry_kind kind, const struct shl_entry *e);
@@ -270,10 +346,20 @@ json_object *shl_inject_direction_json(enum shl_entry_kind kind, const struct sh
  * (shl_rec_compare(), @update_safe as the kernel's writer): "oracle" in
  * each update, and "kernel_vs_oracle": [{"transition", "kernel_steps",
  * "oracle_steps", "count", "verdict" ("equal"/"differs"), "difference",
- * "explanation"}] per distinct transition, with "compared",
- * "differences", "unexplained" counts. *@worst: 0 all pass, 1 an update
- * is not "pass" or differs from the plan without an explanation, 2 the
- * checker refused one. Returns the object (caller owns it), or NULL with
+ * "explanation", "path", "store_verdict"}] per distinct transition, with
+ * "compared", "differences", "unexplained" counts. Writer calls are also
+ * judged at every store ("store_verdict", "store_violations" per update;
+ * counts "store_checked", "store_findings"): the recorder sees the entry
+ * only at syncs, so the stores between two syncs are those qwords in
+ * ascending order (entry_set()'s order) and the checker lets the SMMU see
+ * any mix of the values each qword held in that window. "barrier_witness"
+ * counts the writer calls that stored something by
+ * shl_rec_barrier_verdict() ({"calls", "ordered", "late", "missing",
+ * "pointer_calls", "pointer_ordered", "per_entry": {"STE": {..}, "CD":
+ * {..}}}). *@worst: 0 all pass, 1 an update is not "pass" at either
+ * granularity (V=0 observations excused where the kernel's own plan is
+ * breaking) or differs from the plan without an explanation, 2 the
+ * checker refused one; the barrier witness does not count. Returns the object (caller owns it), or NULL with
  * @err set (out of memory).
  */
 json_object *shl_inject_record_report(const struct shl_profile *p, const struct shl_rec_log *log,
