@@ -48,7 +48,7 @@ def plan_suites(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 
 def test_nightly_plan_is_valid() -> None:
     p = plan.load(REPO / "lab" / "plans" / "nightly.yaml")
-    assert [ph.suites for ph in p.phases] == [["smoke", "transitions", "liveupdate"], ["lab"]]
+    assert [ph.suites for ph in p.phases] == [["smoke", "transitions", "liveupdate", "bugs"], ["lab"]]
     assert p.phases[0].inventory is None
     # the raw scenarios on the virtio devices are the full plan's
     assert p.phases[0].pytest_args() == ["-k", "not (raw and virtio) and not evtmon_cost"]
@@ -58,7 +58,7 @@ def test_nightly_plan_is_valid() -> None:
 
 def test_full_plan_is_valid() -> None:
     p = plan.load(REPO / "lab" / "plans" / "full.yaml")
-    assert [ph.suites for ph in p.phases] == [["smoke", "transitions", "liveupdate"], ["lab"],
+    assert [ph.suites for ph in p.phases] == [["smoke", "transitions", "liveupdate", "bugs"], ["lab"],
                                               ["liveupdate"]]
     assert all(ph.select == "" for ph in p.phases)
     assert p.phases[0].env == {}             # the scenario's 10 iterations
