@@ -13,8 +13,9 @@ from typing import Any, Callable
 
 import pytest
 
-from smmu_hil_lab import kunit
-from smmu_hil_lab.agent import Agent, Fio, event_loss, find_pci, smmu_features
+from smmu_hil_lab import kunit, overflow
+from smmu_hil_lab.agent import AGENT, Agent, Fio, event_loss, find_pci, smmu_features
+from smmu_hil_lab.errors import CommandError
 from smmu_hil_lab.scenario import Scenario
 from smmu_hil_lab.targets import Target
 
@@ -161,6 +162,99 @@ def test_fault_accounting(agent: Agent, dut_info: dict[str, Any], scenario: Scen
     assert counts["captured"] == injected, \
         f"captured {counts['captured']} F_TRANSLATION records for {injected} faults " \
         f"({counts['unexpected']} other records)"
+
+
+EVTMON = "smmu_hil_evtmon"
+EVTMON_KO = "/opt/smmu-hil/modules/smmu_hil_evtmon.ko"
+
+
+# the monitor's boot parameters, as the DUT's init passes them: from the
+# kernel command line (smmu_hil_evtmon.PARAM=VALUE)
+EVTMON_BOOT_PARAMS = ('p=; for a in $(cat /proc/cmdline); do case "$a" in '
+                      f'{EVTMON}.*=*) p="$p ${{a#{EVTMON}.}}";; esac; done')
+
+
+def _evtmon_reload(dut: Target, params: str) -> None:
+    """Reload the event monitor with @params (module parameters)."""
+    dut.run_check(f"rmmod {EVTMON} && insmod {EVTMON_KO} {params}".strip(), timeout=60)
+
+
+def _evtmon_restore(dut: Target) -> None:
+    """The event monitor back as the DUT booted it; never raises (a finally)."""
+    dut.run(f"{AGENT} events hold --ms 0; rmmod {EVTMON}; {EVTMON_BOOT_PARAMS}; "
+            f"insmod {EVTMON_KO} $p", timeout=60)
+
+
+def _drained(agent: Agent, settle_s: float) -> dict[str, Any]:
+    """`events stats` once the captured count stopped moving for two looks
+    in a row (the driver drained the queue), or when @settle_s passed."""
+    deadline = time.monotonic() + settle_s
+    last, still = -1, 0
+    while True:
+        st = agent.events_stats()
+        n = int(st.get("captured", 0))
+        still = still + 1 if n == last else 0
+        last = n
+        if still >= 2 or time.monotonic() > deadline:
+            return st
+        time.sleep(1.0)
+
+
+@scenario("evtq-overflow")
+def test_evtq_overflow(dut: Target, agent: Agent, dut_info: dict[str, Any],
+                       scenario: Scenario, metrics: dict[str, Any],
+                       progress: Callable[[str], None]) -> None:
+    """A real SMMU event-queue overflow, forced, is counted and judged as
+    event loss with its count (overflow.judge_overflow)."""
+    dev = _device(dut_info, scenario)["bdf"]
+    length, chunk = int(scenario.param("len", 4095)), int(scenario.param("chunk", 32))
+    max_copies, hold_ms = int(scenario.param("max_copies", 2048)), int(scenario.param("hold_ms", 60000))
+    rc, klog = dut.run("dmesg | grep 'entries for evtq'", timeout=60, raw=True)
+    entries = overflow.evtq_entries(klog) if rc == 0 else None
+    metrics["queue_entries"] = entries
+    ring = 1 << 20 if entries is None else max(4096, min(1 << 20, 2 * entries))
+    t0 = time.monotonic()
+    _evtmon_reload(dut, f"ring_size={ring} evtq_hold_max_ms={hold_ms}")
+    try:
+        # records one copy yields, measured with the interrupt on
+        agent.events_clear()
+        agent.dma_fault(dev, 1, length=length)
+        per_copy = int(_drained(agent, 30).get("captured", 0))
+        metrics["records_per_copy"] = per_copy
+        chunks = overflow.storm_chunks(entries, per_copy, chunk, max_copies)
+        agent.events_clear()
+        try:
+            held = agent.events_hold(hold_ms)
+        except CommandError as e:
+            if "no SMMU event-queue interrupt" in str(e):
+                pytest.skip(f"the driver takes events on no interrupt the monitor can hold: {e}")
+            raise
+        metrics["interrupts_held"] = held.get("held")
+        copies, st = 0, {}
+        t_storm = time.monotonic()
+        for i in range(chunks):
+            agent.events_hold(hold_ms)     # renewed: the timer never ends the storm
+            copies += int(agent.dma_fault(dev, chunk, timeout=300, length=length)["injected"])
+            st = agent.events_stats()
+            progress(f"storm: {copies} copies, {int(st.get('overflows', 0))} overflow(s)")
+            if int(st.get("overflows", 0)):
+                break
+        metrics["storm_s"] = round(time.monotonic() - t_storm, 1)
+        agent.events_hold(0)
+        st = _drained(agent, float(scenario.param("settle_s", 120)))
+    finally:
+        _evtmon_restore(dut)
+    metrics["run_s"] = round(time.monotonic() - t0, 1)
+    rc, lines = dut.run("dmesg | grep -cE 'EVTQ write aborted|EVTQ overflow detected'")
+    injected = copies * per_copy
+    res = overflow.judge_overflow(st, injected, entries)
+    metrics.update(copies=copies, injected=injected, captured=st.get("captured"),
+                   dropped=st.get("dropped"), overflows=st.get("overflows"),
+                   evtq_aborts=st.get("evtq_aborts"), lost=res.lost,
+                   verdict="fail" if res.reason else "pass", reason=res.reason,
+                   driver_loss_messages=int(lines.strip() or 0) if lines.strip().isdigit() else None)
+    progress(f"judged: {res.reason or 'no event loss'}")
+    assert not res.problems, "; ".join(res.problems)
 
 
 @scenario("transitions-under-dma")
