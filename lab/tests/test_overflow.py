@@ -64,3 +64,14 @@ def test_nothing_lost_or_ring_drops_or_too_many_are_problems() -> None:
     r = judge_overflow({"captured": 200, "dropped": 0, "overflows": 1}, 300, 128)
     assert r.problems == ["200 records captured while the interrupt was held back, "
                           "more than the 128-entry queue holds"]
+
+
+def test_copies_into_a_full_queue_must_each_count() -> None:
+    """After the first overflow every further copy is a new abort: a monitor
+    that saw only the flag's parity would count 0 or 1, not each."""
+    st = {"captured": 32768, "dropped": 0, "overflows": 1, "evtq_aborts": 1}
+    r = judge_overflow(st, injected=65600, queue_entries=32768, min_overflows=2)
+    assert r.problems == ["1 SMMU event-queue overflow(s) counted, expected at least 2: "
+                          "aborts went uncounted"]
+    st["overflows"] = st["evtq_aborts"] = 33
+    assert judge_overflow(st, 65600, 32768, min_overflows=2).problems == []
