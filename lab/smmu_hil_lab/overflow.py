@@ -115,3 +115,23 @@ def judge_overflow(stats: dict[str, Any], injected: int, queue_entries: int | No
         r.problems.append(f"{captured} records captured while the interrupt was held back, "
                           f"more than the {queue_entries}-entry queue holds")
     return r
+
+
+def check_agent_verdict(test: dict[str, Any]) -> list[str]:
+    """Problems with the agent's own verdict (`smmu-hil run -j`, run_eval.c)
+    on a scenario run while the SMMU's event queue was full: it must fail,
+    count at least one overflow in metric `events_overflows`, and give that
+    count in its reason. Empty when the agent judged as it should."""
+    m = test.get("metrics") or {}
+    n = int(m.get("events_overflows") or 0)
+    problems = []
+    if test.get("status") != "fail":
+        problems.append(f"the agent judged {test.get('name')!r} {test.get('status')!r} "
+                        f"with its events lost: {test.get('reason')!r}")
+    if n < 1:
+        problems.append("the agent counted no SMMU event-queue overflow (events_overflows "
+                        f"{m.get('events_overflows')!r})")
+    elif f"{n} SMMU event-queue overflow(s)" not in str(test.get("reason", "")):
+        problems.append(f"the agent's reason does not give its {n} overflow(s): "
+                        f"{test.get('reason')!r}")
+    return problems

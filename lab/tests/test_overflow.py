@@ -75,3 +75,18 @@ def test_copies_into_a_full_queue_must_each_count() -> None:
                           "aborts went uncounted"]
     st["overflows"] = st["evtq_aborts"] = 33
     assert judge_overflow(st, 65600, 32768, min_overflows=2).problems == []
+
+
+def test_the_agent_must_fail_a_run_that_met_a_full_queue_with_the_count() -> None:
+    from smmu_hil_lab.overflow import check_agent_verdict
+    good = {"name": "evtq-loss", "status": "fail", "metrics": {"events_overflows": 7},
+            "reason": "C_BAD_STE: 0 record(s) on the device's StreamID, expected >=1; "
+                      "event loss: 7 SMMU event-queue overflow(s) (the SMMU discarded records)"}
+    assert check_agent_verdict(good) == []
+    passed = dict(good, status="pass", reason="")
+    assert len(check_agent_verdict(passed)) == 2      # passed, and no count in the reason
+    uncounted = dict(good, metrics={"events_overflows": 0})
+    assert check_agent_verdict(uncounted) == [
+        "the agent counted no SMMU event-queue overflow (events_overflows 0)"]
+    wrong = dict(good, metrics={"events_overflows": 8})
+    assert "does not give its 8 overflow(s)" in check_agent_verdict(wrong)[0]
