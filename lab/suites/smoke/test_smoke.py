@@ -277,7 +277,9 @@ def test_evtq_overflow(dut: Target, agent: Agent, dut_info: dict[str, Any],
         stats_at = {"driver_loss_messages": dut.run(
             "dmesg | grep -cE 'EVTQ write aborted|EVTQ overflow detected'")[1].strip()}
         if scenario.param("agent_judge", True):
-            # the queue full again, then a scenario the agent judges meets it
+            # the queue full again (counted afresh), then a scenario the agent
+            # judges meets it
+            agent.events_clear()
             _, after2, _ = _storm(agent, dev, chunks, 0, chunk, length, hold_ms, progress)
             if after2 >= 0:
                 agent.events_hold(hold_ms)
