@@ -144,6 +144,23 @@ static inline const struct smmu_hil_evt_probe *smmu_hil_evt_probes(size_t *n)
 }
 
 /*
+ * The driver's global-error interrupt handler: static
+ * arm_smmu_gerror_handler(int irq, void *dev) from 4.2 to 7.3 at least. It
+ * reads GERROR and GERRORN and acknowledges what is active by writing
+ * GERROR to GERRORN, once per interrupt; its address is handed to
+ * devm_request_irq(), so a copy is never inlined away. The event monitor
+ * samples GERROR.EVENTQ_ABT_ERR at its entry (before the acknowledgement).
+ */
+#define SMMU_HIL_GERROR_HANDLER	"arm_smmu_gerror_handler"
+
+/*
+ * Index of the event queue's interrupt among the driver's platform MSIs
+ * (EVTQ_MSI_INDEX of enum arm_smmu_msi_index, 4.2 .. 7.3); without MSIs the
+ * driver takes the wired interrupt named "eventq" (or "combined").
+ */
+#define SMMU_HIL_EVTQ_MSI_INDEX	0
+
+/*
  * Call shapes of the driver's command-list function. 6.12 added a
  * struct arm_smmu_cmdq * argument (the queue to use: the SMMU's own, or an
  * implementation's secondary queue for invalidations): the injector learns

@@ -19,7 +19,7 @@
  *   ctl     ioctl SMMU_HIL_IOC_EDU_CMD (include/uapi/smmu_hil.h): one
  *           struct smmu_hil_edu_cmd in, its result out:
  *             ROUNDTRIP LEN COUNT   LEN 1..4095, COUNT 1..10000
- *             FAULT COUNT           COUNT 1..4096
+ *             FAULT COUNT [LEN]     COUNT 1..4096, LEN 4..4095 (default 4)
  *             DOMAIN paging|default|blocked
  *             LOOP_START LEN        round trips of LEN bytes in a kthread,
  *                                   back to back, until LOOP_STOP
@@ -302,9 +302,14 @@ static int edu_cmd_roundtrip(struct edu_dev *ed, struct smmu_hil_edu_cmd *c)
 	return 0;
 }
 
+/*
+ * @c->count copies from unmapped IOVAs, one page apart, of @c->len bytes
+ * each (0: EDU_FAULT_LEN, one access). The checked length stays below
+ * PAGE_SIZE, so each copy reads within its own unmapped page.
+ */
 static int edu_cmd_fault(struct edu_dev *ed, struct smmu_hil_edu_cmd *c)
 {
-	unsigned int count = c->count;
+	unsigned int count = c->count, len = c->len ? c->len : EDU_FAULT_LEN;
 	struct iommu_domain *d = iommu_get_domain_for_dev(&ed->pdev->dev);
 	unsigned long iova;
 	unsigned int i, injected = 0;
@@ -324,7 +329,7 @@ static int edu_cmd_fault(struct edu_dev *ed, struct smmu_hil_edu_cmd *c)
 			break;
 		}
 		iova = EDU_IOVA_FAULT + i * EDU_FAULT_STRIDE;
-		ret = edu_copy(ed, iova, EDU_BUF_ADDR, EDU_FAULT_LEN, false);
+		ret = edu_copy(ed, iova, EDU_BUF_ADDR, len, false);
 		if (ret)
 			break;
 		injected++;
@@ -507,8 +512,8 @@ static int edu_check_cmd(const struct smmu_hil_edu_cmd *c)
 		return c->len >= 1 && c->len <= max_len && c->count >= 1 &&
 		       c->count <= EDU_MAX_COUNT && !c->arg ? 0 : -EINVAL;
 	case SMMU_HIL_EDU_FAULT:
-		return !c->len && c->count >= 1 && c->count <= EDU_MAX_FAULTS &&
-		       !c->arg ? 0 : -EINVAL;
+		return (!c->len || (c->len >= EDU_FAULT_LEN && c->len <= max_len)) &&
+		       c->count >= 1 && c->count <= EDU_MAX_FAULTS && !c->arg ? 0 : -EINVAL;
 	case SMMU_HIL_EDU_DOMAIN:
 		return !c->len && !c->count && c->arg <= SMMU_HIL_EDU_DOM_BLOCKED ? 0 : -EINVAL;
 	case SMMU_HIL_EDU_LOOP_START:

@@ -9,8 +9,16 @@
  * smmu_hil_evt_probes() in smmu_hil_compat.h). The handler
  * copies the four qwords with a timestamp into a fixed-size ring that user
  * space drains through debugfs. The module also maps the SMMU registers
- * (read-only use) to report the ID registers and to notice event queue
- * overflows (OVFLG / OVACKFLG, Arm IHI 0070 7.4 and 6.3.27/6.3.28).
+ * (read-only use) to report the ID registers and to notice the SMMU
+ * discarding event records: EVTQ_PROD.OVFLG toggles (a full queue, Arm IHI
+ * 0070 7.4, 6.3.27) and GERROR.EVENTQ_ABT_ERR raises (an aborted queue
+ * write, 7.5, 6.3.15; what QEMU reports for a full queue), sampled with
+ * every record, every counter read and, through a second kprobe, at the
+ * entry of the driver's GERROR interrupt handler.
+ *
+ * Test only, with the evtq_hold_max_ms parameter: EVT_HOLD disables the
+ * driver's event-queue interrupt for a bounded time, so a fault storm fills
+ * the SMMU's queue and the loss can be seen to be counted and judged.
  *
  * debugfs, /sys/kernel/debug/smmu-hil/ (include/uapi/smmu_hil.h):
  *   events   read: struct smmu_hil_evt_rec records; reading consumes them
@@ -19,7 +27,9 @@
  *            _EVT_STREAMS (StreamIDs of each PCI device with an IOMMU
  *            fwspec), _EVT_TABLES (the same with the live STE, and CD 0 when
  *            stage 1 translates, found by walking the stream table from
- *            STRTAB_BASE; read-only, every address checked to be RAM first)
+ *            STRTAB_BASE; read-only, every address checked to be RAM first),
+ *            _EVT_HOLD (evtq_hold_max_ms > 0 only: hold the event-queue
+ *            interrupt back for a while, or release it)
  * and the same as text, for people: stats, smmu, streams, tables.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -28,12 +38,16 @@
 #include <linux/debugfs.h>
 #include <linux/device.h>
 #include <linux/io.h>
+#include <linux/interrupt.h>
 #include <linux/iommu.h>
+#include <linux/jiffies.h>
 #include <linux/kallsyms.h>
 #include <linux/kprobes.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/msi.h>
+#include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/platform_device.h>
 #include <linux/seq_file.h>
@@ -42,6 +56,7 @@
 #include <linux/uaccess.h>
 #include <linux/utsname.h>
 #include <linux/version.h>
+#include <linux/workqueue.h>
 
 #include "include/uapi/smmu_hil.h"
 #include "smmu_hil_compat.h"
@@ -52,6 +67,7 @@
 #define EVTMON_RING_MIN		16
 #define EVTMON_RING_MAX		BIT(20)
 #define EVTMON_READ_BATCH	128
+#define EVTMON_HOLD_MAX_MS	60000
 
 /* SMMUv3 register offsets (Arm IHI 0070 6.3); EVTQ_PROD/CONS live on page 1 */
 #define SMMU_IDR0		0x00
@@ -60,10 +76,11 @@
 #define SMMU_IDR5		0x14
 #define SMMU_IIDR		0x18
 #define SMMU_AIDR		0x1c
+#define SMMU_GERROR		0x60
+#define SMMU_GERROR_EVTQ_ABT	BIT(2)	/* EVENTQ_ABT_ERR */
 #define SMMU_EVTQ_PROD		0xa8
-#define SMMU_EVTQ_CONS		0xac
 #define SMMU_PAGE1		0x10000
-#define SMMU_EVTQ_OVF		BIT(31)	/* PROD.OVFLG, CONS.OVACKFLG */
+#define SMMU_EVTQ_OVF		BIT(31)	/* PROD.OVFLG */
 
 static unsigned int ring_size = 4096;
 module_param(ring_size, uint, 0444);
@@ -73,21 +90,34 @@ static char *probe;
 module_param(probe, charp, 0444);
 MODULE_PARM_DESC(probe, "probe point SYMBOL:ARGIDX overriding the version table");
 
+static unsigned int evtq_hold_max_ms;
+module_param(evtq_hold_max_ms, uint, 0444);
+MODULE_PARM_DESC(evtq_hold_max_ms,
+		 "test only: let EVT_HOLD disable the driver's event-queue interrupt for up to this many ms (0..60000, default 0: EVT_HOLD refused)");
+
 struct evtmon_smmu {
 	struct device *dev;
 	void __iomem *page0;
 	void __iomem *page1;
-	bool ovack;		/* last sampled EVTQ_CONS.OVACKFLG */
+	bool ovflg;		/* last sampled EVTQ_PROD.OVFLG */
+	bool abt;		/* last sampled GERROR.EVENTQ_ABT_ERR */
+	int evtq_irq;		/* the driver's event-queue interrupt, 0: none */
+	bool held;		/* evtq_irq disabled by EVT_HOLD (em.hold_lock) */
 };
 
 static struct evtmon {
 	spinlock_t lock;	/* ring, counters, OVACKFLG samples */
 	struct smmu_hil_evt_rec *ring;
 	unsigned int head, count;
-	u64 seq, captured, dropped, overflows, bad_ptr;
+	u64 seq, captured, dropped, overflows, evtq_aborts, bad_ptr;
 	struct evtmon_smmu smmu[EVTMON_MAX_SMMUS];
 	unsigned int nr_smmu;
 	struct kprobe kp;
+	struct kprobe gerr_kp;	/* GERROR handler entry, if registered */
+	bool gerr_probed;
+	struct mutex hold_lock;	/* the held flags, hold_until */
+	unsigned long hold_until;	/* jiffies */
+	struct delayed_work hold_work;
 	struct kretprobe rp;	/* used instead of kp when caller[0] */
 	char symbol[KSYM_NAME_LEN];
 	char caller[KSYM_NAME_LEN];
@@ -97,18 +127,33 @@ static struct evtmon {
 	.lock = __SPIN_LOCK_UNLOCKED(em.lock),
 };
 
-/* Caller holds em.lock. Count each OVACKFLG toggle as one overflow. */
+/*
+ * Caller holds em.lock. Count what each SMMU signalled since the last
+ * sample: a toggle of EVTQ_PROD.OVFLG (7.4: the SMMU toggles it when it
+ * discards a record for a full queue, again only after the driver has
+ * acknowledged through EVTQ_CONS.OVACKFLG, which it does after draining
+ * the queue, each record sampled) and a toggle of GERROR.EVENTQ_ABT_ERR
+ * (7.5: raised again only after the driver's handler wrote GERRORN, and
+ * that handler's entry is sampled). Both are lower bounds on how often
+ * records were lost, not how many.
+ */
 static void evtmon_sample_ovf_locked(void)
 {
 	unsigned int i;
 
 	for (i = 0; i < em.nr_smmu; i++) {
 		struct evtmon_smmu *s = &em.smmu[i];
-		bool ack = readl_relaxed(s->page1 + SMMU_EVTQ_CONS) & SMMU_EVTQ_OVF;
+		bool ovf = readl_relaxed(s->page1 + SMMU_EVTQ_PROD) & SMMU_EVTQ_OVF;
+		bool abt = readl_relaxed(s->page0 + SMMU_GERROR) & SMMU_GERROR_EVTQ_ABT;
 
-		if (ack != s->ovack) {
-			s->ovack = ack;
+		if (ovf != s->ovflg) {
+			s->ovflg = ovf;
 			em.overflows++;
+		}
+		if (abt != s->abt) {
+			s->abt = abt;
+			em.overflows++;
+			em.evtq_aborts++;
 		}
 	}
 }
@@ -187,6 +232,13 @@ static int evtmon_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
+/* kprobe at the entry of the driver's GERROR handler, before it acknowledges */
+static int evtmon_gerror_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	evtmon_sample_ovf();
+	return 0;
+}
+
 /* Probe hits the kprobes core could not run a handler for: records lost. */
 static u64 evtmon_missed(void)
 {
@@ -237,6 +289,7 @@ static void evtmon_stats(struct smmu_hil_evt_stats *st)
 	st->captured = em.captured;
 	st->dropped = em.dropped + evtmon_missed();
 	st->overflows = em.overflows;
+	st->evtq_aborts = em.evtq_aborts;
 	st->bad_pointer = em.bad_ptr;
 	st->queued = em.count;
 	spin_unlock_irqrestore(&em.lock, flags);
@@ -254,6 +307,8 @@ static int stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "captured %llu\n", st.captured);
 	seq_printf(m, "dropped %llu\n", st.dropped);
 	seq_printf(m, "overflows %llu\n", st.overflows);
+	seq_printf(m, "evtq_aborts %llu\n", st.evtq_aborts);
+	seq_printf(m, "gerror_probe %s\n", em.gerr_probed ? SMMU_HIL_GERROR_HANDLER : "-");
 	seq_printf(m, "probe %s:%u\n", st.probe, st.probe_argidx);
 	seq_printf(m, "ring_size %u\n", st.ring_size);
 	seq_printf(m, "queued %u\n", st.queued);
@@ -268,11 +323,14 @@ static void evtmon_clear(void)
 	unsigned long flags;
 
 	spin_lock_irqsave(&em.lock, flags);
+	/* what the SMMUs signalled before the clear is not counted after it */
+	evtmon_sample_ovf_locked();
 	em.head = 0;
 	em.count = 0;
 	em.captured = 0;
 	em.dropped = 0;
 	em.overflows = 0;
+	em.evtq_aborts = 0;
 	em.bad_ptr = 0;
 	spin_unlock_irqrestore(&em.lock, flags);
 }
@@ -523,6 +581,94 @@ static long evtmon_ioctl_streams(void __user *uarg, bool walk)
 	return copy_to_user(uarg, &a, sizeof(a)) ? -EFAULT : 0;
 }
 
+/* ------------------------------------------------------------- hold */
+
+/* Caller holds em.hold_lock: enable every interrupt EVT_HOLD disabled. */
+static void evtmon_unhold_locked(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < em.nr_smmu; i++) {
+		if (em.smmu[i].held) {
+			enable_irq(em.smmu[i].evtq_irq);
+			em.smmu[i].held = false;
+		}
+	}
+}
+
+/* Delayed work: end the hold at em.hold_until (a later hold moved it on). */
+static void evtmon_hold_expire(struct work_struct *work)
+{
+	mutex_lock(&em.hold_lock);
+	if (time_before(jiffies, em.hold_until))
+		schedule_delayed_work(&em.hold_work, em.hold_until - jiffies);
+	else
+		evtmon_unhold_locked();
+	mutex_unlock(&em.hold_lock);
+}
+
+/*
+ * EVT_HOLD: @ms 0 enables the held interrupts now; else disable the
+ * event-queue interrupt of every SMMU that has one (disable_irq() waits for
+ * a running event thread to return) until @ms from now, or until a hold
+ * already on ends if that is later. Sets @held to the interrupts held.
+ * Process context. Returns 0, -EPERM (evtq_hold_max_ms is 0), -EINVAL
+ * (@ms above it) or -ENODEV (no SMMU with an event-queue interrupt).
+ */
+static int evtmon_hold(u32 ms, u32 *held)
+{
+	unsigned long until = jiffies + msecs_to_jiffies(ms);
+	unsigned int i, n = 0;
+	bool was_held = false;
+	int ret = 0;
+
+	if (!evtq_hold_max_ms)
+		return -EPERM;
+	if (ms > evtq_hold_max_ms)
+		return -EINVAL;
+	mutex_lock(&em.hold_lock);
+	if (!ms) {
+		em.hold_until = jiffies;
+		cancel_delayed_work(&em.hold_work);
+		evtmon_unhold_locked();
+	} else {
+		for (i = 0; i < em.nr_smmu; i++) {
+			struct evtmon_smmu *s = &em.smmu[i];
+
+			was_held |= s->held;
+			if (s->evtq_irq && !s->held) {
+				disable_irq(s->evtq_irq);
+				s->held = true;
+			}
+		}
+		if (!was_held || time_after(until, em.hold_until))
+			em.hold_until = until;
+		schedule_delayed_work(&em.hold_work, em.hold_until - jiffies);
+	}
+	for (i = 0; i < em.nr_smmu; i++)
+		n += em.smmu[i].held;
+	if (ms && !n)
+		ret = -ENODEV;
+	mutex_unlock(&em.hold_lock);
+	*held = n;
+	return ret;
+}
+
+static long evtmon_ioctl_hold(void __user *uarg)
+{
+	struct smmu_hil_evt_hold h;
+	int ret;
+
+	if (copy_from_user(&h, uarg, sizeof(h)))
+		return -EFAULT;
+	if (!evtmon_hdr_ok(&h.hdr, sizeof(h)) || h.held)
+		return -EINVAL;
+	ret = evtmon_hold(h.ms, &h.held);
+	if (ret)
+		return ret;
+	return copy_to_user(uarg, &h, sizeof(h)) ? -EFAULT : 0;
+}
+
 static long events_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
@@ -539,6 +685,8 @@ static long events_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return evtmon_ioctl_streams(uarg, false);
 	case SMMU_HIL_IOC_EVT_TABLES:
 		return evtmon_ioctl_streams(uarg, true);
+	case SMMU_HIL_IOC_EVT_HOLD:
+		return evtmon_ioctl_hold(uarg);
 	case SMMU_HIL_IOC_EVT_STATS:
 	case SMMU_HIL_IOC_EVT_CLEAR:
 	case SMMU_HIL_IOC_EVT_SMMUS:
@@ -592,6 +740,20 @@ static const struct file_operations events_fops = {
 	.llseek = SMMU_HIL_NO_LLSEEK,
 };
 
+/*
+ * The interrupt arm-smmu-v3 takes event-queue records on for @pdev: its
+ * event-queue MSI, else its wired "eventq" interrupt; 0 when neither has a
+ * handler (a "combined" interrupt, or the driver requested none).
+ */
+static int evtmon_evtq_irq(struct platform_device *pdev)
+{
+	int irq = msi_get_virq(&pdev->dev, SMMU_HIL_EVTQ_MSI_INDEX);
+
+	if (irq <= 0)
+		irq = platform_get_irq_byname_optional(pdev, "eventq");
+	return irq > 0 && irq_has_action(irq) ? irq : 0;
+}
+
 /* bus_for_each_dev() callback: remember every device bound to arm-smmu-v3. */
 static int evtmon_add_smmu(struct device *dev, void *data)
 {
@@ -626,7 +788,10 @@ static int evtmon_add_smmu(struct device *dev, void *data)
 		return 0;
 	}
 	s->dev = get_device(dev);
-	s->ovack = readl_relaxed(s->page1 + SMMU_EVTQ_CONS) & SMMU_EVTQ_OVF;
+	s->ovflg = readl_relaxed(s->page1 + SMMU_EVTQ_PROD) & SMMU_EVTQ_OVF;
+	s->abt = readl_relaxed(s->page0 + SMMU_GERROR) & SMMU_GERROR_EVTQ_ABT;
+	s->evtq_irq = evtmon_evtq_irq(pdev);
+	s->held = false;
 	em.nr_smmu++;
 	return 0;
 }
@@ -693,6 +858,25 @@ static void evtmon_unregister(void)
 		unregister_kprobe(&em.kp);
 }
 
+/*
+ * Sample at the entry of the driver's GERROR handler: it acknowledges an
+ * EVENTQ_ABT_ERR before the SMMU can raise the next. Optional: without
+ * it the aborts are sampled with records and counter reads only.
+ */
+static void evtmon_register_gerror(void)
+{
+	int ret;
+
+	memset(&em.gerr_kp, 0, sizeof(em.gerr_kp));
+	em.gerr_kp.symbol_name = SMMU_HIL_GERROR_HANDLER;
+	em.gerr_kp.pre_handler = evtmon_gerror_pre;
+	ret = register_kprobe(&em.gerr_kp);
+	em.gerr_probed = !ret;
+	if (ret)
+		pr_info("%s not probed (%d): EVENTQ_ABT_ERR sampled with records and counter reads only\n",
+			SMMU_HIL_GERROR_HANDLER, ret);
+}
+
 /* Register the kprobe: the module parameter, else the version table. */
 static int evtmon_register(void)
 {
@@ -743,6 +927,13 @@ static int __init evtmon_init(void)
 		       EVTMON_RING_MIN, EVTMON_RING_MAX);
 		return -EINVAL;
 	}
+	if (evtq_hold_max_ms > EVTMON_HOLD_MAX_MS) {
+		pr_err("evtq_hold_max_ms=%u out of range 0..%u\n", evtq_hold_max_ms,
+		       EVTMON_HOLD_MAX_MS);
+		return -EINVAL;
+	}
+	mutex_init(&em.hold_lock);
+	INIT_DELAYED_WORK(&em.hold_work, evtmon_hold_expire);
 	em.ring = kvcalloc(ring_size, sizeof(*em.ring), GFP_KERNEL);
 	if (!em.ring)
 		return -ENOMEM;
@@ -754,6 +945,8 @@ static int __init evtmon_init(void)
 	ret = evtmon_register();
 	if (ret)
 		goto err_smmu;
+	if (em.nr_smmu)
+		evtmon_register_gerror();
 
 	em.dir = smmu_hil_dir_get(SMMU_HIL_DEBUGFS_DIR, NULL);
 	if (IS_ERR(em.dir)) {
@@ -765,12 +958,15 @@ static int __init evtmon_init(void)
 	debugfs_create_file("smmu", 0444, em.dir, NULL, &smmu_fops);
 	debugfs_create_file("streams", 0444, em.dir, NULL, &streams_fops);
 	debugfs_create_file("tables", 0400, em.dir, NULL, &tables_fops);
-	pr_info("probing %s:%u%s%s, ring of %u records, %u SMMU(s)\n", em.symbol,
+	pr_info("probing %s:%u%s%s, ring of %u records, %u SMMU(s)%s\n", em.symbol,
 		em.argidx, em.caller[0] ? " on return to " : "", em.caller,
-		ring_size, em.nr_smmu);
+		ring_size, em.nr_smmu,
+		evtq_hold_max_ms ? ", EVT_HOLD allowed (test only)" : "");
 	return 0;
 
 err_kprobe:
+	if (em.gerr_probed)
+		unregister_kprobe(&em.gerr_kp);
 	evtmon_unregister();
 err_smmu:
 	evtmon_put_smmus();
@@ -788,6 +984,13 @@ static void __exit evtmon_exit(void)
 	/* Elsewhere init refused (smmu_hil_compat.h): nothing to undo. */
 	if (!smmu_hil_arch_ok())
 		return;
+	/* a hold never outlives the module: the interrupts go back on first */
+	cancel_delayed_work_sync(&em.hold_work);
+	mutex_lock(&em.hold_lock);
+	evtmon_unhold_locked();
+	mutex_unlock(&em.hold_lock);
+	if (em.gerr_probed)
+		unregister_kprobe(&em.gerr_kp);
 	evtmon_unregister();
 	for (i = 0; i < ARRAY_SIZE(files); i++)
 		debugfs_lookup_and_remove(files[i], em.dir);

@@ -359,12 +359,13 @@ int shl_edu_has_blocked(const char *bdf)
 	return ret ? ret : !!(c.hdr.flags & SMMU_HIL_EDU_HAS_BLOCKED);
 }
 
-int shl_edu_fault(const char *bdf, unsigned int count, struct shl_edu_fault *out)
+int shl_edu_fault(const char *bdf, unsigned int count, unsigned int len,
+		  struct shl_edu_fault *out)
 {
 	struct smmu_hil_edu_cmd c;
 	int ret;
 
-	shl_edu_cmd_init(&c, SMMU_HIL_EDU_FAULT, 0, count, 0);
+	shl_edu_cmd_init(&c, SMMU_HIL_EDU_FAULT, len, count, 0);
 	ret = shl_edu_cmd(bdf, &c);
 	if (ret)
 		return ret;
@@ -448,12 +449,27 @@ int shl_evt_stats_decode(const struct smmu_hil_evt_stats *in, struct shl_evt_sta
 	out->captured = in->captured;
 	out->dropped = in->dropped;
 	out->overflows = in->overflows;
+	out->evtq_aborts = in->evtq_aborts;
 	out->bad_pointer = in->bad_pointer;
 	out->ring_size = in->ring_size;
 	out->queued = in->queued;
 	out->smmus = in->smmus;
 	snprintf(out->probe, sizeof(out->probe), "%s:%u", in->probe, in->probe_argidx);
 	return 0;
+}
+
+int shl_events_hold(unsigned int ms, unsigned int *held)
+{
+	struct smmu_hil_evt_hold h;
+	int ret;
+
+	memset(&h, 0, sizeof(h));
+	shl_uapi_hdr(&h.hdr, sizeof(h), 0);
+	h.ms = ms;
+	ret = shl_debugfs_ioctl("events", false, SMMU_HIL_IOC_EVT_HOLD, &h);
+	if (!ret)
+		*held = h.held;
+	return ret;
 }
 
 int shl_events_stats(struct shl_evt_stats *out)

@@ -3,7 +3,7 @@
  * smmu-hil dma: edu DMA through the SMMU via smmu_hil_edu (docs/modules.md).
  *
  *   dma roundtrip [--dev BDF] [--len N] [--count N]   exit 1 if errors > 0
- *   dma fault [--dev BDF] --count N                    DMA to unmapped IOVAs
+ *   dma fault [--dev BDF] --count N [--len N]          DMA to unmapped IOVAs
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,11 +14,13 @@
 #include "cmd_edu.h"
 
 #define EDU_MAX_LEN	4095	/* QEMU <= 7.2 aborts on a copy to the buffer's end */
+#define EDU_FAULT_MIN	4	/* one access: a fault copy is at least that */
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: smmu-hil dma roundtrip [--dev BDF] [--len 1..%d] [--count N] [-j]\n"
-		   "       smmu-hil dma fault [--dev BDF] --count 1..4096 [-j]\n", EDU_MAX_LEN);
+		   "       smmu-hil dma fault [--dev BDF] --count 1..4096 [--len %d..%d] [-j]\n",
+		EDU_MAX_LEN, EDU_FAULT_MIN, EDU_MAX_LEN);
 }
 
 static int roundtrip(const char *bdf, unsigned int len, unsigned int count,
@@ -45,7 +47,9 @@ static int roundtrip(const char *bdf, unsigned int len, unsigned int count,
 	return rt.errors ? SHL_EXIT_FAIL : SHL_EXIT_OK;
 }
 
-static int fault(const char *bdf, unsigned int count, const struct shl_cli *cli)
+/* @len 0: the module's one-access fault */
+static int fault(const char *bdf, unsigned int count, unsigned int len,
+		 const struct shl_cli *cli)
 {
 	struct shl_edu_fault fr;
 	unsigned long long injected, stride;
@@ -53,7 +57,7 @@ static int fault(const char *bdf, unsigned int count, const struct shl_cli *cli)
 	json_object *o;
 	int ret;
 
-	ret = shl_edu_fault(bdf, count, &fr);
+	ret = shl_edu_fault(bdf, count, len, &fr);
 	if (ret == -EOPNOTSUPP)
 		return shl_err("%s: the device's domain does not translate (identity): nothing can fault",
 			       bdf);
@@ -68,6 +72,7 @@ static int fault(const char *bdf, unsigned int count, const struct shl_cli *cli)
 		json_object_object_add(o, "injected", json_object_new_int64((int64_t)injected));
 		json_object_object_add(o, "iova_base", json_object_new_string(base));
 		json_object_object_add(o, "stride", json_object_new_int64((int64_t)stride));
+		json_object_object_add(o, "len", json_object_new_int64(len ? len : EDU_FAULT_MIN));
 		shl_json_print(o, cli);
 	} else {
 		printf("%s: %llu DMAs to unmapped IOVAs from %s, stride 0x%llx\n", bdf, injected,
@@ -87,8 +92,9 @@ static int dma_verb(int argc, char **argv, const struct shl_cli *cli, bool is_fa
 	};
 	unsigned long long len = EDU_MAX_LEN, count = 0;
 	unsigned int max_count = is_fault ? 4096 : 10000;
+	unsigned int min_len = is_fault ? EDU_FAULT_MIN : 1;
 	const char *dev = NULL;
-	bool have_count = false;
+	bool have_count = false, have_len = false;
 	char bdf[SHL_BDF_LEN];
 	int c, ret;
 
@@ -100,10 +106,10 @@ static int dma_verb(int argc, char **argv, const struct shl_cli *cli, bool is_fa
 			dev = optarg;
 			break;
 		case 'l':
-			if (is_fault)
-				return shl_err("dma fault takes no --len");
-			if (shl_parse_uint_range(optarg, 1, EDU_MAX_LEN, &len))
-				return shl_err("--len: expected 1..%d, got '%s'", EDU_MAX_LEN, optarg);
+			if (shl_parse_uint_range(optarg, min_len, EDU_MAX_LEN, &len))
+				return shl_err("--len: expected %u..%d, got '%s'", min_len,
+					       EDU_MAX_LEN, optarg);
+			have_len = true;
 			break;
 		case 'c':
 			if (shl_parse_uint_range(optarg, 1, max_count, &count))
@@ -120,7 +126,7 @@ static int dma_verb(int argc, char **argv, const struct shl_cli *cli, bool is_fa
 	if (ret)
 		return ret;
 	if (is_fault)
-		return fault(bdf, (unsigned int)count, cli);
+		return fault(bdf, (unsigned int)count, have_len ? (unsigned int)len : 0, cli);
 	return roundtrip(bdf, (unsigned int)len, have_count ? (unsigned int)count : 1, cli);
 }
 

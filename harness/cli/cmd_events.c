@@ -7,6 +7,8 @@
  *   events [show] [--clear]   drain the ring, print counters and records
  *   events stats              counters only
  *   events clear              empty the ring, zero the counters
+ *   events hold --ms N        test only: hold the driver's event-queue
+ *                             interrupt back N ms (0: release now)
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -19,12 +21,14 @@
 #include "smmu_hil/event.h"
 
 #define BATCH		1024
+#define HOLD_MAX_MS	60000	/* smmu_hil_evtmon's own cap */
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: smmu-hil events [show] [--clear] [-j]\n"
 		   "       smmu-hil events stats [-j]\n"
-		   "       smmu-hil events clear\n");
+		   "       smmu-hil events clear\n"
+		   "       smmu-hil events hold --ms 0..%d [-j]\n", HOLD_MAX_MS);
 }
 
 static int no_module(int err)
@@ -48,6 +52,7 @@ static int read_stats(json_object **out)
 	json_object_object_add(o, "captured", json_object_new_int64((int64_t)st.captured));
 	json_object_object_add(o, "dropped", json_object_new_int64((int64_t)st.dropped));
 	json_object_object_add(o, "overflows", json_object_new_int64((int64_t)st.overflows));
+	json_object_object_add(o, "evtq_aborts", json_object_new_int64((int64_t)st.evtq_aborts));
 	json_object_object_add(o, "probe", json_object_new_string(st.probe));
 	json_object_object_add(o, "ring_size", json_object_new_int64(st.ring_size));
 	*out = o;
@@ -182,10 +187,55 @@ static int cmd_clear(int argc, char **argv, const struct shl_cli *cli)
 	return ret ? no_module(ret) : SHL_EXIT_OK;
 }
 
+/* events hold --ms N: test only (smmu_hil_evtmon evtq_hold_max_ms) */
+static int cmd_hold(int argc, char **argv, const struct shl_cli *cli)
+{
+	static const struct option opts[] = {
+		{ "ms", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long long ms = 0;
+	bool have_ms = false;
+	unsigned int held = 0;
+	json_object *o;
+	int c, ret;
+
+	while ((c = shl_getopt(argc, argv, "", opts)) != -1) {
+		if (c == SHL_GETOPT_ERR)
+			return SHL_EXIT_USAGE;
+		if (shl_parse_uint_range(optarg, 0, HOLD_MAX_MS, &ms))
+			return shl_err("--ms: expected 0..%d, got '%s'", HOLD_MAX_MS, optarg);
+		have_ms = true;
+	}
+	if (optind < argc)
+		return shl_err("events hold: unexpected argument '%s'", argv[optind]);
+	if (!have_ms)
+		return shl_err("events hold needs --ms N (0 releases)");
+	ret = shl_events_hold((unsigned int)ms, &held);
+	if (ret == -EPERM)
+		return shl_err("events hold: refused: load smmu_hil_evtmon with evtq_hold_max_ms=N (test only)");
+	if (ret == -EINVAL)
+		return shl_err("events hold: --ms %llu is above the module's evtq_hold_max_ms", ms);
+	if (ret == -ENODEV)
+		return shl_err("events hold: no SMMU event-queue interrupt found to hold");
+	if (ret)
+		return no_module(ret);
+	if (cli->json) {
+		o = json_object_new_object();
+		json_object_object_add(o, "ms", json_object_new_int64((int64_t)ms));
+		json_object_object_add(o, "held", json_object_new_int64(held));
+		shl_json_print(o, cli);
+	} else {
+		printf("%u event-queue interrupt(s) held%s\n", held, ms ? "" : " (released)");
+	}
+	return SHL_EXIT_OK;
+}
+
 static const struct shl_verb verbs[] = {
 	{ "show", cmd_show, "drain the ring: counters and records (the default)" },
 	{ "stats", cmd_stats, "counters only" },
 	{ "clear", cmd_clear, "empty the ring, zero the counters" },
+	{ "hold", cmd_hold, "test only: hold the event-queue interrupt back N ms" },
 	{ NULL, NULL, NULL },
 };
 

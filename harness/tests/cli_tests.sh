@@ -253,6 +253,16 @@ t 2 events clear
 expect "events clear without the monitor" text_error
 t 2 -j events stats
 expect "events stats without the monitor under -j" json_error
+t 2 -j events hold
+expect "events hold without --ms under -j" json_error
+t 2 -j events hold --ms 60001
+expect "events hold --ms above 60000 under -j" json_error
+t 2 events hold --ms 100
+expect "events hold without the monitor" text_error
+t 2 -j dma fault --dev 0000:00:03.0 --count 1 --len 3
+expect "dma fault --len 3 (below one access) under -j" json_error
+t 2 -j dma fault --dev 0000:00:03.0 --count 1 --len 4096
+expect "dma fault --len 4096 under -j" json_error
 t quick 0 -j clock
 expect "clock -j" is_json "set(d) >= {'cntvct', 'cntfrq', 'monotonic_ns'}"
 t 2 -j clock --io /nonexistent

@@ -121,14 +121,16 @@ static void test_uapi_decode(void **state)
 	assert_int_equal(st.hdr.size, sizeof(st));
 	st.captured = 100;
 	st.dropped = 3;
-	st.overflows = 1;
+	st.overflows = 3;
+	st.evtq_aborts = 2;
 	st.ring_size = 4096;
 	st.probe_argidx = 1;
 	strcpy(st.probe, "arm_smmu_handle_evt");
 	assert_int_equal(shl_evt_stats_decode(&st, &out), 0);
 	assert_int_equal(out.captured, 100);
 	assert_int_equal(out.dropped, 3);
-	assert_int_equal(out.overflows, 1);
+	assert_int_equal(out.overflows, 3);
+	assert_int_equal(out.evtq_aborts, 2);
 	assert_int_equal(out.ring_size, 4096);
 	assert_string_equal(out.probe, "arm_smmu_handle_evt:1");
 	memset(st.probe, 'x', sizeof(st.probe));	/* not terminated */
@@ -186,7 +188,7 @@ static void test_uapi_layout(void **state)
 	(void)state;
 	assert_int_equal(sizeof(struct smmu_hil_hdr), 8);
 	assert_int_equal(sizeof(struct smmu_hil_evt_rec), 48);
-	assert_int_equal(sizeof(struct smmu_hil_evt_stats), 120);
+	assert_int_equal(sizeof(struct smmu_hil_evt_stats), 128);
 	assert_int_equal(sizeof(struct smmu_hil_smmu_info), 88);
 	assert_int_equal(sizeof(struct smmu_hil_evt_smmus), 16 + 8 * 88);
 	assert_int_equal(sizeof(struct smmu_hil_stream), 24 + 16 + 128);
@@ -204,6 +206,9 @@ static void test_uapi_layout(void **state)
 	assert_int_equal(_IOC_DIR(SMMU_HIL_IOC_EDU_CMD), _IOC_READ | _IOC_WRITE);
 	assert_int_equal(_IOC_DIR(SMMU_HIL_IOC_EVT_CLEAR), _IOC_WRITE);
 	assert_int_equal(_IOC_TYPE(SMMU_HIL_IOC_EVT_STATS), SMMU_HIL_IOC_MAGIC);
+	assert_int_equal(sizeof(struct smmu_hil_evt_hold), 16);
+	assert_int_equal(_IOC_DIR(SMMU_HIL_IOC_EVT_HOLD), _IOC_READ | _IOC_WRITE);
+	assert_int_equal(_IOC_SIZE(SMMU_HIL_IOC_EVT_HOLD), sizeof(struct smmu_hil_evt_hold));
 }
 
 /* A fake /sys and debugfs with one edu device bound, one other device. */

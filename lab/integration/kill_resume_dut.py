@@ -24,7 +24,7 @@ from pathlib import Path
 
 LAB = Path(__file__).resolve().parents[1]
 NAMES = ["boot", "kunit-arm-smmu-v3", "dma-translated", "fault-accounting",
-         "transitions-under-dma", "kexec"]
+         "evtq-overflow", "transitions-under-dma", "kexec"]
 
 
 def qemu_pids(marker: str) -> list[int]:

@@ -18,7 +18,7 @@ import pytest
 
 LAB = Path(__file__).resolve().parents[1]
 NAMES = ["boot", "kunit-arm-smmu-v3", "dma-translated", "fault-accounting",
-         "transitions-under-dma", "kexec"]
+         "evtq-overflow", "transitions-under-dma", "kexec"]
 # the KUnit suite runs on the lab kernel only (Debian's have no KUnit)
 LAB_KERNEL = os.environ.get("DUT_KERNEL") == "lab"
 RUN_TIMEOUT_S = 900
@@ -76,6 +76,16 @@ def test_core_scenarios_pass(run: dict[str, Any], name: str) -> None:
 def test_fault_accounting_numbers(run: dict[str, Any]) -> None:
     m = run["tests"]["fault-accounting"]["metrics"]
     assert m["injected"] >= 100 and m["captured"] == m["injected"] and m["dropped"] == 0
+
+
+def test_evtq_overflow_reported(run: dict[str, Any]) -> None:
+    """A forced SMMU event-queue overflow is counted and judged as event
+    loss with its count (issue 14)."""
+    t = run["tests"]["evtq-overflow"]
+    assert t["status"] == "pass", f"{t['reason']}\n{run['summary']}"
+    m = t["metrics"]
+    assert m["overflows"] >= 1 and m["lost"] > 0 and m["dropped"] == 0, m
+    assert m["verdict"] == "fail" and f"{m['overflows']} SMMU event-queue overflow(s)" in m["reason"]
 
 
 def test_transitions(run: dict[str, Any]) -> None:

@@ -81,9 +81,16 @@ class Agent:
         """`dma roundtrip`: {"dev", "transfers", "errors", "bytes", "domain"}."""
         return self._j(f"dma roundtrip --dev {dev} --len {length} --count {count}", timeout)
 
-    def dma_fault(self, dev: str, count: int, timeout: float = 120.0) -> dict[str, Any]:
-        """`dma fault`: {"dev", "injected", "iova_base", "stride"}."""
-        return self._j(f"dma fault --dev {dev} --count {count}", timeout)
+    def dma_fault(self, dev: str, count: int, timeout: float = 120.0,
+                  length: int | None = None) -> dict[str, Any]:
+        """`dma fault`: {"dev", "injected", "iova_base", "stride", "len"}; each
+        copy reads @length bytes (default 4: one access, one record)."""
+        extra = f" --len {length}" if length is not None else ""
+        return self._j(f"dma fault --dev {dev} --count {count}{extra}", timeout)
+
+    def events_hold(self, ms: int) -> dict[str, Any]:
+        """`events hold --ms MS` (test only; 0 releases): {"ms", "held"}."""
+        return self._j(f"events hold --ms {ms}")
 
     def domain_cycle(self, dev: str, sequence: str, count: int,
                      timeout: float = 600.0) -> dict[str, Any]:

@@ -95,7 +95,8 @@ def test_shipped_smoke_scenarios_are_valid(capsys: pytest.CaptureFixture[str]) -
     good, bad = load_suite(paths.SCENARIOS / "smoke")
     assert not bad
     assert {s.name for s in good} == {"boot", "kunit-arm-smmu-v3", "dma-translated",
-                                      "fault-accounting", "transitions-under-dma", "kexec"}
+                                      "fault-accounting", "evtq-overflow", "transitions-under-dma",
+                                      "kexec"}
     assert validate([paths.SCENARIOS / "smoke"]) == 0
 
 

@@ -165,13 +165,14 @@ static long one_evt(uint64_t *s, int fd)
 {
 	static const unsigned long cmds[] = {
 		SMMU_HIL_IOC_EVT_STATS, SMMU_HIL_IOC_EVT_CLEAR, SMMU_HIL_IOC_EVT_SMMUS,
-		SMMU_HIL_IOC_EVT_STREAMS, SMMU_HIL_IOC_EVT_TABLES,
+		SMMU_HIL_IOC_EVT_STREAMS, SMMU_HIL_IOC_EVT_TABLES, SMMU_HIL_IOC_EVT_HOLD,
 	};
 	union {
 		struct smmu_hil_hdr h;
 		struct smmu_hil_evt_stats st;
 		struct smmu_hil_evt_smmus sm;
 		struct smmu_hil_evt_streams es;
+		struct smmu_hil_evt_hold ho;
 		unsigned char raw[8192];
 	} u;
 	struct smmu_hil_stream streams[16];
@@ -188,7 +189,7 @@ static long one_evt(uint64_t *s, int fd)
 		fill(s, u.raw, 64);
 		return sys_ret(write(fd, u.raw, rnd(s) % 64));
 	}
-	cmd = cmds[rnd(s) % 5];
+	cmd = cmds[rnd(s) % (sizeof(cmds) / sizeof(cmds[0]))];
 	if (pick == 3)			/* another number, size or direction */
 		cmd = _IOC(rnd(s) % 4, rnd(s) % 3 ? SMMU_HIL_IOC_MAGIC : rnd(s) & 0xff,
 			   rnd(s) % 3 ? rnd(s) % 8 : rnd(s) & 0xff, rnd(s) % 3 ? _IOC_SIZE(cmd) : rnd(s) % 4096);

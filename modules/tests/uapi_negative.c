@@ -94,6 +94,7 @@ int main(int argc, char **argv)
 	struct smmu_hil_evt_stats st;
 	struct smmu_hil_evt_smmus sm;
 	struct smmu_hil_evt_streams es;
+	struct smmu_hil_evt_hold ho;
 	struct smmu_hil_stream streams[16];
 	struct smmu_hil_edu_cmd c;
 	int blocked;
@@ -138,6 +139,12 @@ int main(int argc, char **argv)
 	expect("evt streams null", io(D "events", SMMU_HIL_IOC_EVT_STREAMS, &es), -EINVAL);
 	es.streams = 16;
 	expect("evt streams bad pointer", io(D "events", SMMU_HIL_IOC_EVT_STREAMS, &es), -EFAULT);
+	memset(&ho, 0, sizeof(ho));
+	hdr(&ho.hdr, sizeof(ho));
+	ho.ms = 1;
+	/* the DUT loads the monitor without evtq_hold_max_ms */
+	expect("evt hold without evtq_hold_max_ms", io(D "events", SMMU_HIL_IOC_EVT_HOLD, &ho),
+	       -EPERM);
 	expect("evt clear file gone", wr(D "clear", "1", 1), -ENOENT);
 	expect("evt events write", wr(D "events", "1", 1), -EINVAL);
 
@@ -191,6 +198,12 @@ int main(int argc, char **argv)
 	c.cmd = SMMU_HIL_EDU_FAULT;
 	c.count = 4097;
 	expect("edu fault 4097", io(edu, SMMU_HIL_IOC_EDU_CMD, &c), -EINVAL);
+	c.count = 1;
+	c.len = 3;
+	expect("edu fault len 3", io(edu, SMMU_HIL_IOC_EDU_CMD, &c), -EINVAL);
+	c.len = 4096;
+	expect("edu fault len 4096", io(edu, SMMU_HIL_IOC_EDU_CMD, &c), -EINVAL);
+	c.len = 0;
 	c.cmd = SMMU_HIL_EDU_ROUNDTRIP;
 	c.len = 64;
 	c.count = 2;

@@ -7,14 +7,16 @@ test gets a rebooted DUT.
 """
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
-from smmu_hil_lab import kunit
-from smmu_hil_lab.agent import Agent, Fio, event_loss, find_pci, smmu_features
+from smmu_hil_lab import kunit, overflow
+from smmu_hil_lab.agent import AGENT, Agent, Fio, event_loss, find_pci, smmu_features
+from smmu_hil_lab.errors import CommandError
 from smmu_hil_lab.scenario import Scenario
 from smmu_hil_lab.targets import Target
 
@@ -162,6 +164,157 @@ def test_fault_accounting(agent: Agent, dut_info: dict[str, Any], scenario: Scen
     assert counts["captured"] == injected, \
         f"captured {counts['captured']} F_TRANSLATION records for {injected} faults " \
         f"({counts['unexpected']} other records)"
+
+
+EVTMON = "smmu_hil_evtmon"
+EVTMON_KO = "/opt/smmu-hil/modules/smmu_hil_evtmon.ko"
+
+
+# the monitor's boot parameters, as the DUT's init passes them: from the
+# kernel command line (smmu_hil_evtmon.PARAM=VALUE)
+EVTMON_BOOT_PARAMS = ('p=; for a in $(cat /proc/cmdline); do case "$a" in '
+                      f'{EVTMON}.*=*) p="$p ${{a#{EVTMON}.}}";; esac; done')
+
+
+def _evtmon_reload(dut: Target, params: str) -> None:
+    """Reload the event monitor with @params (module parameters)."""
+    dut.run_check(f"rmmod {EVTMON} && insmod {EVTMON_KO} {params}".strip(), timeout=60)
+
+
+def _evtmon_restore(dut: Target) -> None:
+    """The event monitor back as the DUT booted it; never raises (a finally)."""
+    dut.run(f"{AGENT} events hold --ms 0; rmmod {EVTMON}; {EVTMON_BOOT_PARAMS}; "
+            f"insmod {EVTMON_KO} $p", timeout=60)
+
+
+def _drained(agent: Agent, settle_s: float) -> dict[str, Any]:
+    """`events stats` once the captured count stopped moving for two looks
+    in a row (the driver drained the queue), or when @settle_s passed."""
+    deadline = time.monotonic() + settle_s
+    last, still = -1, 0
+    while True:
+        st = agent.events_stats()
+        n = int(st.get("captured", 0))
+        still = still + 1 if n == last else 0
+        last = n
+        if still >= 2 or time.monotonic() > deadline:
+            return st
+        time.sleep(1.0)
+
+
+def _storm(agent: Agent, dev: str, chunks: int, extra: int, chunk: int, length: int,
+           hold_ms: int, progress: Callable[[str], None]) -> tuple[int, int, dict[str, Any]]:
+    """Faulting copies of @length bytes in chunks of @chunk, the hold renewed
+    before each (its timer never ends the storm), until an overflow is
+    counted and then @extra chunks more, at most @chunks + @extra. Returns
+    (copies, chunks run after the first overflow, or -1 without one, the
+    last `events stats`)."""
+    copies, st, first = 0, {}, None
+    for i in range(chunks + extra):
+        agent.events_hold(hold_ms)
+        copies += int(agent.dma_fault(dev, chunk, timeout=300, length=length)["injected"])
+        st = agent.events_stats()
+        progress(f"storm: {copies} copies, {int(st.get('overflows', 0))} overflow(s)")
+        if first is None and int(st.get("overflows", 0)):
+            first = i
+        if first is not None and i - first >= extra:
+            break
+    return copies, -1 if first is None else i - first, st
+
+
+# the agent's judge on a full queue: raw-breaking-dwell, short, every dwell
+# long enough for edu's DMA loop to meet the V=0 window (C_BAD_STE records)
+AGENT_LOSS_RUN = (
+    "sed 's/^name: .*/name: evtq-loss/; s/^repeat: .*/repeat: 20/; s/^dwell_us: .*/dwell_us: 100000/' "
+    "/opt/smmu-hil/scenarios/transitions/raw-breaking-dwell.yaml > /tmp/evtq-loss.yaml && "
+    "insmod /opt/smmu-hil/modules/smmu_hil_inject.ko allow_raw=1 && "
+    f"{{ {AGENT} -j run /tmp/evtq-loss.yaml; rmmod smmu_hil_inject; }}")
+
+
+@scenario("evtq-overflow")
+def test_evtq_overflow(dut: Target, agent: Agent, dut_info: dict[str, Any],
+                       scenario: Scenario, metrics: dict[str, Any],
+                       progress: Callable[[str], None]) -> None:
+    """A real SMMU event-queue overflow, forced, is counted and judged as
+    event loss with its count, by the lab's judge (overflow.judge_overflow)
+    and by the agent's (`smmu-hil run` of a scenario that meets the full
+    queue, overflow.check_agent_verdict)."""
+    dev = _device(dut_info, scenario)["bdf"]
+    length, chunk = int(scenario.param("len", 4095)), int(scenario.param("chunk", 32))
+    max_copies, hold_ms = int(scenario.param("max_copies", 2048)), int(scenario.param("hold_ms", 60000))
+    settle_s = float(scenario.param("settle_s", 120))
+    rc, klog = dut.run("dmesg | grep 'entries for evtq'", timeout=60, raw=True)
+    entries = overflow.evtq_entries(klog) if rc == 0 else None
+    metrics["queue_entries"] = entries
+    ring = 1 << 20 if entries is None else max(4096, min(1 << 20, 2 * entries))
+    t0 = time.monotonic()
+    _evtmon_reload(dut, f"ring_size={ring} evtq_hold_max_ms={hold_ms}")
+    agent_test: dict[str, Any] = {}
+    try:
+        # records one copy yields, measured with the interrupt on
+        agent.events_clear()
+        agent.dma_fault(dev, 1, length=length)
+        per_copy = int(_drained(agent, 30).get("captured", 0))
+        metrics["records_per_copy"] = per_copy
+        chunks = overflow.storm_chunks(entries, per_copy, chunk, max_copies)
+        agent.events_clear()
+        try:
+            held = agent.events_hold(hold_ms)
+        except CommandError as e:
+            if "no SMMU event-queue interrupt" in str(e):
+                pytest.skip(f"the driver takes events on no interrupt the monitor can hold: {e}")
+            raise
+        metrics["interrupts_held"] = held.get("held")
+        # chunks still run after the first overflow: each copy into the full
+        # queue is a new abort the driver acknowledges before the next, so the
+        # monitor must count them one by one, not the flag's parity
+        t_storm = time.monotonic()
+        copies, after, st = _storm(agent, dev, chunks, int(scenario.param("after_overflow", 1)),
+                                   chunk, length, hold_ms, progress)
+        metrics["chunks_after_overflow"] = after
+        metrics["storm_s"] = round(time.monotonic() - t_storm, 1)
+        agent.events_hold(0)
+        st = _drained(agent, settle_s)
+        stats_at = {"driver_loss_messages": dut.run(
+            "dmesg | grep -cE 'EVTQ write aborted|EVTQ overflow detected'")[1].strip()}
+        if scenario.param("agent_judge", True):
+            # the queue full again (counted afresh), then a scenario the agent
+            # judges meets it
+            agent.events_clear()
+            _, after2, _ = _storm(agent, dev, chunks, 0, chunk, length, hold_ms, progress)
+            if after2 >= 0:
+                agent.events_hold(hold_ms)
+                rc, out = dut.run(AGENT_LOSS_RUN, timeout=300)
+                agent.events_hold(0)
+                _drained(agent, settle_s)
+                try:
+                    agent_test = json.loads(out)["tests"][0]
+                except (ValueError, KeyError, IndexError, TypeError):
+                    agent_test = {"status": "error", "reason": f"rc {rc}: {out.strip()[-300:]}"}
+    finally:
+        dut.run("rmmod smmu_hil_inject 2>/dev/null")
+        _evtmon_restore(dut)
+    metrics["run_s"] = round(time.monotonic() - t0, 1)
+    injected = copies * per_copy
+    res = overflow.judge_overflow(st, injected, entries, min_overflows=2 if after > 0 else 1)
+    lines = stats_at["driver_loss_messages"]
+    metrics.update(copies=copies, injected=injected, captured=st.get("captured"),
+                   dropped=st.get("dropped"), overflows=st.get("overflows"),
+                   evtq_aborts=st.get("evtq_aborts"), lost=res.lost,
+                   verdict="fail" if res.reason else "pass", reason=res.reason,
+                   driver_loss_messages=int(lines) if lines.isdigit() else None)
+    progress(f"judged: {res.reason or 'no event loss'}")
+    problems = list(res.problems)
+    if agent_test:
+        am = agent_test.get("metrics") or {}
+        metrics.update(agent_verdict=agent_test.get("status"), agent_reason=agent_test.get("reason"),
+                       agent_overflows=am.get("events_overflows"))
+        progress(f"agent judged: {agent_test.get('status')}: {agent_test.get('reason')}")
+        if agent_test.get("status") != "skip":      # raw-breaking-dwell needs S1P
+            problems += overflow.check_agent_verdict(agent_test)
+    elif scenario.param("agent_judge", True):
+        problems.append("the queue did not fill again for the agent's judge")
+    assert not problems, "; ".join(problems)
 
 
 @scenario("transitions-under-dma")

@@ -18,7 +18,7 @@
  * Files below /sys/kernel/debug/smmu-hil/ (SMMU_HIL_DEBUGFS_DIR):
  *   events            read: struct smmu_hil_evt_rec records, consumed
  *                     ioctl: SMMU_HIL_IOC_EVT_STATS, _EVT_CLEAR, _EVT_SMMUS,
- *                     _EVT_STREAMS, _EVT_TABLES
+ *                     _EVT_STREAMS, _EVT_TABLES, _EVT_HOLD
  *   edu/<bdf>/ctl     ioctl: SMMU_HIL_IOC_EDU_CMD
  *   inject/ste, cd    read: one struct smmu_hil_inj_entry
  *   inject/raw        write: struct smmu_hil_inj_seq + ops (allow_raw=1)
@@ -89,8 +89,12 @@ struct smmu_hil_evt_rec {
  * @hdr: header, flags 0
  * @captured: records stored in the ring
  * @dropped: records lost because the ring was full
- * @overflows: EVTQ overflows seen (OVACKFLG toggles; a lower bound)
+ * @overflows: times the SMMU signalled that it discarded event records:
+ *	toggles of EVTQ_PROD.OVFLG (a full queue, Arm IHI 0070 7.4) plus
+ *	raises of GERROR.EVENTQ_ABT_ERR (an aborted queue write, 7.5; what
+ *	QEMU's SMMUv3 reports for a full queue); a lower bound
  * @bad_pointer: probe hits whose record pointer could not be read
+ * @evtq_aborts: the GERROR.EVENTQ_ABT_ERR part of @overflows
  * @ring_size: records the ring holds
  * @queued: records in the ring now
  * @smmus: SMMUs the module maps
@@ -103,6 +107,7 @@ struct smmu_hil_evt_stats {
 	__u64 dropped;
 	__u64 overflows;
 	__u64 bad_pointer;
+	__u64 evtq_aborts;
 	__u32 ring_size;
 	__u32 queued;
 	__u32 smmus;
@@ -199,18 +204,37 @@ struct smmu_hil_evt_streams {
 	__u64 streams;
 };
 
+/**
+ * struct smmu_hil_evt_hold - hold back the arm-smmu-v3 driver's event-queue
+ * interrupt, so the SMMU's event queue fills up (EVT_HOLD; a test of event
+ * loss). Refused (-EPERM) unless smmu_hil_evtmon was loaded with
+ * evtq_hold_max_ms > 0; -ENODEV when no SMMU's event-queue interrupt was
+ * found (a "combined" one is not held).
+ * @hdr: header, flags 0
+ * @ms: in: disable the interrupt of every SMMU and enable it again after
+ *	this many milliseconds (1..evtq_hold_max_ms; a new hold restarts the
+ *	timer), or 0: enable it now
+ * @held: in: 0; out: interrupts held back after the call
+ */
+struct smmu_hil_evt_hold {
+	struct smmu_hil_hdr hdr;
+	__u32 ms;
+	__u32 held;
+};
+
 #define SMMU_HIL_IOC_EVT_STATS	_IOWR(SMMU_HIL_IOC_MAGIC, 0x01, struct smmu_hil_evt_stats)
 #define SMMU_HIL_IOC_EVT_CLEAR	_IOW(SMMU_HIL_IOC_MAGIC, 0x02, struct smmu_hil_hdr)
 #define SMMU_HIL_IOC_EVT_SMMUS	_IOWR(SMMU_HIL_IOC_MAGIC, 0x03, struct smmu_hil_evt_smmus)
 #define SMMU_HIL_IOC_EVT_STREAMS _IOWR(SMMU_HIL_IOC_MAGIC, 0x04, struct smmu_hil_evt_streams)
 #define SMMU_HIL_IOC_EVT_TABLES	_IOWR(SMMU_HIL_IOC_MAGIC, 0x05, struct smmu_hil_evt_streams)
+#define SMMU_HIL_IOC_EVT_HOLD	_IOWR(SMMU_HIL_IOC_MAGIC, 0x06, struct smmu_hil_evt_hold)
 
 /* ----------------------------------------------------------- smmu_hil_edu */
 
 /* Commands of struct smmu_hil_edu_cmd */
 #define SMMU_HIL_EDU_QUERY	0	/* the domain only */
 #define SMMU_HIL_EDU_ROUNDTRIP	1	/* @len 1..4095, @count 1..10000 */
-#define SMMU_HIL_EDU_FAULT	2	/* @count 1..4096, @len 0 */
+#define SMMU_HIL_EDU_FAULT	2	/* @count 1..4096, @len 0 (4) or 4..4095 */
 #define SMMU_HIL_EDU_DOMAIN	3	/* @arg SMMU_HIL_EDU_DOM_* */
 #define SMMU_HIL_EDU_LOOP_START	4	/* @len 1..4095 */
 #define SMMU_HIL_EDU_LOOP_STOP	5
@@ -258,7 +282,9 @@ struct smmu_hil_evt_streams {
  * result (SMMU_HIL_IOC_EDU_CMD on edu/<bdf>/ctl)
  * @hdr: header, flags 0 in; out SMMU_HIL_EDU_HAS_BLOCKED
  * @cmd: in: SMMU_HIL_EDU_*
- * @len: in: bytes per copy (ROUNDTRIP, LOOP_START)
+ * @len: in: bytes per copy (ROUNDTRIP, LOOP_START); FAULT: bytes each
+ *	faulting copy reads, 0 for 4 (one access, one record); QEMU's SMMU
+ *	records each 4-byte access of a longer copy, a fault storm
  * @count: in: iterations (ROUNDTRIP) or faults (FAULT)
  * @arg: in: DOMAIN's target; else 0
  * @domain: out: SMMU_HIL_DOM_* after the command

@@ -193,11 +193,14 @@ struct shl_edu_fault {
 };
 
 /*
- * shl_edu_fault() - point @count 4-byte DMAs of @bdf at unmapped IOVAs, one
- * page apart (F_TRANSLATION events). Returns 0 with @out filled, -errno
- * from the module (-EOPNOTSUPP: identity domain, -EBUSY: an IOVA is mapped).
+ * shl_edu_fault() - point @count DMAs of @bdf at unmapped IOVAs, one page
+ * apart (F_TRANSLATION events), each reading @len bytes: 0 for 4 (one
+ * access, one record), up to 4095 (QEMU's SMMU records every 4-byte access:
+ * a fault storm). Returns 0 with @out filled, -errno from the module
+ * (-EOPNOTSUPP: identity domain, -EBUSY: an IOVA is mapped).
  */
-int shl_edu_fault(const char *bdf, unsigned int count, struct shl_edu_fault *out);
+int shl_edu_fault(const char *bdf, unsigned int count, unsigned int len,
+		  struct shl_edu_fault *out);
 
 /* Outcome of the background loop, at LOOP_STOP. */
 struct shl_edu_loop {
@@ -234,7 +237,7 @@ int shl_events_clear(void);
 
 /* The event monitor's counters (struct smmu_hil_evt_stats). */
 struct shl_evt_stats {
-	unsigned long long captured, dropped, overflows, bad_pointer;
+	unsigned long long captured, dropped, overflows, evtq_aborts, bad_pointer;
 	unsigned int ring_size, queued, smmus;
 	char probe[80];		/* "SYMBOL:ARGIDX" */
 };
@@ -252,6 +255,16 @@ int shl_evt_stats_decode(const struct smmu_hil_evt_stats *in, struct shl_evt_sta
  * not loaded) or -EPROTO.
  */
 int shl_events_stats(struct shl_evt_stats *out);
+
+/*
+ * shl_events_hold() - hold the arm-smmu-v3 driver's event-queue interrupt
+ * back for @ms milliseconds, or release it now (@ms 0) (ioctl
+ * SMMU_HIL_IOC_EVT_HOLD; a test of event loss). Sets @held to the
+ * interrupts held after the call. Returns 0 or -errno: -EPERM (the monitor
+ * was not loaded with evtq_hold_max_ms), -EINVAL (@ms above it), -ENODEV
+ * (no event-queue interrupt found), -ENOENT (monitor not loaded).
+ */
+int shl_events_hold(unsigned int ms, unsigned int *held);
 
 struct shl_idr_regs;
 
