@@ -53,6 +53,7 @@ HOST_PKGS=(
 	libcmocka-dev libjson-c-dev libyaml-dev libpci-dev
 	qemu-system-arm qemu-efi-aarch64 qemu-utils
 	kmod cpio e2fsprogs bc flex bison libelf-dev libssl-dev dwarves
+	acpica-tools
 	python3 python3-pytest python3-pexpect python3-yaml python3-matplotlib python3-jinja2 python3-jsonschema python3-tenacity python3-tap
 	fio iperf3 valgrind
 	openipmi ipmitool openssh-client dropbear-bin
