@@ -46,7 +46,8 @@ fi
 
 # Host packages: build (C, cross, kernel modules), tests (cmocka, pytest,
 # libFuzzer via clang), the emulated DUT (QEMU 10 from bookworm-backports,
-# setup_qemu; UEFI firmware) and reports.
+# setup_qemu; UEFI firmware), ACPICA's iasl (the emulated DUT's IORT option,
+# lab/smmu_hil_lab/iort.py) and reports.
 HOST_PKGS=(
 	build-essential pkg-config make gcc clang libclang-rt-14-dev
 	gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
