@@ -24,6 +24,12 @@
 #   make run-transitions-noedu   the transitions on a DUT without edu
 #   make run-matrix  the transitions on five DUT kernel x SMMU model combinations
 #                 (lab/plans/matrix.yaml), one report comparing them
+#   make sensitivity [KSRC=TREE] [RESUME=results/RUN]
+#                 the bug library (suite bugs) and arm-smmu-v3's KUnit on the lab
+#                 kernel with each mutant of kernel-config/mutants/ and on stock
+#                 (lab/plans/sensitivity.yaml); one report with the sensitivity
+#                 matrix; exit 0 iff every mutant is caught and stock is clean
+#                 (docs/bugs.md)
 #   make test     every test (the emulated DUT on TEST_DUT_KERNEL, default 7.x):
 #                 C unit tests (also under ASan+UBSan and valgrind),
 #                 fuzzers (briefly), checkpatch, the modules built by dkms
@@ -131,12 +137,15 @@ MODDIR     = $(BUILD)/modules/$(KREL)
 # them in kernel/<release>/uapi/include) for the agent's iommufd/VFIO VMM
 # (harness/agent/vmm.c); without them the cross compiler's own (older)
 # headers are used and `smmu-hil vmm` says the vIOMMU uAPI is missing.
-KUAPI     ?= $(wildcard $(SMMU_HIL_CACHE)/kernel/$(KREL)/uapi/include)
+# ($(shell) does not see make's exports: DUT_KERNEL=lab given on the command
+# line must be passed to setup.sh explicitly)
+KUAPI     ?= $(wildcard $(SMMU_HIL_CACHE)/kernel/$(shell DUT_KERNEL=$(DUT_KERNEL) \
+		SMMU_HIL_CACHE=$(SMMU_HIL_CACHE) lab/setup/setup.sh release 2>/dev/null)/uapi/include)
 ARM64_UAPI = $(if $(KUAPI),-isystem $(KUAPI))
 MOD_SRCS  := $(wildcard modules/*.c modules/*.h modules/Kbuild modules/include/uapi/*.h \
 		modules/include/smmu_hil/*.h)
 
-.PHONY: all tool agent modules setup setup-host setup-dut run run-transitions run-transitions-noedu run-matrix test test-c test-fuzz \
+.PHONY: all tool agent modules setup setup-host setup-dut run run-transitions run-transitions-noedu run-matrix sensitivity test test-c test-fuzz \
 	test-asan test-cli \
 	test-lab test-dut run-ssh run-liveupdate bench checkpatch kernel-config lab-kernel clean \
 	lava-jobs test-lava
@@ -408,6 +417,16 @@ run-transitions-noedu: setup
 run-matrix: setup
 	$(MAKE) tool agent
 	cd lab && $(PY) -m smmu_hil_lab run --plan plans/matrix.yaml --results ../results
+
+# The bug library's sensitivity matrix (lab/plans/sensitivity.yaml,
+# docs/bugs.md): suite bugs and the KUnit smoke test on the lab kernel with
+# each mutant, then stock; each phase selects its variant (make lab-kernel
+# PATCHES=..., incremental) and builds the modules for it. KSRC (a kernel
+# tree) goes through to every make lab-kernel; RESUME continues a run.
+sensitivity: setup-host
+	$(MAKE) tool agent
+	cd lab && KSRC="$(if $(KSRC),$(abspath $(KSRC)))" $(PY) -m smmu_hil_lab run --plan plans/sensitivity.yaml \
+		--results ../results $(if $(RESUME),--resume $(abspath $(RESUME)))
 
 # Only the live-update flow (kexec under fio and iperf3, STE/CD diffs,
 # blackout) on the qemu target.

@@ -191,6 +191,8 @@ if [ -z "$ksrc" ] || [ ${#patches[@]} -gt 0 ]; then
 		fi
 		: >"$work/patched.list.new"
 		for p in ${patches[@]+"${patches[@]}"}; do
+			# "patch X does not apply": the sensitivity plan's "not applied"
+			# column reads this message (lab/smmu_hil_lab/sensitivity.py)
 			out=$(patch -d "$srctree" -p1 -N --dry-run --no-backup-if-mismatch -i "$p" 2>&1) ||
 				die "patch $(basename "$p") does not apply to $(basename "$pristine"):
 $out"

@@ -274,7 +274,27 @@ def render(rd: RunDir) -> str:
     run_plots = [_plot(got) for plot in RUN_PLOTS if (got := plot(rd))]
     return environment().get_template("report.html.j2").render(
         run=run, run_plots=run_plots, tests=[_test(rd, t) for t in tests],
-        comparison=comparison(tests))
+        comparison=comparison(tests), sensitivity=sensitivity(rep))
+
+
+def sensitivity(rep: dict[str, Any]) -> dict[str, Any] | None:
+    """The sensitivity matrix of a `make sensitivity` run (report.json's
+    `sensitivity`, sensitivity.py) as templates/sensitivity.html.j2's
+    context: the document with each cell's text (sensitivity.cell_text)
+    and its test's anchor, each column's KUnit cell; None for other runs."""
+    from . import sensitivity as sens
+    doc = rep.get("sensitivity")
+    if not isinstance(doc, dict) or not isinstance(doc.get("columns"), list):
+        return None
+    rows = []
+    for r in doc.get("rows") or []:
+        cells = {cid: {**c, "text": sens.cell_text(c),
+                       "anchor": _anchor(c["test"]) if c.get("test") else ""}
+                 for cid, c in (r.get("cells") or {}).items()}
+        rows.append({**r, "cells": cells})
+    cols = [{**c, "kunit_text": sens.kunit_text(c.get("kunit") or {})}
+            for c in doc["columns"]]
+    return {**doc, "rows": rows, "columns": cols}
 
 
 def comparison(tests: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -33,20 +33,33 @@ combos.py reads it back for the report's comparison table). `select` is a
 pytest `-k` expression over the test names of the phase's suites (before
 the suffix): a plan that runs part of a suite says which part, and the
 tests it leaves out are not in the report.
+
+A phase with `mutants` (a glob of patch files, relative to the repository
+root: kernel-config/mutants/*.patch) stands for one phase per lab-kernel
+variant (lab/plans/sensitivity.yaml): one per matching patch, in name
+order, then the stock lab kernel last (so a finished plan leaves the stock
+kernel selected as DUT_KERNEL=lab). Each copy's env gets PATCHES (the
+patch, "" for stock) and LAB_KERNEL ("lab", or "lab+" and the patch's file
+name without .patch: lab+a-no-update-safe), usable as `${NAME}` in `setup`
+and in `name_suffix` ("[${LAB_KERNEL},nested]"). Such a plan is judged by
+its sensitivity matrix (sensitivity.py), not by its tests' statuses.
 """
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from string import Template
 
-from . import yamlfile
+from . import paths, yamlfile
 from .errors import PlanError
 from .targets import TARGETS
 
 _PLAN_KEYS = {"name", "description", "phases"}
-_PHASE_KEYS = {"suites", "target", "inventory", "name_suffix", "env", "setup", "select"}
+_PHASE_KEYS = {"suites", "target", "inventory", "name_suffix", "env", "setup", "select",
+               "mutants"}
+# a `mutants` phase's copy on the lab kernel without patches
+STOCK = "stock"
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,10 @@ class Phase:
     env: dict[str, str] = field(default_factory=dict)
     setup: list[str] = field(default_factory=list)
     select: str = ""
+    # a `mutants` phase's copy: its lab-kernel variant (STOCK, or the
+    # patch's file name without .patch) and its patch (None for STOCK)
+    variant: str | None = None
+    patch: str | None = None
 
     def pytest_args(self) -> list[str]:
         """The phase's own pytest arguments: `-k @select` when it has one."""
@@ -80,6 +97,12 @@ class Plan:
 
     name: str
     phases: list[Phase]
+
+    @property
+    def variants(self) -> list[Phase]:
+        """The phases that run a lab-kernel variant (expanded from
+        `mutants`), in plan order; [] for a plan without."""
+        return [ph for ph in self.phases if ph.variant is not None]
 
 
 def _phase(path: Path, i: int, raw: object) -> Phase:
@@ -117,6 +140,7 @@ def _phase(path: Path, i: int, raw: object) -> Phase:
     suffix = raw.get("name_suffix", "")
     if not isinstance(suffix, str):
         raise PlanError(f"{where}.name_suffix: a string")
+    suffix = _expand(f"{where}.name_suffix", suffix, env)
     select = raw.get("select", "")
     if not isinstance(select, str) or (not select.strip() and "select" in raw):
         raise PlanError(f"{where}.select: a pytest -k expression (a non-empty string)")
@@ -124,6 +148,69 @@ def _phase(path: Path, i: int, raw: object) -> Phase:
         _check_select(where, select)
     return Phase(suites=list(suites), target=target, inventory=inv_path,
                  name_suffix=suffix, env=env, setup=setup, select=select)
+
+
+def _expand(where: str, text: str, env: dict[str, str]) -> str:
+    """@text with each `${NAME}` replaced by @env[NAME]. Raises PlanError
+    for a malformed `$` or a NAME not in @env."""
+    t = Template(text)
+    if not t.is_valid():
+        raise PlanError(f"{where}: {text!r}: write ${{NAME}} (and $$ for a $)")
+    missing = [n for n in t.get_identifiers() if n not in env]
+    if missing:
+        raise PlanError(f"{where}: {text!r} names {', '.join(missing)}, not in this phase's env")
+    return t.substitute(env)
+
+
+def mutant_patches(pattern: str, root: Path | None = None) -> list[Path]:
+    """The patch files matching glob @pattern (relative to @root, default
+    the repository root, unless absolute), in name order; [] when none."""
+    base = root or paths.REPO
+    if Path(pattern).is_absolute():
+        anchor = Path(pattern).anchor
+        found = Path(anchor).glob(pattern[len(anchor):])
+    else:
+        found = base.glob(pattern)
+    return sorted((p for p in found if p.is_file()), key=lambda p: p.name)
+
+
+def variant_env(patch: Path | None, root: Path | None = None) -> tuple[str, dict[str, str]]:
+    """(variant, env additions) of the lab kernel with @patch (None: stock):
+    PATCHES (the patch, relative to @root when inside it) and LAB_KERNEL."""
+    if patch is None:
+        return STOCK, {"PATCHES": "", "LAB_KERNEL": "lab"}
+    base = (root or paths.REPO).resolve()
+    p = patch.resolve()
+    rel = str(p.relative_to(base)) if p.is_relative_to(base) else str(p)
+    name = p.name[:-len(".patch")] if p.name.endswith(".patch") else p.stem
+    return name, {"PATCHES": rel, "LAB_KERNEL": f"lab+{name}"}
+
+
+def _variants(path: Path, i: int, raw: dict) -> list[Phase]:
+    """Phase @raw with `mutants` as one phase per matching patch, then the
+    stock one (see the module's doc). Raises PlanError."""
+    where = f"{path}: phases[{i}]"
+    pattern = raw.get("mutants")
+    if not isinstance(pattern, str) or not pattern.strip().endswith(".patch"):
+        raise PlanError(f"{where}.mutants: a glob of patch files "
+                        "(kernel-config/mutants/*.patch)")
+    env = raw.get("env") or {}
+    if not isinstance(env, dict):
+        raise PlanError(f"{where}.env: a mapping of variable names to values")
+    for k in ("PATCHES", "LAB_KERNEL"):
+        if k in env:
+            raise PlanError(f"{where}.env.{k}: set by `mutants` for each variant")
+    try:
+        patches = mutant_patches(pattern.strip())
+    except (ValueError, OSError) as e:
+        raise PlanError(f"{where}.mutants: {pattern!r}: {e}") from e
+    out = []
+    for patch in [*patches, None]:
+        variant, extra = variant_env(patch)
+        one = {**{k: v for k, v in raw.items() if k != "mutants"}, "env": {**env, **extra}}
+        out.append(replace(_phase(path, i, one), variant=variant,
+                           patch=extra["PATCHES"] or None))
+    return out
 
 
 def _check_select(where: str, expr: str) -> None:
@@ -175,7 +262,12 @@ def load(path: Path) -> Plan:
     phases = raw.get("phases")
     if not isinstance(phases, list) or not phases:
         raise PlanError(f"{path}: `phases` must be a non-empty list")
-    out = [_phase(path, i, p) for i, p in enumerate(phases)]
+    out = []
+    for i, p in enumerate(phases):
+        if isinstance(p, dict) and "mutants" in p:
+            out += _variants(path, i, p)
+        else:
+            out.append(_phase(path, i, p))
     names = [(p.name_suffix, s) for p in out for s in p.suites]
     dup = sorted({f"{s}{x}" for x, s in names if names.count((x, s)) > 1})
     if dup:

@@ -32,7 +32,8 @@ Fixtures:
     log_dir      a directory for the test's side logs (the run directory)
 
 A test's report name is its scenario name; its reason is the skip message or
-the failure's message (a DUT hang's message carries the console tail). Each
+the failure's message (a DUT hang's message carries the console tail); an
+expected failure (pytest.xfail) is a skip whose reason is "xfail: REASON". Each
 test names the kernel release and SMMU model it ran on (dut_kernel,
 smmu_model: report.json fields, junit properties).
 """
@@ -219,6 +220,8 @@ class Collector:
         if rep.skipped and res.status != "fail":
             res.status = "skip"
             res.reason = _skip_reason(rep)
+            if getattr(rep, "wasxfail", None) is not None:   # pytest.xfail(): "xfail: REASON"
+                res.reason = "xfail: " + str(rep.wasxfail).removeprefix("reason: ")
         elif rep.failed and res.status != "fail":
             res.status = "fail"
             why = _fail_reason(rep, call.excinfo.value if call.excinfo else None)

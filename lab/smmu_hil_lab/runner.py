@@ -144,7 +144,9 @@ def run_plan(plan_file: Path, results: Path, pytest_args: list[str] | None = Non
     directory: each phase is a run() on its own target that continues the
     run (like --resume), so report.json, ktap.log and summary.txt cover every
     phase and so does junit.xml (session()), report.json's
-    target names every target. Returns (the worst exit status, run dir).
+    target names every target. Returns (the worst exit status, run dir);
+    for a plan with lab-kernel variants (plan.Plan.variants) the status is
+    its sensitivity matrix's (sensitivity.judge_run: 0 OK, 1 not).
     Raises PlanError, ScenarioError, InventoryError, SmmuModelError before
     anything runs.
     """
@@ -162,6 +164,9 @@ def run_plan(plan_file: Path, results: Path, pytest_args: list[str] | None = Non
         run_dir = results.resolve() / new_run_id()
         run_dir.mkdir(parents=True)
     print(f"smmu-hil: plan {p.name}: {len(p.phases)} phase(s) -> {run_dir}", flush=True)
+    if p.variants:
+        from . import sensitivity
+        print(sensitivity.preflight(p), flush=True)
     label = "+".join(dict.fromkeys(_phase_target(ph) for ph in p.phases))
     worst = 0
     for i, ph in enumerate(p.phases, 1):
@@ -184,6 +189,11 @@ def run_plan(plan_file: Path, results: Path, pytest_args: list[str] | None = Non
         print(f"smmu-hil: phase {i}/{len(p.phases)} done in {time.monotonic() - t0:.0f} s",
               flush=True)
         worst = max(worst, rc)
+    if p.variants and (run_dir / "report.json").exists():
+        # a sensitivity plan: its matrix is the verdict (a bug scenario
+        # failing on its mutant is what it is for), not its tests' statuses
+        from . import sensitivity
+        worst = sensitivity.judge_run(run_dir, p)
     if (run_dir / "report.json").exists():
         write_derived(run_dir)
     return worst, run_dir

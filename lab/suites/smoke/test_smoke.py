@@ -61,7 +61,7 @@ def test_boot(lab_target: Target, dut: Target, dut_info: dict[str, Any], scenari
 
 @scenario("kunit-arm-smmu-v3")
 def test_kunit_arm_smmu_v3(dut: Target, scenario: Scenario, metrics: dict[str, Any],
-                           log_dir: Path) -> None:
+                           log_dir: Path, test_name: str) -> None:
     """arm-smmu-v3's KUnit suite on the DUT: every case in metric
     kunit_cases ({"case", "status", "reason"}); any failed case fails the
     test. Skipped on a kernel without KUnit or the module (kunit.skip_reason)."""
@@ -86,7 +86,8 @@ def test_kunit_arm_smmu_v3(dut: Target, scenario: Scenario, metrics: dict[str, A
         dut.run_check(f"echo 1 > {kunit.DEBUGFS}/{suite}/run", timeout=300)
         rc, text = dut.run(f"cat {results}", timeout=60, raw=True)
     dut.run(f"rmmod {module}")
-    (log_dir / f"{scenario.name}.ktap").write_text(text)
+    # one file per test name: a plan's phases (kernels) each keep their own
+    (log_dir / f"{test_name}.ktap").write_text(text)
     assert rc == 0, f"no KUnit results for {suite} in debugfs: {text.strip()[-500:]}"
     res, rows = kunit.suite_cases(text, suite)
     metrics["kunit_suite"] = suite
