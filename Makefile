@@ -60,6 +60,12 @@ export DUT_KERNEL
 ifdef SMMU_MODEL
 export SMMU_HIL_SMMU_MODEL := $(SMMU_MODEL)
 endif
+# IORT_CANWBS=1: the emulated DUT boots with QEMU's IORT upgraded to declare
+# CANWBS on its PCI root complex (lab/smmu_hil_lab/iort.py, docs/lab.md), so
+# the kernel's nested (vIOMMU) path runs; reported as iort_upgrade: CANWBS.
+ifdef IORT_CANWBS
+export SMMU_HIL_IORT_CANWBS := $(IORT_CANWBS)
+endif
 
 BUILD     ?= $(or $(SMMU_HIL_BUILD),build)
 PY        := /usr/bin/python3

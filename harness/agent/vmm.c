@@ -615,7 +615,7 @@ json_object *shl_vmm_nested_moves(const struct shl_vmm_opts *o, int *verdict, ch
 	json_object *r = json_object_new_object(), *steps = json_object_new_array(), *mv;
 	const char *skip = NULL, *fail = NULL;
 	char reason[512] = "", evid[384], skipbuf[768];
-	unsigned int i, k, moved = 0, breaking = 0;
+	unsigned int i, k, moved = 0, breaking = 0, ssidsize = 0;
 	int ret = 0, rc_rec = -1;
 	double t0;
 
@@ -752,6 +752,37 @@ json_object *shl_vmm_nested_moves(const struct shl_vmm_opts *o, int *verdict, ch
 			goto failed;
 		v.vdev_id = vd.out_vdevice_id;
 	}
+	{
+		/*
+		 * The guest honours its vSMMU's SMMU_IDR1.SSIDSIZE, as Linux does
+		 * (S1CDMax = the master's ssid_bits): with SSIDSIZE 0 the vSTEs
+		 * have S1CDMax 0 (the architecture ignores S1CDMax there, but
+		 * QEMU 10.0.2 answers S1CDMax != 0 with C_BAD_STE) and S1DSS is
+		 * then unused: both stage-1 kinds translate through CD 0.
+		 */
+		struct iommu_hw_info_arm_smmuv3 hw = { 0 };
+		struct iommu_hw_info hi = {
+			.size = sizeof(hi), .dev_id = v.dev_id, .data_len = sizeof(hw),
+			.data_uptr = (uintptr_t)&hw,
+		};
+
+		ret = xioctl(v.iommufd, IOMMU_GET_HW_INFO, &hi);
+		if (!ret && hi.out_data_type != IOMMU_HW_INFO_TYPE_ARM_SMMUV3)
+			ret = EOPNOTSUPP;
+		step_json(steps, "IOMMU_GET_HW_INFO ARM_SMMUV3", ret, NULL);
+		if (ret)
+			goto failed;
+		{
+			struct shl_idr_regs ir = { .idr0 = hw.idr[0], .idr1 = hw.idr[1],
+						   .idr3 = hw.idr[3], .idr5 = hw.idr[5] };
+			struct shl_idr id;
+
+			shl_idr_decode(&ir, &id);
+			ssidsize = id.ssidsize;
+		}
+		json_object_object_add(r, "vsmmu_ssidsize", json_object_new_int((int)ssidsize));
+		json_object_object_add(r, "vste_s1cdmax", json_object_new_int(ssidsize ? 1 : 0));
+	}
 	for (k = 0; k < SHL_VSTE_COUNT; k++) {
 		struct iommu_hwpt_arm_smmuv3 vste = { { 0 } };
 		struct iommu_hwpt_alloc h = {
@@ -767,6 +798,8 @@ json_object *shl_vmm_nested_moves(const struct shl_vmm_opts *o, int *verdict, ch
 			snprintf(err, errlen, "vSTE %s does not build", shl_vste_name(k));
 			goto err;
 		}
+		if (!ssidsize && k != SHL_VSTE_BYPASS)
+			SHL_SET(&e, SHL_STE_S1CDMAX, 0);
 		vste.ste[0] = e.q[0];	/* arm64 is little-endian, as the vSTE */
 		vste.ste[1] = e.q[1];
 		ret = xioctl(v.iommufd, IOMMU_HWPT_ALLOC, &h);

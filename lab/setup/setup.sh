@@ -46,13 +46,15 @@ fi
 
 # Host packages: build (C, cross, kernel modules), tests (cmocka, pytest,
 # libFuzzer via clang), the emulated DUT (QEMU 10 from bookworm-backports,
-# setup_qemu; UEFI firmware) and reports.
+# setup_qemu; UEFI firmware), ACPICA's iasl (the emulated DUT's IORT option,
+# lab/smmu_hil_lab/iort.py) and reports.
 HOST_PKGS=(
 	build-essential pkg-config make gcc clang libclang-rt-14-dev
 	gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
 	libcmocka-dev libjson-c-dev libyaml-dev libpci-dev
 	qemu-system-arm qemu-efi-aarch64 qemu-utils
 	kmod cpio e2fsprogs bc flex bison libelf-dev libssl-dev dwarves
+	acpica-tools
 	python3 python3-pytest python3-pexpect python3-yaml python3-matplotlib python3-jinja2 python3-jsonschema python3-tenacity python3-tap
 	fio iperf3 valgrind
 	openipmi ipmitool openssh-client dropbear-bin

@@ -107,6 +107,36 @@ def judge(vmm: Any, records: list[dict[str, Any]], sid: int | None) -> Judgement
     return Judgement("fail" if problems else "pass", "; ".join(problems), m)
 
 
+IORT_OPTION = ("IORT_CANWBS=1 (env SMMU_HIL_IORT_CANWBS=1: QEMU's own IORT upgraded to declare "
+               "CANWBS on the root complex through the kernel's ACPI table upgrade via "
+               "initrd; docs/lab.md)")
+
+
+def viommu_skip(reason: str, evidence: dict[str, Any] | None, iort_upgrade: str | None,
+                emulated: bool) -> Judgement:
+    """What a run without a vIOMMU (the agent's skip @reason and its
+    @evidence: idr3_fwb, iort_root_complexes[].canwbs) means on this DUT:
+    @iort_upgrade the target's IORT upgrade ("CANWBS" when the running kernel
+    took it, else None), @emulated True for the QEMU DUT.
+
+    A skip naming the way out (the emulated DUT's IORT option; a real
+    server's firmware CANWBS or an SMMU with S2FWB), or a fail when the DUT
+    declares CANWBS (the option taken, or the IORT shows it) and the kernel
+    still refuses the vIOMMU: the option cannot then be what it promises."""
+    ev = evidence or {}
+    rcs = ev.get("iort_root_complexes") or []
+    canwbs = bool(rcs) and all(bool(r.get("canwbs")) for r in rcs)
+    if iort_upgrade or canwbs:
+        return Judgement("fail", f"{reason}; yet the DUT declares CANWBS ("
+                         f"{'IORT upgrade ' + iort_upgrade + ' taken' if iort_upgrade else 'IORT'}"
+                         f", root complexes {rcs}): the kernel refused the vIOMMU for "
+                         "another reason")
+    if emulated:
+        return Judgement("skip", f"{reason}; the emulated DUT gets CANWBS with {IORT_OPTION}")
+    return Judgement("skip", f"{reason}; a real server needs firmware whose IORT declares "
+                     "CANWBS for the device's root complex, or an SMMU with SMMU_IDR3.FWB")
+
+
 def selftest_summary(vmm: Any) -> dict[str, Any]:
     """What `vmm nested-moves --s2-selftest --record` showed of the VMM's
     machinery where the DUT has no vIOMMU (replaces between two stage 2s:

@@ -133,6 +133,8 @@ class Collector:
         # s1, s2) and its first `smmu-hil dut info` (lab_target)
         self.dut_kernel: str | None = None
         self.smmu_model: str | None = None
+        # "CANWBS" when the emulated DUT booted with the upgraded IORT (iort.py)
+        self.iort_upgrade: str | None = None
         self.first_info: dict[str, Any] | None = None
         if config.getoption("shl_resume") and self.run_dir is not None:
             self.resumed = read_results(self.run_dir / RESULTS_JSONL)
@@ -203,7 +205,8 @@ class Collector:
             # junitxml writes the teardown report's properties
             item.user_properties.extend((k, str(v)) for k, v in
                                         (("dut_kernel", self.dut_kernel),
-                                         ("smmu_model", self.smmu_model)) if v)
+                                         ("smmu_model", self.smmu_model),
+                                         ("iort_upgrade", self.iort_upgrade)) if v)
             item.user_properties.extend(("metric." + k, str(v)) for k, v in
                                         item.stash.get(METRICS, {}).items())
         outcome = yield
@@ -408,6 +411,9 @@ def lab_target(request: pytest.FixtureRequest) -> Iterator[Target]:
         boot_s = t.boot()
         col.dut_kernel = t.running_kernel() or col.dut_kernel
         col.report.dut = {"kernel": col.dut_kernel, "lock": _lock()}
+        col.iort_upgrade = getattr(t, "iort_upgrade", None)
+        if col.iort_upgrade:
+            col.report.dut["iort_upgrade"] = col.iort_upgrade
         col.first_info = first_info(t)
         try:
             col.smmu_model = t.check_smmu_model(col.first_info) or col.smmu_model
@@ -446,6 +452,7 @@ def dut_info(request: pytest.FixtureRequest, lab_target: Target) -> dict[str, An
         "smmu": [{"name": s.get("name"), "features": s.get("idr", {}).get("features", []),
                   "idr": s.get("idr", {}).get("regs", {})} for s in info.get("smmu", [])],
         "pci": info.get("pci", []),
+        **({"iort_upgrade": col.iort_upgrade} if col.iort_upgrade else {}),
     }
     return info
 

@@ -10,7 +10,7 @@ the socket with PS1='dut# '. A fake `kexec` on the guest's PATH makes
 `kexec -e` print the ready line again; a fake `smmu-hil` answers `-j dut
 info` (one SMMU whose IDR0 is --idr0), `dut quiesce` (fails with
 FAKE_QUIESCE_FAIL set) and `dut thaw`, logging each call to $FAKE_AGENT_LOG
-when set.
+when set; a fake `dmesg` prints $FAKE_DMESG's file when set.
 
 Behaviour switches: --no-ready (never print the ready line), --ignore-quit
 (answer quit but keep running, so the driver must kill), --kernel-noise
@@ -60,6 +60,12 @@ case "$1 $2" in
 "dut thaw") echo 'continued 0 processes' ;;
 *) echo "fake smmu-hil: $*" >&2; exit 2 ;;
 esac
+"""
+
+
+# `dmesg`: $FAKE_DMESG's file when set (the IORT upgrade tests), else one line
+DMESG = """#!/bin/sh
+if [ -n "$FAKE_DMESG" ]; then cat "$FAKE_DMESG"; else echo '[    0.000000] Booting Linux (fake)'; fi
 """
 
 
@@ -170,6 +176,8 @@ def main() -> int:
     (bindir / "kexec").chmod(0o755)
     (bindir / "smmu-hil").write_text(AGENT)
     (bindir / "smmu-hil").chmod(0o755)
+    (bindir / "dmesg").write_text(DMESG)
+    (bindir / "dmesg").chmod(0o755)
     feats = [n for bit, n in ((1, "S1P"), (0, "S2P")) if args.idr0 >> bit & 1]
     if len(feats) == 2:
         feats.append("NESTED")

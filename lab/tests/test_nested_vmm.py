@@ -117,6 +117,25 @@ def test_skip_keeps_the_evidence():
     assert j.metrics["vmm_steps"][-1] == "IOMMU_VIOMMU_ALLOC ARM_SMMUV3: Operation not supported"
 
 
+def test_viommu_skip_names_the_way_out():
+    j = nested_vmm.judge(copy.deepcopy(SKIP), [], SID)
+    ev = j.metrics["viommu_evidence"]
+    # the emulated DUT without the option: the kernel's reason, then the option
+    v = nested_vmm.viommu_skip(j.reason, ev, None, emulated=True)
+    assert v.status == "skip" and v.reason.startswith(j.reason)
+    assert "IORT_CANWBS=1" in v.reason and "SMMU_HIL_IORT_CANWBS=1" in v.reason
+    # a real server: firmware CANWBS or S2FWB
+    v = nested_vmm.viommu_skip(j.reason, ev, None, emulated=False)
+    assert v.status == "skip" and "IORT_CANWBS" not in v.reason
+    assert "CANWBS" in v.reason and "IDR3.FWB" in v.reason
+    # the option taken, or the IORT showing CANWBS, and still no vIOMMU: a failure
+    v = nested_vmm.viommu_skip(j.reason, ev, "CANWBS", emulated=True)
+    assert v.status == "fail" and "IORT upgrade CANWBS taken" in v.reason
+    ev2 = copy.deepcopy(ev)
+    ev2["iort_root_complexes"][0]["canwbs"] = True
+    assert nested_vmm.viommu_skip(j.reason, ev2, None, emulated=False).status == "fail"
+
+
 @pytest.mark.parametrize("bad", [[], "x", {"error": "no edu device"}, {"steps": []}])
 def test_not_a_report(bad):
     with pytest.raises(nested_vmm.VmmOutputError):

@@ -37,14 +37,16 @@ def test_sensitivity_plan_has_a_phase_per_mutant_then_stock() -> None:
         assert ph.suites == ["bugs", "smoke"]
         assert ph.pytest_args() == ["-k", "bugs or kunit_arm_smmu_v3"]
         assert ph.env["DUT_KERNEL"] == "lab" and ph.env["SMMU_HIL_SMMU_MODEL"] == "nested"
+        # the emulated DUT's IORT option: nested-update-safe's vIOMMU (docs/lab.md)
+        assert ph.env["SMMU_HIL_IORT_CANWBS"] == "1"
         if f is None:
             assert ph.patch is None and ph.env["PATCHES"] == ""
             assert ph.name_suffix == "[lab,nested]"
         else:
             assert ph.patch == f"{M}{f.name}" and ph.env["PATCHES"] == ph.patch
             assert ph.name_suffix == f"[lab+{ph.variant},nested]"
-        assert ph.setup_argv() == ["make", "--no-print-directory", "lab-kernel", "modules", "agent",
-                                   "DUT_KERNEL=lab", f"PATCHES={ph.env['PATCHES']}"]
+        assert ph.setup_argv() == ["make", "--no-print-directory", "lab-kernel", "modules",
+                                   "agent", "DUT_KERNEL=lab", f"PATCHES={ph.env['PATCHES']}"]
 
 
 def test_mutants_glob_absolute_and_empty(tmp_path: Path) -> None:

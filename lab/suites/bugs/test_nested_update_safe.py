@@ -68,6 +68,14 @@ def test_nested_update_safe(dut: Target, agent: Agent, dut_info: dict[str, Any],
     j = nested_vmm.judge(vmm, records, sid)
     metrics.update(j.metrics)
     metrics["agent_rc"] = rc
+    iort_upgrade = getattr(dut, "iort_upgrade", None)
+    if iort_upgrade:
+        metrics["iort_upgrade"] = iort_upgrade
+    if j.status == "skip" and j.metrics.get("viommu_evidence"):
+        v = nested_vmm.viommu_skip(j.reason, j.metrics["viommu_evidence"], iort_upgrade,
+                                   emulated=dut.name.startswith("qemu"))
+        assert v.status == "skip", v.reason
+        j.reason = v.reason
     if j.status == "skip":
         if j.metrics.get("viommu_evidence"):
             # no vIOMMU: show that the VMM itself works (VFIO, DMA, recorder)
