@@ -177,13 +177,14 @@ $(BUILD)/arm64/oracle/%.o: harness/oracle/%.c $(HDRS)
 $(BUILD)/arm64/agent/%.o: harness/agent/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(ARM64_CC) $(AGENT_CFLAGS) -c -o $@ $<
-# the VMM is rebuilt when the DUT kernel's uapi headers change (or appear)
-$(BUILD)/arm64/agent/vmm.o: harness/agent/vmm.c $(HDRS) $(BUILD)/arm64/kuapi.id
+# the VMM and the LUO client are rebuilt when the kernel uapi headers they
+# compile against change, appear or go (uapi.id records which they are)
+$(BUILD)/arm64/agent/vmm.o: harness/agent/vmm.c $(HDRS) $(BUILD)/uapi.id
 	@mkdir -p $(@D)
 	$(ARM64_CC) $(AGENT_CFLAGS) $(ARM64_UAPI) -c -o $@ $<
-$(BUILD)/arm64/kuapi.id: FORCE
+$(BUILD)/uapi.id: FORCE
 	@mkdir -p $(@D)
-	@echo '$(KUAPI)' | cmp -s - $@ || echo '$(KUAPI)' >$@
+	@echo '$(KUAPI) $(LUO_H)' | cmp -s - $@ || echo '$(KUAPI) $(LUO_H)' >$@
 FORCE:
 $(BUILD)/arm64/cli/%.o: harness/cli/%.c $(HDRS)
 	@mkdir -p $(@D)
@@ -209,7 +210,7 @@ $(ARM64_LIB): $(ARM64_LIB_OBJS)
 $(BUILD)/smmu-hil: $(HOST_CLI_OBJS) $(HOST_LIB)
 	$(HOST_CC) $(CFLAGS) -o $@ $(HOST_CLI_OBJS) $(HOST_LIB) $(LDLIBS)
 
-$(BUILD)/host/agent/luo.o $(BUILD)/arm64/agent/luo.o $(ASAN)/agent/luo.o: $(LUO_H)
+$(BUILD)/host/agent/luo.o $(BUILD)/arm64/agent/luo.o $(ASAN)/agent/luo.o: $(LUO_H) $(BUILD)/uapi.id
 $(BUILD)/host/agent/luo.o $(BUILD)/arm64/agent/luo.o $(ASAN)/agent/luo.o: \
 	AGENT_CFLAGS += $(LUO_CFLAGS)
 
