@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .agent import AGENT
+from .agent import AGENT, find_pci
 from .targets import Target
 
 INJECT = "smmu_hil_inject"
@@ -29,6 +29,16 @@ MODULES = "/opt/smmu-hil/modules"
 REC_SIZE = 65536
 OBJDUMP = "aarch64-linux-gnu-objdump"
 PAD_MAX = 64        # bytes of alignment padding kallsyms' size may add to the ELF size
+
+
+def edu_device(dut: Target, dut_info: dict[str, Any], vendor_device: str) -> str | None:
+    """The BDF of the device @vendor_device ("1234:11e8") in `dut info`'s
+    @dut_info when smmu_hil_edu drives it (the bug scenarios move edu's
+    domain through the driver); None when it is absent or not bound."""
+    d = find_pci(dut_info, vendor_device)
+    if d is None or dut.run("ls /sys/bus/pci/drivers/smmu_hil_edu/ | grep -q :")[0]:
+        return None
+    return str(d["bdf"])
 
 
 def prepare(dut: Target) -> None:

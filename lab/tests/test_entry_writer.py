@@ -200,3 +200,25 @@ def test_breaking_judges_only_breaking_calls(tmp_path: Path) -> None:
     problems, m = ew.judge_breaking(rep)
     assert problems == [] and m["breaking_calls"] == 0
     assert m["oracle_unexplained"] == 1 and m["store_findings"] == 1
+
+
+class _BoundDut:
+    """A DUT whose `ls .../smmu_hil_edu/ | grep -q :` exits @rc."""
+
+    def __init__(self, rc: int) -> None:
+        self.rc = rc
+        self.commands: list[str] = []
+
+    def run(self, cmd: str) -> tuple[int, str]:
+        self.commands.append(cmd)
+        return self.rc, ""
+
+
+def test_edu_device_only_when_bound() -> None:
+    info = {"pci": [{"bdf": "0000:00:02.0", "vendor": "0x1af4", "device": "0x1042"},
+                    {"bdf": "0000:00:03.0", "vendor": "0x1234", "device": "0x11e8"}]}
+    bound = _BoundDut(0)
+    assert ew.edu_device(bound, info, "1234:11e8") == "0000:00:03.0"    # type: ignore[arg-type]
+    assert "smmu_hil_edu" in bound.commands[0]
+    assert ew.edu_device(_BoundDut(1), info, "1234:11e8") is None       # type: ignore[arg-type]
+    assert ew.edu_device(_BoundDut(0), {"pci": []}, "1234:11e8") is None  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from typing import Any, Callable
 import pytest
 
 from smmu_hil_lab import entry_writer
-from smmu_hil_lab.agent import Agent, Fio, event_loss, find_pci
+from smmu_hil_lab.agent import Agent, Fio, event_loss
 from smmu_hil_lab.scenario import Scenario
 from smmu_hil_lab.targets import Target
 
@@ -28,8 +28,8 @@ def test_breaking_off_by_one(dut: Target, agent: Agent, dut_info: dict[str, Any]
     """Every breaking writer call: the plan's steps, a V=0 step, the target
     at the end, no torn entry between two stores; no event, no DMA error."""
     vd = str(scenario.param("dev", "1234:11e8"))
-    d = find_pci(dut_info, vd)
-    if d is None or dut.run("ls /sys/bus/pci/drivers/smmu_hil_edu/ | grep -q :")[0]:
+    bdf = entry_writer.edu_device(dut, dut_info, vd)
+    if bdf is None:
         pytest.skip(f"device {vd}: not bound to smmu_hil_edu (the scenario moves edu)")
     entry_writer.prepare(dut)
     show = dut.run_json("smmu-hil -j inject show")
@@ -40,9 +40,9 @@ def test_breaking_off_by_one(dut: Target, agent: Agent, dut_info: dict[str, Any]
     fio = Fio(dut, "/dev/vda", "fio-obo")
     agent.events_clear()
     fio.start(f"{scenario.param('fio')} --time_based --runtime={scenario.param('fio_max_s', 600)}")
-    progress(f"fio running; recording {count} moves of {d['bdf']} ({scenario.param('sequence')})")
+    progress(f"fio running; recording {count} moves of {bdf} ({scenario.param('sequence')})")
     try:
-        cyc, rep = entry_writer.record(dut, d["bdf"], str(scenario.param("sequence")), count)
+        cyc, rep = entry_writer.record(dut, bdf, str(scenario.param("sequence")), count)
         fio_alive = fio.running()
     finally:
         res = fio.stop()

@@ -18,7 +18,6 @@ from typing import Any, Callable
 import pytest
 
 from smmu_hil_lab import entry_writer, paths
-from smmu_hil_lab.agent import find_pci
 from smmu_hil_lab.scenario import Scenario
 from smmu_hil_lab.targets import Target
 
@@ -30,8 +29,8 @@ def test_missing_dma_wmb(dut: Target, dut_info: dict[str, Any], scenario: Scenar
     """A store barrier in the writer, executed before the entry's stores
     in every recorded call; the host's objdump finds the same barriers."""
     vd = str(scenario.param("dev", "1234:11e8"))
-    d = find_pci(dut_info, vd)
-    if d is None or dut.run("ls /sys/bus/pci/drivers/smmu_hil_edu/ | grep -q :")[0]:
+    bdf = entry_writer.edu_device(dut, dut_info, vd)
+    if bdf is None:
         pytest.skip(f"device {vd}: not bound to smmu_hil_edu (the scenario moves edu)")
     entry_writer.prepare(dut)
     bars = dut.run_json("smmu-hil -j inject barriers")
@@ -44,8 +43,8 @@ def test_missing_dma_wmb(dut: Target, dut_info: dict[str, Any], scenario: Scenar
         bars, entry_writer.run_objdump(vmlinux, bars["func"]))
     metrics.update(objdump_cross_check=status)
     count = int(scenario.param("count", 30))
-    progress(f"recording {count} moves of {d['bdf']} with kprobes on the writer's barriers")
-    cyc, rep = entry_writer.record(dut, d["bdf"], str(scenario.param("sequence")), count)
+    progress(f"recording {count} moves of {bdf} with kprobes on the writer's barriers")
+    cyc, rep = entry_writer.record(dut, bdf, str(scenario.param("sequence")), count)
     (log_dir / "missing-dma-wmb.record.json").write_text(json.dumps(
         {"barriers": bars, "record": rep}, indent=1))
     problems, m = entry_writer.judge_witness(bars, rep)
