@@ -42,7 +42,9 @@ def test_nested_update_safe(dut: Target, agent: Agent, dut_info: dict[str, Any],
     sid = sids[0] if sids else None
     rc, out = dut.run("modprobe vfio-pci")
     if rc != 0:
-        pytest.skip(f"the DUT kernel has no vfio-pci module (DUT_KERNEL=lab has): {out.strip()}")
+        pytest.skip("no vfio-pci module on the DUT (the emulated DUT's image carries every "
+                    "module only for DUT_KERNEL=lab; a server needs vfio-pci installed): "
+                    f"{out.strip()}")
     rc, out = dut.run("test -c /dev/iommu")
     if rc != 0:
         pytest.skip("the DUT kernel has no /dev/iommu (CONFIG_IOMMUFD)")
