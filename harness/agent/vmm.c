@@ -5,9 +5,11 @@
  * (linux/iommufd.h, linux/vfio.h; the Makefile's KUAPI); built against
  * headers without the vIOMMU uAPI, the moves report a skip saying so.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,13 +99,13 @@ int shl_iort_root_complexes(const uint8_t *buf, size_t len, struct shl_iort_rc *
 }
 
 #define IORT_PATH	"/sys/firmware/acpi/tables/IORT"
-#define IDR3_FWB	(1u << 8)
 
 json_object *shl_vmm_viommu_evidence(char *sum, size_t sumlen)
 {
 	json_object *o = json_object_new_object(), *a;
 	struct shl_iort_rc rc[8];
 	struct shl_idr_regs r;
+	struct shl_idr idr;
 	uint8_t buf[65536];
 	char name[64], hex[16];
 	size_t off = 0;
@@ -113,12 +115,13 @@ json_object *shl_vmm_viommu_evidence(char *sum, size_t sumlen)
 	sum[0] = '\0';
 	ret = shl_dut_smmu_first(name, sizeof(name), &r);
 	if (!ret) {
+		shl_idr_decode(&r, &idr);
 		snprintf(hex, sizeof(hex), "0x%08x", r.idr3);
 		json_object_object_add(o, "smmu", json_object_new_string(name));
 		json_object_object_add(o, "idr3", json_object_new_string(hex));
-		json_object_object_add(o, "idr3_fwb", json_object_new_int(!!(r.idr3 & IDR3_FWB)));
+		json_object_object_add(o, "idr3_fwb", json_object_new_int(idr.fwb));
 		off += (size_t)snprintf(sum + off, sumlen - off, "SMMU_IDR3 %s (FWB=%d)", hex,
-					!!(r.idr3 & IDR3_FWB));
+					idr.fwb);
 	} else {
 		json_object_object_add(o, "idr3_error", json_object_new_string(strerror(-ret)));
 	}
@@ -346,17 +349,27 @@ static int sysfs_write(const char *bdf, const char *file, const char *val)
 {
 	char path[256];
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, file);
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/%s", shl_sysfs_dir(), bdf, file);
 	return -shl_write_text(path, val);
+}
+
+/* the PCI core's drivers_probe: probe @bdf again (driver_override applies) */
+static int pci_probe(const char *bdf)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/bus/pci/drivers_probe", shl_sysfs_dir());
+	return -shl_write_text(path, bdf);
 }
 
 /* bind @bdf to vfio-pci through driver_override, remembering its driver */
 static int bind_vfio(struct vmm *v, char *err, size_t errlen)
 {
-	char cur[64] = "";
+	char cur[64] = "", path[256];
 	int ret;
 
-	if (access("/sys/bus/pci/drivers/vfio-pci", F_OK)) {
+	snprintf(path, sizeof(path), "%s/bus/pci/drivers/vfio-pci", shl_sysfs_dir());
+	if (access(path, F_OK)) {
 		snprintf(err, errlen, "vfio-pci is not loaded (modprobe vfio-pci)");
 		return -1;
 	}
@@ -368,7 +381,7 @@ static int bind_vfio(struct vmm *v, char *err, size_t errlen)
 	if (!ret && cur[0])
 		ret = sysfs_write(v->bdf, "driver/unbind", v->bdf);
 	if (!ret)
-		ret = -shl_write_text("/sys/bus/pci/drivers_probe", v->bdf);
+		ret = pci_probe(v->bdf);
 	v->rebound = true;
 	shl_pci_driver(v->bdf, cur, sizeof(cur));
 	if (ret || strcmp(cur, "vfio-pci")) {
@@ -386,25 +399,28 @@ static void unbind_vfio(struct vmm *v)
 		return;
 	sysfs_write(v->bdf, "driver/unbind", v->bdf);
 	sysfs_write(v->bdf, "driver_override", "\n");
-	shl_write_text("/sys/bus/pci/drivers_probe", v->bdf);
+	pci_probe(v->bdf);
 }
 
 /* open /dev/vfio/devices/vfioN of @bdf (made with mknod if devtmpfs lacks it) */
 static int open_cdev(const char *bdf, char *err, size_t errlen)
 {
-	char path[256], name[64] = "", devno[32];
+	char path[PATH_MAX], name[NAME_MAX + 1] = "", devno[32];
 	unsigned int maj, min;
-	FILE *ls;
+	struct dirent *de;
+	DIR *d;
 	int fd;
 
-	snprintf(path, sizeof(path), "ls /sys/bus/pci/devices/%s/vfio-dev 2>/dev/null", bdf);
-	ls = popen(path, "r");
-	if (ls) {
-		if (!fgets(name, sizeof(name), ls))
-			name[0] = '\0';
-		pclose(ls);
-	}
-	name[strcspn(name, "\n")] = '\0';
+	/* the device's vfioN: the one entry of its vfio-dev directory */
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/vfio-dev", shl_sysfs_dir(), bdf);
+	d = opendir(path);
+	while (d && (de = readdir(d)))
+		if (!strncmp(de->d_name, "vfio", 4)) {
+			snprintf(name, sizeof(name), "%s", de->d_name);
+			break;
+		}
+	if (d)
+		closedir(d);
 	if (strncmp(name, "vfio", 4)) {
 		snprintf(err, errlen, "%s has no VFIO device cdev (kernel without "
 			 "CONFIG_VFIO_DEVICE_CDEV?)", bdf);
@@ -413,7 +429,8 @@ static int open_cdev(const char *bdf, char *err, size_t errlen)
 	snprintf(path, sizeof(path), "/dev/vfio/devices/%s", name);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev/%s/dev", bdf, name);
+		snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/vfio-dev/%s/dev",
+			 shl_sysfs_dir(), bdf, name);
 		if (shl_read_line(path, devno, sizeof(devno)) ||
 		    sscanf(devno, "%u:%u", &maj, &min) != 2) {
 			snprintf(err, errlen, "%s: cannot read %s", bdf, path);
