@@ -16,8 +16,7 @@ the scenario's actual verdict on that kernel against the expected one:
   stock verdict (another bug should not change this scenario's outcome).
 
 A verdict is the test's status (pass, fail, xfail: pytest.xfail(), which
-the lab plugin reports as status xfail; a skip whose reason starts with
-"xfail" from older reports counts as xfail too), skip (with the reason:
+the lab plugin reports as status xfail), skip (with the reason:
 never a match), "not run" (no
 test), or "not applied" when the column's mutant did not apply to the
 kernel tree (lab-kernel.sh's "patch X does not apply", read from the
@@ -109,15 +108,12 @@ def load_bugs(directory: Path) -> list[Bug]:
 def verdict(test: dict[str, Any] | None) -> tuple[str, str]:
     """(verdict, reason's first line) of report.json entry @test (None: not
     run): pass, fail, xfail (status xfail, as the lab plugin reports
-    pytest.xfail(); or, from older reports, a skip whose reason starts with
-    "xfail"), skip."""
+    pytest.xfail()), skip: a skip is never an expected failure."""
     if test is None:
         return NOT_RUN, ""
     reason = str(test.get("reason") or "")
     line = reason.strip().splitlines()[0][:200] if reason.strip() else ""
     st = test.get("status")
-    if st == "xfail" or (st == "skip" and reason.lower().startswith("xfail")):
-        return "xfail", line
     return str(st or NOT_RUN), line
 
 
