@@ -633,61 +633,12 @@ static void inj_find_barriers(void)
 	}
 }
 
-/* Arm (@on) or disarm a kprobe on each barrier flagged PROBED. Caller holds inj.lock. */
-static int inj_barrier_probes(bool on)
-{
-	const struct smmu_hil_inj_barriers *b = &inj.bars;
-	unsigned int i, n = 0;
-	int ret;
-
-	for (i = 0; i < b->count && n < SMMU_HIL_INJ_MAX_BARRIER_PROBES; i++) {
-		struct kprobe *kp = &inj.kp_bar[n];
-
-		if (!(b->b[i].flags & SMMU_HIL_INJ_BAR_PROBED))
-			continue;
-		if (!on) {
-			if (inj.kp_bar_on[n])
-				unregister_kprobe(kp);
-			inj.kp_bar_on[n++] = false;
-			continue;
-		}
-		if (inj.kp_bar_on[n]) {
-			n++;
-			continue;
-		}
-		memset(kp, 0, sizeof(*kp));
-		kp->symbol_name = b->func;
-		kp->offset = b->b[i].offset;
-		kp->pre_handler = inj_barrier_pre;
-		ret = register_kprobe(kp);
-		if (ret) {
-			pr_warn("cannot probe the barrier at %s+0x%x (%d)\n", b->func,
-				b->b[i].offset, ret);
-			return ret;
-		}
-		inj.kp_bar_on[n++] = true;
-	}
-	return 0;
-}
-
-static ssize_t barriers_read(struct file *file, char __user *ubuf, size_t len,
-			     loff_t *ppos)
-{
-	return inj_read_rec(ubuf, len, ppos, &inj.bars, sizeof(inj.bars));
-}
-
-static const struct file_operations barriers_fops = {
-	.owner = THIS_MODULE,
-	.read = barriers_read,
-	.llseek = default_llseek,
-};
-
 /*
- * Arm kprobe @kp on @sym with pre-handler @pre, once: *@on says whether it
- * is armed. Returns 0 or register_kprobe()'s error.
+ * Arm kprobe @kp at @sym + @offset (bytes) with pre-handler @pre, once:
+ * *@on says whether it is armed. Returns 0 or register_kprobe()'s error.
  */
 static int inj_kprobe_on(struct kprobe *kp, bool *on, const char *sym,
-			 kprobe_pre_handler_t pre)
+			 unsigned int offset, kprobe_pre_handler_t pre)
 {
 	int ret;
 
@@ -695,6 +646,7 @@ static int inj_kprobe_on(struct kprobe *kp, bool *on, const char *sym,
 		return 0;
 	memset(kp, 0, sizeof(*kp));
 	kp->symbol_name = sym;
+	kp->offset = offset;
 	kp->pre_handler = pre;
 	ret = register_kprobe(kp);
 	if (!ret)
@@ -711,6 +663,45 @@ static void inj_kprobe_off(struct kprobe *kp, bool *on)
 	*on = false;
 }
 
+/* Arm (@on) or disarm a kprobe on each barrier flagged PROBED. Caller holds inj.lock. */
+static int inj_barrier_probes(bool on)
+{
+	const struct smmu_hil_inj_barriers *b = &inj.bars;
+	unsigned int i, n = 0;
+	int ret;
+
+	for (i = 0; i < b->count && n < SMMU_HIL_INJ_MAX_BARRIER_PROBES; i++) {
+		if (!(b->b[i].flags & SMMU_HIL_INJ_BAR_PROBED))
+			continue;
+		if (!on) {
+			inj_kprobe_off(&inj.kp_bar[n], &inj.kp_bar_on[n]);
+			n++;
+			continue;
+		}
+		ret = inj_kprobe_on(&inj.kp_bar[n], &inj.kp_bar_on[n], b->func,
+				    b->b[i].offset, inj_barrier_pre);
+		if (ret) {
+			pr_warn("cannot probe the barrier at %s+0x%x (%d)\n", b->func,
+				b->b[i].offset, ret);
+			return ret;
+		}
+		n++;
+	}
+	return 0;
+}
+
+static ssize_t barriers_read(struct file *file, char __user *ubuf, size_t len,
+			     loff_t *ppos)
+{
+	return inj_read_rec(ubuf, len, ppos, &inj.bars, sizeof(inj.bars));
+}
+
+static const struct file_operations barriers_fops = {
+	.owner = THIS_MODULE,
+	.read = barriers_read,
+	.llseek = default_llseek,
+};
+
 static int inj_record_start(void)
 {
 	unsigned long flags;
@@ -718,7 +709,7 @@ static int inj_record_start(void)
 
 	if (!inj.kern)
 		return -EOPNOTSUPP;
-	ret = inj_kprobe_on(&inj.kp_cmdlist, &inj.kp_cmdlist_on, inj.kern->cmdlist,
+	ret = inj_kprobe_on(&inj.kp_cmdlist, &inj.kp_cmdlist_on, inj.kern->cmdlist, 0,
 			    inj_cmdlist_pre);
 	if (ret)
 		return ret;
@@ -1473,7 +1464,8 @@ static int inj_learn_cmdq(void)
 
 	if (inj.kern->shape != SMMU_HIL_CMDLIST_SMMU_CMDQ_CMDS_N_SYNC)
 		return 0;
-	ret = inj_kprobe_on(&inj.kp_learn, &inj.kp_learn_on, inj.kern->cmdlist, inj_learn_pre);
+	ret = inj_kprobe_on(&inj.kp_learn, &inj.kp_learn_on, inj.kern->cmdlist, 0,
+			    inj_learn_pre);
 	if (ret)
 		return ret;
 	d = smmu_hil_paging_domain_alloc(&inj.pdev->dev);
@@ -1521,7 +1513,8 @@ static int inj_watch_driver(void)
 		inj.update_safe = k->update_safe && inj_resolve(k->update_safe);
 		return 0;
 	}
-	ret = inj_kprobe_on(&inj.kp_install, &inj.kp_install_on, k->install, inj_install_pre);
+	ret = inj_kprobe_on(&inj.kp_install, &inj.kp_install_on, k->install, 0,
+			    inj_install_pre);
 	if (ret)
 		pr_err("cannot probe %s (%d)\n", k->install, ret);
 	return ret;
